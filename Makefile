@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# limpet - XDP load balancer with session affinity.
+#
+#   make            build/limpet and the BPF objects
+#   make test       unit, packet and end-to-end tests (root)
+#   make bench      ns/packet through bpf_prog_test_run_opts (root)
+#   make install    /usr/local/sbin/limpet
+
+VERSION   := 0.1.0
+BUILD     := build
+PREFIX    ?= /usr/local
+
+CC        ?= gcc
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+PKGS      := libbpf libxdp yaml-0.1 jansson
+
+# Install build dependencies first when a tool or library is missing.
+DEPS_OK := $(shell command -v $(CLANG) >/dev/null && command -v $(BPFTOOL) >/dev/null && \
+	     pkg-config --exists $(PKGS) criterion 2>/dev/null && echo yes)
+ifneq ($(DEPS_OK),yes)
+$(info limpet: build dependencies missing, running scripts/install-deps.sh)
+$(shell bash scripts/install-deps.sh >&2)
+endif
+
+ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+CFLAGS    ?= -O2 -g
+CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	     -Iinclude -Iuser -I$(BUILD) -DLIMPET_VERSION='"$(VERSION)"' \
+	     $(shell pkg-config --cflags $(PKGS))
+LDLIBS    += $(shell pkg-config --libs $(PKGS)) -lelf -lz
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Iinclude -Ibpf -idirafter /usr/include/$(MULTIARCH)
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
+
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+PKT_SRCS  := $(wildcard tests/packet/*.c)
+
+.SECONDARY:
+.PHONY: all test unit packet e2e bench install clean demo deps
+all: $(BUILD)/limpet
+
+deps:
+	bash scripts/install-deps.sh
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(BUILD)/user
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/limpet: $(BUILD)/user/main.o $(USER_OBJS)
+	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(UNIT_SRCS) $(USER_OBJS) $(USER_HDRS)
+	$(CC) $(CFLAGS) -Itests $(UNIT_SRCS) $(USER_OBJS) -o $@ $(LDLIBS) -lcriterion
+
+$(BUILD)/packet-tests: $(PKT_SRCS) $(USER_OBJS) $(USER_HDRS) $(SKELS) tests/packet/*.h
+	$(CC) $(CFLAGS) -Itests $(PKT_SRCS) $(USER_OBJS) -o $@ $(LDLIBS) -lcriterion
+
+$(BUILD)/bench: tests/bench/bench.c $(USER_OBJS) $(USER_HDRS) $(SKELS) tests/packet/*.h
+	$(CC) $(CFLAGS) -Itests tests/bench/bench.c $(USER_OBJS) -o $@ $(LDLIBS)
+
+$(BUILD) $(BUILD)/user:
+	mkdir -p $@
+
+unit: $(BUILD)/unit-tests
+	$(BUILD)/unit-tests
+
+packet: $(BUILD)/packet-tests
+	bash tests/packet/run.sh $(BUILD)/packet-tests
+
+e2e: $(BUILD)/limpet
+	bash tests/e2e/run.sh
+
+# The README's test command: every tier, in order of cost.
+test: $(BUILD)/limpet $(BUILD)/unit-tests $(BUILD)/packet-tests
+	bash tests/run-all.sh
+
+bench: $(BUILD)/bench $(BUILD)/limpet
+	bash tests/bench/run.sh $(BUILD)/bench
+
+demo: $(BUILD)/limpet
+	bash scripts/demo.sh
+
+install: $(BUILD)/limpet
+	install -D -m 0755 $(BUILD)/limpet $(DESTDIR)$(PREFIX)/sbin/limpet
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * fib.h - next hop from the kernel's routing and neighbour tables.
+ *
+ * fib_lookup_nexthop() asks bpf_fib_lookup() where a packet to <dst> would
+ * go; fib_send() then writes the MAC addresses and returns XDP_TX or the
+ * redirect verdict. When the neighbour is not resolved yet the caller hands
+ * the packet to the kernel, which resolves it (routed NAT packets only).
+ */
+#ifndef LIMPET_BPF_FIB_H
+#define LIMPET_BPF_FIB_H
+
+#include "parse.h"
+#include "limpet_csum.h"
+
+#define LIMPET_AF_INET 2
+#define LIMPET_AF_INET6 10
+#define IPV6_FLOWINFO_MASK bpf_htonl(0x0FFFFFFF)
+
+static __always_inline int fib_lookup_nexthop(struct xdp_md *ctx, const struct packet *p,
+					      void *data_end, const struct limpet_addr *dst,
+					      struct bpf_fib_lookup *fib)
+{
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->ifindex = ctx->ingress_ifindex;
+	fib->l4_protocol = p->proto;
+	fib->sport = p->sport;
+	fib->dport = p->dport;
+
+	if (p->family == LIMPET_FAMILY_V4) {
+		struct iphdr *iph = p->l3;
+
+		if ((void *)(iph + 1) > data_end)
+			return -1;
+		fib->family = LIMPET_AF_INET;
+		fib->tos = iph->tos;
+		fib->tot_len = bpf_ntohs(iph->tot_len);
+		fib->ipv4_src = p->src.a[0];
+		fib->ipv4_dst = dst->a[0];
+	} else {
+		struct ipv6hdr *ip6h = p->l3;
+
+		if ((void *)(ip6h + 1) > data_end)
+			return -1;
+		fib->family = LIMPET_AF_INET6;
+		fib->flowinfo = *(__be32 *)ip6h & IPV6_FLOWINFO_MASK;
+		fib->tot_len = p->ip_len;
+		__builtin_memcpy(fib->ipv6_src, &p->src, sizeof(p->src));
+		__builtin_memcpy(fib->ipv6_dst, dst, sizeof(*dst));
+	}
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+}
+
+/* Routed packets (NAT) lose one hop; L2 forwarding (DSR) does not. Returns
+ * false when the TTL / hop limit is already too low to forward.
+ */
+static __always_inline bool ttl_ok(const struct packet *p, void *data_end)
+{
+	if (p->family == LIMPET_FAMILY_V4) {
+		struct iphdr *iph = p->l3;
+
+		return (void *)(iph + 1) <= data_end && iph->ttl > 1;
+	} else {
+		struct ipv6hdr *ip6h = p->l3;
+
+		return (void *)(ip6h + 1) <= data_end && ip6h->hop_limit > 1;
+	}
+}
+
+static __always_inline void ttl_decrement(const struct packet *p, void *data_end)
+{
+	if (p->family == LIMPET_FAMILY_V4) {
+		struct iphdr *iph = p->l3;
+		__u16 old;
+
+		if ((void *)(iph + 1) > data_end)
+			return;
+		old = *(__u16 *)&iph->ttl;
+		iph->ttl--;
+		iph->check = csum_replace2(iph->check, old, *(__u16 *)&iph->ttl);
+	} else {
+		struct ipv6hdr *ip6h = p->l3;
+
+		if ((void *)(ip6h + 1) > data_end)
+			return;
+		ip6h->hop_limit--;
+	}
+}
+
+static __always_inline int fib_send(struct xdp_md *ctx, struct packet *p, void *data_end,
+				    const struct bpf_fib_lookup *fib)
+{
+	struct ethhdr *eth = p->eth;
+
+	if ((void *)(eth + 1) > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
+	if (fib->ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(fib->ifindex, 0);
+}
+
+#endif /* LIMPET_BPF_FIB_H */

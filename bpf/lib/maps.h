@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * maps.h - the data plane's map definitions. Layouts come from
+ * include/limpet_maps.h; every map is pinned by name under the instance's
+ * pin directory (/sys/fs/bpf/limpet/<instance>) so that a controller restart
+ * or upgrade adopts them without dropping a flow.
+ */
+#ifndef LIMPET_BPF_MAPS_H
+#define LIMPET_BPF_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "limpet_maps.h"
+
+/* VIP:port:proto -> service. Written by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LIMPET_MAX_SERVICES);
+	__type(key, struct vip_key);
+	__type(value, struct vip_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} vips SEC(".maps");
+
+/* backend id -> address, state, generation. Written by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LIMPET_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct backend_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} backends SEC(".maps");
+
+/* Template of one service's Maglev table; see "rings" in limpet_maps.h. */
+struct ring_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(max_entries, LIMPET_RING_SIZE_DEFAULT + 1);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+/* service id -> its Maglev table. Swapped whole by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, LIMPET_MAX_SERVICES);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct ring_inner);
+} rings SEC(".maps");
+
+/* Connection -> backend, both directions. Written by the data plane; shared
+ * by all CPUs because a NAT reply may arrive on another CPU than its request.
+ * The controller sizes it (flow_table_size) before load.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LIMPET_FLOW_TABLE_DEFAULT);
+	__type(key, struct flow_key);
+	__type(value, struct flow_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} flows SEC(".maps");
+
+/* Per-CPU counters per service and per backend. Read by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LIMPET_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct limpet_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} service_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LIMPET_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct limpet_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} backend_stats SEC(".maps");
+
+/* Per-CPU count of each packet outcome (enum limpet_stat). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LIMPET_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} global_stats SEC(".maps");
+
+/* Controller-only: which name owns which service / backend id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LIMPET_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct service_name_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} service_names SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LIMPET_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct backend_name_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} backend_names SEC(".maps");
+
+#endif /* LIMPET_BPF_MAPS_H */

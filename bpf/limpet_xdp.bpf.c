@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * limpet_xdp.bpf.c - the XDP entry point of limpet's data plane, attached by
+ * the controller (through libxdp) to every configured interface.
+ */
+#include "lib/lb.h"
+
+SEC("xdp")
+int limpet_xdp(struct xdp_md *ctx)
+{
+	return lb_process(ctx);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * limpet_hash.h - the packet hashes that pick a Maglev slot.
+ *
+ * Compiled unchanged for BPF and for userspace, so unit tests in userspace
+ * compute exactly the slot the data plane will pick. MurmurHash3's 32-bit
+ * block and finalizer mix: straight-line code, good avalanche, no tables.
+ * Only the client address goes into the client_ip hash (never the port:
+ * Cilium #26709), so every connection of a client lands on one slot.
+ */
+#ifndef LIMPET_HASH_H
+#define LIMPET_HASH_H
+
+#include <linux/types.h>
+#include "limpet_maps.h"
+
+#ifndef LIMPET_INLINE
+#ifdef __bpf__
+#define LIMPET_INLINE static __always_inline
+#else
+#define LIMPET_INLINE static inline
+#endif
+#endif
+
+LIMPET_INLINE __u32 limpet_rotl32(__u32 x, int r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+LIMPET_INLINE __u32 limpet_hash_block(__u32 h, __u32 k)
+{
+	k *= 0xcc9e2d51u;
+	k = limpet_rotl32(k, 15);
+	k *= 0x1b873593u;
+	h ^= k;
+	h = limpet_rotl32(h, 13);
+	return h * 5 + 0xe6546b64u;
+}
+
+LIMPET_INLINE __u32 limpet_hash_final(__u32 h, __u32 len)
+{
+	h ^= len;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+/* Hash of a client address alone: the client_ip affinity key. */
+LIMPET_INLINE __u32 limpet_hash_addr(const struct limpet_addr *addr)
+{
+	__u32 h = LIMPET_HASH_SEED;
+
+	h = limpet_hash_block(h, addr->a[0]);
+	h = limpet_hash_block(h, addr->a[1]);
+	h = limpet_hash_block(h, addr->a[2]);
+	h = limpet_hash_block(h, addr->a[3]);
+	return limpet_hash_final(h, 16);
+}
+
+/* Hash of the 5-tuple: the key when affinity is none. */
+LIMPET_INLINE __u32 limpet_hash_tuple(const struct limpet_addr *src, const struct limpet_addr *dst,
+				      __be16 sport, __be16 dport, __u8 proto)
+{
+	__u32 h = limpet_hash_addr(src);
+
+	h = limpet_hash_block(h, dst->a[0]);
+	h = limpet_hash_block(h, dst->a[1]);
+	h = limpet_hash_block(h, dst->a[2]);
+	h = limpet_hash_block(h, dst->a[3]);
+	h = limpet_hash_block(h, ((__u32)sport << 16) | dport);
+	h = limpet_hash_block(h, proto);
+	return limpet_hash_final(h, 40);
+}
+
+#endif /* LIMPET_HASH_H */

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * limpet_limits.h - sizes and limits shared by the data plane and the
+ * controller. Each may be overridden at build time with -D.
+ */
+#ifndef LIMPET_LIMITS_H
+#define LIMPET_LIMITS_H
+
+#ifndef LIMPET_MAX_SERVICES
+#define LIMPET_MAX_SERVICES 256
+#endif
+
+#ifndef LIMPET_MAX_BACKENDS
+#define LIMPET_MAX_BACKENDS 4096
+#endif
+
+/* Default flow table entries (config: flow_table_size). */
+#ifndef LIMPET_FLOW_TABLE_DEFAULT
+#define LIMPET_FLOW_TABLE_DEFAULT 1048576
+#endif
+
+/* Maglev table size: a prime, >= 100 x backends for ~1% imbalance. */
+#ifndef LIMPET_RING_SIZE_DEFAULT
+#define LIMPET_RING_SIZE_DEFAULT 65537
+#endif
+#ifndef LIMPET_RING_SIZE_MAX
+#define LIMPET_RING_SIZE_MAX 1048573
+#endif
+
+/* Longest service/backend/interface name, including the NUL. */
+#define LIMPET_NAME_MAX 64
+
+/* Seed of the packet hashes: fixed so every limpet instance agrees. */
+#define LIMPET_HASH_SEED 0x6c696d70u /* "limp" */
+
+#endif /* LIMPET_LIMITS_H */

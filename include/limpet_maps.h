@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * limpet_maps.h - the layout of every BPF map limpet uses.
+ *
+ * This is the one source of truth shared by the data plane (bpf/) and the
+ * controller (user/). Keys and values use fixed-width __u/__be types with
+ * explicit padding so that both compilers lay them out identically; the
+ * static asserts at the bottom catch a mismatch at build time.
+ *
+ * Addresses are always stored in a 16-byte struct limpet_addr: IPv6 fills
+ * all four words, IPv4 uses word 0 and leaves the rest zero.
+ */
+#ifndef LIMPET_MAPS_H
+#define LIMPET_MAPS_H
+
+#include <linux/types.h>
+#include "limpet_limits.h"
+
+/* Address families as stored in maps (not AF_*: the BPF side has no socket.h). */
+enum limpet_family {
+	LIMPET_FAMILY_V4 = 4,
+	LIMPET_FAMILY_V6 = 6,
+};
+
+enum limpet_affinity {
+	LIMPET_AFFINITY_NONE = 0,	/* hash the 5-tuple */
+	LIMPET_AFFINITY_CLIENT_IP = 1,	/* hash the client address only */
+	LIMPET_AFFINITY_COOKIE = 2,
+	LIMPET_AFFINITY_HEADER = 3,
+};
+
+enum limpet_forwarding {
+	LIMPET_FWD_NAT = 0,	/* rewrite destination, un-NAT the return path */
+	LIMPET_FWD_DSR = 1,	/* rewrite destination MAC only */
+};
+
+struct limpet_addr {
+	__be32 a[4];
+};
+
+/* vips: which VIP:port:proto is a service. Written by the controller. */
+struct vip_key {
+	struct limpet_addr addr;
+	__be16 port;
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;		/* enum limpet_family */
+};
+
+struct vip_value {
+	__u32 service_id;	/* index into rings, service_stats */
+	__u8 affinity;		/* enum limpet_affinity */
+	__u8 forwarding;	/* enum limpet_forwarding */
+	__u16 pad;
+};
+
+/* Backend states as the data plane sees them. */
+enum limpet_backend_state {
+	LIMPET_BACKEND_UNUSED = 0,	/* id free: flows pointing here are stale */
+	LIMPET_BACKEND_ACTIVE = 1,	/* forward established flows here */
+};
+
+/* backends: backend id -> where to send. Written by the controller. */
+struct backend_value {
+	struct limpet_addr addr;
+	__be16 port;
+	__u8 family;
+	__u8 state;		/* enum limpet_backend_state */
+	__u32 gen;		/* bumped whenever the id is (re)assigned */
+	__u32 service_id;
+};
+
+/* Flow direction, part of the flow key so both directions share one table. */
+enum limpet_flow_dir {
+	LIMPET_DIR_FWD = 0,	/* client -> VIP */
+	LIMPET_DIR_RET = 1,	/* backend -> client (NAT return path) */
+};
+
+/* flows: one connection's binding. Written by the data plane, swept by the
+ * controller. A NAT flow has two entries: FWD keyed by the client's packet,
+ * RET keyed by the backend's reply.
+ */
+struct flow_key {
+	struct limpet_addr src;
+	struct limpet_addr dst;
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 family;
+	__u8 dir;		/* enum limpet_flow_dir */
+	__u8 pad;
+};
+
+enum limpet_flow_flags {
+	LIMPET_FLOW_CLOSED = 1,	/* saw a FIN or RST: only counted, not removed */
+};
+
+struct flow_value {
+	__u64 atime_ns;		/* last packet, bpf_ktime_get_ns(); coarse (1 s) */
+	__u32 backend_id;
+	__u32 gen;		/* backend gen at binding time */
+	__u32 service_id;
+	__u16 flags;		/* enum limpet_flow_flags */
+	__be16 vip_port;	/* RET entries: the port to restore as source */
+	struct limpet_addr vip;	/* RET entries: the address to restore as source */
+};
+
+/* Per-CPU counters for a service or a backend. */
+struct limpet_counters {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+	__u64 drops;
+};
+
+/* global_stats: one per-CPU counter per packet outcome. The benchmark checks
+ * that the counter of the path it measures grew by exactly the repeat count.
+ */
+enum limpet_stat {
+	LIMPET_STAT_PASS = 0,		/* not for a VIP, not a return packet */
+	LIMPET_STAT_PASS_UNPARSED,	/* not IPv4/IPv6 TCP/UDP we can parse */
+	LIMPET_STAT_PASS_FRAGMENT,	/* IP fragments go to the kernel */
+	LIMPET_STAT_FWD_NEW,		/* new flow bound and forwarded */
+	LIMPET_STAT_FWD_EST,		/* established flow forwarded */
+	LIMPET_STAT_RET,		/* NAT return packet forwarded */
+	LIMPET_STAT_FIB_PASS,		/* rewritten, next hop left to the kernel */
+	LIMPET_STAT_DROP_MALFORMED,	/* VIP packet with truncated/bad headers */
+	LIMPET_STAT_DROP_NO_BACKEND,	/* service has no backend for new flows */
+	LIMPET_STAT_DROP_FIB,		/* DSR with no usable next hop */
+	LIMPET_STAT_DROP_TTL,		/* TTL/hop limit would expire */
+	LIMPET_STAT_STALE_FLOW,		/* flow's backend was removed: re-bound */
+	LIMPET_STAT_MAX,
+};
+
+/* Controller-only registries: which name owns which id. They live in pinned
+ * maps so that a restarted controller gives every service and backend the id
+ * it had, and established flows keep pointing at the right backend.
+ */
+struct service_name_value {
+	char name[LIMPET_NAME_MAX];
+	__u32 in_use;
+	__u32 pad;
+};
+
+struct backend_name_value {
+	char service[LIMPET_NAME_MAX];
+	char name[LIMPET_NAME_MAX];
+	__u32 in_use;
+	__u32 pad;
+};
+
+/*
+ * rings: service id -> inner ARRAY of __u32 (BPF_F_INNER_MAP, so sizes may
+ * differ per service). Element 0 holds the table size M; elements 1..M hold
+ * backend ids. The controller builds a complete new inner map and swaps it in
+ * with one update of the outer map, so a packet never sees a partial table.
+ */
+#define LIMPET_RING_SIZE_SLOT 0
+
+#ifdef __cplusplus
+#define LIMPET_STATIC_ASSERT static_assert
+#else
+#define LIMPET_STATIC_ASSERT _Static_assert
+#endif
+LIMPET_STATIC_ASSERT(sizeof(struct vip_key) == 20, "vip_key layout");
+LIMPET_STATIC_ASSERT(sizeof(struct vip_value) == 8, "vip_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct backend_value) == 28, "backend_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct flow_key) == 40, "flow_key layout");
+LIMPET_STATIC_ASSERT(sizeof(struct flow_value) == 40, "flow_value layout");
+
+#endif /* LIMPET_MAPS_H */

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * config.h - the YAML configuration, parsed and validated.
+ *
+ * config_load() fills a struct limpet_config with every default applied, or
+ * fails with one line naming file, line and key (see ../shared/INTERFACE.md).
+ * Durations are kept in milliseconds.
+ */
+#ifndef LIMPET_CONFIG_H
+#define LIMPET_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "limpet_maps.h"
+
+#define CONFIG_ERR_MAX 512
+
+enum xdp_mode_cfg {
+	XDP_MODE_CFG_NATIVE = 0,
+	XDP_MODE_CFG_GENERIC = 1,
+};
+
+enum service_mode {
+	SERVICE_MODE_L4 = 0,
+	SERVICE_MODE_HTTP = 1,
+};
+
+enum affinity_fallback {
+	FALLBACK_CLIENT_IP = 0,
+	FALLBACK_NONE = 1,
+};
+
+enum affinity_policy {
+	POLICY_PIN = 0,
+	POLICY_REBALANCE = 1,
+};
+
+enum failover_mode {
+	FAILOVER_NONE = 0,
+	FAILOVER_TEMPORARY = 1,
+	FAILOVER_STICKY = 2,
+};
+
+enum samesite_mode {
+	SAMESITE_UNSET = 0,
+	SAMESITE_LAX,
+	SAMESITE_STRICT,
+	SAMESITE_NONE,
+};
+
+enum health_type {
+	HEALTH_TCP = 0,
+	HEALTH_HTTP = 1,
+	HEALTH_NONE = 2,
+};
+
+#define CONFIG_MAX_HEADERS 8
+#define CONFIG_PATH_MAX 256
+
+struct interface_config {
+	char name[LIMPET_NAME_MAX];
+	enum xdp_mode_cfg xdp_mode;
+};
+
+/* An IPv4 or IPv6 address as the data plane stores it. */
+struct ip_address {
+	__u8 family;			/* LIMPET_FAMILY_V4 / _V6 */
+	struct limpet_addr addr;	/* network byte order */
+};
+
+struct backend_config {
+	char name[LIMPET_NAME_MAX];
+	struct ip_address address;
+	__u16 port;			/* host order; default: the service port */
+	__u32 weight;			/* default 1; 0 = no new flows */
+};
+
+struct cookie_config {
+	char name[LIMPET_NAME_MAX];	/* default "limpet" */
+	__u64 ttl_ms;			/* default 23h */
+	char path[CONFIG_PATH_MAX];	/* default "/" */
+	char domain[CONFIG_PATH_MAX];	/* default "" */
+	bool secure;			/* default false */
+	enum samesite_mode samesite;	/* default unset */
+};
+
+struct affinity_config {
+	enum limpet_affinity type;	/* default client_ip */
+	enum affinity_fallback fallback;	/* default client_ip */
+	enum affinity_policy policy;	/* default pin */
+	struct cookie_config cookie;
+	char headers[CONFIG_MAX_HEADERS][LIMPET_NAME_MAX];
+	size_t n_headers;
+	bool require_all_headers;	/* default false */
+	__u64 idle_ttl_ms;		/* default 30m */
+};
+
+struct health_config {
+	enum health_type type;		/* default tcp */
+	char path[CONFIG_PATH_MAX];	/* default "/" */
+	__u32 expect;			/* default 200 */
+	__u64 interval_ms;		/* default 2s */
+	__u64 timeout_ms;		/* default 1s */
+	__u32 rise;			/* default 2 */
+	__u32 fall;			/* default 3 */
+};
+
+struct service_config {
+	char name[LIMPET_NAME_MAX];
+	struct ip_address vip;
+	__u16 port;			/* host order */
+	__u8 protocol;			/* IPPROTO_TCP (default) / IPPROTO_UDP */
+	enum service_mode mode;		/* default l4 */
+	enum limpet_forwarding forwarding;	/* default nat */
+	struct affinity_config affinity;
+	enum failover_mode failover;	/* default temporary */
+	__u64 drain_timeout_ms;		/* default 5m */
+	__u32 ring_size;		/* default 65537, must be prime */
+	struct health_config health;
+	struct backend_config *backends;
+	size_t n_backends;
+};
+
+struct metrics_config {
+	bool enabled;			/* true when metrics.listen is given */
+	char listen[CONFIG_PATH_MAX];	/* host:port */
+};
+
+struct limpet_config {
+	char path[CONFIG_PATH_MAX];	/* the file this was read from */
+	char instance[LIMPET_NAME_MAX];	/* default "limpet" */
+	struct interface_config *interfaces;
+	size_t n_interfaces;
+	char secret_file[CONFIG_PATH_MAX];	/* default /etc/limpet/secret */
+	struct metrics_config metrics;
+	__u32 flow_table_size;		/* default LIMPET_FLOW_TABLE_DEFAULT */
+	struct service_config *services;
+	size_t n_services;
+};
+
+/*
+ * Parse and validate <path>. Returns 0 and fills <cfg>, or -EINVAL (or
+ * -errno for I/O) and writes one line "FILE:LINE: KEY: problem" to <err>.
+ * <cfg> must be released with config_free() after success only.
+ */
+int config_load(const char *path, struct limpet_config *cfg, char *err, size_t err_len);
+void config_free(struct limpet_config *cfg);
+
+/* Find a service / backend by name; NULL when absent. */
+struct service_config *config_find_service(struct limpet_config *cfg, const char *name);
+struct backend_config *config_find_backend(struct service_config *svc, const char *name);
+
+/* Shared parsers, also used by the CLI. Return 0 or -EINVAL. */
+int parse_duration_ms(const char *text, __u64 *ms);		/* 500ms 30s 5m 23h 7d */
+int parse_ip_address(const char *text, struct ip_address *out);
+int parse_port(const char *text, __u16 *port);			/* 1..65535 */
+int parse_weight(const char *text, __u32 *weight);		/* 0..65535 */
+int format_ip_address(const struct ip_address *ip, char *buf, size_t len);
+bool is_prime(__u32 n);
+
+#endif /* LIMPET_CONFIG_H */
