@@ -76,6 +76,11 @@ struct backend_config {
 	struct ip_address address;
 	__u16 port;			/* host order; default: the service port */
 	__u32 weight;			/* default 1; 0 = no new flows */
+
+	/* Run-time state, not read from the file. */
+	__u32 id;			/* backend id in the data plane */
+	bool draining;			/* no new flows; removed at drain_deadline_ms */
+	__u64 drain_deadline_ms;	/* CLOCK_MONOTONIC */
 };
 
 struct cookie_config {
@@ -122,6 +127,8 @@ struct service_config {
 	struct health_config health;
 	struct backend_config *backends;
 	size_t n_backends;
+
+	__u32 id;			/* run time: service id in the data plane */
 };
 
 struct metrics_config {

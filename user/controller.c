@@ -1,0 +1,942 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * controller.c - `limpet run`: load and attach the data plane, program it
+ * from the configuration, then serve the control socket from one epoll loop
+ * (control socket, signalfd, a 1 s timerfd for drain deadlines and
+ * neighbour upkeep). `limpet down`: detach and unpin an instance.
+ *
+ * Stopping the controller never touches the data plane: it keeps forwarding
+ * from its pinned maps, and the next `limpet run` adopts them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/in.h>
+#include <linux/magic.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/timerfd.h>
+#include <bpf/bpf.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "control.h"
+#include "controller.h"
+#include "dataplane.h"
+#include "log.h"
+#include "state.h"
+
+#define BPFFS "/sys/fs/bpf"
+/* A flow counts as live in status if it saw a packet this recently. */
+#define FLOW_ACTIVE_NS (120ULL * 1000000000ULL)
+#define NEIGH_REFRESH_MS 30000
+
+struct controller {
+	struct limpet_config model;	/* the file plus run-time CLI changes */
+	struct dataplane dp;
+	char socket_path[108];
+	int listen_fd;
+	int signal_fd;
+	int timer_fd;
+	int epoll_fd;
+	int lock_fd;
+	bool stop;
+	__u64 last_neigh_ms;
+};
+
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static const char *protocol_name(__u8 proto)
+{
+	return proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+static const char *affinity_name(enum limpet_affinity type)
+{
+	switch (type) {
+	case LIMPET_AFFINITY_NONE:
+		return "none";
+	case LIMPET_AFFINITY_CLIENT_IP:
+		return "client_ip";
+	case LIMPET_AFFINITY_COOKIE:
+		return "cookie";
+	case LIMPET_AFFINITY_HEADER:
+		return "header";
+	}
+	return "unknown";
+}
+
+/* ---- model edits ------------------------------------------------------ */
+
+static struct service_config *find_service_or_reply(struct controller *c, const json_t *req,
+						    json_t **reply)
+{
+	const char *name = json_string_value(json_object_get(req, "service"));
+	struct service_config *svc = name ? config_find_service(&c->model, name) : NULL;
+
+	if (!svc)
+		*reply = control_reply_error("unknown service '%s'", name ? name : "");
+	return svc;
+}
+
+static struct backend_config *find_backend_or_reply(struct service_config *svc,
+						    const json_t *req, json_t **reply)
+{
+	const char *name = json_string_value(json_object_get(req, "name"));
+	struct backend_config *be = name ? config_find_backend(svc, name) : NULL;
+
+	if (!be)
+		*reply = control_reply_error("unknown backend '%s' in service '%s'",
+					     name ? name : "", svc->name);
+	return be;
+}
+
+/* Apply the model; on failure the caller restores what it changed. */
+static json_t *apply_or_error(struct controller *c)
+{
+	char err[CONFIG_ERR_MAX];
+
+	if (state_apply(&c->dp, &c->model, err, sizeof(err)))
+		return control_reply_error("%s", err);
+	return NULL;
+}
+
+static json_t *handle_backend_add(struct controller *c, const json_t *req)
+{
+	struct backend_config be = { .weight = 1 }, *grown;
+	struct service_config *svc;
+	const char *name, *address;
+	json_t *reply = NULL, *port, *weight;
+
+	svc = find_service_or_reply(c, req, &reply);
+	if (!svc)
+		return reply;
+	name = json_string_value(json_object_get(req, "name"));
+	address = json_string_value(json_object_get(req, "address"));
+	if (!name || !name[0] || strlen(name) >= sizeof(be.name))
+		return control_reply_error("backend add: invalid name");
+	if (config_find_backend(svc, name))
+		return control_reply_error("backend '%s' already exists in service '%s'", name,
+					   svc->name);
+	if (!address || parse_ip_address(address, &be.address))
+		return control_reply_error("backend add: invalid address '%s'",
+					   address ? address : "");
+	if (be.address.family != svc->vip.family)
+		return control_reply_error("backend add: address %s is not of the same family "
+					   "as the VIP of service '%s'", address, svc->name);
+	port = json_object_get(req, "port");
+	weight = json_object_get(req, "weight");
+	be.port = port ? json_integer_value(port) : svc->port;
+	if (port && (!json_is_integer(port) || json_integer_value(port) < 1 ||
+		     json_integer_value(port) > 65535))
+		return control_reply_error("backend add: port must be 1-65535");
+	if (weight && (!json_is_integer(weight) || json_integer_value(weight) < 0 ||
+		       json_integer_value(weight) > 65535))
+		return control_reply_error("backend add: weight must be 0-65535");
+	if (weight)
+		be.weight = json_integer_value(weight);
+	if (svc->forwarding == LIMPET_FWD_DSR && be.port != svc->port)
+		return control_reply_error("backend add: service '%s' uses dsr, so the backend "
+					   "port must be %u", svc->name, svc->port);
+	snprintf(be.name, sizeof(be.name), "%s", name);
+
+	grown = realloc(svc->backends, sizeof(*grown) * (svc->n_backends + 1));
+	if (!grown)
+		return control_reply_error("out of memory");
+	svc->backends = grown;
+	svc->backends[svc->n_backends++] = be;
+	reply = apply_or_error(c);
+	if (reply) {
+		svc->n_backends--;
+		apply_or_error(c);
+		return reply;
+	}
+	pr_info("backend %s/%s added (%s port %u weight %u)", svc->name, name, address, be.port,
+		be.weight);
+	return control_reply_ok(NULL);
+}
+
+static void remove_backend_at(struct service_config *svc, size_t idx)
+{
+	memmove(&svc->backends[idx], &svc->backends[idx + 1],
+		sizeof(*svc->backends) * (svc->n_backends - idx - 1));
+	svc->n_backends--;
+}
+
+static json_t *handle_backend_remove(struct controller *c, const json_t *req)
+{
+	struct service_config *svc;
+	struct backend_config *be, saved;
+	json_t *reply = NULL;
+	size_t idx;
+
+	svc = find_service_or_reply(c, req, &reply);
+	if (!svc)
+		return reply;
+	be = find_backend_or_reply(svc, req, &reply);
+	if (!be)
+		return reply;
+	saved = *be;
+	idx = be - svc->backends;
+	remove_backend_at(svc, idx);
+	reply = apply_or_error(c);
+	if (reply) {
+		memmove(&svc->backends[idx + 1], &svc->backends[idx],
+			sizeof(*svc->backends) * (svc->n_backends - idx));
+		svc->backends[idx] = saved;
+		svc->n_backends++;
+		apply_or_error(c);
+		return reply;
+	}
+	pr_info("backend %s/%s removed", svc->name, saved.name);
+	return control_reply_ok(NULL);
+}
+
+/* Change one backend field in place; undo it if the data plane refuses. */
+static json_t *edit_backend(struct controller *c, struct backend_config *be,
+			    const struct backend_config *edited)
+{
+	struct backend_config saved = *be;
+	json_t *reply;
+
+	*be = *edited;
+	reply = apply_or_error(c);
+	if (reply) {
+		*be = saved;
+		apply_or_error(c);
+		return reply;
+	}
+	return control_reply_ok(NULL);
+}
+
+static json_t *handle_backend_state(struct controller *c, const json_t *req, const char *cmd)
+{
+	struct backend_config *be, edited;
+	struct service_config *svc;
+	json_t *reply = NULL;
+
+	svc = find_service_or_reply(c, req, &reply);
+	if (!svc)
+		return reply;
+	be = find_backend_or_reply(svc, req, &reply);
+	if (!be)
+		return reply;
+	edited = *be;
+	if (!strcmp(cmd, "backend_drain")) {
+		json_t *timeout = json_object_get(req, "timeout_ms");
+		__u64 ms = svc->drain_timeout_ms;
+
+		if (timeout) {
+			if (!json_is_integer(timeout) || json_integer_value(timeout) <= 0)
+				return control_reply_error("backend drain: invalid timeout");
+			ms = json_integer_value(timeout);
+		}
+		edited.draining = true;
+		edited.drain_deadline_ms = now_ms() + ms;
+		pr_info("backend %s/%s draining for %llu ms", svc->name, be->name,
+			(unsigned long long)ms);
+	} else if (!strcmp(cmd, "backend_undrain")) {
+		edited.draining = false;
+		edited.drain_deadline_ms = 0;
+		pr_info("backend %s/%s undrained", svc->name, be->name);
+	} else {
+		json_t *weight = json_object_get(req, "weight");
+
+		if (!json_is_integer(weight) || json_integer_value(weight) < 0 ||
+		    json_integer_value(weight) > 65535)
+			return control_reply_error("backend weight: weight must be 0-65535");
+		edited.weight = json_integer_value(weight);
+		pr_info("backend %s/%s weight %u", svc->name, be->name, edited.weight);
+	}
+	return edit_backend(c, be, &edited);
+}
+
+/* ---- status and stats -------------------------------------------------- */
+
+struct session_ref {
+	__u32 backend_id;
+	struct limpet_addr client;
+};
+
+struct tally {
+	__u32 flows[LIMPET_MAX_BACKENDS];
+	__u32 sessions[LIMPET_MAX_BACKENDS];
+};
+
+static int cmp_session(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct session_ref));
+}
+
+/* Count live flows and distinct clients per backend, in one pass over the
+ * flow table (batched: a million entries take a few hundred syscalls).
+ */
+static int tally_flows(struct controller *c, struct tally *t)
+{
+	enum { BATCH = 4096 };
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 gens[LIMPET_MAX_BACKENDS] = {};
+	struct flow_key *keys = malloc(sizeof(*keys) * BATCH);
+	struct flow_value *vals = malloc(sizeof(*vals) * BATCH);
+	struct session_ref *refs = NULL;
+	size_t n_refs = 0, cap = 0, i, j;
+	__u64 in_batch = 0, out_batch = 0, now = now_ns();
+	bool first = true, done = false;
+	int ret = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < c->model.n_services; i++)
+		for (j = 0; j < c->model.services[i].n_backends; j++) {
+			struct backend_value be = {};
+			__u32 id = c->model.services[i].backends[j].id;
+
+			if (!dp_get_backend(&c->dp, id, &be))
+				gens[id] = be.gen;
+		}
+
+	while (!done) {
+		__u32 count = BATCH;
+
+		ret = bpf_map_lookup_batch(c->dp.flows_fd, first ? NULL : &in_batch, &out_batch,
+					   keys, vals, &count, &opts);
+		if (ret < 0 && errno != ENOENT) {
+			ret = -errno;
+			goto out;
+		}
+		done = ret < 0;
+		ret = 0;
+		first = false;
+		in_batch = out_batch;
+		for (i = 0; i < count; i++) {
+			const struct flow_value *v = &vals[i];
+
+			if (keys[i].dir != LIMPET_DIR_FWD || v->backend_id >= LIMPET_MAX_BACKENDS ||
+			    v->gen != gens[v->backend_id] || (v->flags & LIMPET_FLOW_CLOSED) ||
+			    now - v->atime_ns > FLOW_ACTIVE_NS)
+				continue;
+			t->flows[v->backend_id]++;
+			if (n_refs == cap) {
+				struct session_ref *grown;
+
+				cap = cap ? cap * 2 : 1024;
+				grown = realloc(refs, sizeof(*refs) * cap);
+				if (!grown) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				refs = grown;
+			}
+			memset(&refs[n_refs], 0, sizeof(refs[n_refs]));
+			refs[n_refs].backend_id = v->backend_id;
+			refs[n_refs].client = keys[i].src;
+			n_refs++;
+		}
+	}
+	qsort(refs, n_refs, sizeof(*refs), cmp_session);
+	for (i = 0; i < n_refs; i++)
+		if (i == 0 || cmp_session(&refs[i], &refs[i - 1]))
+			t->sessions[refs[i].backend_id]++;
+out:
+	free(keys);
+	free(vals);
+	free(refs);
+	return ret;
+}
+
+static json_t *handle_status(struct controller *c)
+{
+	struct tally *t = malloc(sizeof(*t));
+	json_t *services = json_array();
+	char addr[INET6_ADDRSTRLEN];
+	size_t i, j;
+
+	if (!t || tally_flows(c, t)) {
+		free(t);
+		json_decref(services);
+		return control_reply_error("cannot read the flow table");
+	}
+	for (i = 0; i < c->model.n_services; i++) {
+		struct service_config *svc = &c->model.services[i];
+		json_t *backends = json_array();
+
+		for (j = 0; j < svc->n_backends; j++) {
+			struct backend_config *be = &svc->backends[j];
+
+			format_ip_address(&be->address, addr, sizeof(addr));
+			json_array_append_new(backends, json_pack(
+				"{s:s, s:s, s:i, s:i, s:s, s:i, s:i}", "name", be->name,
+				"address", addr, "port", be->port, "weight", be->weight, "state",
+				be->draining ? "draining" : "up", "flows", t->flows[be->id],
+				"sessions", t->sessions[be->id]));
+		}
+		format_ip_address(&svc->vip, addr, sizeof(addr));
+		json_array_append_new(services, json_pack(
+			"{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "name", svc->name, "vip", addr,
+			"port", svc->port, "protocol", protocol_name(svc->protocol), "mode",
+			svc->mode == SERVICE_MODE_HTTP ? "http" : "l4", "forwarding",
+			svc->forwarding == LIMPET_FWD_DSR ? "dsr" : "nat", "affinity",
+			affinity_name(svc->affinity.type), "backends", backends));
+	}
+	free(t);
+	return control_reply_ok(json_pack("{s:s, s:o}", "instance", c->model.instance,
+					  "services", services));
+}
+
+static json_t *counters_json(const struct limpet_counters *k, bool with_drops)
+{
+	json_t *o = json_pack("{s:I, s:I, s:I}", "packets", (json_int_t)k->packets, "bytes",
+			      (json_int_t)k->bytes, "new_flows", (json_int_t)k->new_flows);
+
+	if (with_drops)
+		json_object_set_new(o, "drops", json_integer(k->drops));
+	return o;
+}
+
+static json_t *handle_stats(struct controller *c)
+{
+	__u64 global[LIMPET_STAT_MAX];
+	json_t *g = json_object(), *services = json_array();
+	struct limpet_counters k;
+	size_t i, j;
+	__u32 s;
+
+	if (dp_read_global(&c->dp, global)) {
+		json_decref(g);
+		json_decref(services);
+		return control_reply_error("cannot read counters");
+	}
+	for (s = 0; s < LIMPET_STAT_MAX; s++)
+		json_object_set_new(g, dp_stat_name(s), json_integer(global[s]));
+	for (i = 0; i < c->model.n_services; i++) {
+		struct service_config *svc = &c->model.services[i];
+		json_t *backends = json_array(), *o;
+
+		for (j = 0; j < svc->n_backends; j++) {
+			dp_read_counters(&c->dp, c->dp.backend_stats_fd, svc->backends[j].id, &k);
+			o = counters_json(&k, false);
+			json_object_set_new(o, "name", json_string(svc->backends[j].name));
+			json_array_append_new(backends, o);
+		}
+		dp_read_counters(&c->dp, c->dp.service_stats_fd, svc->id, &k);
+		o = counters_json(&k, true);
+		json_object_set_new(o, "name", json_string(svc->name));
+		json_object_set_new(o, "backends", backends);
+		json_array_append_new(services, o);
+	}
+	return control_reply_ok(json_pack("{s:s, s:o, s:o}", "instance", c->model.instance,
+					  "global", g, "services", services));
+}
+
+/* ---- reload ------------------------------------------------------------ */
+
+static int attach_interfaces(struct controller *c, const struct limpet_config *cfg, char *err,
+			     size_t errlen)
+{
+	size_t i;
+	int ret;
+
+	for (i = 0; i < cfg->n_interfaces; i++) {
+		ret = dp_attach(&c->dp, cfg->interfaces[i].name, cfg->interfaces[i].xdp_mode, err,
+				errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static bool has_interface(const struct limpet_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_interfaces; i++)
+		if (!strcmp(cfg->interfaces[i].name, name))
+			return true;
+	return false;
+}
+
+/* Backends that the new file drops keep their flows until the service's
+ * drain timeout: a reload never cuts an established connection.
+ */
+static int carry_removed_backends(const struct limpet_config *old, struct limpet_config *new)
+{
+	size_t i, j;
+
+	for (i = 0; i < old->n_services; i++) {
+		const struct service_config *os = &old->services[i];
+		struct service_config *ns = config_find_service(new, os->name);
+
+		if (!ns || ns->vip.family != os->vip.family)
+			continue;
+		for (j = 0; j < os->n_backends; j++) {
+			struct backend_config be = os->backends[j], *grown;
+
+			if (config_find_backend(ns, be.name))
+				continue;
+			if (!be.draining) {
+				be.draining = true;
+				be.drain_deadline_ms = now_ms() + ns->drain_timeout_ms;
+			}
+			grown = realloc(ns->backends, sizeof(*grown) * (ns->n_backends + 1));
+			if (!grown)
+				return -ENOMEM;
+			ns->backends = grown;
+			ns->backends[ns->n_backends++] = be;
+		}
+	}
+	return 0;
+}
+
+static int check_supported(const struct limpet_config *cfg, char *err, size_t errlen)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		if (cfg->services[i].mode == SERVICE_MODE_HTTP) {
+			snprintf(err, errlen,
+				 "%s: service '%s': mode http is not available in this build yet "
+				 "(use mode l4)", cfg->path, cfg->services[i].name);
+			return -EOPNOTSUPP;
+		}
+	}
+	for (i = 0; i < cfg->n_interfaces; i++) {
+		if (!if_nametoindex(cfg->interfaces[i].name)) {
+			snprintf(err, errlen, "%s: interface '%s' not found", cfg->path,
+				 cfg->interfaces[i].name);
+			return -ENODEV;
+		}
+	}
+	return 0;
+}
+
+static json_t *handle_reload(struct controller *c)
+{
+	struct limpet_config fresh, old;
+	char err[CONFIG_ERR_MAX];
+	size_t i;
+
+	if (config_load(c->model.path, &fresh, err, sizeof(err)))
+		return control_reply_error("reload: %s (keeping the running configuration)", err);
+	if (check_supported(&fresh, err, sizeof(err)))
+		goto refuse;
+	if (strcmp(fresh.instance, c->model.instance)) {
+		snprintf(err, sizeof(err), "instance cannot change on reload");
+		goto refuse;
+	}
+	if (fresh.flow_table_size != c->model.flow_table_size) {
+		snprintf(err, sizeof(err), "flow_table_size cannot change on reload "
+			 "(it needs 'limpet down' and a new start)");
+		goto refuse;
+	}
+	if (carry_removed_backends(&c->model, &fresh)) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto refuse;
+	}
+	if (attach_interfaces(c, &fresh, err, sizeof(err)))
+		goto refuse;
+	old = c->model;
+	c->model = fresh;
+	if (state_apply(&c->dp, &c->model, err, sizeof(err))) {
+		char ignored[CONFIG_ERR_MAX];
+
+		c->model = old;
+		state_apply(&c->dp, &c->model, ignored, sizeof(ignored));
+		config_free(&fresh);
+		return control_reply_error("reload: %s (keeping the running configuration)", err);
+	}
+	for (i = 0; i < old.n_interfaces; i++) {
+		char derr[CONFIG_ERR_MAX];
+
+		if (!has_interface(&fresh, old.interfaces[i].name) &&
+		    dp_detach_ifname(old.interfaces[i].name, derr, sizeof(derr)))
+			pr_warn("%s", derr);
+	}
+	config_free(&old);
+	pr_info("reloaded %s", c->model.path);
+	return control_reply_ok(NULL);
+refuse:
+	config_free(&fresh);
+	return control_reply_error("reload: %s (keeping the running configuration)", err);
+}
+
+static json_t *handle_request(void *ctx, const json_t *req)
+{
+	struct controller *c = ctx;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+
+	if (!cmd)
+		return control_reply_error("bad request: no cmd");
+	pr_debug("request %s", cmd);
+	if (!strcmp(cmd, "status"))
+		return handle_status(c);
+	if (!strcmp(cmd, "stats"))
+		return handle_stats(c);
+	if (!strcmp(cmd, "backend_add"))
+		return handle_backend_add(c, req);
+	if (!strcmp(cmd, "backend_remove"))
+		return handle_backend_remove(c, req);
+	if (!strcmp(cmd, "backend_drain") || !strcmp(cmd, "backend_undrain") ||
+	    !strcmp(cmd, "backend_weight"))
+		return handle_backend_state(c, req, cmd);
+	if (!strcmp(cmd, "reload"))
+		return handle_reload(c);
+	if (!strcmp(cmd, "keys_rotate"))
+		return control_reply_error("keys rotate: cookie keys come with HTTP cookie "
+					   "affinity, which this build does not have yet");
+	if (!strcmp(cmd, "shutdown")) {
+		c->stop = true;
+		return control_reply_ok(NULL);
+	}
+	return control_reply_error("unknown command '%s'", cmd);
+}
+
+/* ---- periodic work ------------------------------------------------------ */
+
+/* Remove draining backends whose deadline has passed. */
+static void expire_drains(struct controller *c)
+{
+	__u64 now = now_ms();
+	bool changed = false;
+	size_t i, j;
+
+	for (i = 0; i < c->model.n_services; i++) {
+		struct service_config *svc = &c->model.services[i];
+
+		for (j = 0; j < svc->n_backends;) {
+			struct backend_config *be = &svc->backends[j];
+
+			if (be->draining && be->drain_deadline_ms <= now) {
+				pr_info("backend %s/%s: drain deadline passed, removed", svc->name,
+					be->name);
+				remove_backend_at(svc, j);
+				changed = true;
+				continue;
+			}
+			j++;
+		}
+	}
+	if (changed) {
+		json_t *err = apply_or_error(c);
+
+		if (err) {
+			pr_warn("%s", json_string_value(json_object_get(err, "error")));
+			json_decref(err);
+		}
+	}
+}
+
+/* Keep backends' neighbour entries resolved, so bpf_fib_lookup() finds a MAC
+ * and DSR (which cannot fall back to the kernel) never waits for ARP/ND:
+ * a datagram to the discard port makes the kernel resolve the next hop.
+ */
+static void nudge_neighbours(struct controller *c)
+{
+	int fd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	size_t i, j;
+
+	for (i = 0; i < c->model.n_services; i++) {
+		struct service_config *svc = &c->model.services[i];
+
+		for (j = 0; j < svc->n_backends; j++) {
+			const struct ip_address *a = &svc->backends[j].address;
+
+			if (a->family == LIMPET_FAMILY_V4 && fd4 >= 0) {
+				struct sockaddr_in sin = { .sin_family = AF_INET,
+							   .sin_port = htons(9) };
+
+				sin.sin_addr.s_addr = a->addr.a[0];
+				sendto(fd4, "", 0, MSG_DONTWAIT, (void *)&sin, sizeof(sin));
+			} else if (a->family == LIMPET_FAMILY_V6 && fd6 >= 0) {
+				struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+							     .sin6_port = htons(9) };
+
+				memcpy(&sin6.sin6_addr, &a->addr, sizeof(sin6.sin6_addr));
+				sendto(fd6, "", 0, MSG_DONTWAIT, (void *)&sin6, sizeof(sin6));
+			}
+		}
+	}
+	if (fd4 >= 0)
+		close(fd4);
+	if (fd6 >= 0)
+		close(fd6);
+	c->last_neigh_ms = now_ms();
+}
+
+static void on_tick(struct controller *c)
+{
+	__u64 expirations;
+
+	if (read(c->timer_fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	expire_drains(c);
+	if (now_ms() - c->last_neigh_ms >= NEIGH_REFRESH_MS)
+		nudge_neighbours(c);
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+static int ensure_bpffs(char *err, size_t errlen)
+{
+	struct statfs st;
+
+	if (!statfs(BPFFS, &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", BPFFS, "bpf", 0, NULL)) {
+		snprintf(err, errlen, "cannot mount the BPF filesystem on %s: %s", BPFFS,
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* One controller per instance: a second one would fight over the maps. */
+static int take_lock(struct controller *c, char *err, size_t errlen)
+{
+	char path[160];
+
+	mkdir(CONTROL_SOCKET_DIR, 0755);
+	snprintf(path, sizeof(path), "%s/%s.lock", CONTROL_SOCKET_DIR, c->model.instance);
+	c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (c->lock_fd < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (flock(c->lock_fd, LOCK_EX | LOCK_NB)) {
+		snprintf(err, errlen, "another limpet controller is already running for instance "
+			 "'%s'", c->model.instance);
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int setup_loop(struct controller *c, char *err, size_t errlen)
+{
+	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	c->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	c->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	c->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->signal_fd < 0 || c->timer_fd < 0 || c->epoll_fd < 0 ||
+	    timerfd_settime(c->timer_fd, 0, &tick, NULL)) {
+		snprintf(err, errlen, "cannot set up the event loop: %s", strerror(errno));
+		return -errno;
+	}
+	ev.data.fd = c->listen_fd;
+	epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->listen_fd, &ev);
+	ev.data.fd = c->signal_fd;
+	epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->signal_fd, &ev);
+	ev.data.fd = c->timer_fd;
+	epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->timer_fd, &ev);
+	return 0;
+}
+
+static void on_signal(struct controller *c)
+{
+	struct signalfd_siginfo si;
+
+	while (read(c->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			json_t *reply = handle_reload(c);
+			json_t *error = json_object_get(reply, "error");
+
+			if (error)
+				pr_warn("%s", json_string_value(error));
+			json_decref(reply);
+		} else {
+			pr_info("signal %u: stopping; the data plane keeps forwarding",
+				si.ssi_signo);
+			c->stop = true;
+		}
+	}
+}
+
+static void serve(struct controller *c)
+{
+	struct epoll_event events[8];
+	int n, i;
+
+	while (!c->stop) {
+		n = epoll_wait(c->epoll_fd, events, 8, -1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		for (i = 0; i < n; i++) {
+			int fd = events[i].data.fd;
+
+			if (fd == c->listen_fd)
+				while (control_serve_one(c->listen_fd, handle_request, c) != -EAGAIN &&
+				       !c->stop)
+					;
+			else if (fd == c->signal_fd)
+				on_signal(c);
+			else if (fd == c->timer_fd)
+				on_tick(c);
+		}
+	}
+}
+
+static bool is_root(const char *cmd)
+{
+	if (geteuid() == 0)
+		return true;
+	fprintf(stderr, "limpet: %s: must run as root (loading XDP needs CAP_BPF, "
+		"CAP_NET_ADMIN and CAP_SYS_ADMIN)\n", cmd);
+	return false;
+}
+
+static void resolve_socket(const char *override, const char *instance, char *buf, size_t len)
+{
+	if (override)
+		snprintf(buf, len, "%s", override);
+	else
+		control_default_socket(instance, buf, len);
+}
+
+int controller_run(const char *config_path, const char *socket_override)
+{
+	struct controller *c = calloc(1, sizeof(*c));
+	char err[CONFIG_ERR_MAX], pin_dir[256];
+	bool loaded = false;
+	int status = 1, ret;
+
+	if (!c)
+		return 1;
+	c->listen_fd = c->signal_fd = c->timer_fd = c->epoll_fd = c->lock_fd = -1;
+	if (!is_root("run"))
+		goto out;
+	if (config_load(config_path, &c->model, err, sizeof(err)))
+		goto fail;
+	loaded = true;
+	if (check_supported(&c->model, err, sizeof(err)) || take_lock(c, err, sizeof(err)) ||
+	    ensure_bpffs(err, sizeof(err)))
+		goto fail;
+	resolve_socket(socket_override, c->model.instance, c->socket_path,
+		       sizeof(c->socket_path));
+	log_hook_libraries();
+
+	dp_pin_dir(c->model.instance, pin_dir, sizeof(pin_dir));
+	ret = dp_open(&c->dp, pin_dir, c->model.flow_table_size);
+	if (ret) {
+		snprintf(err, sizeof(err), "cannot open the data plane: %s", strerror(-ret));
+		goto fail;
+	}
+	if (attach_interfaces(c, &c->model, err, sizeof(err)))
+		goto fail;
+	if (c->dp.adopted)
+		pr_info("adopted the pinned data plane in %s", pin_dir);
+	if (state_apply(&c->dp, &c->model, err, sizeof(err)))
+		goto fail;
+	nudge_neighbours(c);
+
+	c->listen_fd = control_listen(c->socket_path);
+	if (c->listen_fd < 0) {
+		snprintf(err, sizeof(err), "cannot listen on %s: %s", c->socket_path,
+			 c->listen_fd == -EADDRINUSE ? "another controller answers there" :
+						       strerror(-c->listen_fd));
+		goto fail;
+	}
+	if (setup_loop(c, err, sizeof(err)))
+		goto fail;
+
+	fprintf(stderr, "limpet: ready\n");
+	serve(c);
+	unlink(c->socket_path);
+	status = 0;
+	goto out;
+fail:
+	fprintf(stderr, "limpet: %s\n", err);
+out:
+	if (c->listen_fd >= 0)
+		close(c->listen_fd);
+	if (c->signal_fd >= 0)
+		close(c->signal_fd);
+	if (c->timer_fd >= 0)
+		close(c->timer_fd);
+	if (c->epoll_fd >= 0)
+		close(c->epoll_fd);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	dp_close(&c->dp);
+	if (loaded)
+		config_free(&c->model);
+	free(c);
+	return status;
+}
+
+int controller_down(const char *config_path, const char *socket_override)
+{
+	struct limpet_config cfg;
+	char err[CONFIG_ERR_MAX], pin_dir[256], socket_path[108];
+	json_t *req, *reply = NULL;
+	int status = 0, ret;
+	size_t i;
+
+	if (!is_root("down"))
+		return 1;
+	if (config_load(config_path, &cfg, err, sizeof(err))) {
+		fprintf(stderr, "limpet: %s\n", err);
+		return 1;
+	}
+	/* A running controller is told to stop first, so it does not re-attach. */
+	resolve_socket(socket_override, cfg.instance, socket_path, sizeof(socket_path));
+	req = json_pack("{s:s}", "cmd", "shutdown");
+	if (!control_request(socket_path, req, &reply, err, sizeof(err)))
+		usleep(200 * 1000);
+	json_decref(req);
+	json_decref(reply);
+
+	ensure_bpffs(err, sizeof(err));
+	for (i = 0; i < cfg.n_interfaces; i++) {
+		if (!if_nametoindex(cfg.interfaces[i].name))
+			continue; /* already gone: nothing attached */
+		if (dp_detach_ifname(cfg.interfaces[i].name, err, sizeof(err))) {
+			fprintf(stderr, "limpet: %s\n", err);
+			status = 1;
+		}
+	}
+	dp_pin_dir(cfg.instance, pin_dir, sizeof(pin_dir));
+	ret = dp_unpin(pin_dir);
+	if (ret) {
+		fprintf(stderr, "limpet: cannot remove %s: %s\n", pin_dir, strerror(-ret));
+		status = 1;
+	}
+	config_free(&cfg);
+	return status;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * log.h - leveled logging to stderr. Quiet by default (warnings only);
+ * -v raises the level. libbpf and libxdp messages go through the same sink.
+ */
+#ifndef LIMPET_LOG_H
+#define LIMPET_LOG_H
+
+enum log_level {
+	LOG_LEVEL_WARN = 0,
+	LOG_LEVEL_INFO = 1,
+	LOG_LEVEL_DEBUG = 2,
+};
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Route libbpf's and libxdp's messages through log_msg(). */
+void log_hook_libraries(void);
+
+#define pr_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define pr_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define pr_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif /* LIMPET_LOG_H */

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * state.h - make the data plane match a configuration model.
+ *
+ * The model is a struct limpet_config plus the run-time fields (ids,
+ * draining). state_apply() is idempotent: it is the one path for start-up,
+ * restart adoption, reload and every CLI change.
+ */
+#ifndef LIMPET_STATE_H
+#define LIMPET_STATE_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "dataplane.h"
+
+/*
+ * Give every service and backend of <model> its id (the id it had in the
+ * pinned registry, else a free one), program backends, Maglev tables and
+ * VIPs, then retire what the model no longer has. Fills the run-time ids in
+ * <model>. Returns 0 or -errno with one line in <err>.
+ */
+int state_apply(struct dataplane *dp, struct limpet_config *model, char *err, size_t errlen);
+
+/* Data-plane affinity / forwarding codes of a service. */
+__u8 state_affinity_code(const struct service_config *svc);
+
+#endif /* LIMPET_STATE_H */
