@@ -12,7 +12,8 @@
  * mapping when a required key is missing.
  *
  * Scalars are taken by their text whatever their YAML style (port: "80" is
- * port 80); a plain empty value, ~ or null reads as "". Integers are decimal
+ * port 80); a plain empty value, ~ or null reads as "" where a value is
+ * expected and as an empty list or mapping where one is. Integers are decimal
  * without sign, booleans true/false, durations an integer and one unit
  * (ms, s, m, h, d). parse_duration_ms() accepts 0; the config rejects it where
  * 0 means nothing (TTLs, health interval and timeout).
@@ -360,11 +361,12 @@ static const char *kind(const yaml_node_t *n, char *buf, size_t len)
 	}
 }
 
+/* A YAML null stands for an empty list or mapping ("backends:" alone). */
 static int expect_kind(struct ctx *c, const char *path, const struct field *f, yaml_node_type_t t)
 {
 	char q[QUOTE_BUF];
 
-	if (f->node->type == t)
+	if (f->node->type == t || is_null(f->node))
 		return 0;
 	return fail_field(c, path, f, "expected %s, got %s",
 			  t == YAML_MAPPING_NODE ? "a mapping" : "a list",
@@ -388,6 +390,8 @@ static int scalar(struct ctx *c, const char *path, const struct field *f, const 
 
 static size_t seq_len(const yaml_node_t *n)
 {
+	if (n->type != YAML_SEQUENCE_NODE)
+		return 0;
 	return n->data.sequence.items.top - n->data.sequence.items.start;
 }
 
@@ -403,6 +407,8 @@ static int key_line(struct ctx *c, const yaml_node_t *map, const char *key)
 {
 	yaml_node_pair_t *p;
 
+	if (map->type != YAML_MAPPING_NODE)
+		return node_line(map);
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
 
@@ -479,6 +485,8 @@ static int get_fields(struct ctx *c, const char *path, const yaml_node_t *map,
 
 	for (i = 0; i < n_keys; i++)
 		out[i] = (struct field){ .key = keys[i] };
+	if (map->type != YAML_MAPPING_NODE)
+		return 0;	/* a null: no keys */
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
@@ -1193,6 +1201,11 @@ static int parse_health(struct ctx *c, const char *path, const struct field *f,
 	return 0;
 }
 
+static bool ip_equal(const struct ip_address *a, const struct ip_address *b)
+{
+	return a->family == b->family && !memcmp(&a->addr, &b->addr, sizeof(a->addr));
+}
+
 static const char *family_name(__u8 family)
 {
 	return family == LIMPET_FAMILY_V4 ? "IPv4" : "IPv6";
@@ -1250,7 +1263,7 @@ static int parse_backend(struct ctx *c, const char *path, const struct field *it
 	for (j = 0; j < i; j++) {
 		const struct backend_config *o = &svc->backends[j];
 
-		if (o->port != b->port || memcmp(&o->address, &b->address, sizeof(b->address)))
+		if (o->port != b->port || !ip_equal(&o->address, &b->address))
 			continue;
 		return fail_field(c, sub, &fl[B_ADDRESS],
 				  "same address and port as backend %s (line %d)",
@@ -1425,7 +1438,7 @@ static int parse_service(struct ctx *c, const char *path, const struct field *it
 		const struct service_config *o = &cfg->services[j];
 
 		if (o->port != svc->port || o->protocol != svc->protocol ||
-		    memcmp(&o->vip, &svc->vip, sizeof(svc->vip)))
+		    !ip_equal(&o->vip, &svc->vip))
 			continue;
 		format_ip_address(&svc->vip, addr, sizeof(addr));
 		return fail_field(c, sub, &fl[S_VIP],
@@ -1646,6 +1659,8 @@ int config_load(const char *path, struct limpet_config *cfg, char *err, size_t e
 	size_t len = 0;
 	int ret;
 
+	if (!path || !cfg)
+		return -EINVAL;
 	memset(cfg, 0, sizeof(*cfg));
 	if (err && err_len)
 		err[0] = '\0';
