@@ -54,12 +54,12 @@ struct packet {
 #define TCP_FLAG_SYN 0x02
 #define TCP_FLAG_RST 0x04
 
-static __always_inline int parse_l4(struct packet *p, void *data_end)
+static __always_inline int parse_l4(struct packet *p, void *data_end, __u32 l4_len)
 {
 	if (p->proto == IPPROTO_TCP) {
 		struct tcphdr *tcp = p->l4;
 
-		if ((void *)(tcp + 1) > data_end || tcp->doff < 5)
+		if ((void *)(tcp + 1) > data_end || l4_len < sizeof(*tcp) || tcp->doff < 5)
 			return PARSE_MALFORMED;
 		p->sport = tcp->source;
 		p->dport = tcp->dest;
@@ -69,7 +69,7 @@ static __always_inline int parse_l4(struct packet *p, void *data_end)
 	if (p->proto == IPPROTO_UDP) {
 		struct udphdr *udp = p->l4;
 
-		if ((void *)(udp + 1) > data_end)
+		if ((void *)(udp + 1) > data_end || l4_len < sizeof(*udp))
 			return PARSE_MALFORMED;
 		p->sport = udp->source;
 		p->dport = udp->dest;
@@ -98,7 +98,7 @@ static __always_inline int parse_ipv4(struct packet *p, void *data_end)
 	p->dst.a[0] = iph->daddr;
 	p->ip_len = tot_len;
 	p->l4 = (void *)iph + hdr_len;
-	return parse_l4(p, data_end);
+	return parse_l4(p, data_end, tot_len - hdr_len);
 }
 
 static __always_inline int parse_ipv6(struct packet *p, void *data_end)
@@ -118,7 +118,7 @@ static __always_inline int parse_ipv6(struct packet *p, void *data_end)
 	__builtin_memcpy(&p->dst, &ip6h->daddr, sizeof(p->dst));
 	p->ip_len = sizeof(*ip6h) + payload_len;
 	p->l4 = ip6h + 1;
-	return parse_l4(p, data_end);
+	return parse_l4(p, data_end, payload_len);
 }
 
 static __always_inline int parse_packet(struct xdp_md *ctx, struct packet *p)

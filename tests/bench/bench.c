@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * bench.c - nanoseconds per packet of each data plane path, measured with
+ * bpf_prog_test_run_opts(repeat) on the wrappers of bpf/limpet_bench.bpf.c
+ * (make bench; tests/bench/run.sh runs it in a namespace set up like the
+ * packet tests', tests/packet/netns.sh, whose neighbours bpf_fib_lookup()
+ * resolves).
+ *
+ * One NAT service per protocol (TCP and UDP on 10.100.0.100, client_ip
+ * affinity, three backends) is programmed into the bench object's own maps.
+ * Figures are measured round-robin, <rounds> times each, so a busy moment
+ * of the machine weighs on all of them alike; each figure is the median of
+ * its rounds of opts.duration (the kernel's ns per run, an integer).
+ *
+ * Every run is proven: the retval must be the verdict of the path, and the
+ * global counter of its outcome must have grown by exactly the repeat count
+ * (floor and restore do not touch the data plane and are checked by retval
+ * only). Anything else prints an error and exits 1. Speed is never gated.
+ * New-flow runs churn the LRU flow table, so the established flows are
+ * bound afresh (prime()) before each of their runs.
+ *
+ * Output: a table for people, then one line per figure for machines,
+ * "bench <name> <value> ns/pkt" (INTERFACE.md, "Benchmark output").
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "limpet_bench.skel.h"
+#include "limpet_maps.h"
+#include "maglev.h"
+#include "packet/pkt.h"
+
+#define RING_SIZE 65537u
+#define NBACKENDS 3
+#define FRAME_MAX 256	/* BENCH_FRAME_MAX of limpet_bench.bpf.c */
+#define ROUNDS_MAX 99
+
+#define VIP "10.100.0.100"
+#define CLIENT "10.10.0.2"
+
+/* The map value of bench_template. */
+struct bench_frame {
+	__u32 len;
+	__u8 data[FRAME_MAX];
+};
+
+enum prog {
+	PROG_LB,
+	PROG_LB_NEWFLOW,
+	PROG_FLOOR,
+	PROG_RESTORE,
+};
+
+enum ingress { FROM_CLIENT, FROM_SERVER };
+
+/* The figures, in the order they are measured and printed. */
+enum fig {
+	FIG_FLOOR,
+	FIG_RESTORE,
+	FIG_NEW_TCP,
+	FIG_EST_FWD,
+	FIG_EST_RET,
+	FIG_UDP,
+	FIG_PASS,
+	FIG_MAX,
+};
+
+struct figure {
+	const char *name;
+	const char *path;	/* what it measures, for people */
+	enum prog prog;
+	enum ingress ingress;
+	int verdict;
+	int stat;		/* the outcome counter that proves the path; -1: none */
+	bool slow;		/* new flows: fewer repeats */
+	int prime;		/* index of the figure whose flow must exist first; -1: none */
+	struct pkt_spec frame;
+	__u32 ns[ROUNDS_MAX];
+	double median;
+};
+
+struct service {
+	__u32 id;
+	__u8 proto;
+	__u16 port;
+	__u16 be_port;
+};
+
+static const struct service services[] = {
+	{ 0, IPPROTO_TCP, 80, 8080 },
+	{ 1, IPPROTO_UDP, 53, 5353 },
+};
+
+static const char *const backends[NBACKENDS] = { "10.20.0.11", "10.20.0.12", "10.20.0.13" };
+
+static struct limpet_bench *skel;
+static int if_client, if_server, ncpus;
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "bench: error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static int map_fd(struct bpf_map *map)
+{
+	return bpf_map__fd(map);
+}
+
+static void update(struct bpf_map *map, const void *key, const void *val, const char *what)
+{
+	if (bpf_map_update_elem(map_fd(map), key, val, BPF_ANY))
+		die("%s: %s", what, strerror(errno));
+}
+
+/* A complete new Maglev table for <svc>, swapped in with one outer update. */
+static void set_ring(__u32 svc, const char *prefix)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	struct maglev_backend mb[NBACKENDS];
+	char names[NBACKENDS][32];
+	__u32 *table = calloc(RING_SIZE + 1, sizeof(*table)), i;
+	int inner, j;
+
+	if (!table)
+		die("out of memory");
+	for (j = 0; j < NBACKENDS; j++) {
+		snprintf(names[j], sizeof(names[j]), "%s-b%d", prefix, j);
+		mb[j] = (struct maglev_backend){ names[j], svc * NBACKENDS + j, 1 };
+	}
+	table[LIMPET_RING_SIZE_SLOT] = RING_SIZE;
+	if (maglev_build(mb, NBACKENDS, RING_SIZE, table + 1))
+		die("maglev_build failed");
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "bench_ring", sizeof(__u32), sizeof(__u32),
+			       RING_SIZE + 1, &opts);
+	if (inner < 0)
+		die("ring map: %s", strerror(errno));
+	for (i = 0; i <= RING_SIZE; i++)
+		if (bpf_map_update_elem(inner, &i, &table[i], BPF_ANY))
+			die("ring slot %u: %s", i, strerror(errno));
+	update(skel->maps.rings, &svc, &inner, "rings");
+	close(inner);
+	free(table);
+}
+
+static void program_services(void)
+{
+	size_t s;
+	int j;
+
+	for (s = 0; s < sizeof(services) / sizeof(services[0]); s++) {
+		const struct service *sv = &services[s];
+		struct vip_key vk = {
+			.addr = pkt_addr(VIP),
+			.port = htons(sv->port),
+			.proto = sv->proto,
+			.family = LIMPET_FAMILY_V4,
+		};
+		struct vip_value vv = {
+			.service_id = sv->id,
+			.affinity = LIMPET_AFFINITY_CLIENT_IP,
+			.forwarding = LIMPET_FWD_NAT,
+		};
+
+		for (j = 0; j < NBACKENDS; j++) {
+			__u32 id = sv->id * NBACKENDS + j;
+			struct backend_value be = {
+				.addr = pkt_addr(backends[j]),
+				.port = htons(sv->be_port),
+				.family = LIMPET_FAMILY_V4,
+				.state = LIMPET_BACKEND_ACTIVE,
+				.gen = 1,
+				.service_id = sv->id,
+			};
+
+			update(skel->maps.backends, &id, &be, "backends");
+		}
+		set_ring(sv->id, sv->proto == IPPROTO_TCP ? "web" : "dns");
+		update(skel->maps.vips, &vk, &vv, "vips");
+	}
+}
+
+static void read_global(__u64 out[LIMPET_STAT_MAX])
+{
+	__u64 percpu[ncpus];
+	__u32 stat;
+	int i;
+
+	for (stat = 0; stat < LIMPET_STAT_MAX; stat++) {
+		if (bpf_map_lookup_elem(map_fd(skel->maps.global_stats), &stat, percpu))
+			die("global_stats: %s", strerror(errno));
+		out[stat] = 0;
+		for (i = 0; i < ncpus; i++)
+			out[stat] += percpu[i];
+	}
+}
+
+static const char *stat_name(int stat)
+{
+	static const char *const names[LIMPET_STAT_MAX] = {
+		[LIMPET_STAT_PASS] = "PASS",
+		[LIMPET_STAT_PASS_UNPARSED] = "PASS_UNPARSED",
+		[LIMPET_STAT_PASS_FRAGMENT] = "PASS_FRAGMENT",
+		[LIMPET_STAT_FWD_NEW] = "FWD_NEW",
+		[LIMPET_STAT_FWD_EST] = "FWD_EST",
+		[LIMPET_STAT_RET] = "RET",
+		[LIMPET_STAT_FIB_PASS] = "FIB_PASS",
+		[LIMPET_STAT_DROP_MALFORMED] = "DROP_MALFORMED",
+		[LIMPET_STAT_DROP_NO_BACKEND] = "DROP_NO_BACKEND",
+		[LIMPET_STAT_DROP_FIB] = "DROP_FIB",
+		[LIMPET_STAT_DROP_TTL] = "DROP_TTL",
+		[LIMPET_STAT_STALE_FLOW] = "STALE_FLOW",
+	};
+
+	return stat >= 0 && stat < LIMPET_STAT_MAX ? names[stat] : "-";
+}
+
+static const char *verdict_name(int v)
+{
+	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
+					     "XDP_REDIRECT" };
+
+	return v >= 0 && v <= XDP_REDIRECT ? names[v] : "?";
+}
+
+static int prog_fd(enum prog p)
+{
+	switch (p) {
+	case PROG_LB:
+		return bpf_program__fd(skel->progs.bench_lb);
+	case PROG_LB_NEWFLOW:
+		return bpf_program__fd(skel->progs.bench_lb_newflow);
+	case PROG_FLOOR:
+		return bpf_program__fd(skel->progs.bench_floor);
+	case PROG_RESTORE:
+		return bpf_program__fd(skel->progs.bench_restore);
+	}
+	return -1;
+}
+
+struct run {
+	__u32 duration;		/* ns per iteration */
+	int retval;
+	__u8 out[FRAME_MAX];
+	__u32 out_len;
+	__u64 delta[LIMPET_STAT_MAX];
+};
+
+/* Install <f>'s frame as the template, run <repeat> times, fail loudly on a
+ * wrong verdict or counter.
+ */
+static void run(const struct figure *f, __u32 repeat, struct run *r)
+{
+	struct bench_frame tmpl = { 0 };
+	__u64 before[LIMPET_STAT_MAX], after[LIMPET_STAT_MAX];
+	__u32 zero = 0;
+	size_t len = pkt_build(&f->frame, tmpl.data, sizeof(tmpl.data));
+	struct xdp_md md = {
+		.data_end = len,
+		.ingress_ifindex = f->ingress == FROM_CLIENT ? if_client : if_server,
+	};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = tmpl.data, .data_size_in = len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &md,
+		    .ctx_size_in = sizeof(md), .repeat = repeat);
+	int i;
+
+	if (!len)
+		die("%s: frame longer than %d bytes", f->name, FRAME_MAX);
+	tmpl.len = len;
+	update(skel->maps.bench_template, &zero, &tmpl, "bench_template");
+
+	read_global(before);
+	if (bpf_prog_test_run_opts(prog_fd(f->prog), &opts))
+		die("%s: bpf_prog_test_run_opts: %s", f->name, strerror(errno));
+	read_global(after);
+	for (i = 0; i < LIMPET_STAT_MAX; i++)
+		r->delta[i] = after[i] - before[i];
+	r->duration = opts.duration;
+	r->retval = opts.retval;
+	r->out_len = opts.data_size_out;
+
+	if (r->retval != f->verdict)
+		die("%s: verdict %s, expected %s: not the path it claims to measure", f->name,
+		    verdict_name(r->retval), verdict_name(f->verdict));
+	if (f->stat >= 0 && r->delta[f->stat] != repeat) {
+		fprintf(stderr, "bench: counters after %u runs of %s:", repeat, f->name);
+		for (i = 0; i < LIMPET_STAT_MAX; i++)
+			if (r->delta[i])
+				fprintf(stderr, " %s +%llu", stat_name(i),
+					(unsigned long long)r->delta[i]);
+		fprintf(stderr, "\n");
+		die("%s: %s grew by %llu, expected exactly %u: not the path it claims to measure",
+		    f->name, stat_name(f->stat), (unsigned long long)r->delta[f->stat], repeat);
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const __u32 *v, int n)
+{
+	__u32 s[ROUNDS_MAX];
+
+	memcpy(s, v, n * sizeof(*v));
+	qsort(s, n, sizeof(*s), cmp_u32);
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2.0;
+}
+
+/* Remove the flow of the client frame <c> (both directions, whichever backend). */
+static void forget_flow(const struct pkt_spec *c, __u16 be_port)
+{
+	struct flow_key k = {
+		.src = c->src,
+		.dst = c->dst,
+		.sport = htons(c->sport),
+		.dport = htons(c->dport),
+		.proto = c->proto,
+		.family = LIMPET_FAMILY_V4,
+		.dir = LIMPET_DIR_FWD,
+	};
+	int j;
+
+	bpf_map_delete_elem(map_fd(skel->maps.flows), &k);
+	for (j = 0; j < NBACKENDS; j++) {
+		k.src = pkt_addr(backends[j]);
+		k.dst = c->src;
+		k.sport = htons(be_port);
+		k.dport = htons(c->sport);
+		k.dir = LIMPET_DIR_RET;
+		bpf_map_delete_elem(map_fd(skel->maps.flows), &k);
+	}
+}
+
+/*
+ * Bind the flow of figure <p> afresh: new-flow runs fill the LRU flow table
+ * and may have evicted it (or only one of its two entries). Returns the
+ * backend's reply to the client as it arrives on pks0.
+ */
+static struct pkt_spec prime(const struct figure *p)
+{
+	struct figure f = *p;
+	struct pkt_spec out, reply;
+	struct run r;
+	char why[64];
+
+	forget_flow(&f.frame, f.frame.proto == IPPROTO_TCP ? services[0].be_port :
+							      services[1].be_port);
+	f.stat = LIMPET_STAT_FWD_NEW;
+	run(&f, 1, &r);
+	if (!pkt_parse(r.out, r.out_len, &out) || pkt_verify(r.out, r.out_len, why, sizeof(why)))
+		die("%s: the priming packet came out wrong", p->name);
+
+	reply = f.frame;
+	reply.src = out.dst;
+	reply.dst = f.frame.src;
+	reply.sport = out.dport;
+	reply.dport = f.frame.sport;
+	reply.smac = out.dmac;
+	reply.dmac = PKT_MAC_PKS0;
+	reply.payload_len = 64;
+	return reply;
+}
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr,
+		"usage: %s [-r ROUNDS] [-n REPEAT] [-N NEWFLOW_REPEAT] [-f FLOW_ENTRIES]\n"
+		"  -r  rounds per figure, the median is reported (7)\n"
+		"  -n  runs per round (2000000); -N for new flows (500000)\n"
+		"  -f  flow table entries (the controller's default, %u)\n"
+		"  run inside the namespace of tests/bench/run.sh (make bench)\n",
+		argv0, LIMPET_FLOW_TABLE_DEFAULT);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct pkt_spec est = pkt_tcp(CLIENT, 40000, VIP, 80, PKT_TCP_ACK | PKT_TCP_PSH);
+	struct pkt_spec syn = pkt_tcp(CLIENT, 40000, VIP, 80, PKT_TCP_SYN);
+	struct pkt_spec udp = pkt_udp(CLIENT, 40000, VIP, 53);
+	struct pkt_spec pass = pkt_tcp(CLIENT, 40000, "10.10.0.1", 22, PKT_TCP_ACK);
+	struct figure figs[FIG_MAX] = {
+		[FIG_FLOOR] = { .name = "floor", .prog = PROG_FLOOR, .verdict = XDP_TX,
+				.stat = -1, .prime = -1, .frame = est,
+				.path = "restore + parse eth/IPv4/TCP, swap MACs, XDP_TX" },
+		[FIG_RESTORE] = { .name = "restore", .prog = PROG_RESTORE, .verdict = XDP_TX,
+				  .stat = -1, .prime = -1, .frame = est,
+				  .path = "restore the frame only, XDP_TX" },
+		[FIG_NEW_TCP] = { .name = "l4_new_tcp", .prog = PROG_LB_NEWFLOW,
+				  .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_FWD_NEW,
+				  .slow = true, .prime = -1, .frame = syn,
+				  .path = "SYN, new flow: Maglev pick, 2 LRU inserts, NAT, fib" },
+		[FIG_EST_FWD] = { .name = "l4_est_fwd", .prog = PROG_LB, .verdict = XDP_REDIRECT,
+				  .stat = LIMPET_STAT_FWD_EST, .prime = FIG_EST_FWD, .frame = est,
+				  .path = "established TCP client->VIP: flow hit, NAT, fib" },
+		[FIG_EST_RET] = { .name = "l4_est_ret", .prog = PROG_LB, .ingress = FROM_SERVER,
+				  .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_RET,
+				  .prime = FIG_EST_FWD, /* .frame: the reply, from prime() */
+				  .path = "established TCP backend->client: RET hit, un-NAT, fib" },
+		[FIG_UDP] = { .name = "l4_udp", .prog = PROG_LB, .verdict = XDP_REDIRECT,
+			      .stat = LIMPET_STAT_FWD_EST, .prime = FIG_UDP, .frame = udp,
+			      .path = "established UDP client->VIP: flow hit, NAT, fib" },
+		[FIG_PASS] = { .name = "pass", .prog = PROG_LB, .verdict = XDP_PASS,
+			       .stat = LIMPET_STAT_PASS, .prime = -1, .frame = pass,
+			       .path = "non-VIP TCP: parse, VIP miss, RET miss, XDP_PASS" },
+	};
+	__u32 repeat = 2000000, repeat_new = 500000, flow_entries = LIMPET_FLOW_TABLE_DEFAULT;
+	int rounds = 7, opt, i, k;
+	double floor_ns;
+	struct run r;
+	char why[64];
+
+	while ((opt = getopt(argc, argv, "r:n:N:f:h")) != -1) {
+		switch (opt) {
+		case 'r':
+			rounds = atoi(optarg);
+			break;
+		case 'n':
+			repeat = strtoul(optarg, NULL, 10);
+			break;
+		case 'N':
+			repeat_new = strtoul(optarg, NULL, 10);
+			break;
+		case 'f':
+			flow_entries = strtoul(optarg, NULL, 10);
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	if (rounds < 1 || rounds > ROUNDS_MAX || !repeat || !repeat_new || !flow_entries)
+		usage(argv[0]);
+
+	if_client = if_nametoindex("pkc0");
+	if_server = if_nametoindex("pks0");
+	if (!if_client || !if_server)
+		die("pkc0/pks0 not found: run through tests/bench/run.sh (make bench)");
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		die("cannot count CPUs");
+
+	skel = limpet_bench__open();
+	if (!skel)
+		die("open limpet_bench: %s", strerror(errno));
+	{
+		struct bpf_map *map;
+
+		/* Private maps: nothing of the bench lands in /sys/fs/bpf. */
+		bpf_object__for_each_map(map, skel->obj)
+			if (bpf_map__set_pin_path(map, NULL))
+				die("unpin %s", bpf_map__name(map));
+	}
+	if (bpf_map__set_max_entries(skel->maps.flows, flow_entries))
+		die("flow table size %u", flow_entries);
+	if (limpet_bench__load(skel))
+		die("load limpet_bench: %s", strerror(errno));
+	program_services();
+
+	fprintf(stderr, "bench: %d rounds of %u runs (%u for new flows) per figure...\n", rounds,
+		repeat, repeat_new);
+	for (k = 0; k < rounds; k++) {
+		for (i = 0; i < FIG_MAX; i++) {
+			struct figure *f = &figs[i];
+			struct pkt_spec reply;
+
+			/* New-flow runs churn the LRU flow table: bind afresh. */
+			if (f->prime >= 0) {
+				reply = prime(&figs[f->prime]);
+				if (i == FIG_EST_RET)
+					f->frame = reply;
+			}
+			run(f, f->slow ? repeat_new : repeat, &r);
+			f->ns[k] = r.duration;
+			/* The frame the last run left must still be a valid one. */
+			if (f->prog == PROG_LB && pkt_verify(r.out, r.out_len, why, sizeof(why)))
+				die("%s: output frame has a bad %s", f->name, why);
+		}
+	}
+
+	for (i = 0; i < FIG_MAX; i++)
+		figs[i].median = median(figs[i].ns, rounds);
+	floor_ns = figs[FIG_FLOOR].median;
+
+	printf("\n%-12s %9s %9s  %-18s  %s\n", "figure", "ns/pkt", "x floor", "proof", "path");
+	for (i = 0; i < FIG_MAX; i++) {
+		struct figure *f = &figs[i];
+		char proof[32];
+
+		if (f->stat >= 0)
+			snprintf(proof, sizeof(proof), "%s +%u", stat_name(f->stat),
+				 f->slow ? repeat_new : repeat);
+		else
+			snprintf(proof, sizeof(proof), "%s", verdict_name(f->verdict));
+		printf("%-12s %9.1f %9.2f  %-18s  %s\n", f->name, f->median,
+		       floor_ns ? f->median / floor_ns : 0, proof, f->path);
+	}
+	printf("(median of %d rounds of opts.duration, whole ns; proof: the verdict, and the\n"
+	       " counter that grew by exactly the repeat count, checked every round)\n\n",
+	       rounds);
+	for (i = 0; i < FIG_MAX; i++)
+		printf("bench %s %.1f ns/pkt\n", figs[i].name, figs[i].median);
+
+	limpet_bench__destroy(skel);
+	return 0;
+}

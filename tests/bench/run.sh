@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# run.sh - make bench: the per-path ns/packet figures of build/bench, run in
+# a namespace set up like the packet tests' (tests/packet/netns.sh) and
+# deleted on exit, then the end-to-end figures of tests/bench/e2e.sh when
+# that script exists. Extra arguments go to build/bench (-r ROUNDS,
+# -n REPEAT, -N NEWFLOW_REPEAT). Exits non-zero if either part failed.
+#
+#   bash tests/bench/run.sh build/bench [bench options]
+set -uo pipefail
+
+if [ $# -lt 1 ]; then
+	echo "usage: $0 BINARY [ARGS...]" >&2
+	exit 2
+fi
+bin=$(realpath "$1")
+shift
+here=$(dirname "$0")
+
+. "$here/../packet/netns.sh"
+# Not lp-*: the end-to-end lab (scripts/lab.sh) treats lp-* as its own.
+NS=limpet-bench
+trap 'netns_cleanup $NS' EXIT
+trap 'exit 130' INT TERM
+netns_setup $NS || { echo "run.sh: namespace setup failed" >&2; exit 1; }
+
+netns_run $NS "$bin" "$@"
+rc=$?
+netns_cleanup $NS
+
+# End to end (wrk through limpet, HAProxy and direct): e2e_* lines.
+if [ -f "$here/e2e.sh" ]; then
+	bash "$here/e2e.sh" || rc=1
+fi
+exit $rc

@@ -1,0 +1,1320 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * test_xdp.c - table-driven tests of the XDP data plane through
+ * bpf_prog_test_run_opts(): a frame in; out come a verdict, the frame as the
+ * program left it, and the change of every global counter.
+ *
+ * Each step names the frame it sends, the interface it arrives on, the
+ * verdict, the exact frame expected out (built independently with pkt.h:
+ * new addresses and ports, TTL - 1, MACs of the namespace's interfaces and
+ * PERMANENT neighbours, checksums from scratch) and the counters that must
+ * move; every other counter must stay put. Steps of one test run in order
+ * against one data plane, so a step sees the flows the earlier ones made.
+ *
+ * Runs inside the namespace of tests/packet/run.sh (make packet):
+ * bpf_fib_lookup() needs pkc0/pks0 and their neighbours. Each test loads a
+ * private copy of the data plane (Criterion runs every test in its own
+ * process) and programs the services of svcs[] below. The backend a new flow
+ * should get is predicted from the service's Maglev table and the hash of
+ * include/limpet_hash.h, the same contract the controller relies on.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+
+#include "dataplane.h"
+#include "limpet_hash.h"
+#include "limpet_xdp.skel.h"
+#include "maglev.h"
+#include "packet/pkt.h"
+
+#define RING_SIZE 65537u
+#define NBACKENDS 3
+#define FLOW_ENTRIES 65536
+#define CLIENT4 "10.10.0.2"
+#define CLIENT6 "fd00:10::2"
+
+enum svc_idx {
+	SVC_WEB4,	/* TCP NAT client_ip, IPv4 */
+	SVC_WEB6,	/* TCP NAT client_ip, IPv6 */
+	SVC_DNS4,	/* UDP NAT client_ip, IPv4 */
+	SVC_DNS6,	/* UDP NAT client_ip, IPv6 */
+	SVC_NONE4,	/* TCP NAT affinity none: 5-tuple hash */
+	SVC_DSR4,	/* TCP DSR, IPv4 */
+	SVC_DSR6,	/* TCP DSR, IPv6 */
+	SVC_EMPTY4,	/* every backend at weight 0: a table of MAGLEV_EMPTY */
+	SVC_NORING4,	/* no table at all */
+	SVC_NONEIGH4,	/* NAT to a backend without a neighbour entry */
+	SVC_DSRNONEIGH4, /* DSR to a backend without a neighbour entry */
+	SVC_MAX,
+};
+
+struct svc {
+	const char *name;
+	const char *vip;
+	__u16 port;
+	__u8 proto;
+	__u8 affinity;
+	__u8 forwarding;
+	__u16 be_port;
+	unsigned int weights;	/* bit j: backend j has weight 1 in the table */
+	bool no_ring;
+	const char *backends[NBACKENDS];
+};
+
+#define BE4 { "10.20.0.11", "10.20.0.12", "10.20.0.13" }
+#define BE6 { "fd00:20::11", "fd00:20::12", "fd00:20::13" }
+
+static const struct svc svcs[SVC_MAX] = {
+	[SVC_WEB4] = { "web4", "10.100.0.100", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
+		       LIMPET_FWD_NAT, 8080, 7, false, BE4 },
+	[SVC_WEB6] = { "web6", "fd00:100::100", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
+		       LIMPET_FWD_NAT, 8080, 7, false, BE6 },
+	[SVC_DNS4] = { "dns4", "10.100.0.100", 53, IPPROTO_UDP, LIMPET_AFFINITY_CLIENT_IP,
+		       LIMPET_FWD_NAT, 5353, 7, false, BE4 },
+	[SVC_DNS6] = { "dns6", "fd00:100::100", 53, IPPROTO_UDP, LIMPET_AFFINITY_CLIENT_IP,
+		       LIMPET_FWD_NAT, 5353, 7, false, BE6 },
+	[SVC_NONE4] = { "none4", "10.100.0.101", 80, IPPROTO_TCP, LIMPET_AFFINITY_NONE,
+			LIMPET_FWD_NAT, 80, 7, false, BE4 },
+	[SVC_DSR4] = { "dsr4", "10.100.0.102", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
+		       LIMPET_FWD_DSR, 80, 7, false, BE4 },
+	[SVC_DSR6] = { "dsr6", "fd00:100::102", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
+		       LIMPET_FWD_DSR, 80, 7, false, BE6 },
+	[SVC_EMPTY4] = { "empty4", "10.100.0.103", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
+			 LIMPET_FWD_NAT, 80, 0, false, BE4 },
+	[SVC_NORING4] = { "noring4", "10.100.0.104", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
+			  LIMPET_FWD_NAT, 80, 7, true, BE4 },
+	[SVC_NONEIGH4] = { "noneigh4", "10.100.0.105", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
+			   LIMPET_FWD_NAT, 8080, 1, false, { "10.20.0.14" } },
+	[SVC_DSRNONEIGH4] = { "dsrnoneigh4", "10.100.0.106", 80, IPPROTO_TCP,
+			      LIMPET_AFFINITY_CLIENT_IP, LIMPET_FWD_DSR, 80, 1, false,
+			      { "10.20.0.14" } },
+};
+
+static struct dataplane dp;
+static int prog_fd, if_client, if_server;
+static __u32 *ring[SVC_MAX];
+
+static __u32 be_id(int s, int j)
+{
+	return 1 + s * NBACKENDS + j;
+}
+
+/* The neighbour MAC of backend <j> (10.20.0.11 + j / fd00:20::11 + j). */
+static struct pkt_mac be_mac(int j)
+{
+	struct pkt_mac m = PKT_MAC_BACKEND(11);
+
+	m.b[5] += j;
+	return m;
+}
+
+static void set_backend(int s, int j, __u8 state, __u32 gen)
+{
+	struct backend_value be = {
+		.addr = pkt_addr(svcs[s].backends[j]),
+		.port = htons(svcs[s].be_port),
+		.family = strchr(svcs[s].backends[j], ':') ? LIMPET_FAMILY_V6 : LIMPET_FAMILY_V4,
+		.state = state,
+		.gen = gen,
+		.service_id = s,
+	};
+
+	cr_assert_eq(dp_set_backend(&dp, be_id(s, j), &be), 0, "dp_set_backend %s/%d", svcs[s].name,
+		     j);
+}
+
+static void swap_ring(int s, const __u32 *table)
+{
+	memcpy(ring[s], table, RING_SIZE * sizeof(*table));
+	cr_assert_eq(dp_swap_ring(&dp, s, ring[s], RING_SIZE), 0, "dp_swap_ring %s", svcs[s].name);
+}
+
+/* A Maglev table of service <s> holding the backends in the bit mask <weights>. */
+static void build_ring(int s, unsigned int weights)
+{
+	struct maglev_backend mb[NBACKENDS];
+	char names[NBACKENDS][32];
+	__u32 *table = malloc(RING_SIZE * sizeof(*table));
+	int j, n = 0, ret;
+
+	cr_assert_not_null(table);
+	for (j = 0; j < NBACKENDS && svcs[s].backends[j]; j++, n++) {
+		snprintf(names[j], sizeof(names[j]), "%s-b%d", svcs[s].name, j);
+		mb[j].name = names[j];
+		mb[j].id = be_id(s, j);
+		mb[j].weight = (weights >> j) & 1;
+	}
+	ret = maglev_build(mb, n, RING_SIZE, table);
+	cr_assert(ret == 0 || (ret == -ENOENT && !weights), "maglev_build %s: %d", svcs[s].name,
+		  ret);
+	swap_ring(s, table);
+	free(table);
+}
+
+static void check_mac(const char *ifname, struct pkt_mac want)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	cr_assert_geq(fd, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	cr_assert_eq(ioctl(fd, SIOCGIFHWADDR, &ifr), 0, "SIOCGIFHWADDR %s", ifname);
+	close(fd);
+	cr_assert_arr_eq(ifr.ifr_hwaddr.sa_data, want.b, 6,
+			 "%s has not the MAC of tests/packet/netns.sh", ifname);
+}
+
+static void setup(void)
+{
+	int s, j, err;
+
+	if_client = if_nametoindex("pkc0");
+	if_server = if_nametoindex("pks0");
+	cr_assert(if_client && if_server,
+		  "pkc0/pks0 not found: run through tests/packet/run.sh (make packet)");
+	check_mac("pkc0", PKT_MAC_PKC0);
+	check_mac("pks0", PKT_MAC_PKS0);
+
+	err = dp_open(&dp, NULL, FLOW_ENTRIES);
+	cr_assert_eq(err, 0, "dp_open: %s", strerror(-err));
+	err = dp_load(&dp);
+	cr_assert_eq(err, 0, "dp_load: %s", strerror(-err));
+	prog_fd = bpf_program__fd(dp.skel->progs.limpet_xdp);
+
+	for (s = 0; s < SVC_MAX; s++) {
+		struct vip_key vk = {
+			.addr = pkt_addr(svcs[s].vip),
+			.port = htons(svcs[s].port),
+			.proto = svcs[s].proto,
+			.family = strchr(svcs[s].vip, ':') ? LIMPET_FAMILY_V6 : LIMPET_FAMILY_V4,
+		};
+		struct vip_value vv = {
+			.service_id = s,
+			.affinity = svcs[s].affinity,
+			.forwarding = svcs[s].forwarding,
+		};
+
+		for (j = 0; j < NBACKENDS && svcs[s].backends[j]; j++)
+			set_backend(s, j, LIMPET_BACKEND_ACTIVE, 1);
+		ring[s] = calloc(RING_SIZE, sizeof(__u32));
+		cr_assert_not_null(ring[s]);
+		if (!svcs[s].no_ring)
+			build_ring(s, svcs[s].weights);
+		cr_assert_eq(dp_set_vip(&dp, &vk, &vv), 0, "dp_set_vip %s", svcs[s].name);
+	}
+}
+
+static void teardown(void)
+{
+	int s;
+
+	dp_close(&dp);
+	for (s = 0; s < SVC_MAX; s++)
+		free(ring[s]);
+}
+
+/* The backend (index in svcs[s].backends) the data plane should bind <in> to. */
+static int predict(int s, const struct pkt_spec *in)
+{
+	__u32 hash, id;
+
+	if (svcs[s].affinity == LIMPET_AFFINITY_NONE)
+		hash = limpet_hash_tuple(&in->src, &in->dst, htons(in->sport), htons(in->dport),
+					 in->proto);
+	else
+		hash = limpet_hash_addr(&in->src);
+	id = ring[s][hash % RING_SIZE];
+	cr_assert(id >= be_id(s, 0) && id < be_id(s, NBACKENDS), "%s: slot holds %u",
+		  svcs[s].name, id);
+	return id - be_id(s, 0);
+}
+
+/* A client's frame to service <s>. */
+static struct pkt_spec to_vip(int s, const char *client, __u16 sport, __u8 tcp_flags)
+{
+	if (svcs[s].proto == IPPROTO_UDP)
+		return pkt_udp(client, sport, svcs[s].vip, svcs[s].port);
+	return pkt_tcp(client, sport, svcs[s].vip, svcs[s].port, tcp_flags);
+}
+
+/* <in> as NAT forwards it to backend <j>: routed out of pks0. */
+static struct pkt_spec nat_to_backend(int s, int j, struct pkt_spec in)
+{
+	in.dst = pkt_addr(svcs[s].backends[j]);
+	in.dport = svcs[s].be_port;
+	in.ttl--;
+	in.smac = PKT_MAC_PKS0;
+	in.dmac = be_mac(j);
+	return in;
+}
+
+/* <in> as DSR forwards it to backend <j>: new MACs, nothing else. */
+static struct pkt_spec dsr_to_backend(int j, struct pkt_spec in)
+{
+	in.smac = PKT_MAC_PKS0;
+	in.dmac = be_mac(j);
+	return in;
+}
+
+/* Backend <j>'s reply to the client frame <c>, arriving on pks0. */
+static struct pkt_spec reply(int s, int j, const struct pkt_spec *c, __u8 tcp_flags)
+{
+	struct pkt_spec r = *c;
+
+	r.src = pkt_addr(svcs[s].backends[j]);
+	r.dst = c->src;
+	r.sport = svcs[s].be_port;
+	r.dport = c->sport;
+	r.smac = be_mac(j);
+	r.dmac = PKT_MAC_PKS0;
+	r.tcp_flags = tcp_flags;
+	r.seq = 0x7f000001;
+	r.ack = c->seq + 1;
+	r.ttl = 64;
+	r.payload_len = c->proto == IPPROTO_UDP ? 48 : 0;
+	r.payload_seed = 0x61;
+	return r;
+}
+
+/* The reply <r> as NAT returns it: source restored to the VIP, routed to the client. */
+static struct pkt_spec nat_to_client(int s, struct pkt_spec r)
+{
+	r.src = pkt_addr(svcs[s].vip);
+	r.sport = svcs[s].port;
+	r.ttl--;
+	r.smac = PKT_MAC_PKC0;
+	r.dmac = PKT_MAC_CLIENT;
+	return r;
+}
+
+/* ---- running frames ---- */
+
+enum ingress { FROM_CLIENT = 0, FROM_SERVER };
+
+enum out_kind {
+	OUT_SAME = 0,	/* (default) the frame must come out untouched */
+	OUT_FRAME,	/* exactly step.out */
+	OUT_ANY,	/* not compared (the step only checks verdict and counters) */
+};
+
+struct delta {
+	int stat;
+	int n;		/* 0 ends the list */
+};
+
+#define MAX_DELTAS 3
+
+struct step {
+	const char *desc;
+	struct pkt_spec in;
+	enum ingress ingress;
+	size_t cut;				/* send only the first <cut> bytes (0: all) */
+	void (*mangle)(__u8 *frame, size_t len);	/* after build and cut */
+	int verdict;
+	enum out_kind out_kind;
+	struct pkt_spec out;
+	struct delta deltas[MAX_DELTAS];	/* every other counter must not move */
+};
+
+struct result {
+	int verdict;
+	__u8 out[PKT_MAX];
+	size_t out_len;
+	__s64 delta[LIMPET_STAT_MAX];
+};
+
+static const char *verdict_name(int v)
+{
+	static const char *const names[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
+
+	return v >= 0 && v <= XDP_REDIRECT ? names[v] : "?";
+}
+
+static void run_frame(const __u8 *in, size_t len, enum ingress ingress, struct result *r)
+{
+	__u64 before[LIMPET_STAT_MAX], after[LIMPET_STAT_MAX];
+	struct xdp_md md = {
+		.data_end = len,
+		.ingress_ifindex = ingress == FROM_CLIENT ? if_client : if_server,
+	};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &md,
+		    .ctx_size_in = sizeof(md), .repeat = 1);
+	int i, err;
+
+	cr_assert_eq(dp_read_global(&dp, before), 0);
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	cr_assert_eq(err, 0, "bpf_prog_test_run_opts: %s", strerror(errno));
+	cr_assert_eq(dp_read_global(&dp, after), 0);
+	r->verdict = opts.retval;
+	r->out_len = opts.data_size_out;
+	for (i = 0; i < LIMPET_STAT_MAX; i++)
+		r->delta[i] = after[i] - before[i];
+}
+
+/* Check the counter changes of <r> against <deltas>: listed ones exactly, others 0. */
+static void check_deltas(const char *desc, const struct result *r, const struct delta *deltas)
+{
+	__s64 want[LIMPET_STAT_MAX] = { 0 };
+	int i;
+
+	for (i = 0; i < MAX_DELTAS && deltas[i].n; i++)
+		want[deltas[i].stat] = deltas[i].n;
+	for (i = 0; i < LIMPET_STAT_MAX; i++)
+		cr_expect_eq(r->delta[i], want[i], "%s: counter %s moved by %lld, expected %lld",
+			     desc, dp_stat_name(i), (long long)r->delta[i], (long long)want[i]);
+}
+
+static void check_frame(const char *desc, const struct result *r, const __u8 *want,
+			size_t want_len)
+{
+	char diff[128];
+
+	pkt_diff(r->out, r->out_len, want, want_len, diff, sizeof(diff));
+	cr_assert(r->out_len == want_len && !memcmp(r->out, want, want_len),
+		  "%s: output frame differs: %s", desc, diff);
+}
+
+static void run_step(const struct step *st, struct result *r)
+{
+	__u8 in[PKT_MAX], want[PKT_MAX];
+	size_t len, want_len;
+	char why[64];
+
+	len = pkt_build(&st->in, in, sizeof(in));
+	cr_assert(len, "%s: frame too long", st->desc);
+	if (st->cut)
+		len = st->cut;
+	if (st->mangle)
+		st->mangle(in, len);
+	run_frame(in, len, st->ingress, r);
+
+	cr_assert_eq(r->verdict, st->verdict, "%s: verdict %s, expected %s", st->desc,
+		     verdict_name(r->verdict), verdict_name(st->verdict));
+	check_deltas(st->desc, r, st->deltas);
+	switch (st->out_kind) {
+	case OUT_SAME:
+		check_frame(st->desc, r, in, len);
+		break;
+	case OUT_FRAME:
+		want_len = pkt_build(&st->out, want, sizeof(want));
+		cr_assert(want_len);
+		cr_assert_eq(pkt_verify(want, want_len, why, sizeof(why)), 0);
+		check_frame(st->desc, r, want, want_len);
+		break;
+	case OUT_ANY:
+		break;
+	}
+}
+
+static void run_steps(const struct step *steps, size_t n)
+{
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		run_step(&steps[i], &r);
+}
+
+#define RUN_STEPS(steps) run_steps(steps, sizeof(steps) / sizeof(steps[0]))
+
+/* Send <in> from the client side and return the backend it reached (by address). */
+static int sent_to(int s, const struct pkt_spec *in, int verdict)
+{
+	struct pkt_spec out;
+	__u8 frame[PKT_MAX];
+	struct result r;
+	size_t len = pkt_build(in, frame, sizeof(frame));
+	int j;
+
+	run_frame(frame, len, FROM_CLIENT, &r);
+	cr_assert_eq(r.verdict, verdict, "%s: verdict %s", svcs[s].name,
+		     verdict_name(r.verdict));
+	cr_assert(pkt_parse(r.out, r.out_len, &out));
+	for (j = 0; j < NBACKENDS && svcs[s].backends[j]; j++) {
+		struct limpet_addr a = pkt_addr(svcs[s].backends[j]);
+		struct pkt_mac m = be_mac(j);
+
+		if (svcs[s].forwarding == LIMPET_FWD_NAT ? pkt_addr_eq(&out.dst, &a) :
+							    !memcmp(&out.dmac, &m, 6))
+			return j;
+	}
+	cr_assert_fail("%s: output goes to no backend", svcs[s].name);
+	return -1;
+}
+
+/* ---- mangles for frames the builder does not make ---- */
+
+static void fix_ip4_csum(__u8 *f)
+{
+	size_t ihl = (f[14] & 0xf) * 4;
+
+	pkt_put16(f + 24, 0);
+	pkt_put16(f + 24, (__u16)~pkt_fold(pkt_sum(0, f + 14, ihl)));
+}
+
+/* IP length fields that agree with a cut frame. */
+static void ip_len_fits(__u8 *f, size_t len)
+{
+	if (pkt_get16(f + 12) == PKT_ETH_P_IP) {
+		pkt_put16(f + 16, (__u16)(len - PKT_ETH_LEN));
+		fix_ip4_csum(f);
+	} else {
+		pkt_put16(f + 18, (__u16)(len - PKT_ETH_LEN - PKT_IP6_LEN));
+	}
+}
+
+static void ihl_4(__u8 *f, size_t len)
+{
+	f[14] = 0x44;
+	fix_ip4_csum(f);
+}
+
+static void tot_len_long(__u8 *f, size_t len)
+{
+	pkt_put16(f + 16, pkt_get16(f + 16) + 1);
+	fix_ip4_csum(f);
+}
+
+static void ip6_payload_long(__u8 *f, size_t len)
+{
+	pkt_put16(f + 18, pkt_get16(f + 18) + 1);
+}
+
+static void version_6_in_ip4(__u8 *f, size_t len)
+{
+	f[14] = 0x65;
+}
+
+/* Only the 4 port bytes of the L4 header inside the IP length; the rest of
+ * the frame is trailer, as Ethernet padding (frames under 60 bytes are
+ * padded) would make it. The header is truncated whatever follows it.
+ */
+static void l4_4_in_ip_len(__u8 *f, size_t len)
+{
+	if (pkt_get16(f + 12) == PKT_ETH_P_IP) {
+		pkt_put16(f + 16, (f[14] & 0xf) * 4 + 4);
+		fix_ip4_csum(f);
+	} else {
+		pkt_put16(f + 18, 4);
+	}
+}
+
+static void tcp_doff_4(__u8 *f, size_t len)
+{
+	f[14 + 20 + 12] = 0x40;
+}
+
+/* ---- tests ---- */
+
+TestSuite(xdp, .init = setup, .fini = teardown, .timeout = 60);
+
+Test(xdp, nat_tcp4)
+{
+	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_ACK);
+	struct pkt_spec fin = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_FIN | PKT_TCP_ACK);
+	int j = predict(SVC_WEB4, &syn), other = (j + 1) % NBACKENDS;
+	struct pkt_spec synack = reply(SVC_WEB4, j, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
+	struct pkt_spec stray = reply(SVC_WEB4, other, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
+	const struct step steps[] = {
+		{ "SYN to the VIP: new flow, NAT to the predicted backend", syn, FROM_CLIENT,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_backend(SVC_WEB4, j, syn),
+		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		{ "backend's SYN-ACK: source restored to VIP:80, routed to the client", synack,
+		  FROM_SERVER, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_client(SVC_WEB4, synack), .deltas = { { LIMPET_STAT_RET, 1 } } },
+		{ "ACK of the same flow: established, same backend", ack, FROM_CLIENT,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_backend(SVC_WEB4, j, ack),
+		  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+		{ "same reply from another backend: no flow, untouched", stray, FROM_SERVER,
+		  .verdict = XDP_PASS, .out_kind = OUT_SAME,
+		  .deltas = { { LIMPET_STAT_PASS, 1 } } },
+		{ "FIN: still forwarded on the flow", fin, FROM_CLIENT, .verdict = XDP_REDIRECT,
+		  .out_kind = OUT_FRAME, .out = nat_to_backend(SVC_WEB4, j, fin),
+		  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+	};
+
+	RUN_STEPS(steps);
+}
+
+Test(xdp, nat_tcp6)
+{
+	struct pkt_spec syn = to_vip(SVC_WEB6, CLIENT6, 40000, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_WEB6, CLIENT6, 40000, PKT_TCP_ACK);
+	int j = predict(SVC_WEB6, &syn);
+	struct pkt_spec synack = reply(SVC_WEB6, j, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
+	struct pkt_spec data = reply(SVC_WEB6, j, &syn, PKT_TCP_ACK | PKT_TCP_PSH);
+	const struct step steps[] = {
+		{ "IPv6 SYN to the VIP: NAT to the predicted backend", syn, FROM_CLIENT,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_backend(SVC_WEB6, j, syn),
+		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		{ "IPv6 SYN-ACK: source restored, routed to the client", synack, FROM_SERVER,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_client(SVC_WEB6, synack), .deltas = { { LIMPET_STAT_RET, 1 } } },
+		{ "IPv6 ACK: established", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
+		  .out_kind = OUT_FRAME, .out = nat_to_backend(SVC_WEB6, j, ack),
+		  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+	};
+
+	data.payload_len = 100;
+	RUN_STEPS(steps);
+	{
+		const struct step more[] = {
+			{ "IPv6 reply with data", data, FROM_SERVER, .verdict = XDP_REDIRECT,
+			  .out_kind = OUT_FRAME, .out = nat_to_client(SVC_WEB6, data),
+			  .deltas = { { LIMPET_STAT_RET, 1 } } },
+		};
+
+		RUN_STEPS(more);
+	}
+}
+
+/* A source port for which <s>'s forwarded frame has a UDP checksum that sums
+ * to zero, so it must be sent as 0xffff.
+ */
+static __u16 port_for_zero_udp_csum(int s, struct pkt_spec in)
+{
+	__u8 f[PKT_MAX];
+	int j = predict(s, &in);
+	struct pkt_spec out;
+	size_t len;
+	__u32 port;
+
+	for (port = 1024; port < 65536; port++) {
+		in.sport = port;
+		out = nat_to_backend(s, j, in);
+		len = pkt_build(&out, f, sizeof(f));
+		if (pkt_get16(f + len - in.payload_len - 2) == 0xffff)
+			return port;
+	}
+	cr_assert_fail("no port gives a zero checksum");
+	return 0;
+}
+
+static void nat_udp(int s, const char *client)
+{
+	struct pkt_spec q = to_vip(s, client, 33333, 0);
+	struct pkt_spec q2 = q, z = q, zr, zero;
+	int j = predict(s, &q);
+	struct pkt_spec ans = reply(s, j, &q, 0);
+	const struct step steps[] = {
+		{ "UDP query to the VIP: NAT to the predicted backend", q, FROM_CLIENT,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME, .out = nat_to_backend(s, j, q),
+		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		{ "UDP answer: source restored to the VIP", ans, FROM_SERVER,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME, .out = nat_to_client(s, ans),
+		  .deltas = { { LIMPET_STAT_RET, 1 } } },
+	};
+
+	RUN_STEPS(steps);
+
+	/* The same flow again, then a flow whose rewritten checksum is zero. */
+	q2.payload_seed = 0x10;
+	z.sport = port_for_zero_udp_csum(s, z);
+	zr = reply(s, j, &z, 0);
+	{
+		const struct step more[] = {
+			{ "UDP, same flow: established", q2, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(s, j, q2),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			{ "UDP whose rewritten checksum sums to zero: sent as 0xffff", z,
+			  FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(s, j, z),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "its answer", zr, FROM_SERVER, .verdict = XDP_REDIRECT,
+			  .out_kind = OUT_FRAME, .out = nat_to_client(s, zr),
+			  .deltas = { { LIMPET_STAT_RET, 1 } } },
+		};
+
+		RUN_STEPS(more);
+	}
+	if (strchr(client, ':'))
+		return;
+
+	/* IPv4 UDP without a checksum (0): it stays 0 both ways. */
+	zero = to_vip(s, client, 33334, 0);
+	zero.udp_no_csum = true;
+	ans = reply(s, j, &zero, 0);
+	ans.udp_no_csum = true;
+	{
+		const struct step more[] = {
+			{ "UDP/IPv4 with checksum 0: stays 0", zero, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(s, j, zero),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "answer with checksum 0: stays 0", ans, FROM_SERVER,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_client(s, ans), .deltas = { { LIMPET_STAT_RET, 1 } } },
+		};
+
+		RUN_STEPS(more);
+	}
+}
+
+Test(xdp, nat_udp4)
+{
+	nat_udp(SVC_DNS4, CLIENT4);
+}
+
+Test(xdp, nat_udp6)
+{
+	nat_udp(SVC_DNS6, CLIENT6);
+}
+
+Test(xdp, nat_ip4_options_and_padding)
+{
+	struct pkt_spec opts = to_vip(SVC_WEB4, CLIENT4, 40001, PKT_TCP_SYN);
+	struct pkt_spec pad = to_vip(SVC_WEB4, CLIENT4, 40002, PKT_TCP_SYN);
+	int j = predict(SVC_WEB4, &opts);
+
+	opts.ip_opts = 12;
+	pad.trailer = 6;
+	{
+		const struct step steps[] = {
+			{ "IPv4 with 12 bytes of options: L4 found behind them", opts, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, opts),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "Ethernet padding after the datagram: kept, not summed", pad,
+			  FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, pad),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+Test(xdp, nat_hairpin_tx)
+{
+	/* A client on the backends' side: the next hop is out of the interface
+	 * the frame came in on, so XDP_TX.
+	 */
+	struct pkt_spec syn = to_vip(SVC_WEB4, "10.20.0.12", 40000, PKT_TCP_SYN);
+	int j = predict(SVC_WEB4, &syn);
+	struct pkt_spec out = nat_to_backend(SVC_WEB4, j, syn);
+
+	syn.smac = be_mac(1);
+	syn.dmac = PKT_MAC_PKS0;
+	out.smac = PKT_MAC_PKS0;
+	{
+		const struct step steps[] = {
+			{ "SYN to the VIP from the backend side: NAT, XDP_TX", syn, FROM_SERVER,
+			  .verdict = XDP_TX, .out_kind = OUT_FRAME, .out = out,
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+static void dsr(int s, const char *client)
+{
+	struct pkt_spec syn = to_vip(s, client, 40000, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(s, client, 40000, PKT_TCP_ACK);
+	struct pkt_spec ttl1 = to_vip(s, client, 40001, PKT_TCP_SYN);
+	int j = predict(s, &syn);
+	const struct step steps[] = {
+		{ "DSR SYN: only the MACs change (IP, TTL, TCP untouched)", syn, FROM_CLIENT,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME, .out = dsr_to_backend(j, syn),
+		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		{ "DSR ACK: established, same backend", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
+		  .out_kind = OUT_FRAME, .out = dsr_to_backend(j, ack),
+		  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+	};
+
+	RUN_STEPS(steps);
+	/* L2 forwarding does not route: a TTL of 1 goes through unchanged. */
+	ttl1.ttl = 1;
+	{
+		const struct step more[] = {
+			{ "DSR with TTL 1: forwarded, TTL kept", ttl1, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = dsr_to_backend(j, ttl1),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		};
+
+		RUN_STEPS(more);
+	}
+}
+
+Test(xdp, dsr4)
+{
+	dsr(SVC_DSR4, CLIENT4);
+}
+
+Test(xdp, dsr6)
+{
+	dsr(SVC_DSR6, CLIENT6);
+}
+
+Test(xdp, affinity_client_ip)
+{
+	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 0, PKT_TCP_SYN);
+	int j = predict(SVC_WEB4, &syn), port, seen = 0;
+
+	for (port = 1000; port < 1064; port++) {
+		syn.sport = port;
+		cr_assert_eq(sent_to(SVC_WEB4, &syn, XDP_REDIRECT), j,
+			     "client_ip: port %d went elsewhere", port);
+	}
+	/* Several clients do spread (they are not all on one slot). */
+	for (port = 2; port < 34; port++) {
+		char client[32];
+
+		snprintf(client, sizeof(client), "10.10.1.%d", port);
+		syn = to_vip(SVC_WEB4, client, 5555, PKT_TCP_SYN);
+		j = predict(SVC_WEB4, &syn);
+		cr_assert_eq(sent_to(SVC_WEB4, &syn, XDP_REDIRECT), j, "client %s", client);
+		seen |= 1 << j;
+	}
+	cr_assert_eq(seen, 7, "32 clients reached only backends %#x", seen);
+}
+
+Test(xdp, affinity_none)
+{
+	struct pkt_spec syn = to_vip(SVC_NONE4, CLIENT4, 0, PKT_TCP_SYN);
+	int port, j, seen = 0;
+
+	for (port = 1000; port < 1064; port++) {
+		syn.sport = port;
+		j = predict(SVC_NONE4, &syn);
+		cr_assert_eq(sent_to(SVC_NONE4, &syn, XDP_REDIRECT), j, "port %d", port);
+		seen |= 1 << j;
+	}
+	cr_assert_eq(seen, 7, "64 ports of one client reached only backends %#x", seen);
+}
+
+Test(xdp, passthrough)
+{
+	struct pkt_spec arp, icmp, hbh, mf, off, other;
+
+	memset(&arp, 0, sizeof(arp));
+	arp.dmac = (struct pkt_mac){ { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	arp.smac = PKT_MAC_CLIENT;
+	arp.ethertype = PKT_ETH_P_ARP;
+	arp.payload_len = 28;
+	icmp = to_vip(SVC_WEB4, CLIENT4, 0, 0);
+	icmp.proto = IPPROTO_ICMP;
+	icmp.payload_len = 16;
+	hbh = to_vip(SVC_WEB6, CLIENT6, 40000, PKT_TCP_SYN);
+	hbh.hopopts = true;
+	mf = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	mf.frag = PKT_IP_MF;
+	off = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	off.frag = 185;	/* offset 1480 */
+	other = pkt_tcp(CLIENT4, 40000, "10.100.0.200", 80, PKT_TCP_SYN);
+	{
+		const struct step steps[] = {
+			{ "TCP to an address that is no VIP", other, FROM_CLIENT,
+			  .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS, 1 } } },
+			{ "TCP to the VIP on another port",
+			  pkt_tcp(CLIENT4, 40000, "10.100.0.100", 81, PKT_TCP_SYN), FROM_CLIENT,
+			  .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS, 1 } } },
+			{ "UDP to a TCP-only VIP:port",
+			  pkt_udp(CLIENT4, 40000, "10.100.0.101", 80), FROM_CLIENT,
+			  .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS, 1 } } },
+			{ "IPv6 TCP to no VIP", pkt_tcp(CLIENT6, 40000, "fd00:100::200", 80, 2),
+			  FROM_CLIENT, .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS, 1 } } },
+			{ "host traffic from a backend (no flow)",
+			  pkt_tcp("10.20.0.11", 22, "10.20.0.1", 50000, PKT_TCP_ACK), FROM_SERVER,
+			  .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS, 1 } } },
+			{ "ARP", arp, FROM_CLIENT, .verdict = XDP_PASS,
+			  .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+			{ "ICMP to the VIP", icmp, FROM_CLIENT, .verdict = XDP_PASS,
+			  .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+			{ "IPv6 with a hop-by-hop header to the VIP", hbh, FROM_CLIENT,
+			  .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+			{ "IPv4 first fragment (MF) to the VIP", mf, FROM_CLIENT,
+			  .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS_FRAGMENT, 1 } } },
+			{ "IPv4 later fragment (offset) to the VIP", off, FROM_CLIENT,
+			  .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS_FRAGMENT, 1 } } },
+			{ "IPv4 ihl 4", mf, FROM_CLIENT, .mangle = ihl_4, .verdict = XDP_PASS,
+			  .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+			{ "IPv4 tot_len one byte past the frame",
+			  to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN), FROM_CLIENT,
+			  .mangle = tot_len_long, .verdict = XDP_PASS,
+			  .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+			{ "IPv6 payload length one byte past the frame",
+			  to_vip(SVC_WEB6, CLIENT6, 40000, PKT_TCP_SYN), FROM_CLIENT,
+			  .mangle = ip6_payload_long, .verdict = XDP_PASS,
+			  .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+			{ "IPv4 ethertype with version 6",
+			  to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN), FROM_CLIENT,
+			  .mangle = version_6_in_ip4, .verdict = XDP_PASS,
+			  .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+Test(xdp, truncated)
+{
+	struct pkt_spec tcp4 = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec udp4 = to_vip(SVC_DNS4, CLIENT4, 40000, 0);
+	struct pkt_spec tcp6 = to_vip(SVC_WEB6, CLIENT6, 40000, PKT_TCP_SYN);
+	struct pkt_spec udp6 = to_vip(SVC_DNS6, CLIENT6, 40000, 0);
+	struct pkt_spec other = pkt_tcp(CLIENT4, 40000, "10.100.0.200", 80, PKT_TCP_SYN);
+	const struct step steps[] = {
+		{ "Ethernet header only", tcp4, FROM_CLIENT, .cut = 14, .verdict = XDP_PASS,
+		  .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+		{ "IPv4 header cut at 10 bytes", tcp4, FROM_CLIENT, .cut = 24,
+		  .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+		{ "IPv6 header cut at 30 bytes", tcp6, FROM_CLIENT, .cut = 44,
+		  .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+		{ "TCP cut to 10 bytes, tot_len still 40: bad IP length", tcp4, FROM_CLIENT,
+		  .cut = 44, .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+		{ "TCP header of 10 bytes, tot_len agrees: malformed", tcp4, FROM_CLIENT,
+		  .cut = 44, .mangle = ip_len_fits, .verdict = XDP_DROP,
+		  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+		{ "TCP header of 10 bytes to no VIP: malformed too", other, FROM_CLIENT,
+		  .cut = 44, .mangle = ip_len_fits, .verdict = XDP_DROP,
+		  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+		{ "TCP data offset 4: malformed", tcp4, FROM_CLIENT, .mangle = tcp_doff_4,
+		  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+		{ "UDP header of 4 bytes, tot_len agrees: malformed", udp4, FROM_CLIENT,
+		  .cut = 38, .mangle = ip_len_fits, .verdict = XDP_DROP,
+		  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+		{ "UDP cut to 4 bytes, tot_len still whole", udp4, FROM_CLIENT, .cut = 38,
+		  .verdict = XDP_PASS, .deltas = { { LIMPET_STAT_PASS_UNPARSED, 1 } } },
+		{ "IPv6 TCP header of 10 bytes, payload length agrees: malformed", tcp6,
+		  FROM_CLIENT, .cut = 64, .mangle = ip_len_fits, .verdict = XDP_DROP,
+		  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+		{ "IPv6 UDP header of 4 bytes, payload length agrees: malformed", udp6,
+		  FROM_CLIENT, .cut = 58, .mangle = ip_len_fits, .verdict = XDP_DROP,
+		  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+	};
+
+	RUN_STEPS(steps);
+}
+
+/* The L4 header must fit in the IP datagram, not merely in the frame. */
+Test(xdp, truncated_within_ip_length)
+{
+	struct pkt_spec tcp4 = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec udp4 = to_vip(SVC_DNS4, CLIENT4, 40000, 0);
+	struct pkt_spec tcp6 = to_vip(SVC_WEB6, CLIENT6, 40000, PKT_TCP_SYN);
+	struct pkt_spec udp6 = to_vip(SVC_DNS6, CLIENT6, 40000, 0);
+	const struct step steps[] = {
+		{ "TCP: 4 bytes within tot_len, the rest of the header in the trailer: malformed",
+		  tcp4, FROM_CLIENT, .mangle = l4_4_in_ip_len, .verdict = XDP_DROP,
+		  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+		{ "UDP: 4 bytes within tot_len, the rest of the header in the trailer: malformed",
+		  udp4, FROM_CLIENT, .mangle = l4_4_in_ip_len, .verdict = XDP_DROP,
+		  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+		{ "IPv6 TCP: 4 bytes within the payload length, the rest in the trailer: malformed",
+		  tcp6, FROM_CLIENT, .mangle = l4_4_in_ip_len, .verdict = XDP_DROP,
+		  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+		{ "IPv6 UDP: 4 bytes within the payload length, the rest in the trailer: malformed",
+		  udp6, FROM_CLIENT, .mangle = l4_4_in_ip_len, .verdict = XDP_DROP,
+		  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+	};
+
+	RUN_STEPS(steps);
+}
+
+Test(xdp, ttl)
+{
+	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec syn6 = to_vip(SVC_WEB6, CLIENT6, 40000, PKT_TCP_SYN);
+	struct pkt_spec syn2 = syn, synack, synack1;
+	int j = predict(SVC_WEB4, &syn);
+
+	syn.ttl = 1;
+	syn6.ttl = 1;
+	syn2.ttl = 2;
+	synack = reply(SVC_WEB4, j, &syn2, PKT_TCP_SYN | PKT_TCP_ACK);
+	synack1 = synack;
+	synack1.ttl = 1;
+	{
+		const struct step steps[] = {
+			{ "TTL 1 to a NAT VIP: dropped, no flow made", syn, FROM_CLIENT,
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_DROP_TTL, 1 } } },
+			{ "hop limit 1 to an IPv6 NAT VIP: dropped", syn6, FROM_CLIENT,
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_DROP_TTL, 1 } } },
+			{ "TTL 2: forwarded with TTL 1, flow new", syn2, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, syn2),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "reply with TTL 1: dropped", synack1, FROM_SERVER, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_DROP_TTL, 1 } } },
+			{ "reply with TTL 64: returned", synack, FROM_SERVER,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_client(SVC_WEB4, synack),
+			  .deltas = { { LIMPET_STAT_RET, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+Test(xdp, no_backend)
+{
+	struct pkt_spec empty = to_vip(SVC_EMPTY4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec noring = to_vip(SVC_NORING4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec web = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	int j = predict(SVC_WEB4, &web);
+
+	{
+		const struct step steps[] = {
+			{ "service whose table is empty: dropped", empty, FROM_CLIENT,
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_DROP_NO_BACKEND, 1 } } },
+			{ "service without a table: dropped", noring, FROM_CLIENT,
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_DROP_NO_BACKEND, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	/* The table still names a backend that is no longer in use. */
+	set_backend(SVC_WEB4, j, LIMPET_BACKEND_UNUSED, 1);
+	{
+		const struct step steps[] = {
+			{ "table slot of an unused backend: dropped", web, FROM_CLIENT,
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_DROP_NO_BACKEND, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+Test(xdp, fib_failure)
+{
+	struct pkt_spec nat = to_vip(SVC_NONEIGH4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec rewritten = nat, dsr = to_vip(SVC_DSRNONEIGH4, CLIENT4, 40000, 2);
+
+	/* Rewritten, but neither routed (TTL) nor re-addressed (MACs): the kernel
+	 * resolves the neighbour and forwards it.
+	 */
+	rewritten.dst = pkt_addr("10.20.0.14");
+	rewritten.dport = 8080;
+	{
+		const struct step steps[] = {
+			{ "NAT to a backend without a neighbour: rewritten, passed", nat,
+			  FROM_CLIENT, .verdict = XDP_PASS, .out_kind = OUT_FRAME, .out = rewritten,
+			  .deltas = { { LIMPET_STAT_FIB_PASS, 1 } } },
+			{ "same flow again: still passed", nat, FROM_CLIENT, .verdict = XDP_PASS,
+			  .out_kind = OUT_FRAME, .out = rewritten,
+			  .deltas = { { LIMPET_STAT_FIB_PASS, 1 } } },
+			{ "DSR to a backend without a neighbour: dropped", dsr, FROM_CLIENT,
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_DROP_FIB, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+Test(xdp, stale_flow_removed_backend)
+{
+	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_ACK);
+	int j = predict(SVC_WEB4, &syn), k;
+	struct pkt_spec r;
+
+	cr_assert_eq(sent_to(SVC_WEB4, &syn, XDP_REDIRECT), j);
+	/* The controller removes backend j: state UNUSED, table without it. */
+	set_backend(SVC_WEB4, j, LIMPET_BACKEND_UNUSED, 1);
+	build_ring(SVC_WEB4, 7 & ~(1u << j));
+	k = predict(SVC_WEB4, &ack);
+	cr_assert_neq(k, j);
+	r = reply(SVC_WEB4, k, &ack, PKT_TCP_ACK);
+	{
+		const struct step steps[] = {
+			{ "flow of a removed backend: re-bound through the new table", ack,
+			  FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, k, ack),
+			  .deltas = { { LIMPET_STAT_STALE_FLOW, 1 }, { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "then established on the new backend", ack, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, k, ack),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			{ "the new backend's reply is un-NATed", r, FROM_SERVER,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_client(SVC_WEB4, r), .deltas = { { LIMPET_STAT_RET, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+Test(xdp, stale_flow_reassigned_id)
+{
+	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_ACK);
+	int j = predict(SVC_WEB4, &syn);
+
+	cr_assert_eq(sent_to(SVC_WEB4, &syn, XDP_REDIRECT), j);
+	/* The id was given to a new backend (gen bumped) at the same slot. */
+	set_backend(SVC_WEB4, j, LIMPET_BACKEND_ACTIVE, 2);
+	{
+		const struct step steps[] = {
+			{ "flow bound under gen 1, backend now gen 2: re-bound", ack, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, ack),
+			  .deltas = { { LIMPET_STAT_STALE_FLOW, 1 }, { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "then established", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
+			  .out_kind = OUT_FRAME, .out = nat_to_backend(SVC_WEB4, j, ack),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+Test(xdp, ring_swap)
+{
+	struct pkt_spec syn = to_vip(SVC_NONE4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_NONE4, CLIENT4, 40000, PKT_TCP_ACK);
+	struct pkt_spec fresh = to_vip(SVC_NONE4, CLIENT4, 40001, PKT_TCP_SYN);
+	struct pkt_spec web = to_vip(SVC_WEB4, CLIENT4, 50000, PKT_TCP_SYN);
+	struct pkt_spec web_ack = to_vip(SVC_WEB4, CLIENT4, 50000, PKT_TCP_ACK);
+	struct pkt_spec web_new = to_vip(SVC_WEB4, CLIENT4, 50001, PKT_TCP_SYN);
+	int j = predict(SVC_NONE4, &syn), wj = predict(SVC_WEB4, &web);
+	int k = (j + 1) % NBACKENDS, wk = (wj + 1) % NBACKENDS;
+	__u32 *table = malloc(RING_SIZE * sizeof(*table));
+	__u32 i;
+
+	cr_assert_not_null(table);
+	cr_assert_eq(sent_to(SVC_NONE4, &syn, XDP_REDIRECT), j);
+	cr_assert_eq(sent_to(SVC_WEB4, &web, XDP_REDIRECT), wj);
+	/* New tables that send every slot elsewhere. */
+	for (i = 0; i < RING_SIZE; i++)
+		table[i] = be_id(SVC_NONE4, k);
+	swap_ring(SVC_NONE4, table);
+	for (i = 0; i < RING_SIZE; i++)
+		table[i] = be_id(SVC_WEB4, wk);
+	swap_ring(SVC_WEB4, table);
+	free(table);
+	cr_assert_eq(predict(SVC_NONE4, &fresh), k);
+	{
+		const struct step steps[] = {
+			{ "after the swap an established flow keeps its backend", ack, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_NONE4, j, ack),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			{ "a new flow (another port) follows the new table", fresh, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_NONE4, k, fresh),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "client_ip: the established flow stays", web_ack, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, wj, web_ack),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			{ "client_ip: the client's next connection follows the new table", web_new,
+			  FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, wk, web_new),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+static void check_counters(const char *what, int map_fd, __u32 id, __u64 packets, __u64 bytes,
+			   __u64 new_flows, __u64 drops)
+{
+	struct limpet_counters c;
+
+	cr_assert_eq(dp_read_counters(&dp, map_fd, id, &c), 0);
+	cr_expect(c.packets == packets && c.bytes == bytes && c.new_flows == new_flows &&
+			  c.drops == drops,
+		  "%s: packets %llu bytes %llu new_flows %llu drops %llu, expected %llu %llu %llu "
+		  "%llu",
+		  what, (unsigned long long)c.packets, (unsigned long long)c.bytes,
+		  (unsigned long long)c.new_flows, (unsigned long long)c.drops,
+		  (unsigned long long)packets, (unsigned long long)bytes,
+		  (unsigned long long)new_flows, (unsigned long long)drops);
+}
+
+Test(xdp, service_and_backend_counters)
+{
+	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_ACK);
+	struct pkt_spec ttl1 = to_vip(SVC_WEB4, CLIENT4, 40001, PKT_TCP_SYN);
+	int j = predict(SVC_WEB4, &syn), other = (j + 1) % NBACKENDS;
+	struct pkt_spec synack = reply(SVC_WEB4, j, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
+	__u64 ip_len = pkt_len(&syn) - PKT_ETH_LEN;
+
+	ack.payload_len = 100;
+	ttl1.ttl = 1;
+	{
+		const struct step steps[] = {
+			{ "SYN", syn, FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_ANY,
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "SYN-ACK", synack, FROM_SERVER, .verdict = XDP_REDIRECT,
+			  .out_kind = OUT_ANY, .deltas = { { LIMPET_STAT_RET, 1 } } },
+			{ "ACK with 100 bytes", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
+			  .out_kind = OUT_ANY, .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			{ "TTL 1: a service drop", ttl1, FROM_CLIENT, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_DROP_TTL, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	/* Packets and bytes of both directions (IP lengths), one new flow. */
+	check_counters("service", dp.service_stats_fd, SVC_WEB4, 3, 3 * ip_len + 100, 1, 1);
+	check_counters("backend", dp.backend_stats_fd, be_id(SVC_WEB4, j), 3, 3 * ip_len + 100, 1,
+		       0);
+	check_counters("other backend", dp.backend_stats_fd, be_id(SVC_WEB4, other), 0, 0, 0, 0);
+}
+
+/* ---- fuzz ---- */
+
+static __u64 rng_state;
+
+static __u32 rnd(void)
+{
+	/* xorshift64*: reproducible from the seed printed on failure. */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (__u32)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+#define FUZZ_FRAMES 2000
+#define FUZZ_SEED 0x6c696d7065742121ull
+
+Test(xdp, fuzz)
+{
+	static const char *const addrs4[] = { CLIENT4, "10.10.3.4", "10.100.0.100",
+					      "10.100.0.101", "10.100.0.102", "10.100.0.105",
+					      "10.20.0.11", "10.20.0.12", "10.20.0.13",
+					      "10.20.0.1", "192.0.2.1" };
+	static const char *const addrs6[] = { CLIENT6, "fd00:100::100", "fd00:100::102",
+					      "fd00:20::11", "fd00:20::12", "fd00:20::13",
+					      "fd00:10::1", "2001:db8::1" };
+	static const __u16 ports[] = { 80, 53, 8080, 5353, 40000, 1000, 1001, 0, 65535 };
+	static const __u8 protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_GRE };
+	struct pkt_spec base[64];
+	int nbase = 0, i, s, k, count[XDP_REDIRECT + 1] = { 0 };
+	__u8 in[PKT_MAX];
+	struct result r;
+	char why[64];
+
+	rng_state = FUZZ_SEED;
+	/* Seeds: client frames of every service, and the replies of the flows
+	 * they bind, so mutations start near every path.
+	 */
+	for (s = 0; s < SVC_MAX; s++) {
+		const char *client = strchr(svcs[s].vip, ':') ? CLIENT6 : CLIENT4;
+
+		for (k = 0; k < 2; k++) {
+			struct pkt_spec c = to_vip(s, client, 1000 + k, PKT_TCP_SYN);
+			size_t len = pkt_build(&c, in, sizeof(in));
+			struct pkt_spec out;
+
+			base[nbase++] = c;
+			run_frame(in, len, FROM_CLIENT, &r);
+			if (r.verdict != XDP_REDIRECT || svcs[s].forwarding != LIMPET_FWD_NAT)
+				continue;
+			cr_assert(pkt_parse(r.out, r.out_len, &out));
+			c.src = out.dst;
+			c.dst = pkt_addr(client);
+			c.sport = out.dport;
+			c.dport = 1000 + k;
+			c.smac = out.dmac;
+			c.dmac = PKT_MAC_PKS0;
+			base[nbase++] = c;
+		}
+	}
+
+	for (i = 0; i < FUZZ_FRAMES; i++) {
+		struct pkt_spec sp = base[rnd() % nbase];
+		enum ingress ingress = rnd() & 1 ? FROM_SERVER : FROM_CLIENT;
+		bool v6 = sp.family == LIMPET_FAMILY_V6, in_ok;
+		__s64 outcomes = 0;
+		size_t len;
+
+		/* Field-level mutations keep the checksums right... */
+		if (rnd() % 4 == 0)
+			sp.src = pkt_addr(v6 ? addrs6[rnd() % 8] : addrs4[rnd() % 11]);
+		if (rnd() % 4 == 0)
+			sp.dst = pkt_addr(v6 ? addrs6[rnd() % 8] : addrs4[rnd() % 11]);
+		if (rnd() % 4 == 0)
+			sp.sport = rnd() % 2 ? ports[rnd() % 9] : rnd();
+		if (rnd() % 4 == 0)
+			sp.dport = rnd() % 2 ? ports[rnd() % 9] : rnd();
+		if (rnd() % 6 == 0)
+			sp.proto = protos[rnd() % 4];
+		if (rnd() % 6 == 0)
+			sp.ttl = rnd() % 4;
+		if (rnd() % 4 == 0)
+			sp.tcp_flags = rnd();
+		if (rnd() % 10 == 0)
+			sp.frag = rnd() % 2 ? PKT_IP_MF : rnd() & 0x3fff;
+		if (!v6 && rnd() % 10 == 0)
+			sp.ip_opts = 4 * (rnd() % 11);
+		if (v6 && rnd() % 10 == 0)
+			sp.hopopts = true;
+		if (rnd() % 3 == 0)
+			sp.payload_len = rnd() % 200;
+		if (!v6 && sp.proto == IPPROTO_UDP && rnd() % 4 == 0)
+			sp.udp_no_csum = true;
+		if (rnd() % 8 == 0)
+			sp.trailer = rnd() % 16;
+		len = pkt_build(&sp, in, sizeof(in));
+		cr_assert(len);
+
+		/* ...byte-level ones need not. */
+		switch (rnd() % 8) {
+		case 0:
+			for (k = rnd() % 4; k >= 0; k--)
+				in[rnd() % len] ^= 1 << (rnd() % 8);
+			break;
+		case 1:
+			len = PKT_ETH_LEN + rnd() % (len - PKT_ETH_LEN + 1);
+			break;
+		case 2:
+			for (k = 0; k < 8; k++)
+				in[PKT_ETH_LEN + rnd() % (len - PKT_ETH_LEN + 1) - 1] = rnd();
+			break;
+		}
+		in_ok = pkt_verify(in, len, why, sizeof(why)) == 0;
+
+		run_frame(in, len, ingress, &r);
+		cr_assert(r.verdict == XDP_PASS || r.verdict == XDP_DROP || r.verdict == XDP_TX ||
+				  r.verdict == XDP_REDIRECT,
+			  "frame %d: verdict %d", i, r.verdict);
+		count[r.verdict]++;
+		/* Every frame ends in exactly one outcome counter. */
+		for (k = 0; k < LIMPET_STAT_MAX; k++)
+			if (k != LIMPET_STAT_STALE_FLOW)
+				outcomes += r.delta[k];
+		cr_assert_eq(outcomes, 1, "frame %d: %lld outcomes", i, (long long)outcomes);
+
+		if (r.verdict == XDP_PASS && !r.delta[LIMPET_STAT_FIB_PASS])
+			check_frame("fuzz: passed frame", &r, in, len);
+		if (r.verdict == XDP_TX || r.verdict == XDP_REDIRECT ||
+		    r.delta[LIMPET_STAT_FIB_PASS]) {
+			cr_assert_eq(r.out_len, len, "frame %d: length changed", i);
+			if (in_ok)
+				cr_assert_eq(pkt_verify(r.out, r.out_len, why, sizeof(why)), 0,
+					     "frame %d (%s): bad %s in the output", i,
+					     verdict_name(r.verdict), why);
+		}
+	}
+	cr_log_info("fuzz: %d frames: PASS %d DROP %d TX %d REDIRECT %d", FUZZ_FRAMES,
+		    count[XDP_PASS], count[XDP_DROP], count[XDP_TX], count[XDP_REDIRECT]);
+	/* The mutations must reach every verdict, or the loop proves little. */
+	cr_assert(count[XDP_PASS] > 100 && count[XDP_DROP] > 20 && count[XDP_TX] > 20 &&
+			  count[XDP_REDIRECT] > 100,
+		  "fuzz: PASS %d DROP %d TX %d REDIRECT %d", count[XDP_PASS], count[XDP_DROP],
+		  count[XDP_TX], count[XDP_REDIRECT]);
+}
