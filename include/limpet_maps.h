@@ -69,15 +69,11 @@ struct backend_value {
 	__u32 service_id;
 };
 
-/* Flow direction, part of the flow key so both directions share one table. */
-enum limpet_flow_dir {
-	LIMPET_DIR_FWD = 0,	/* client -> VIP */
-	LIMPET_DIR_RET = 1,	/* backend -> client (NAT return path) */
-};
-
 /* flows: one connection's binding. Written by the data plane, swept by the
- * controller. A NAT flow has two entries: FWD keyed by the client's packet,
- * RET keyed by the backend's reply.
+ * controller. A NAT flow has two entries, one per direction: the client's
+ * packets (client -> VIP) and the backend's replies (backend -> client).
+ * The two keys cannot collide, so one lookup of a packet's own 5-tuple finds
+ * either, and the entry says which it is (LIMPET_FLOW_RET).
  */
 struct flow_key {
 	struct limpet_addr src;
@@ -86,22 +82,39 @@ struct flow_key {
 	__be16 dport;
 	__u8 proto;
 	__u8 family;
-	__u8 dir;		/* enum limpet_flow_dir */
-	__u8 pad;
+	__u16 pad;
 };
 
 enum limpet_flow_flags {
 	LIMPET_FLOW_CLOSED = 1,	/* saw a FIN or RST: only counted, not removed */
+	LIMPET_FLOW_RET = 2,	/* a NAT reply entry: restore vip:vip_port as source */
+	LIMPET_FLOW_DSR = 4,	/* bound under DSR forwarding: rewrite MACs only */
+};
+
+/* The next hop of one direction of a flow, as bpf_fib_lookup() last gave
+ * it. Valid until <expires_ns>, for packets that arrived on <in_ifindex> and
+ * are no longer than <max_len> (an IP length the lookup found within the
+ * MTU): established packets skip the FIB, and the MTU check stays exact.
+ */
+struct nexthop_cache {
+	__u64 expires_ns;
+	__u32 in_ifindex;
+	__u32 out_ifindex;
+	__u16 max_len;
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u16 pad;
 };
 
 struct flow_value {
-	__u64 atime_ns;		/* last packet, bpf_ktime_get_ns(); coarse (1 s) */
+	__u64 atime_ns;		/* last packet, bpf_ktime_get_coarse_ns(); 1 s steps */
 	__u32 backend_id;
 	__u32 gen;		/* backend gen at binding time */
 	__u32 service_id;
 	__u16 flags;		/* enum limpet_flow_flags */
 	__be16 vip_port;	/* RET entries: the port to restore as source */
 	struct limpet_addr vip;	/* RET entries: the address to restore as source */
+	struct nexthop_cache nh;	/* where this direction's packets go */
 };
 
 /* Per-CPU counters for a service or a backend. */
@@ -165,6 +178,7 @@ LIMPET_STATIC_ASSERT(sizeof(struct vip_key) == 20, "vip_key layout");
 LIMPET_STATIC_ASSERT(sizeof(struct vip_value) == 8, "vip_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct backend_value) == 28, "backend_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct flow_key) == 40, "flow_key layout");
-LIMPET_STATIC_ASSERT(sizeof(struct flow_value) == 40, "flow_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct nexthop_cache) == 32, "nexthop_cache layout");
+LIMPET_STATIC_ASSERT(sizeof(struct flow_value) == 72, "flow_value layout");
 
 #endif /* LIMPET_MAPS_H */

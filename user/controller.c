@@ -340,7 +340,7 @@ static int tally_flows(struct controller *c, struct tally *t)
 		for (i = 0; i < count; i++) {
 			const struct flow_value *v = &vals[i];
 
-			if (keys[i].dir != LIMPET_DIR_FWD || v->backend_id >= LIMPET_MAX_BACKENDS ||
+			if ((v->flags & LIMPET_FLOW_RET) || v->backend_id >= LIMPET_MAX_BACKENDS ||
 			    v->gen != gens[v->backend_id] || (v->flags & LIMPET_FLOW_CLOSED) ||
 			    now - v->atime_ns > FLOW_ACTIVE_NS)
 				continue;

@@ -3,9 +3,11 @@
  * fib.h - next hop from the kernel's routing and neighbour tables.
  *
  * fib_lookup_nexthop() asks bpf_fib_lookup() where a packet to <dst> would
- * go; fib_send() then writes the MAC addresses and returns XDP_TX or the
- * redirect verdict. When the neighbour is not resolved yet the caller hands
- * the packet to the kernel, which resolves it (routed NAT packets only).
+ * go; nexthop_get() keeps the answer in the flow for a second, so that an
+ * established flow rarely pays for the lookup; nexthop_send() writes the MAC
+ * addresses and returns XDP_TX or the redirect verdict. When the neighbour
+ * is not resolved yet the caller hands the packet to the kernel, which
+ * resolves it (routed NAT packets only).
  */
 #ifndef LIMPET_BPF_FIB_H
 #define LIMPET_BPF_FIB_H
@@ -87,18 +89,54 @@ static __always_inline void ttl_decrement(const struct packet *p, void *data_end
 	}
 }
 
-static __always_inline int fib_send(struct xdp_md *ctx, struct packet *p, void *data_end,
-				    const struct bpf_fib_lookup *fib)
+/* How long a flow trusts its cached next hop before asking the FIB again. */
+#define NEXTHOP_TTL_NS 1000000000ULL
+
+/*
+ * The next hop for <p> toward <dst>: from <cache> while it is fresh and
+ * covers this packet, else from the FIB, refreshing <cache> (NULL: a flow
+ * not recorded yet). Fills <out>; returns BPF_FIB_LKUP_RET_SUCCESS or the
+ * FIB's failure code.
+ */
+static __always_inline int nexthop_get(struct xdp_md *ctx, const struct packet *p, void *data_end,
+				       const struct limpet_addr *dst, struct nexthop_cache *cache,
+				       __u64 now, struct nexthop_cache *out)
+{
+	struct bpf_fib_lookup fib;
+	int rc;
+
+	if (cache && cache->expires_ns > now && cache->in_ifindex == ctx->ingress_ifindex &&
+	    p->ip_len <= cache->max_len) {
+		*out = *cache;
+		return BPF_FIB_LKUP_RET_SUCCESS;
+	}
+	rc = fib_lookup_nexthop(ctx, p, data_end, dst, &fib);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return rc;
+	out->expires_ns = now + NEXTHOP_TTL_NS;
+	out->in_ifindex = ctx->ingress_ifindex;
+	out->out_ifindex = fib.ifindex;
+	out->max_len = p->ip_len;
+	out->pad = 0;
+	__builtin_memcpy(out->dmac, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(out->smac, fib.smac, ETH_ALEN);
+	if (cache)
+		*cache = *out;
+	return BPF_FIB_LKUP_RET_SUCCESS;
+}
+
+static __always_inline int nexthop_send(struct xdp_md *ctx, struct packet *p, void *data_end,
+					const struct nexthop_cache *nh)
 {
 	struct ethhdr *eth = p->eth;
 
 	if ((void *)(eth + 1) > data_end)
 		return XDP_DROP;
-	__builtin_memcpy(eth->h_dest, fib->dmac, ETH_ALEN);
-	__builtin_memcpy(eth->h_source, fib->smac, ETH_ALEN);
-	if (fib->ifindex == ctx->ingress_ifindex)
+	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
+	if (nh->out_ifindex == ctx->ingress_ifindex)
 		return XDP_TX;
-	return bpf_redirect(fib->ifindex, 0);
+	return bpf_redirect(nh->out_ifindex, 0);
 }
 
 #endif /* LIMPET_BPF_FIB_H */

@@ -49,7 +49,7 @@ static __always_inline int pick_backend(const struct vip_value *vip, const struc
 	return 0;
 }
 
-static __always_inline void flow_key_of(struct flow_key *key, const struct packet *p, __u8 dir)
+static __always_inline void flow_key_of(struct flow_key *key, const struct packet *p)
 {
 	key->src = p->src;
 	key->dst = p->dst;
@@ -57,7 +57,6 @@ static __always_inline void flow_key_of(struct flow_key *key, const struct packe
 	key->dport = p->dport;
 	key->proto = p->proto;
 	key->family = p->family;
-	key->dir = dir;
 	key->pad = 0;
 }
 
@@ -80,20 +79,23 @@ static __always_inline void flow_touch(struct flow_value *fv, const struct packe
 
 /* Record a new binding: the client's direction, and for NAT the backend's. */
 static __always_inline void flow_bind(const struct packet *p, const struct vip_value *vip,
-				      const struct backend_value *be, __u32 backend_id, __u64 now)
+				      const struct backend_value *be, __u32 backend_id, __u64 now,
+				      const struct nexthop_cache *nh)
 {
+	bool nat = vip->forwarding == LIMPET_FWD_NAT;
 	struct flow_value fv = {
 		.atime_ns = now,
 		.backend_id = backend_id,
 		.gen = be->gen,
 		.service_id = vip->service_id,
-		.flags = flow_flags_of(p),
+		.flags = flow_flags_of(p) | (nat ? 0 : LIMPET_FLOW_DSR),
+		.nh = *nh,
 	};
 	struct flow_key key;
 
-	flow_key_of(&key, p, LIMPET_DIR_FWD);
+	flow_key_of(&key, p);
 	bpf_map_update_elem(&flows, &key, &fv, BPF_ANY);
-	if (vip->forwarding != LIMPET_FWD_NAT)
+	if (!nat)
 		return;
 
 	/* The reply comes from backend:port to client:port. */
@@ -101,127 +103,158 @@ static __always_inline void flow_bind(const struct packet *p, const struct vip_v
 	key.dst = p->src;
 	key.sport = be->port;
 	key.dport = p->sport;
-	key.dir = LIMPET_DIR_RET;
+	fv.flags |= LIMPET_FLOW_RET;
 	fv.vip = p->dst;
 	fv.vip_port = p->dport;
+	__builtin_memset(&fv.nh, 0, sizeof(fv.nh));
 	bpf_map_update_elem(&flows, &key, &fv, BPF_ANY);
 }
 
-/* Send a rewritten, routed packet to its next hop, or let the kernel do it. */
-static __always_inline int route_out(struct xdp_md *ctx, struct packet *p, void *data_end,
-				     __u32 ok_stat)
+/* A routed (NAT) packet the FIB could not place is whole and valid: the
+ * kernel can resolve the neighbour, send ICMP "fragmentation needed", or
+ * drop it.
+ */
+static __always_inline int pass_to_kernel(void)
 {
-	struct bpf_fib_lookup fib;
-	int rc;
-
-	rc = fib_lookup_nexthop(ctx, p, data_end, &p->dst, &fib);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS) {
-		/* The packet is whole and valid: the kernel can resolve the
-		 * neighbour, send ICMP "fragmentation needed", or drop it.
-		 */
-		stat_inc(LIMPET_STAT_FIB_PASS);
-		return XDP_PASS;
-	}
-	ttl_decrement(p, data_end);
-	stat_inc(ok_stat);
-	return fib_send(ctx, p, data_end, &fib);
+	stat_inc(LIMPET_STAT_FIB_PASS);
+	return XDP_PASS;
 }
 
-static __always_inline int lb_forward(struct xdp_md *ctx, struct packet *p,
-				      const struct vip_value *vip)
+/*
+ * Send a client packet to backend <be>: NAT rewrites the destination and
+ * routes; DSR only changes the MACs. <cache> is the flow's next hop (NULL
+ * for a flow being bound, whose entry gets <nh>).
+ */
+static __always_inline int forward_to(struct xdp_md *ctx, struct packet *p, bool nat,
+				      const struct backend_value *be, __u32 service_id,
+				      struct nexthop_cache *cache, struct nexthop_cache *nh,
+				      __u64 now)
 {
 	void *data_end = (void *)(long)ctx->data_end;
-	struct backend_value *be = NULL;
-	struct flow_value *fv;
-	struct flow_key key;
-	__u64 now = bpf_ktime_get_coarse_ns();
-	__u32 backend_id = 0;
-	bool new_flow = false;
+	int rc;
 
-	flow_key_of(&key, p, LIMPET_DIR_FWD);
-	fv = bpf_map_lookup_elem(&flows, &key);
-	if (fv) {
-		backend_id = fv->backend_id;
-		be = bpf_map_lookup_elem(&backends, &backend_id);
-		if (!be || be->state != LIMPET_BACKEND_ACTIVE || be->gen != fv->gen) {
-			/* Its backend was removed: bind the flow again. */
-			stat_inc(LIMPET_STAT_STALE_FLOW);
-			be = NULL;
-		}
-	}
-	if (!be) {
-		if (pick_backend(vip, p, &backend_id) < 0 ||
-		    !(be = bpf_map_lookup_elem(&backends, &backend_id)) ||
-		    be->state != LIMPET_BACKEND_ACTIVE || be->family != p->family) {
-			stat_inc(LIMPET_STAT_DROP_NO_BACKEND);
-			service_drop(vip->service_id);
-			return XDP_DROP;
-		}
-		new_flow = true;
-	}
-
-	if (vip->forwarding == LIMPET_FWD_NAT && !ttl_ok(p, data_end)) {
+	if (nat && !ttl_ok(p, data_end)) {
 		stat_inc(LIMPET_STAT_DROP_TTL);
+		service_drop(service_id);
+		return -1;
+	}
+	rc = nexthop_get(ctx, p, data_end, &be->addr, cache, now, nh);
+	if (rc == BPF_FIB_LKUP_RET_SUCCESS)
+		return 0;
+	if (!nat) {
+		/* DSR cannot fall back to the kernel, which would route on the VIP. */
+		stat_inc(LIMPET_STAT_DROP_FIB);
+		service_drop(service_id);
+		return -1;
+	}
+	__builtin_memset(nh, 0, sizeof(*nh));
+	return 1;	/* rewrite, then let the kernel route it */
+}
+
+static __always_inline int forward_send(struct xdp_md *ctx, struct packet *p, bool nat,
+					const struct backend_value *be,
+					const struct nexthop_cache *nh, int routed, __u32 ok_stat)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+
+	if (nat) {
+		nat_rewrite(p, data_end, NAT_DST, &be->addr, be->port);
+		if (routed)
+			return pass_to_kernel();
+		ttl_decrement(p, data_end);
+	}
+	stat_inc(ok_stat);
+	return nexthop_send(ctx, p, data_end, nh);
+}
+
+/* A packet of a known flow, client -> VIP. Returns -1 when the flow's
+ * backend is gone and the packet must be bound again.
+ */
+static __always_inline int lb_established(struct xdp_md *ctx, struct packet *p,
+					  struct flow_value *fv, __u64 now)
+{
+	bool nat = !(fv->flags & LIMPET_FLOW_DSR);
+	struct nexthop_cache nh;
+	struct backend_value *be;
+	__u32 backend_id = fv->backend_id;
+	int routed;
+
+	be = bpf_map_lookup_elem(&backends, &backend_id);
+	if (!be || be->state != LIMPET_BACKEND_ACTIVE || be->gen != fv->gen) {
+		stat_inc(LIMPET_STAT_STALE_FLOW);
+		return -1;
+	}
+	routed = forward_to(ctx, p, nat, be, fv->service_id, &fv->nh, &nh, now);
+	if (routed < 0)
+		return XDP_DROP;
+	flow_touch(fv, p, now);
+	counters_add(&service_stats, fv->service_id, p->ip_len, false);
+	counters_add(&backend_stats, backend_id, p->ip_len, false);
+	return forward_send(ctx, p, nat, be, &nh, routed, LIMPET_STAT_FWD_EST);
+}
+
+/* A client packet with no (live) flow: bind it through the Maglev table. */
+static __always_inline int lb_bind(struct xdp_md *ctx, struct packet *p,
+				   const struct vip_value *vip, __u64 now)
+{
+	bool nat = vip->forwarding == LIMPET_FWD_NAT;
+	struct nexthop_cache nh;
+	struct backend_value *be;
+	__u32 backend_id = 0;
+	int routed;
+
+	if (pick_backend(vip, p, &backend_id) < 0 ||
+	    !(be = bpf_map_lookup_elem(&backends, &backend_id)) ||
+	    be->state != LIMPET_BACKEND_ACTIVE || be->family != p->family) {
+		stat_inc(LIMPET_STAT_DROP_NO_BACKEND);
 		service_drop(vip->service_id);
 		return XDP_DROP;
 	}
-
-	if (new_flow)
-		flow_bind(p, vip, be, backend_id, now);
-	else
-		flow_touch(fv, p, now);
-	counters_add(&service_stats, vip->service_id, p->ip_len, new_flow);
-	counters_add(&backend_stats, backend_id, p->ip_len, new_flow);
-
-	if (vip->forwarding == LIMPET_FWD_NAT) {
-		nat_rewrite(p, data_end, NAT_DST, &be->addr, be->port);
-		return route_out(ctx, p, data_end,
-				 new_flow ? LIMPET_STAT_FWD_NEW : LIMPET_STAT_FWD_EST);
-	}
-
-	/* DSR: the backend owns the VIP; only the L2 destination changes. */
-	{
-		struct bpf_fib_lookup fib;
-
-		if (fib_lookup_nexthop(ctx, p, data_end, &be->addr, &fib) !=
-		    BPF_FIB_LKUP_RET_SUCCESS) {
-			stat_inc(LIMPET_STAT_DROP_FIB);
-			return XDP_DROP;
-		}
-		stat_inc(new_flow ? LIMPET_STAT_FWD_NEW : LIMPET_STAT_FWD_EST);
-		return fib_send(ctx, p, data_end, &fib);
-	}
+	routed = forward_to(ctx, p, nat, be, vip->service_id, NULL, &nh, now);
+	if (routed < 0)
+		return XDP_DROP;
+	flow_bind(p, vip, be, backend_id, now, &nh);
+	counters_add(&service_stats, vip->service_id, p->ip_len, true);
+	counters_add(&backend_stats, backend_id, p->ip_len, true);
+	return forward_send(ctx, p, nat, be, &nh, routed, LIMPET_STAT_FWD_NEW);
 }
 
 /* A backend's reply through the balancer (NAT): restore the VIP as source. */
-static __always_inline int lb_return(struct xdp_md *ctx, struct packet *p)
+static __always_inline int lb_return(struct xdp_md *ctx, struct packet *p,
+				     struct flow_value *fv, __u64 now)
 {
 	void *data_end = (void *)(long)ctx->data_end;
-	struct flow_value *fv;
-	struct flow_key key;
+	struct nexthop_cache nh;
+	int rc;
 
-	flow_key_of(&key, p, LIMPET_DIR_RET);
-	fv = bpf_map_lookup_elem(&flows, &key);
-	if (!fv) {
-		stat_inc(LIMPET_STAT_PASS);
-		return XDP_PASS;
-	}
 	if (!ttl_ok(p, data_end)) {
 		stat_inc(LIMPET_STAT_DROP_TTL);
 		return XDP_DROP;
 	}
-	flow_touch(fv, p, bpf_ktime_get_coarse_ns());
+	flow_touch(fv, p, now);
 	counters_add(&service_stats, fv->service_id, p->ip_len, false);
 	counters_add(&backend_stats, fv->backend_id, p->ip_len, false);
+	rc = nexthop_get(ctx, p, data_end, &p->dst, &fv->nh, now, &nh);
 	nat_rewrite(p, data_end, NAT_SRC, &fv->vip, fv->vip_port);
-	return route_out(ctx, p, data_end, LIMPET_STAT_RET);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return pass_to_kernel();
+	ttl_decrement(p, data_end);
+	stat_inc(LIMPET_STAT_RET);
+	return nexthop_send(ctx, p, data_end, &nh);
 }
 
+/*
+ * One lookup of the packet's own 5-tuple serves every established packet,
+ * in either direction; only a packet with no flow looks for a VIP.
+ */
 static __always_inline int lb_process(struct xdp_md *ctx)
 {
 	struct packet p = {};
+	struct flow_value *fv;
 	struct vip_value *vip;
+	struct flow_key key;
 	struct vip_key vk;
+	__u64 now;
 	int rc;
 
 	rc = parse_packet(ctx, &p);
@@ -235,14 +268,26 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
+	now = bpf_ktime_get_coarse_ns();
+	flow_key_of(&key, &p);
+	fv = bpf_map_lookup_elem(&flows, &key);
+	if (fv) {
+		if (fv->flags & LIMPET_FLOW_RET)
+			return lb_return(ctx, &p, fv, now);
+		rc = lb_established(ctx, &p, fv, now);
+		if (rc >= 0)
+			return rc;
+	}
+
 	vk.addr = p.dst;
 	vk.port = p.dport;
 	vk.proto = p.proto;
 	vk.family = p.family;
 	vip = bpf_map_lookup_elem(&vips, &vk);
 	if (vip)
-		return lb_forward(ctx, &p, vip);
-	return lb_return(ctx, &p);
+		return lb_bind(ctx, &p, vip, now);
+	stat_inc(LIMPET_STAT_PASS);
+	return XDP_PASS;
 }
 
 #endif /* LIMPET_BPF_LB_H */

@@ -338,7 +338,6 @@ static void forget_flow(const struct pkt_spec *c, __u16 be_port)
 		.dport = htons(c->dport),
 		.proto = c->proto,
 		.family = LIMPET_FAMILY_V4,
-		.dir = LIMPET_DIR_FWD,
 	};
 	int j;
 
@@ -348,7 +347,6 @@ static void forget_flow(const struct pkt_spec *c, __u16 be_port)
 		k.dst = c->src;
 		k.sport = htons(be_port);
 		k.dport = htons(c->sport);
-		k.dir = LIMPET_DIR_RET;
 		bpf_map_delete_elem(map_fd(skel->maps.flows), &k);
 	}
 }
