@@ -339,7 +339,11 @@ lab_limpet_start() {
 	while [ -e "$LAB_DIR/limpet.$n.log" ]; do n=$((n + 1)); done
 	LAB_LIMPET_LOG=$LAB_DIR/limpet.$n.log
 	: >"$LAB_LIMPET_LOG"
-	nsenter --net=/run/netns/lp-lb "$LIMPET" --socket "$LAB_SOCKET" run --config "$cfg" \
+	# LAB_LAUNCH=ip-netns-exec starts it the way many operators would, in the
+	# private mount namespace that hides /sys/fs/bpf.
+	local -a launch=(nsenter --net=/run/netns/lp-lb)
+	[ "${LAB_LAUNCH:-nsenter}" = ip-netns-exec ] && launch=(ip netns exec lp-lb)
+	"${launch[@]}" "$LIMPET" --socket "$LAB_SOCKET" run --config "$cfg" \
 		>"$LAB_LIMPET_LOG" 2>&1 </dev/null &
 	pid=$!
 	# Not a job of the caller's shell: a test's kill -9 must not make bash

@@ -840,6 +840,27 @@ static const char *const health_names[] = {
 };
 static const char *const protocol_names[] = { "tcp", "udp" };
 
+/* The configuration words for a service's settings, as status prints them. */
+const char *config_protocol_name(__u8 protocol)
+{
+	return protocol_names[protocol == IPPROTO_UDP];
+}
+
+const char *config_mode_name(enum service_mode mode)
+{
+	return mode_names[mode];
+}
+
+const char *config_forwarding_name(enum limpet_forwarding forwarding)
+{
+	return forwarding_names[forwarding];
+}
+
+const char *config_affinity_name(enum limpet_affinity type)
+{
+	return affinity_names[type];
+}
+
 enum { T_INSTANCE, T_INTERFACES, T_SECRET_FILE, T_METRICS, T_FLOW_TABLE_SIZE, T_SERVICES, T_MAX };
 static const char *const top_keys[T_MAX] = {
 	[T_INSTANCE] = "instance",

@@ -168,4 +168,10 @@ int parse_weight(const char *text, __u32 *weight);		/* 0..65535 */
 int format_ip_address(const struct ip_address *ip, char *buf, size_t len);
 bool is_prime(__u32 n);
 
+/* The words the configuration uses for these settings. */
+const char *config_protocol_name(__u8 protocol);
+const char *config_mode_name(enum service_mode mode);
+const char *config_forwarding_name(enum limpet_forwarding forwarding);
+const char *config_affinity_name(enum limpet_affinity type);
+
 #endif /* LIMPET_CONFIG_H */

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,10 +39,9 @@
 #include "log.h"
 #include "state.h"
 
-#define BPFFS "/sys/fs/bpf"
 /* A flow counts as live in status if it saw a packet this recently. */
 #define FLOW_ACTIVE_NS (120ULL * 1000000000ULL)
-#define NEIGH_REFRESH_MS 30000
+#define NEIGH_REFRESH_MS 10000
 
 struct controller {
 	struct limpet_config model;	/* the file plus run-time CLI changes */
@@ -70,26 +70,6 @@ static __u64 now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static const char *protocol_name(__u8 proto)
-{
-	return proto == IPPROTO_UDP ? "udp" : "tcp";
-}
-
-static const char *affinity_name(enum limpet_affinity type)
-{
-	switch (type) {
-	case LIMPET_AFFINITY_NONE:
-		return "none";
-	case LIMPET_AFFINITY_CLIENT_IP:
-		return "client_ip";
-	case LIMPET_AFFINITY_COOKIE:
-		return "cookie";
-	case LIMPET_AFFINITY_HEADER:
-		return "header";
-	}
-	return "unknown";
 }
 
 /* ---- model edits ------------------------------------------------------ */
@@ -402,10 +382,10 @@ static json_t *handle_status(struct controller *c)
 		format_ip_address(&svc->vip, addr, sizeof(addr));
 		json_array_append_new(services, json_pack(
 			"{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "name", svc->name, "vip", addr,
-			"port", svc->port, "protocol", protocol_name(svc->protocol), "mode",
-			svc->mode == SERVICE_MODE_HTTP ? "http" : "l4", "forwarding",
-			svc->forwarding == LIMPET_FWD_DSR ? "dsr" : "nat", "affinity",
-			affinity_name(svc->affinity.type), "backends", backends));
+			"port", svc->port, "protocol", config_protocol_name(svc->protocol), "mode",
+			config_mode_name(svc->mode), "forwarding",
+			config_forwarding_name(svc->forwarding), "affinity",
+			config_affinity_name(svc->affinity.type), "backends", backends));
 	}
 	free(t);
 	return control_reply_ok(json_pack("{s:s, s:o}", "instance", c->model.instance,
@@ -705,20 +685,6 @@ static void on_tick(struct controller *c)
 
 /* ---- set-up -------------------------------------------------------------- */
 
-static int ensure_bpffs(char *err, size_t errlen)
-{
-	struct statfs st;
-
-	if (!statfs(BPFFS, &st) && st.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mount("bpf", BPFFS, "bpf", 0, NULL)) {
-		snprintf(err, errlen, "cannot mount the BPF filesystem on %s: %s", BPFFS,
-			 strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 /* One controller per instance: a second one would fight over the maps. */
 static int take_lock(struct controller *c, char *err, size_t errlen)
 {
@@ -829,10 +795,18 @@ static void resolve_socket(const char *override, const char *instance, char *buf
 		control_default_socket(instance, buf, len);
 }
 
+/* The config path as an absolute one: it is read again on reload, and
+ * dp_pin_dir() may change the working directory.
+ */
+static const char *absolute_path(const char *path, char *buf)
+{
+	return realpath(path, buf) ? buf : path;
+}
+
 int controller_run(const char *config_path, const char *socket_override)
 {
 	struct controller *c = calloc(1, sizeof(*c));
-	char err[CONFIG_ERR_MAX], pin_dir[256];
+	char err[CONFIG_ERR_MAX], pin_dir[256], abs_path[PATH_MAX];
 	bool loaded = false;
 	int status = 1, ret;
 
@@ -841,17 +815,17 @@ int controller_run(const char *config_path, const char *socket_override)
 	c->listen_fd = c->signal_fd = c->timer_fd = c->epoll_fd = c->lock_fd = -1;
 	if (!is_root("run"))
 		goto out;
-	if (config_load(config_path, &c->model, err, sizeof(err)))
+	if (config_load(absolute_path(config_path, abs_path), &c->model, err, sizeof(err)))
 		goto fail;
 	loaded = true;
-	if (check_supported(&c->model, err, sizeof(err)) || take_lock(c, err, sizeof(err)) ||
-	    ensure_bpffs(err, sizeof(err)))
+	if (check_supported(&c->model, err, sizeof(err)) || take_lock(c, err, sizeof(err)))
 		goto fail;
 	resolve_socket(socket_override, c->model.instance, c->socket_path,
 		       sizeof(c->socket_path));
 	log_hook_libraries();
 
-	dp_pin_dir(c->model.instance, pin_dir, sizeof(pin_dir));
+	if (dp_pin_dir(c->model.instance, pin_dir, sizeof(pin_dir), err, sizeof(err)))
+		goto fail;
 	ret = dp_open(&c->dp, pin_dir, c->model.flow_table_size);
 	if (ret) {
 		snprintf(err, sizeof(err), "cannot open the data plane: %s", strerror(-ret));
@@ -922,7 +896,6 @@ int controller_down(const char *config_path, const char *socket_override)
 	json_decref(req);
 	json_decref(reply);
 
-	ensure_bpffs(err, sizeof(err));
 	for (i = 0; i < cfg.n_interfaces; i++) {
 		if (!if_nametoindex(cfg.interfaces[i].name))
 			continue; /* already gone: nothing attached */
@@ -931,8 +904,11 @@ int controller_down(const char *config_path, const char *socket_override)
 			status = 1;
 		}
 	}
-	dp_pin_dir(cfg.instance, pin_dir, sizeof(pin_dir));
-	ret = dp_unpin(pin_dir);
+	ret = dp_pin_dir(cfg.instance, pin_dir, sizeof(pin_dir), err, sizeof(err));
+	if (ret)
+		fprintf(stderr, "limpet: %s\n", err);
+	else
+		ret = dp_unpin(pin_dir);
 	if (ret) {
 		fprintf(stderr, "limpet: cannot remove %s: %s\n", pin_dir, strerror(-ret));
 		status = 1;

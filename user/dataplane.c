@@ -6,13 +6,19 @@
  * new controller (even a newer build) finds the flows the old one left and
  * not one established connection notices the restart.
  */
+#define _GNU_SOURCE /* setns */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <dirent.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/if_link.h>
@@ -25,7 +31,7 @@
 #include "limpet_xdp.skel.h"
 #include "log.h"
 
-#define PIN_BASE "/sys/fs/bpf/limpet"
+#define BPFFS "/sys/fs/bpf"
 #define PROG_NAME "limpet_xdp"
 
 static const char *const stat_names[LIMPET_STAT_MAX] = {
@@ -48,11 +54,61 @@ const char *dp_stat_name(enum limpet_stat stat)
 	return stat < LIMPET_STAT_MAX && stat_names[stat] ? stat_names[stat] : "unknown";
 }
 
-int dp_pin_dir(const char *instance, char *buf, size_t len)
+static bool is_bpffs(const char *path)
 {
-	int n = snprintf(buf, len, "%s/%s", PIN_BASE, instance);
+	struct statfs st;
 
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * `ip netns exec` runs its command in a private mount namespace whose /sys
+ * has no BPF filesystem: pins made there would vanish with the process, and
+ * a restarted controller would find no flows. Its parent (the shell that ran
+ * it) still has the real one, so join the parent's mount namespace; the
+ * network namespace stays as it is. Returns true when it did.
+ */
+static bool join_parent_mount_ns(void)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/root" BPFFS, (int)getppid());
+	if (!is_bpffs(path))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)getppid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (setns(fd, CLONE_NEWNS)) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	return is_bpffs(BPFFS);
+}
+
+/* Where the instance's pins live: /sys/fs/bpf, mounted if need be. */
+int dp_pin_dir(const char *instance, char *buf, size_t len, char *err, size_t errlen)
+{
+	int n;
+
+	if (!is_bpffs(BPFFS)) {
+		if (join_parent_mount_ns()) {
+			pr_info("%s is hidden in this mount namespace (ip netns exec?); using the "
+				"parent's", BPFFS);
+		} else if (mount("bpf", BPFFS, "bpf", 0, NULL)) {
+			snprintf(err, errlen, "cannot mount the BPF filesystem on %s: %s", BPFFS,
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	n = snprintf(buf, len, "%s/limpet/%s", BPFFS, instance);
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(err, errlen, "pin path for instance '%s' too long", instance);
+		return -ENAMETOOLONG;
+	}
+	return 0;
 }
 
 static int mkdir_p(const char *path)

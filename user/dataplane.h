@@ -36,8 +36,14 @@ struct dataplane {
 	int backend_names_fd;
 };
 
-/* Pin directory of an instance: /sys/fs/bpf/limpet/<instance>. */
-int dp_pin_dir(const char *instance, char *buf, size_t len);
+/*
+ * Pin directory of an instance, /sys/fs/bpf/limpet/<instance>, mounting the
+ * BPF filesystem if needed. When this mount namespace hides the parent's
+ * BPF filesystem (ip netns exec), joins the parent's mount namespace, which
+ * resets the working directory: resolve relative paths before calling.
+ * Returns 0 or -errno with one line in <err>.
+ */
+int dp_pin_dir(const char *instance, char *buf, size_t len, char *err, size_t errlen);
 
 /*
  * Open the BPF object. <pin_dir> NULL: private maps (tests, benchmark);
