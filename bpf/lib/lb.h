@@ -24,6 +24,10 @@
 
 /* Refresh a flow's access time at most once a second: fewer shared writes. */
 #define FLOW_ATIME_GRANULARITY_NS 1000000000ULL
+/* A closed TCP flow lingers for stray segments as long as TIME_WAIT does. */
+#define FLOW_CLOSED_TTL_NS (60ULL * 1000000000ULL)
+/* UDP has no end: a flow idle this long is over. */
+#define FLOW_UDP_IDLE_NS (300ULL * 1000000000ULL)
 
 static __always_inline int pick_backend(const struct vip_value *vip, const struct packet *p,
 					__u32 *backend_id)
@@ -75,6 +79,24 @@ static __always_inline void flow_touch(struct flow_value *fv, const struct packe
 		fv->atime_ns = now;
 	if (flags && !(fv->flags & flags))
 		fv->flags |= flags;
+}
+
+/*
+ * Is <fv> a connection that has ended? Then it must not capture <p>: a SYN
+ * on a closed flow opens a new connection (which is bound afresh), and a
+ * stale return entry would otherwise "un-NAT" an unrelated connection that
+ * reuses the same addresses and ports (say, a client talking to a backend
+ * directly). Open TCP flows never expire, however long they idle.
+ */
+static __always_inline bool flow_ended(const struct flow_value *fv, const struct packet *p,
+				       __u64 now)
+{
+	if (p->proto == IPPROTO_TCP) {
+		if (!(fv->flags & LIMPET_FLOW_CLOSED))
+			return false;
+		return (p->tcp_flags & TCP_FLAG_SYN) || now - fv->atime_ns > FLOW_CLOSED_TTL_NS;
+	}
+	return now - fv->atime_ns > FLOW_UDP_IDLE_NS;
 }
 
 /* Record a new binding: the client's direction, and for NAT the backend's. */
@@ -271,6 +293,13 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	now = bpf_ktime_get_coarse_ns();
 	flow_key_of(&key, &p);
 	fv = bpf_map_lookup_elem(&flows, &key);
+	if (fv && flow_ended(fv, &p, now)) {
+		/* Gone for good: the new connection's later packets must not
+		 * find it either. A client's SYN is bound again below.
+		 */
+		bpf_map_delete_elem(&flows, &key);
+		fv = NULL;
+	}
 	if (fv) {
 		if (fv->flags & LIMPET_FLOW_RET)
 			return lb_return(ctx, &p, fv, now);

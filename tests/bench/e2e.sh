@@ -43,7 +43,7 @@ lab_limpet_start "$LAB_DIR/bench.yaml" >/dev/null
 ip -n lp-lb addr add "$HAPROXY_VIP/32" dev lo
 cat >"$LAB_DIR/haproxy.cfg" <<EOF
 global
-	maxconn 20000
+	maxconn 4096
 	log stdout format raw local0 emerg
 defaults
 	mode tcp

@@ -1054,6 +1054,51 @@ Test(xdp, stale_flow_removed_backend)
 	}
 }
 
+/*
+ * A connection that ended (FIN/RST seen) must not capture a new one on the
+ * same addresses and ports: the client's new SYN is bound afresh, and a
+ * backend's SYN-ACK to a direct connection of that client port is not
+ * un-NATed into the VIP's name.
+ */
+Test(xdp, closed_flow_does_not_capture_new_connections)
+{
+	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec fin = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_FIN | PKT_TCP_ACK);
+	int j = predict(SVC_WEB4, &syn);
+	struct pkt_spec rfin = reply(SVC_WEB4, j, &syn, PKT_TCP_FIN | PKT_TCP_ACK);
+	struct pkt_spec synack = reply(SVC_WEB4, j, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
+	struct pkt_spec rack = reply(SVC_WEB4, j, &syn, PKT_TCP_ACK);
+
+	cr_assert_eq(sent_to(SVC_WEB4, &syn, XDP_REDIRECT), j);
+	{
+		const struct step steps[] = {
+			{ "client FIN: flow closed, still forwarded", fin, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, fin),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			{ "backend FIN: un-NATed, return entry closed", rfin, FROM_SERVER,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_client(SVC_WEB4, rfin), .deltas = { { LIMPET_STAT_RET, 1 } } },
+			{ "a late ACK of the closed connection is still un-NATed", rack,
+			  FROM_SERVER, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_client(SVC_WEB4, rack), .deltas = { { LIMPET_STAT_RET, 1 } } },
+			{ "a SYN-ACK on the closed return entry is someone else's: passed",
+			  synack, FROM_SERVER, .verdict = XDP_PASS,
+			  .deltas = { { LIMPET_STAT_PASS, 1 } } },
+			{ "the client's new SYN on the same port is a new flow", syn, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, syn),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "and its backend's SYN-ACK is un-NATed again", synack, FROM_SERVER,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_client(SVC_WEB4, synack),
+			  .deltas = { { LIMPET_STAT_RET, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
 Test(xdp, stale_flow_reassigned_id)
 {
 	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
