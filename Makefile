@@ -13,7 +13,7 @@ PREFIX    ?= /usr/local
 CC        ?= gcc
 CLANG     ?= clang
 BPFTOOL   ?= bpftool
-PKGS      := libbpf libxdp yaml-0.1 jansson
+PKGS      := libbpf libxdp yaml-0.1 jansson libcurl libmicrohttpd
 
 # Install build dependencies first when a tool or library is missing.
 DEPS_OK := $(shell command -v $(CLANG) >/dev/null && command -v $(BPFTOOL) >/dev/null && \

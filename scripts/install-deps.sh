@@ -7,6 +7,7 @@ PKGS=(
 	# build
 	make gcc clang llvm pkg-config bpftool libbpf-dev libxdp-dev xdp-tools
 	libelf-dev zlib1g-dev libyaml-dev libjansson-dev linux-libc-dev
+	libcurl4-openssl-dev libmicrohttpd-dev
 	# tests
 	libcriterion-dev iproute2 ethtool nginx curl wrk haproxy
 	tcpdump nftables procps psmisc python3
