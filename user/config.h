@@ -81,6 +81,7 @@ struct backend_config {
 	__u32 id;			/* backend id in the data plane */
 	bool draining;			/* no new flows; removed at drain_deadline_ms */
 	__u64 drain_deadline_ms;	/* CLOCK_MONOTONIC */
+	bool down;			/* failed its health checks */
 };
 
 struct cookie_config {

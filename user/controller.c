@@ -36,7 +36,10 @@
 #include "control.h"
 #include "controller.h"
 #include "dataplane.h"
+#include "health.h"
 #include "log.h"
+#include "metrics.h"
+#include "report.h"
 #include "state.h"
 
 /* A flow counts as live in status if it saw a packet this recently. */
@@ -54,6 +57,8 @@ struct controller {
 	int lock_fd;
 	bool stop;
 	__u64 last_neigh_ms;
+	struct health_checker *health;
+	struct metrics_server *metrics;
 };
 
 static __u64 now_ms(void)
@@ -62,14 +67,6 @@ static __u64 now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* ---- model edits ------------------------------------------------------ */
@@ -97,14 +94,82 @@ static struct backend_config *find_backend_or_reply(struct service_config *svc,
 	return be;
 }
 
+/*
+ * The one way the model reaches the data plane: the health checker learns
+ * the current backends (keeping what it knows of unchanged ones), their
+ * up/down state is copied into the model, and the model is applied.
+ */
+static int model_apply(struct controller *c, char *err, size_t errlen)
+{
+	struct health_target *targets;
+	size_t n = 0, i, j;
+	int ret;
+
+	for (i = 0; i < c->model.n_services; i++)
+		n += c->model.services[i].n_backends;
+	targets = calloc(n ? n : 1, sizeof(*targets));
+	if (!targets) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	n = 0;
+	for (i = 0; i < c->model.n_services; i++) {
+		struct service_config *svc = &c->model.services[i];
+
+		for (j = 0; j < svc->n_backends; j++) {
+			struct health_target *t = &targets[n++];
+
+			snprintf(t->service, sizeof(t->service), "%s", svc->name);
+			snprintf(t->name, sizeof(t->name), "%s", svc->backends[j].name);
+			t->address = svc->backends[j].address;
+			t->port = svc->backends[j].port;
+			t->cfg = svc->health;
+		}
+	}
+	ret = c->health ? health_set_targets(c->health, targets, n) : 0;
+	free(targets);
+	if (ret) {
+		snprintf(err, errlen, "cannot schedule health checks: %s", strerror(-ret));
+		return ret;
+	}
+	for (i = 0; c->health && i < c->model.n_services; i++) {
+		struct service_config *svc = &c->model.services[i];
+
+		for (j = 0; j < svc->n_backends; j++) {
+			const struct health_status *hs =
+				health_get(c->health, svc->name, svc->backends[j].name);
+
+			svc->backends[j].down = hs && !hs->up;
+		}
+	}
+	return state_apply(&c->dp, &c->model, err, errlen);
+}
+
 /* Apply the model; on failure the caller restores what it changed. */
 static json_t *apply_or_error(struct controller *c)
 {
 	char err[CONFIG_ERR_MAX];
 
-	if (state_apply(&c->dp, &c->model, err, sizeof(err)))
+	if (model_apply(c, err, sizeof(err)))
 		return control_reply_error("%s", err);
 	return NULL;
+}
+
+/* A backend passed or failed its checks: it gains or loses new flows. */
+static void on_health_change(void *ctx, const char *service, const char *name, bool up,
+			     const char *reason)
+{
+	struct controller *c = ctx;
+	struct service_config *svc = config_find_service(&c->model, service);
+	struct backend_config *be = svc ? config_find_backend(svc, name) : NULL;
+	char err[CONFIG_ERR_MAX];
+
+	if (!be || be->down == !up)
+		return;
+	be->down = !up;
+	if (state_apply(&c->dp, &c->model, err, sizeof(err)))
+		pr_warn("backend %s/%s is %s but the data plane was not updated: %s", service,
+			name, up ? "up" : "down", err);
 }
 
 static json_t *handle_backend_add(struct controller *c, const json_t *req)
@@ -257,187 +322,50 @@ static json_t *handle_backend_state(struct controller *c, const json_t *req, con
 	return edit_backend(c, be, &edited);
 }
 
-/* ---- status and stats -------------------------------------------------- */
-
-struct session_ref {
-	__u32 backend_id;
-	struct limpet_addr client;
-};
-
-struct tally {
-	__u32 flows[LIMPET_MAX_BACKENDS];
-	__u32 sessions[LIMPET_MAX_BACKENDS];
-};
-
-static int cmp_session(const void *a, const void *b)
-{
-	return memcmp(a, b, sizeof(struct session_ref));
-}
-
-/* Count live flows and distinct clients per backend, in one pass over the
- * flow table (batched: a million entries take a few hundred syscalls).
- */
-static int tally_flows(struct controller *c, struct tally *t)
-{
-	enum { BATCH = 4096 };
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 gens[LIMPET_MAX_BACKENDS] = {};
-	struct flow_key *keys = malloc(sizeof(*keys) * BATCH);
-	struct flow_value *vals = malloc(sizeof(*vals) * BATCH);
-	struct session_ref *refs = NULL;
-	size_t n_refs = 0, cap = 0, i, j;
-	__u64 in_batch = 0, out_batch = 0, now = now_ns();
-	bool first = true, done = false;
-	int ret = 0;
-
-	memset(t, 0, sizeof(*t));
-	if (!keys || !vals) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < c->model.n_services; i++)
-		for (j = 0; j < c->model.services[i].n_backends; j++) {
-			struct backend_value be = {};
-			__u32 id = c->model.services[i].backends[j].id;
-
-			if (!dp_get_backend(&c->dp, id, &be))
-				gens[id] = be.gen;
-		}
-
-	while (!done) {
-		__u32 count = BATCH;
-
-		ret = bpf_map_lookup_batch(c->dp.flows_fd, first ? NULL : &in_batch, &out_batch,
-					   keys, vals, &count, &opts);
-		if (ret < 0 && errno != ENOENT) {
-			ret = -errno;
-			goto out;
-		}
-		done = ret < 0;
-		ret = 0;
-		first = false;
-		in_batch = out_batch;
-		for (i = 0; i < count; i++) {
-			const struct flow_value *v = &vals[i];
-
-			if ((v->flags & LIMPET_FLOW_RET) || v->backend_id >= LIMPET_MAX_BACKENDS ||
-			    v->gen != gens[v->backend_id] || (v->flags & LIMPET_FLOW_CLOSED) ||
-			    now - v->atime_ns > FLOW_ACTIVE_NS)
-				continue;
-			t->flows[v->backend_id]++;
-			if (n_refs == cap) {
-				struct session_ref *grown;
-
-				cap = cap ? cap * 2 : 1024;
-				grown = realloc(refs, sizeof(*refs) * cap);
-				if (!grown) {
-					ret = -ENOMEM;
-					goto out;
-				}
-				refs = grown;
-			}
-			memset(&refs[n_refs], 0, sizeof(refs[n_refs]));
-			refs[n_refs].backend_id = v->backend_id;
-			refs[n_refs].client = keys[i].src;
-			n_refs++;
-		}
-	}
-	qsort(refs, n_refs, sizeof(*refs), cmp_session);
-	for (i = 0; i < n_refs; i++)
-		if (i == 0 || cmp_session(&refs[i], &refs[i - 1]))
-			t->sessions[refs[i].backend_id]++;
-out:
-	free(keys);
-	free(vals);
-	free(refs);
-	return ret;
-}
-
-static json_t *handle_status(struct controller *c)
-{
-	struct tally *t = malloc(sizeof(*t));
-	json_t *services = json_array();
-	char addr[INET6_ADDRSTRLEN];
-	size_t i, j;
-
-	if (!t || tally_flows(c, t)) {
-		free(t);
-		json_decref(services);
-		return control_reply_error("cannot read the flow table");
-	}
-	for (i = 0; i < c->model.n_services; i++) {
-		struct service_config *svc = &c->model.services[i];
-		json_t *backends = json_array();
-
-		for (j = 0; j < svc->n_backends; j++) {
-			struct backend_config *be = &svc->backends[j];
-
-			format_ip_address(&be->address, addr, sizeof(addr));
-			json_array_append_new(backends, json_pack(
-				"{s:s, s:s, s:i, s:i, s:s, s:i, s:i}", "name", be->name,
-				"address", addr, "port", be->port, "weight", be->weight, "state",
-				be->draining ? "draining" : "up", "flows", t->flows[be->id],
-				"sessions", t->sessions[be->id]));
-		}
-		format_ip_address(&svc->vip, addr, sizeof(addr));
-		json_array_append_new(services, json_pack(
-			"{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "name", svc->name, "vip", addr,
-			"port", svc->port, "protocol", config_protocol_name(svc->protocol), "mode",
-			config_mode_name(svc->mode), "forwarding",
-			config_forwarding_name(svc->forwarding), "affinity",
-			config_affinity_name(svc->affinity.type), "backends", backends));
-	}
-	free(t);
-	return control_reply_ok(json_pack("{s:s, s:o}", "instance", c->model.instance,
-					  "services", services));
-}
-
-static json_t *counters_json(const struct limpet_counters *k, bool with_drops)
-{
-	json_t *o = json_pack("{s:I, s:I, s:I}", "packets", (json_int_t)k->packets, "bytes",
-			      (json_int_t)k->bytes, "new_flows", (json_int_t)k->new_flows);
-
-	if (with_drops)
-		json_object_set_new(o, "drops", json_integer(k->drops));
-	return o;
-}
-
-static json_t *handle_stats(struct controller *c)
-{
-	__u64 global[LIMPET_STAT_MAX];
-	json_t *g = json_object(), *services = json_array();
-	struct limpet_counters k;
-	size_t i, j;
-	__u32 s;
-
-	if (dp_read_global(&c->dp, global)) {
-		json_decref(g);
-		json_decref(services);
-		return control_reply_error("cannot read counters");
-	}
-	for (s = 0; s < LIMPET_STAT_MAX; s++)
-		json_object_set_new(g, dp_stat_name(s), json_integer(global[s]));
-	for (i = 0; i < c->model.n_services; i++) {
-		struct service_config *svc = &c->model.services[i];
-		json_t *backends = json_array(), *o;
-
-		for (j = 0; j < svc->n_backends; j++) {
-			dp_read_counters(&c->dp, c->dp.backend_stats_fd, svc->backends[j].id, &k);
-			o = counters_json(&k, false);
-			json_object_set_new(o, "name", json_string(svc->backends[j].name));
-			json_array_append_new(backends, o);
-		}
-		dp_read_counters(&c->dp, c->dp.service_stats_fd, svc->id, &k);
-		o = counters_json(&k, true);
-		json_object_set_new(o, "name", json_string(svc->name));
-		json_object_set_new(o, "backends", backends);
-		json_array_append_new(services, o);
-	}
-	return control_reply_ok(json_pack("{s:s, s:o, s:o}", "instance", c->model.instance,
-					  "global", g, "services", services));
-}
-
 /* ---- reload ------------------------------------------------------------ */
+
+static void render_metrics(void *ctx, struct metrics_buf *b)
+{
+	struct controller *c = ctx;
+
+	report_metrics(&c->dp, &c->model, c->health, b);
+}
+
+static void watch_fd(struct controller *c, int fd, int op)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	if (c->epoll_fd >= 0 && fd >= 0)
+		epoll_ctl(c->epoll_fd, op, fd, &ev);
+}
+
+/* Serve /metrics where <cfg> says: a new address is bound before the old
+ * one is let go, so a failing bind leaves the running endpoint alone.
+ */
+static int metrics_reconfigure(struct controller *c, const struct limpet_config *cfg, char *err,
+			       size_t errlen)
+{
+	struct metrics_server *fresh = NULL;
+
+	if (c->metrics && cfg->metrics.enabled && c->model.metrics.enabled &&
+	    !strcmp(cfg->metrics.listen, c->model.metrics.listen))
+		return 0;
+	if (cfg->metrics.enabled) {
+		fresh = metrics_start(cfg->metrics.listen, render_metrics, c, err, errlen);
+		if (!fresh)
+			return -EADDRNOTAVAIL;
+	}
+	if (c->metrics) {
+		watch_fd(c, metrics_fd(c->metrics), EPOLL_CTL_DEL);
+		metrics_stop(c->metrics);
+	}
+	c->metrics = fresh;
+	if (fresh) {
+		watch_fd(c, metrics_fd(fresh), EPOLL_CTL_ADD);
+		pr_info("metrics at http://%s/metrics", cfg->metrics.listen);
+	}
+	return 0;
+}
 
 static int attach_interfaces(struct controller *c, const struct limpet_config *cfg, char *err,
 			     size_t errlen)
@@ -543,13 +471,15 @@ static json_t *handle_reload(struct controller *c)
 	}
 	if (attach_interfaces(c, &fresh, err, sizeof(err)))
 		goto refuse;
+	if (metrics_reconfigure(c, &fresh, err, sizeof(err)))
+		goto refuse;
 	old = c->model;
 	c->model = fresh;
-	if (state_apply(&c->dp, &c->model, err, sizeof(err))) {
+	if (model_apply(c, err, sizeof(err))) {
 		char ignored[CONFIG_ERR_MAX];
 
 		c->model = old;
-		state_apply(&c->dp, &c->model, ignored, sizeof(ignored));
+		model_apply(c, ignored, sizeof(ignored));
 		config_free(&fresh);
 		return control_reply_error("reload: %s (keeping the running configuration)", err);
 	}
@@ -577,9 +507,9 @@ static json_t *handle_request(void *ctx, const json_t *req)
 		return control_reply_error("bad request: no cmd");
 	pr_debug("request %s", cmd);
 	if (!strcmp(cmd, "status"))
-		return handle_status(c);
+		return report_reply(report_status(&c->dp, &c->model));
 	if (!strcmp(cmd, "stats"))
-		return handle_stats(c);
+		return report_reply(report_stats(&c->dp, &c->model, c->health));
 	if (!strcmp(cmd, "backend_add"))
 		return handle_backend_add(c, req);
 	if (!strcmp(cmd, "backend_remove"))
@@ -679,6 +609,8 @@ static void on_tick(struct controller *c)
 	if (read(c->timer_fd, &expirations, sizeof(expirations)) < 0)
 		return;
 	expire_drains(c);
+	if (c->metrics)
+		metrics_process(c->metrics);
 	if (now_ms() - c->last_neigh_ms >= NEIGH_REFRESH_MS)
 		nudge_neighbours(c);
 }
@@ -731,6 +663,9 @@ static int setup_loop(struct controller *c, char *err, size_t errlen)
 	epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->signal_fd, &ev);
 	ev.data.fd = c->timer_fd;
 	epoll_ctl(c->epoll_fd, EPOLL_CTL_ADD, c->timer_fd, &ev);
+	watch_fd(c, health_fd(c->health), EPOLL_CTL_ADD);
+	if (c->metrics)
+		watch_fd(c, metrics_fd(c->metrics), EPOLL_CTL_ADD);
 	return 0;
 }
 
@@ -760,7 +695,11 @@ static void serve(struct controller *c)
 	int n, i;
 
 	while (!c->stop) {
-		n = epoll_wait(c->epoll_fd, events, 8, -1);
+		/* libmicrohttpd may have work due (timeouts) that no fd will signal. */
+		n = epoll_wait(c->epoll_fd, events, 8,
+			       c->metrics ? metrics_timeout_ms(c->metrics) : -1);
+		if (n == 0 && c->metrics)
+			metrics_process(c->metrics);
 		if (n < 0 && errno == EINTR)
 			continue;
 		for (i = 0; i < n; i++) {
@@ -774,6 +713,10 @@ static void serve(struct controller *c)
 				on_signal(c);
 			else if (fd == c->timer_fd)
 				on_tick(c);
+			else if (fd == health_fd(c->health))
+				health_process(c->health);
+			else if (c->metrics && fd == metrics_fd(c->metrics))
+				metrics_process(c->metrics);
 		}
 	}
 }
@@ -835,8 +778,19 @@ int controller_run(const char *config_path, const char *socket_override)
 		goto fail;
 	if (c->dp.adopted)
 		pr_info("adopted the pinned data plane in %s", pin_dir);
-	if (state_apply(&c->dp, &c->model, err, sizeof(err)))
+	c->health = health_new(on_health_change, c);
+	if (!c->health) {
+		snprintf(err, sizeof(err), "cannot start the health checker: %s", strerror(errno));
 		goto fail;
+	}
+	if (model_apply(c, err, sizeof(err)))
+		goto fail;
+	if (c->model.metrics.enabled) {
+		c->metrics = metrics_start(c->model.metrics.listen, render_metrics, c, err,
+					   sizeof(err));
+		if (!c->metrics)
+			goto fail;
+	}
 	nudge_neighbours(c);
 
 	c->listen_fd = control_listen(c->socket_path);
@@ -867,6 +821,10 @@ out:
 		close(c->epoll_fd);
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);
+	if (c->metrics)
+		metrics_stop(c->metrics);
+	if (c->health)
+		health_free(c->health);
 	dp_close(&c->dp);
 	if (loaded)
 		config_free(&c->model);

@@ -169,6 +169,12 @@ __u8 state_affinity_code(const struct service_config *svc)
 							     LIMPET_AFFINITY_CLIENT_IP;
 }
 
+bool state_takes_new_flows(const struct service_config *svc, const struct backend_config *be)
+{
+	/* failover none: clients keep their backend and see it fail. */
+	return !be->draining && (!be->down || svc->failover == FAILOVER_NONE);
+}
+
 static int program_ring(struct dataplane *dp, const struct service_config *svc)
 {
 	struct maglev_backend *mb;
@@ -185,7 +191,8 @@ static int program_ring(struct dataplane *dp, const struct service_config *svc)
 	for (j = 0; j < svc->n_backends; j++) {
 		mb[j].name = svc->backends[j].name;
 		mb[j].id = svc->backends[j].id;
-		mb[j].weight = svc->backends[j].draining ? 0 : svc->backends[j].weight;
+		mb[j].weight = state_takes_new_flows(svc, &svc->backends[j]) ?
+				       svc->backends[j].weight : 0;
 	}
 	ret = maglev_build(mb, svc->n_backends, svc->ring_size, table);
 	if (ret == -ENOENT)

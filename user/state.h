@@ -22,6 +22,11 @@
  */
 int state_apply(struct dataplane *dp, struct limpet_config *model, char *err, size_t errlen);
 
+/* Does <be> get new flows: not draining, and up (or the service's failover
+ * is none, where clients stay on their backend and see it fail)?
+ */
+bool state_takes_new_flows(const struct service_config *svc, const struct backend_config *be);
+
 /* Data-plane affinity / forwarding codes of a service. */
 __u8 state_affinity_code(const struct service_config *svc);
 
