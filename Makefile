@@ -4,7 +4,9 @@
 #   make            build/limpet and the BPF objects
 #   make test       unit, packet and end-to-end tests (root)
 #   make bench      ns/packet through bpf_prog_test_run_opts (root)
-#   make install    /usr/local/sbin/limpet
+#   make man        build/limpet.8, the man page (`limpet help --man`)
+#   make install    /usr/local/sbin/limpet, its man page, limpet.service and,
+#                   unless one exists, /etc/limpet/limpet.yaml
 
 VERSION   := 0.1.0
 BUILD     := build
@@ -48,7 +50,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 PKT_SRCS  := $(wildcard tests/packet/*.c)
 
 .SECONDARY:
-.PHONY: all test unit packet e2e bench install clean demo deps
+.PHONY: all test unit packet e2e bench install clean demo deps man
 all: $(BUILD)/limpet
 
 deps:
@@ -97,8 +99,26 @@ bench: $(BUILD)/bench $(BUILD)/limpet
 demo: $(BUILD)/limpet
 	bash scripts/demo.sh
 
-install: $(BUILD)/limpet
+# The man page is generated from the binary's command table, like --help.
+man: $(BUILD)/limpet.8
+
+$(BUILD)/limpet.8: $(BUILD)/limpet
+	$(BUILD)/limpet help --man > $@.tmp && mv $@.tmp $@
+
+# The unit's ExecStart= names the binary under $(PREFIX); an existing
+# /etc/limpet/limpet.yaml is never overwritten.
+install: $(BUILD)/limpet $(BUILD)/limpet.8
 	install -D -m 0755 $(BUILD)/limpet $(DESTDIR)$(PREFIX)/sbin/limpet
+	install -D -m 0644 $(BUILD)/limpet.8 $(DESTDIR)$(PREFIX)/share/man/man8/limpet.8
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/sbin/limpet|$(PREFIX)/sbin/limpet|' packaging/limpet.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/limpet.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/limpet.service
+	@if [ -e $(DESTDIR)/etc/limpet/limpet.yaml ]; then \
+		echo "keeping $(DESTDIR)/etc/limpet/limpet.yaml"; \
+	else \
+		install -D -m 0644 examples/real-nic.yaml $(DESTDIR)/etc/limpet/limpet.yaml; \
+	fi
 
 clean:
 	rm -rf $(BUILD)

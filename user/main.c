@@ -15,6 +15,7 @@
 #include "control.h"
 #include "controller.h"
 #include "log.h"
+#include "manpage.h"
 
 #define DEFAULT_INSTANCE "limpet"
 
@@ -67,8 +68,18 @@ static int cmd_version(const struct global_opts *g, int argc, char **argv)
 	return 0;
 }
 
+/* `limpet help [--man]`: the usage, or limpet(8) in troff from the same table. */
 static int cmd_help(const struct global_opts *g, int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--man")) {
+		manpage_print(stdout);
+		return 0;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "limpet: help: unexpected argument '%s' (usage: limpet help "
+			"[--man])\n", argv[1]);
+		return 2;
+	}
 	cli_usage(stdout);
 	return 0;
 }
