@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * log.c - leveled logging to stderr, with libbpf's and libxdp's messages
- * folded in: their warnings show at the default level, their chatter only
- * with -v -v.
+ * log.c - leveled logging to stderr. The default shows warnings and the
+ * events an operator wants to see (attach, backend state changes, drains,
+ * reloads); -v adds debug detail, including libbpf's and libxdp's messages.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 
 #include "log.h"
 
-static enum log_level current_level = LOG_LEVEL_WARN;
+static enum log_level current_level = LOG_LEVEL_INFO;
 
 static const char *const level_names[] = {
 	[LOG_LEVEL_WARN] = "warn",
@@ -51,21 +51,18 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	enum log_level ours = level == LIBBPF_WARN ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
-
 	/* libbpf warns about things limpet handles itself (a missing pin is
 	 * created, a native-mode failure falls back): keep them out of the
 	 * default output and report the outcome in limpet's own words.
 	 */
-	log_vmsg(ours, "libbpf: ", fmt, ap);
+	log_vmsg(LOG_LEVEL_DEBUG, "libbpf: ", fmt, ap);
 	return 0;
 }
 
 static int libxdp_log(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	enum log_level ours = level == LIBXDP_WARN ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
-
-	log_vmsg(ours, "libxdp: ", fmt, ap);
+	/* e.g. its dispatcher check failing where freplace is not allowed. */
+	log_vmsg(LOG_LEVEL_DEBUG, "libxdp: ", fmt, ap);
 	return 0;
 }
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * log.h - leveled logging to stderr. Quiet by default (warnings only);
- * -v raises the level. libbpf and libxdp messages go through the same sink.
+ * log.h - leveled logging to stderr: warnings and operator events (info)
+ * by default; -v adds debug detail. libbpf and libxdp messages go through
+ * the same sink, at debug level.
  */
 #ifndef LIMPET_LOG_H
 #define LIMPET_LOG_H

@@ -191,13 +191,20 @@ static json_t *health_json(const struct health_checker *hc, const struct service
 {
 	const struct health_status *hs = hc ? health_get(hc, svc->name, be->name) : NULL;
 
+	json_t *o;
+
 	if (!hs || svc->health.type == HEALTH_NONE)
 		return json_pack("{s:s}", "type", "none");
-	return json_pack("{s:s, s:b, s:I, s:I, s:f, s:s}", "type",
-			 svc->health.type == HEALTH_HTTP ? "http" : "tcp", "up", hs->up, "checks",
-			 (json_int_t)hs->checks, "failures", (json_int_t)hs->failures,
-			 "last_latency_ms", hs->last_latency_us / 1000.0, "last_error",
-			 hs->last_error);
+	o = json_pack("{s:s, s:b, s:I, s:I, s:f, s:s}", "type",
+		      svc->health.type == HEALTH_HTTP ? "http" : "tcp", "up", hs->up, "checks",
+		      (json_int_t)hs->checks, "failures", (json_int_t)hs->failures,
+		      "last_latency_ms", hs->last_latency_us / 1000.0, "last_error", hs->last_error);
+	/* What the checks learned of the backend's TCP stack (HTTP data path). */
+	if (hs->learned) {
+		json_object_set_new(o, "mss", json_integer(hs->mss));
+		json_object_set_new(o, "wscale", json_integer(hs->wscale));
+	}
+	return o;
 }
 
 json_t *report_stats(struct dataplane *dp, const struct limpet_config *model,
