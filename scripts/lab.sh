@@ -113,6 +113,13 @@ http {
 		root $LAB_DIR/www;
 		location = / { default_type text/plain; return 200 "b$k\n"; }
 		location = /big { limit_rate \$lab_rate; }
+		# Health checks; a test marks the backend unhealthy with
+		# lab_backend_unhealthy K (touches $dir/unhealthy).
+		location = /health {
+			if (-f $dir/unhealthy) { return 503; }
+			default_type text/plain;
+			return 200 "ok\n";
+		}
 		location / { return 404; }
 	}
 }
@@ -133,6 +140,47 @@ lab_wait() {
 _lab_nginx_listening() {
 	ip netns exec "lp-b$1" ss -Htln 'sport = :80' | grep -q .
 }
+
+_lab_nginx_run() {
+	local k=$1
+	if ! _lab_nsx "lp-b$k" nginx -p "$LAB_DIR/b$k" -c "$LAB_DIR/b$k/nginx.conf" \
+		-e "$LAB_DIR/b$k/error.log"; then
+		_lab_err "nginx failed to start in lp-b$k (see $LAB_DIR/b$k/error.log)"
+		return 1
+	fi
+}
+
+# Stop backend <k>'s nginx (fast shutdown: open connections are closed) and
+# wait (5 s at most each) until its port is closed and its master has exited.
+lab_nginx_stop() {
+	local k=$1 pid
+	pid=$(cat "$LAB_DIR/b$k/nginx.pid" 2>/dev/null)
+	if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+		_lab_err "nginx of b$k is not running"
+		return 1
+	fi
+	kill -TERM "$pid" 2>/dev/null
+	lab_wait 5 _lab_nginx_not_listening "$k" ||
+		{ _lab_err "nginx of b$k still listening 5 s after SIGTERM"; return 1; }
+	# Its port closes at once; the process takes a second or so to go.
+	if ! lab_wait 5 _lab_not_alive "$pid"; then
+		_lab_err "nginx of b$k (pid $pid) still running 5 s after SIGTERM"
+		return 1
+	fi
+}
+
+_lab_nginx_not_listening() { ! _lab_nginx_listening "$1"; }
+
+# Start backend <k>'s nginx again and wait up to 5 s until it listens.
+lab_nginx_start() {
+	local k=$1
+	_lab_nginx_run "$k" || return 1
+	lab_wait 5 _lab_nginx_listening "$k" || { _lab_err "nginx in lp-b$k not listening"; return 1; }
+}
+
+# Make backend <k>'s /health answer 503 (unhealthy) or 200 again (healthy).
+lab_backend_unhealthy() { : >"$LAB_DIR/b$1/unhealthy"; }
+lab_backend_healthy() { rm -f "$LAB_DIR/b$1/unhealthy"; }
 
 # Build the lab with <n> backends (default 3). Starts from a clean slate.
 lab_up() {
@@ -198,11 +246,7 @@ lab_up() {
 		_lab_nsx "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
 			net.ipv4.conf.all.arp_announce=2 >/dev/null || return 1
 		_lab_nginx_conf "$k"
-		if ! _lab_nsx "$ns" nginx -p "$LAB_DIR/b$k" -c "$LAB_DIR/b$k/nginx.conf" \
-			-e "$LAB_DIR/b$k/error.log"; then
-			_lab_err "nginx failed to start in $ns (see $LAB_DIR/b$k/error.log)"
-			return 1
-		fi
+		_lab_nginx_run "$k" || return 1
 	done
 	for ((k = 1; k <= n; k++)); do
 		lab_wait 5 _lab_nginx_listening "$k" || { _lab_err "nginx in lp-b$k not listening"; return 1; }
@@ -237,6 +281,7 @@ lab_xdp_attached() {
 
 # Write a limpet config to <file>. Options:
 #   --backends N          list b1..bN (default: every lab backend)
+#   --backend-list "1 2 4"  list exactly these backends (instead of --backends)
 #   --forwarding nat|dsr  (default nat)     --affinity none|client_ip (default client_ip)
 #   --xdp-mode native|generic (default native)
 #   --iface NAME          interface to attach (repeatable; default lb-cli and lb-srv)
@@ -244,14 +289,27 @@ lab_xdp_attached() {
 #   --no-v6               leave out service web6
 #   --weight K=W          weight of backend bK (repeatable)
 #   --flow-table-size N   set the top-level flow_table_size
+#   --metrics LISTEN      metrics.listen (e.g. 127.0.0.1:9100; default: no metrics)
+#   --failover none|temporary|sticky   --drain-timeout D   (default: limpet's)
+#   --health tcp|http|none (default none); with tcp/http:
+#     --health-interval D  --health-timeout D  --rise N  --fall N (default: limpet's)
+#     --health-path P (http; default /health)  --expect N (http; default: limpet's)
+# Every service gets the same failover, drain and health settings.
 lab_write_config() {
-	local file=$1 nb fwd=nat aff=client_ip mode=native udp=0 v6=1 fts="" k svc
-	local -a ifaces=() weights=()
+	local file=$1 nb fwd=nat aff=client_ip mode=native udp=0 v6=1 fts="" k svc list=""
+	local metrics="" failover="" drain="" htype=none hint="" htmo="" hrise="" hfall=""
+	local hpath=/health hexpect=""
+	local -a ifaces=() weights=() bks=()
 	shift
 	nb=$(lab_n_backends)
 	while [ $# -gt 0 ]; do
 		case $1 in
+		--udp | --no-v6) ;;
+		--*) [ $# -ge 2 ] || { _lab_err "lab_write_config: $1 needs a value"; return 1; } ;;
+		esac
+		case $1 in
 		--backends) nb=$2; shift ;;
+		--backend-list) list=$2; shift ;;
 		--forwarding) fwd=$2; shift ;;
 		--affinity) aff=$2; shift ;;
 		--xdp-mode) mode=$2; shift ;;
@@ -260,10 +318,33 @@ lab_write_config() {
 		--no-v6) v6=0 ;;
 		--weight) weights+=("$2"); shift ;;
 		--flow-table-size) fts=$2; shift ;;
+		--metrics) metrics=$2; shift ;;
+		--failover) failover=$2; shift ;;
+		--drain-timeout) drain=$2; shift ;;
+		--health) htype=$2; shift ;;
+		--health-interval) hint=$2; shift ;;
+		--health-timeout) htmo=$2; shift ;;
+		--rise) hrise=$2; shift ;;
+		--fall) hfall=$2; shift ;;
+		--health-path) hpath=$2; shift ;;
+		--expect) hexpect=$2; shift ;;
 		*) _lab_err "lab_write_config: unknown option $1"; return 1 ;;
 		esac
 		shift
 	done
+	case $htype in
+	none | tcp | http) ;;
+	*) _lab_err "lab_write_config: --health $htype: expected tcp, http or none"; return 1 ;;
+	esac
+	if [ -n "$list" ]; then
+		read -r -a bks <<<"$list"
+		for k in "${bks[@]}"; do
+			[[ $k =~ ^[1-9][0-9]*$ ]] ||
+				{ _lab_err "lab_write_config: --backend-list: bad backend number '$k'"; return 1; }
+		done
+	else
+		for ((k = 1; k <= nb; k++)); do bks+=("$k"); done
+	fi
 	[ ${#ifaces[@]} -gt 0 ] || ifaces=(lb-cli lb-srv)
 	_lab_weight() {
 		local w
@@ -282,11 +363,23 @@ lab_write_config() {
     forwarding: $fwd
     affinity:
       type: $aff
-    health:
-      type: none
-    backends:
 EOF
-		for ((k = 1; k <= nb; k++)); do
+		[ -z "$failover" ] || echo "    failover: $failover"
+		[ -z "$drain" ] || echo "    drain_timeout: $drain"
+		echo "    health:"
+		echo "      type: $htype"
+		if [ "$htype" != none ]; then
+			if [ "$htype" = http ]; then
+				echo "      path: $hpath"
+				[ -z "$hexpect" ] || echo "      expect: $hexpect"
+			fi
+			[ -z "$hint" ] || echo "      interval: $hint"
+			[ -z "$htmo" ] || echo "      timeout: $htmo"
+			[ -z "$hrise" ] || echo "      rise: $hrise"
+			[ -z "$hfall" ] || echo "      fall: $hfall"
+		fi
+		echo "    backends:"
+		for k in "${bks[@]}"; do
 			cat <<EOF
       - name: b$k
         address: $(lab_backend_addr "$k" "$5")
@@ -301,6 +394,10 @@ EOF
 		echo "instance: $LAB_INSTANCE"
 		echo "secret_file: $LAB_DIR/secret"
 		[ -z "$fts" ] || echo "flow_table_size: $fts"
+		if [ -n "$metrics" ]; then
+			echo "metrics:"
+			echo "  listen: $metrics"
+		fi
 		echo "interfaces:"
 		for svc in "${ifaces[@]}"; do
 			echo "  - name: $svc"
@@ -316,6 +413,58 @@ EOF
 
 # The CLI, talking to the lab controller's socket.
 lab_cli() { "$LIMPET" --socket "$LAB_SOCKET" "$@"; }
+
+# A backend's field from `limpet status --json` (default: its state) or,
+# with a dotted key starting "stats.", from `limpet stats --json`
+# (e.g. stats.health.last_error). Prints strings raw, other values as JSON,
+# "absent" when the service has no such backend or field. Fails when the
+# CLI fails.
+#   lab_backend_field SERVICE BACKEND [KEY]
+lab_backend_field() {
+	local svc=$1 be=$2 key=${3:-state} cmd=status out
+	case $key in stats.*) cmd=stats key=${key#stats.} ;; esac
+	out=$(lab_cli "$cmd" --json) || return 1
+	# shellcheck disable=SC2016
+	"$LAB_PYTHON" -c '
+import json, sys
+svc, be, key = sys.argv[1:4]
+v = None
+for s in json.loads(sys.stdin.read()).get("services", []):
+    if s.get("name") == svc:
+        for b in s.get("backends", []):
+            if b.get("name") == be:
+                v = b
+                for k in key.split("."):
+                    v = v.get(k) if isinstance(v, dict) else None
+print("absent" if v is None else v if isinstance(v, str) else json.dumps(v))
+' "$svc" "$be" "$key" <<<"$out"
+}
+
+# The time in microseconds (for lab_wait_backend's SINCE).
+lab_now_us() { echo "${EPOCHREALTIME/[,.]/}"; }
+
+# Wait until backend <name> of <service> is in <state> (up, down, draining,
+# absent) in `limpet status`, at most <timeout> s (fractions allowed) after
+# <since> (lab_now_us; default now). Prints the seconds it took since then
+# (e.g. 1.35); on timeout prints the last state seen on stderr and returns 1.
+#   lab_wait_backend SERVICE BACKEND STATE TIMEOUT [SINCE]
+lab_wait_backend() {
+	local svc=$1 be=$2 want=$3 timeout=$4 t0=${5:-} now st=""
+	[ -n "$t0" ] || t0=$(lab_now_us)
+	while :; do
+		st=$(lab_backend_field "$svc" "$be" state 2>/dev/null) || st="(limpet status failed)"
+		now=$(lab_now_us)
+		if [ "$st" = "$want" ]; then
+			awk -v us=$((now - t0)) 'BEGIN { printf "%.2f\n", us / 1e6 }'
+			return 0
+		fi
+		if awk -v us=$((now - t0)) -v t="$timeout" 'BEGIN { exit !(us / 1e6 >= t) }'; then
+			_lab_err "$svc/$be still '$st' after ${timeout}s (waiting for '$want')"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
 
 # limpet in the balancer namespace (run, down): nsenter keeps the host's
 # mount namespace, so pins made there outlive the process.

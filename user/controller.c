@@ -367,29 +367,34 @@ static int metrics_reconfigure(struct controller *c, const struct limpet_config 
 	return 0;
 }
 
-static int attach_interfaces(struct controller *c, const struct limpet_config *cfg, char *err,
-			     size_t errlen)
+static bool has_interface(const struct limpet_config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; cfg && i < cfg->n_interfaces; i++)
+		if (!strcmp(cfg->interfaces[i].name, name))
+			return true;
+	return false;
+}
+
+/* Attach to the interfaces of <cfg> that <running> (NULL at start-up) does
+ * not have yet.
+ */
+static int attach_interfaces(struct controller *c, const struct limpet_config *running,
+			     const struct limpet_config *cfg, char *err, size_t errlen)
 {
 	size_t i;
 	int ret;
 
 	for (i = 0; i < cfg->n_interfaces; i++) {
+		if (has_interface(running, cfg->interfaces[i].name))
+			continue;
 		ret = dp_attach(&c->dp, cfg->interfaces[i].name, cfg->interfaces[i].xdp_mode, err,
 				errlen);
 		if (ret)
 			return ret;
 	}
 	return 0;
-}
-
-static bool has_interface(const struct limpet_config *cfg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->n_interfaces; i++)
-		if (!strcmp(cfg->interfaces[i].name, name))
-			return true;
-	return false;
 }
 
 /* Backends that the new file drops keep their flows until the service's
@@ -469,7 +474,7 @@ static json_t *handle_reload(struct controller *c)
 		snprintf(err, sizeof(err), "out of memory");
 		goto refuse;
 	}
-	if (attach_interfaces(c, &fresh, err, sizeof(err)))
+	if (attach_interfaces(c, &c->model, &fresh, err, sizeof(err)))
 		goto refuse;
 	if (metrics_reconfigure(c, &fresh, err, sizeof(err)))
 		goto refuse;
@@ -774,7 +779,7 @@ int controller_run(const char *config_path, const char *socket_override)
 		snprintf(err, sizeof(err), "cannot open the data plane: %s", strerror(-ret));
 		goto fail;
 	}
-	if (attach_interfaces(c, &c->model, err, sizeof(err)))
+	if (attach_interfaces(c, NULL, &c->model, err, sizeof(err)))
 		goto fail;
 	if (c->dp.adopted)
 		pr_info("adopted the pinned data plane in %s", pin_dir);

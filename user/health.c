@@ -717,6 +717,14 @@ int health_set_targets(struct health_checker *hc, const struct health_target *ta
 		next[i] = target_new(hc, &targets[i]);
 		if (!next[i])
 			goto fail;
+		/* The same endpoint with new check settings keeps its verdict (a
+		 * reload must not put a dead backend back in service); the new
+		 * checks confirm or overturn it. A new address starts up.
+		 */
+		if (old && same_address(&old->t.address, &targets[i].address) &&
+		    old->t.port == targets[i].port && old->t.cfg.type != HEALTH_NONE &&
+		    targets[i].cfg.type != HEALTH_NONE)
+			next[i]->st.up = old->st.up;
 		fresh[n_fresh++] = next[i];
 	}
 	qsort(next, n, sizeof(*next), target_ptr_cmp);

@@ -61,8 +61,10 @@ void health_process(struct health_checker *hc);
 
 /*
  * Replace the target set. Targets whose (service, name, address, port, cfg)
- * are unchanged keep their state and schedule; changed or new ones start UP
- * (without a callback) and are checked soon; missing ones are dropped
+ * are unchanged keep their state and schedule; a target with only new check
+ * settings keeps its up/down verdict (counters restart); new ones, and ones
+ * with a new address or port, start UP (without a callback). Changed and
+ * new targets are checked soon; missing ones are dropped
  * (in-flight checks cancelled). (service, name) must be unique. Returns 0 or
  * -errno (-EINVAL, -ENOMEM); on error the previous set is kept.
  */

@@ -695,8 +695,17 @@ Test(health, set_targets_keeps_unchanged_and_drops_removed)
 	cr_assert_eq(atomic_load(&hang.accepted), accepted);
 	cr_assert_eq(h.n_ev, 1);
 
-	/* A changed config is a new target: state restarts UP. */
+	/* New check settings on the same endpoint: counters restart, but a
+	 * down backend stays down (a reload must not revive it).
+	 */
 	t2[1].cfg.interval_ms = 60;
+	cr_assert_eq(health_set_targets(h.hc, t2, 2), 0);
+	st = get(&h, "web", "a");
+	cr_assert_not(st->up, "new check settings revived a down backend");
+	cr_assert_eq(st->checks, 0);
+
+	/* A new port is a new endpoint: it starts up. */
+	t2[1].port = ok.port;
 	cr_assert_eq(health_set_targets(h.hc, t2, 2), 0);
 	st = get(&h, "web", "a");
 	cr_assert(st->up);
