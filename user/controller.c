@@ -82,15 +82,22 @@ static struct service_config *find_service_or_reply(struct controller *c, const 
 	return svc;
 }
 
-static struct backend_config *find_backend_or_reply(struct service_config *svc,
-						    const json_t *req, json_t **reply)
+/* The backend a request names ("service", "name"), or NULL and an error
+ * reply in <reply>.
+ */
+static struct backend_config *find_backend_or_reply(struct controller *c, const json_t *req,
+						    struct service_config **svc, json_t **reply)
 {
 	const char *name = json_string_value(json_object_get(req, "name"));
-	struct backend_config *be = name ? config_find_backend(svc, name) : NULL;
+	struct backend_config *be;
 
+	*svc = find_service_or_reply(c, req, reply);
+	if (!*svc)
+		return NULL;
+	be = name ? config_find_backend(*svc, name) : NULL;
 	if (!be)
 		*reply = control_reply_error("unknown backend '%s' in service '%s'",
-					     name ? name : "", svc->name);
+					     name ? name : "", (*svc)->name);
 	return be;
 }
 
@@ -241,10 +248,7 @@ static json_t *handle_backend_remove(struct controller *c, const json_t *req)
 	json_t *reply = NULL;
 	size_t idx;
 
-	svc = find_service_or_reply(c, req, &reply);
-	if (!svc)
-		return reply;
-	be = find_backend_or_reply(svc, req, &reply);
+	be = find_backend_or_reply(c, req, &svc, &reply);
 	if (!be)
 		return reply;
 	saved = *be;
@@ -286,10 +290,7 @@ static json_t *handle_backend_state(struct controller *c, const json_t *req, con
 	struct service_config *svc;
 	json_t *reply = NULL;
 
-	svc = find_service_or_reply(c, req, &reply);
-	if (!svc)
-		return reply;
-	be = find_backend_or_reply(svc, req, &reply);
+	be = find_backend_or_reply(c, req, &svc, &reply);
 	if (!be)
 		return reply;
 	edited = *be;

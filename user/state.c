@@ -98,8 +98,8 @@ static int assign_service_ids(struct dataplane *dp, struct registry *reg,
 	return 0;
 }
 
-static int program_backend(struct dataplane *dp, struct registry *reg,
-			   const struct service_config *svc, struct backend_config *be, bool fresh)
+static int program_backend(struct dataplane *dp, const struct service_config *svc,
+			   struct backend_config *be, bool fresh)
 {
 	struct backend_value old = {}, val = {};
 
@@ -155,7 +155,7 @@ static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 				fresh = true;
 			}
 			reg->backend_kept[be->id] = true;
-			ret = program_backend(dp, reg, svc, be, fresh);
+			ret = program_backend(dp, svc, be, fresh);
 			if (ret)
 				return ret;
 		}

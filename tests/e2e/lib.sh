@@ -161,3 +161,39 @@ e2e_backend_of_conn() {
 		sleep 0.1
 	done
 }
+
+# Two wrk loads through the IPv4 VIP for <duration> s, 20 connections each:
+# keep-alive, and "Connection: close". Their pids in E2E_WRK_KA / E2E_WRK_CL.
+e2e_wrk_start() {
+	local duration=$1
+	command -v wrk >/dev/null || fail "missing tool: wrk"
+	E2E_WRK_DURATION=$duration
+	ip netns exec lp-client timeout $((duration + 15)) wrk -t1 -c20 -d"${duration}s" \
+		"http://$LAB_VIP4/" >"$E2E_TMP/wrk.keepalive" 2>&1 &
+	E2E_WRK_KA=$!
+	ip netns exec lp-client timeout $((duration + 15)) wrk -t1 -c20 -d"${duration}s" \
+		-H 'Connection: close' "http://$LAB_VIP4/" >"$E2E_TMP/wrk.close" 2>&1 &
+	E2E_WRK_CL=$!
+}
+
+# Wait for both loads of e2e_wrk_start and fail unless each completed
+# requests with no socket error and no non-2xx response across <what>.
+e2e_wrk_check() {
+	local what=$1 p rc=0 m f n
+	for p in "$E2E_WRK_KA" "$E2E_WRK_CL"; do
+		lab_wait $((E2E_WRK_DURATION + 20)) _lab_not_alive "$p" ||
+			fail "wrk still running long after ${E2E_WRK_DURATION}s"
+	done
+	wait "$E2E_WRK_KA" || rc=$?
+	[ "$rc" -eq 0 ] || fail "wrk (keep-alive) exited $rc: $(tr '\n' '|' <"$E2E_TMP/wrk.keepalive")"
+	wait "$E2E_WRK_CL" || rc=$?
+	[ "$rc" -eq 0 ] || fail "wrk (close) exited $rc: $(tr '\n' '|' <"$E2E_TMP/wrk.close")"
+	for m in keepalive close; do
+		f=$E2E_TMP/wrk.$m
+		n=$(awk '/requests in/ { print $1 }' "$f")
+		[ "${n:-0}" -gt 0 ] || fail "wrk ($m) completed no request: $(tr '\n' '|' <"$f")"
+		! grep -q "Socket errors" "$f" || fail "wrk ($m) across $what: $(grep "Socket errors" "$f")"
+		! grep -q "Non-2xx" "$f" || fail "wrk ($m) across $what: $(grep "Non-2xx" "$f")"
+		note "wrk ($m): $n requests, no errors"
+	done
+}

@@ -14,7 +14,6 @@ set -euo pipefail
 
 e2e_begin reload_load
 trap lab_down EXIT
-command -v wrk >/dev/null || fail "missing tool: wrk"
 e2e_lab_up 4
 cfg=$LAB_DIR/limpet.yaml
 common=(--no-v6 --affinity none --drain-timeout 60s)
@@ -22,12 +21,7 @@ lab_write_config "$cfg" "${common[@]}" --backend-list "1 2 3"
 e2e_start "$cfg"
 
 DURATION=25
-ip netns exec lp-client timeout $((DURATION + 15)) wrk -t1 -c20 -d${DURATION}s \
-	"http://$LAB_VIP4/" >"$E2E_TMP/wrk.keepalive" 2>&1 &
-ka_pid=$!
-ip netns exec lp-client timeout $((DURATION + 15)) wrk -t1 -c20 -d${DURATION}s \
-	-H 'Connection: close' "http://$LAB_VIP4/" >"$E2E_TMP/wrk.close" 2>&1 &
-cl_pid=$!
+e2e_wrk_start "$DURATION"
 t0=$SECONDS
 
 # field BACKEND KEY: from status (state, flows, weight) or stats (stats.new_flows).
@@ -66,23 +60,8 @@ b4_new1=$(field b4 stats.new_flows)
 [ "$b4_new1" -gt "$b4_new0" ] || fail "b4 got no new flows since it was added ($b4_new0 -> $b4_new1)"
 note "b4: $((b4_new1 - b4_new0)) new flows since the checks began; status flows $(field b4 flows)"
 
-_lab_not_alive "$ka_pid" && fail "wrk (keep-alive) ended before the reloads were done"
-for p in "$ka_pid" "$cl_pid"; do
-	lab_wait $((DURATION + 20)) _lab_not_alive "$p" || fail "wrk still running long after ${DURATION}s"
-done
-rc=0
-wait "$ka_pid" || rc=$?
-[ "$rc" -eq 0 ] || fail "wrk (keep-alive) exited $rc: $(tr '\n' '|' <"$E2E_TMP/wrk.keepalive")"
-wait "$cl_pid" || rc=$?
-[ "$rc" -eq 0 ] || fail "wrk (close) exited $rc: $(tr '\n' '|' <"$E2E_TMP/wrk.close")"
-for m in keepalive close; do
-	f=$E2E_TMP/wrk.$m
-	n=$(awk '/requests in/ { print $1 }' "$f")
-	[ "${n:-0}" -gt 0 ] || fail "wrk ($m) completed no request: $(tr '\n' '|' <"$f")"
-	! grep -q "Socket errors" "$f" || fail "wrk ($m) across the reloads: $(grep "Socket errors" "$f")"
-	! grep -q "Non-2xx" "$f" || fail "wrk ($m) across the reloads: $(grep "Non-2xx" "$f")"
-	note "wrk ($m): $n requests, no errors"
-done
+_lab_not_alive "$E2E_WRK_KA" && fail "wrk (keep-alive) ended before the reloads were done"
+e2e_wrk_check "the reloads"
 
 # wrk closed its connections: b1 has no flows left. Whether it is removed
 # before its drain timeout (60 s) is not specified; say what happened.

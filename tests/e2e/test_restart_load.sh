@@ -14,7 +14,6 @@ set -euo pipefail
 
 e2e_begin restart_load
 trap lab_down EXIT
-command -v wrk >/dev/null || fail "missing tool: wrk"
 e2e_lab_up 3
 cfg=$LAB_DIR/limpet.yaml
 lab_write_config "$cfg" --no-v6 --affinity none --health tcp --health-interval 500ms \
@@ -22,12 +21,7 @@ lab_write_config "$cfg" --no-v6 --affinity none --health tcp --health-interval 5
 e2e_start "$cfg"
 
 DURATION=20
-ip netns exec lp-client timeout $((DURATION + 15)) wrk -t1 -c20 -d${DURATION}s \
-	"http://$LAB_VIP4/" >"$E2E_TMP/wrk.keepalive" 2>&1 &
-ka_pid=$!
-ip netns exec lp-client timeout $((DURATION + 15)) wrk -t1 -c20 -d${DURATION}s \
-	-H 'Connection: close' "http://$LAB_VIP4/" >"$E2E_TMP/wrk.close" 2>&1 &
-cl_pid=$!
+e2e_wrk_start "$DURATION"
 
 sleep 6
 pid=$(lab_limpet_pid)
@@ -37,7 +31,7 @@ note "controller killed"
 sleep 2
 lab_xdp_attached lb-cli || fail "XDP program gone from lb-cli after the controller died"
 lab_xdp_attached lb-srv || fail "XDP program gone from lb-srv after the controller died"
-_lab_not_alive "$ka_pid" && fail "wrk ended before the controller was restarted"
+_lab_not_alive "$E2E_WRK_KA" && fail "wrk ended before the controller was restarted"
 e2e_start "$cfg"
 note "controller restarted"
 
@@ -56,20 +50,5 @@ for b in b1 b2 b3; do
 	[ "$st" = up ] || fail "3 s after the restart $b is '$st', expected up"
 done
 
-for p in "$ka_pid" "$cl_pid"; do
-	lab_wait $((DURATION + 20)) _lab_not_alive "$p" || fail "wrk still running long after ${DURATION}s"
-done
-rc=0
-wait "$ka_pid" || rc=$?
-[ "$rc" -eq 0 ] || fail "wrk (keep-alive) exited $rc: $(tr '\n' '|' <"$E2E_TMP/wrk.keepalive")"
-wait "$cl_pid" || rc=$?
-[ "$rc" -eq 0 ] || fail "wrk (close) exited $rc: $(tr '\n' '|' <"$E2E_TMP/wrk.close")"
-for m in keepalive close; do
-	f=$E2E_TMP/wrk.$m
-	n=$(awk '/requests in/ { print $1 }' "$f")
-	[ "${n:-0}" -gt 0 ] || fail "wrk ($m) completed no request: $(tr '\n' '|' <"$f")"
-	! grep -q "Socket errors" "$f" || fail "wrk ($m) across the restart: $(grep "Socket errors" "$f")"
-	! grep -q "Non-2xx" "$f" || fail "wrk ($m) across the restart: $(grep "Non-2xx" "$f")"
-	note "wrk ($m): $n requests, no errors"
-done
+e2e_wrk_check "the restart"
 pass
