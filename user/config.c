@@ -1492,6 +1492,12 @@ static int parse_service(struct ctx *c, const char *path, const struct field *it
 		if (err)
 			return err;
 	}
+	/* A TCP connect says nothing about a UDP service: unless the file asks
+	 * for a check, a UDP service has none (a tcp default would fail on
+	 * every backend and take the whole service out).
+	 */
+	if (svc->protocol == IPPROTO_UDP)
+		svc->health.type = HEALTH_NONE;
 	if (fl[S_HEALTH].node) {
 		err = parse_health(c, sub, &fl[S_HEALTH], &svc->health);
 		if (err)

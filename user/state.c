@@ -175,6 +175,26 @@ bool state_takes_new_flows(const struct service_config *svc, const struct backen
 	return !be->draining && (!be->down || svc->failover == FAILOVER_NONE);
 }
 
+/* Would the service take new flows if health were ignored, and does health
+ * alone stop it?
+ */
+static bool service_all_down(const struct service_config *svc)
+{
+	bool any_down = false;
+	size_t j;
+
+	for (j = 0; j < svc->n_backends; j++) {
+		const struct backend_config *be = &svc->backends[j];
+
+		if (be->draining || !be->weight)
+			continue;
+		if (!be->down)
+			return false;
+		any_down = true;
+	}
+	return any_down;
+}
+
 static int program_ring(struct dataplane *dp, const struct service_config *svc)
 {
 	struct maglev_backend *mb;
@@ -195,6 +215,16 @@ static int program_ring(struct dataplane *dp, const struct service_config *svc)
 				       svc->backends[j].weight : 0;
 	}
 	ret = maglev_build(mb, svc->n_backends, svc->ring_size, table);
+	if (ret == -ENOENT && service_all_down(svc)) {
+		/* Panic routing (as Envoy's): when every backend fails its
+		 * checks, the checks are as likely wrong as the backends, and
+		 * a dead service helps no one; spread over all of them.
+		 */
+		pr_warn("service %s: every backend is down; routing to all of them", svc->name);
+		for (j = 0; j < svc->n_backends; j++)
+			mb[j].weight = svc->backends[j].draining ? 0 : svc->backends[j].weight;
+		ret = maglev_build(mb, svc->n_backends, svc->ring_size, table);
+	}
 	if (ret == -ENOENT)
 		ret = dp_clear_ring(dp, svc->id); /* nothing takes new flows */
 	else if (!ret)

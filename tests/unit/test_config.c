@@ -187,6 +187,36 @@ Test(config, full_every_key)
 	cr_expect_eq(cfg.n_services, 0);
 }
 
+/* A TCP check of a UDP port fails on every backend: UDP services default to
+ * no health check, TCP ones to tcp; an explicit type is kept either way.
+ */
+Test(config, udp_services_default_to_no_health_check)
+{
+	struct limpet_config cfg;
+	char err[CONFIG_ERR_MAX];
+	const char *yaml =
+		"interfaces: [{name: eth0}]\n"
+		"services:\n"
+		"  - {name: dns, vip: 10.0.0.1, port: 53, protocol: udp, backends: []}\n"
+		"  - {name: web, vip: 10.0.0.1, port: 80, backends: []}\n"
+		"  - name: dns2\n"
+		"    vip: 10.0.0.1\n"
+		"    port: 54\n"
+		"    protocol: udp\n"
+		"    health: {type: tcp}\n"
+		"    backends: []\n"
+		"  - {name: dns3, vip: 10.0.0.1, port: 55, protocol: udp, health: {interval: 5s},"
+		" backends: []}\n";
+
+	cr_assert_eq(load_text(yaml, &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(cfg.services[0].health.type, HEALTH_NONE);
+	cr_expect_eq(cfg.services[1].health.type, HEALTH_TCP);
+	cr_expect_eq(cfg.services[2].health.type, HEALTH_TCP);
+	cr_expect_eq(cfg.services[3].health.type, HEALTH_NONE);
+	cr_expect_eq(cfg.services[3].health.interval_ms, 5000);
+	config_free(&cfg);
+}
+
 Test(config, minimal_defaults)
 {
 	struct limpet_config cfg;
