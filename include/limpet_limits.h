@@ -27,6 +27,11 @@
 #define LIMPET_RING_SIZE_MAX 1048573
 #endif
 
+/* Entries of the global_stats map: room for counters later builds add, so a
+ * newer build can adopt the pinned map of an older one.
+ */
+#define LIMPET_STAT_SLOTS 64
+
 /* Longest service/backend/interface name, including the NUL. */
 #define LIMPET_NAME_MAX 64
 

@@ -29,6 +29,12 @@ enum limpet_affinity {
 	LIMPET_AFFINITY_HEADER = 3,
 };
 
+/* How a service's connections are bound to a backend. */
+enum limpet_service_mode {
+	LIMPET_MODE_L4 = 0,	/* at the SYN, through the Maglev table */
+	LIMPET_MODE_HTTP = 1,	/* at the first request: SYN cookies, then the slow path */
+};
+
 enum limpet_forwarding {
 	LIMPET_FWD_NAT = 0,	/* rewrite destination, un-NAT the return path */
 	LIMPET_FWD_DSR = 1,	/* rewrite destination MAC only */
@@ -50,7 +56,8 @@ struct vip_value {
 	__u32 service_id;	/* index into rings, service_stats */
 	__u8 affinity;		/* enum limpet_affinity */
 	__u8 forwarding;	/* enum limpet_forwarding */
-	__u16 pad;
+	__u8 mode;		/* enum limpet_service_mode */
+	__u8 pad;
 };
 
 /* Backend states as the data plane sees them. */
@@ -141,6 +148,12 @@ enum limpet_stat {
 	LIMPET_STAT_DROP_FIB,		/* DSR with no usable next hop */
 	LIMPET_STAT_DROP_TTL,		/* TTL/hop limit would expire */
 	LIMPET_STAT_STALE_FLOW,		/* flow's backend was removed: re-bound */
+	LIMPET_STAT_SYNCOOKIE_SENT,	/* HTTP VIP: SYN answered with a cookie SYN-ACK */
+	LIMPET_STAT_SYNCOOKIE_ACK_OK,	/* HTTP VIP: bare ACK with a valid cookie, dropped */
+	LIMPET_STAT_SYNCOOKIE_BAD,	/* HTTP VIP: ACK or data without a valid cookie */
+	LIMPET_STAT_SLOWPATH_PENDING,	/* HTTP VIP: first data of a cookie'd connection */
+	LIMPET_STAT_HTTP_NO_CONN,	/* HTTP VIP: RST, FIN or stray segment, no connection */
+	LIMPET_STAT_SYNCOOKIE_ERR,	/* HTTP VIP: SYN-ACK could not be built */
 	LIMPET_STAT_MAX,
 };
 
@@ -174,6 +187,7 @@ struct backend_name_value {
 #else
 #define LIMPET_STATIC_ASSERT _Static_assert
 #endif
+LIMPET_STATIC_ASSERT(LIMPET_STAT_MAX <= LIMPET_STAT_SLOTS, "global_stats has no room");
 LIMPET_STATIC_ASSERT(sizeof(struct vip_key) == 20, "vip_key layout");
 LIMPET_STATIC_ASSERT(sizeof(struct vip_value) == 8, "vip_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct backend_value) == 28, "backend_value layout");

@@ -47,6 +47,12 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_DROP_FIB] = "drop_no_route",
 	[LIMPET_STAT_DROP_TTL] = "drop_ttl",
 	[LIMPET_STAT_STALE_FLOW] = "stale_flow_rebound",
+	[LIMPET_STAT_SYNCOOKIE_SENT] = "syncookie_sent",
+	[LIMPET_STAT_SYNCOOKIE_ACK_OK] = "syncookie_ack_ok",
+	[LIMPET_STAT_SYNCOOKIE_BAD] = "syncookie_bad",
+	[LIMPET_STAT_SLOWPATH_PENDING] = "slowpath_pending",
+	[LIMPET_STAT_HTTP_NO_CONN] = "http_no_connection",
+	[LIMPET_STAT_SYNCOOKIE_ERR] = "syncookie_error",
 };
 
 const char *dp_stat_name(enum limpet_stat stat)

@@ -8,7 +8,9 @@
  * is none) and the binding is recorded, so a ring change never moves a live
  * connection. NAT rewrites the destination and records a return entry that
  * restores the VIP as the source of the backend's replies; DSR only changes
- * the destination MAC. Everything else goes to the kernel untouched.
+ * the destination MAC. A TCP segment of an HTTP service with no flow goes
+ * to synproxy.h instead: such services bind at the first request. Everything
+ * else goes to the kernel untouched.
  *
  * Kept in a header so the benchmark wrapper can run exactly this code.
  */
@@ -20,6 +22,7 @@
 #include "stats.h"
 #include "nat.h"
 #include "fib.h"
+#include "synproxy.h"
 #include "limpet_hash.h"
 
 /* Refresh a flow's access time at most once a second: fewer shared writes. */
@@ -313,8 +316,12 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	vk.proto = p.proto;
 	vk.family = p.family;
 	vip = bpf_map_lookup_elem(&vips, &vk);
-	if (vip)
+	if (vip) {
+		/* An HTTP service binds at the first request, not at the SYN. */
+		if (vip->mode == LIMPET_MODE_HTTP && p.proto == IPPROTO_TCP)
+			return synproxy_process(ctx, &p, now);
 		return lb_bind(ctx, &p, vip, now);
+	}
 	stat_inc(LIMPET_STAT_PASS);
 	return XDP_PASS;
 }

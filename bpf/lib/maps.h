@@ -81,7 +81,7 @@ struct {
 /* Per-CPU count of each packet outcome (enum limpet_stat). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, LIMPET_STAT_MAX);
+	__uint(max_entries, LIMPET_STAT_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);

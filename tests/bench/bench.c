@@ -37,6 +37,7 @@
 
 #include "limpet_bench.skel.h"
 #include "limpet_maps.h"
+#include "dataplane.h"
 #include "maglev.h"
 #include "packet/pkt.h"
 
@@ -215,22 +216,7 @@ static void read_global(__u64 out[LIMPET_STAT_MAX])
 
 static const char *stat_name(int stat)
 {
-	static const char *const names[LIMPET_STAT_MAX] = {
-		[LIMPET_STAT_PASS] = "PASS",
-		[LIMPET_STAT_PASS_UNPARSED] = "PASS_UNPARSED",
-		[LIMPET_STAT_PASS_FRAGMENT] = "PASS_FRAGMENT",
-		[LIMPET_STAT_FWD_NEW] = "FWD_NEW",
-		[LIMPET_STAT_FWD_EST] = "FWD_EST",
-		[LIMPET_STAT_RET] = "RET",
-		[LIMPET_STAT_FIB_PASS] = "FIB_PASS",
-		[LIMPET_STAT_DROP_MALFORMED] = "DROP_MALFORMED",
-		[LIMPET_STAT_DROP_NO_BACKEND] = "DROP_NO_BACKEND",
-		[LIMPET_STAT_DROP_FIB] = "DROP_FIB",
-		[LIMPET_STAT_DROP_TTL] = "DROP_TTL",
-		[LIMPET_STAT_STALE_FLOW] = "STALE_FLOW",
-	};
-
-	return stat >= 0 && stat < LIMPET_STAT_MAX ? names[stat] : "-";
+	return stat >= 0 ? dp_stat_name(stat) : "-";
 }
 
 static const char *verdict_name(int v)

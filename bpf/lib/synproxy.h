@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * synproxy.h - the SYN-cookie front end of HTTP services.
+ *
+ * An HTTP service picks its backend from the first request, not from the
+ * SYN, so the balancer completes the TCP handshake itself and keeps no
+ * state doing it. A SYN is answered with a SYN-ACK built in place and sent
+ * back out of its interface (XDP_TX). Its ISN is the kernel's SYN cookie
+ * (bpf_tcp_raw_gen_syncookie_*: keyed by a per-boot secret, carrying the
+ * MSS, valid for at least one and at most two minutes); its TSval carries
+ * the client's window scale, SACK and ECN (include/limpet_tcpopt.h).
+ *
+ * A client segment with no flow that acknowledges cookie + 1 completes such
+ * a handshake (bpf_tcp_raw_check_syncookie_*, which checks ack - 1 against
+ * the addresses, ports and seq - 1). A bare ACK needs nothing until data
+ * arrives: the client believes it is connected, and its first data segment
+ * will prove the handshake again. That first data segment is the slow
+ * path's, which binds the connection. Everything else for an HTTP VIP
+ * without a flow (RST, FIN, forged or expired ACKs) is dropped and counted:
+ * no segment of an HTTP VIP reaches the kernel's own stack.
+ *
+ * Only segments without a flow to an HTTP VIP come here; L4 services never
+ * do. The client's checksums are verified before a SYN is answered (that of
+ * a SYN carrying data, as TCP Fast Open does, only over the IP header: its
+ * data is neither acknowledged nor kept); an ACK needs no check here, since
+ * nothing of it is used beyond its cookie.
+ */
+#ifndef LIMPET_BPF_SYNPROXY_H
+#define LIMPET_BPF_SYNPROXY_H
+
+#include "parse.h"
+#include "stats.h"
+#include "limpet_csum.h"
+#include "limpet_tcpopt.h"
+
+/* More TCP flag bits in byte 13 of the header (parse.h has FIN, SYN, RST). */
+#define TCP_FLAG_ACK 0x10
+#define TCP_FLAG_ECE 0x40
+#define TCP_FLAG_CWR 0x80
+
+/* Our side of the handshake. A SYN-ACK's window is never scaled (RFC 7323
+ * 2.2), so the largest one it can announce; the shift we announce for
+ * later windows allows 8 MiB, as Linux's default buffers do.
+ */
+#define SYNPROXY_WINDOW 65535
+#define SYNPROXY_WSCALE 7
+#define SYNPROXY_TTL 64
+#define SYNPROXY_NSEC_PER_MSEC 1000000ULL
+
+/* A SYN-ACK as it is assembled on the stack, then stored over the frame. The
+ * leading pad puts the IP header on a 4-byte boundary; the TCP header and
+ * its options are contiguous, one checksum run.
+ */
+struct synack4 {
+	__u16 align;
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct tcphdr tcp;
+	__u8 opts[LIMPET_SYNACK_OPT_MAX];
+};
+
+struct synack6 {
+	__u16 align;
+	struct ethhdr eth;
+	struct ipv6hdr ip;
+	struct tcphdr tcp;
+	__u8 opts[LIMPET_SYNACK_OPT_MAX];
+};
+
+_Static_assert(__builtin_offsetof(struct synack4, opts) ==
+		       __builtin_offsetof(struct synack4, tcp) + sizeof(struct tcphdr),
+	       "synack4: options follow the TCP header");
+_Static_assert(__builtin_offsetof(struct synack6, opts) ==
+		       __builtin_offsetof(struct synack6, tcp) + sizeof(struct tcphdr),
+	       "synack6: options follow the TCP header");
+
+static __always_inline int synproxy_verdict(__u32 stat, int verdict)
+{
+	stat_inc(stat);
+	return verdict;
+}
+
+/* One's complement sum to 16 bits. */
+static __always_inline __u16 synproxy_fold(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return csum_fold32((__u32)sum);
+}
+
+/*
+ * The TCP pseudo-header of a segment of <l4_len> bytes from <src> to <dst>,
+ * as raw network-order words (limpet_csum.h: the sum does not care about
+ * byte order as long as every term is taken the same way).
+ */
+static __always_inline __u64 synproxy_pseudo_sum(const struct limpet_addr *src,
+						 const struct limpet_addr *dst, bool v6,
+						 __u32 l4_len)
+{
+	__u64 sum = bpf_htons(IPPROTO_TCP);
+
+	sum += bpf_htons((__u16)l4_len);
+	sum += src->a[0];
+	sum += dst->a[0];
+	if (v6) {
+		sum += src->a[1];
+		sum += src->a[2];
+		sum += src->a[3];
+		sum += dst->a[1];
+		sum += dst->a[2];
+		sum += dst->a[3];
+	}
+	return sum;
+}
+
+/* Checksum of <len> bytes at <buf> plus <seed>: the value to store in the
+ * checksum field if it was zero when summed; over data that holds a correct
+ * checksum, 0. The helper fails only for a <len> that is not a multiple of 4
+ * or exceeds 512, which IP and TCP header lengths never are.
+ */
+static __always_inline __u16 synproxy_csum(void *buf, __u32 len, __u64 seed)
+{
+	__s64 sum = bpf_csum_diff(NULL, 0, buf, len, 0);
+
+	if (sum < 0)
+		return 0;
+	return (__u16)~synproxy_fold((__u64)sum + seed);
+}
+
+/* bpf_loop() body: one option of the client's SYN. */
+static int synproxy_opt_step(__u32 index, void *parser)
+{
+	return limpet_tcpopt_step(parser);
+}
+
+/*
+ * The TCP header of the SYN-ACK answering <in>, whose options the client's
+ * SYN offered as <opt>. Returns its length, options included.
+ */
+static __always_inline __u32 synproxy_tcp(struct tcphdr *t, __u8 *opts, const struct tcphdr *in,
+					  __u8 in_flags, __u32 isn, __u16 mss,
+					  const struct limpet_tcpopt *opt, __u64 now)
+{
+	/* ECN is agreed as the kernel does (RFC 3168 6.1.1), only when the
+	 * cookie can remember it.
+	 */
+	bool ecn = opt->ts_ok && (in_flags & (TCP_FLAG_ECE | TCP_FLAG_CWR)) ==
+					 (TCP_FLAG_ECE | TCP_FLAG_CWR);
+	__u32 tsval = limpet_tscookie_encode(now / SYNPROXY_NSEC_PER_MSEC, opt, ecn);
+	__u32 len = LIMPET_TCP_HDR_MIN + limpet_synack_options(opts, opt, mss, SYNPROXY_WSCALE,
+								tsval);
+
+	t->source = in->dest;
+	t->dest = in->source;
+	t->seq = bpf_htonl(isn);
+	t->ack_seq = bpf_htonl(bpf_ntohl(in->seq) + 1);
+	((__u8 *)t)[12] = (__u8)(len / 4) << 4;
+	((__u8 *)t)[13] = TCP_FLAG_SYN | TCP_FLAG_ACK | (ecn ? TCP_FLAG_ECE : 0);
+	t->window = bpf_htons(SYNPROXY_WINDOW);
+	t->check = 0;
+	t->urg_ptr = 0;
+	return len;
+}
+
+/* Make the frame exactly <len> bytes and write <frame> over it. */
+static __always_inline int synproxy_send(struct xdp_md *ctx, const void *frame, __u32 len)
+{
+	int delta = (int)len - (int)(ctx->data_end - ctx->data);
+
+	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
+	if (bpf_xdp_store_bytes(ctx, 0, (void *)frame, len))
+		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
+	return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_SENT, XDP_TX);
+}
+
+static __always_inline int synproxy_synack4(struct xdp_md *ctx, const struct packet *p,
+					    const struct ethhdr *eth, const struct tcphdr *in,
+					    __u32 isn, __u16 mss,
+					    const struct limpet_tcpopt *opt, __u64 now)
+{
+	struct synack4 h = {};
+	__u32 tcp_len;
+
+	__builtin_memcpy(h.eth.h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(h.eth.h_source, eth->h_dest, ETH_ALEN);
+	h.eth.h_proto = bpf_htons(ETH_P_IP);
+
+	tcp_len = synproxy_tcp(&h.tcp, h.opts, in, p->tcp_flags, isn, mss, opt, now);
+	h.tcp.check = synproxy_csum(&h.tcp, tcp_len,
+				    synproxy_pseudo_sum(&p->dst, &p->src, false, tcp_len));
+
+	h.ip.version = 4;
+	h.ip.ihl = sizeof(h.ip) / 4;
+	h.ip.tot_len = bpf_htons(sizeof(h.ip) + tcp_len);
+	h.ip.frag_off = bpf_htons(0x4000);	/* DF, ID 0: RFC 6864 */
+	h.ip.ttl = SYNPROXY_TTL;
+	h.ip.protocol = IPPROTO_TCP;
+	h.ip.saddr = p->dst.a[0];
+	h.ip.daddr = p->src.a[0];
+	h.ip.check = synproxy_csum(&h.ip, sizeof(h.ip), 0);
+
+	return synproxy_send(ctx, &h.eth, sizeof(h.eth) + sizeof(h.ip) + tcp_len);
+}
+
+static __always_inline int synproxy_synack6(struct xdp_md *ctx, const struct packet *p,
+					    const struct ethhdr *eth, const struct tcphdr *in,
+					    __u32 isn, __u16 mss,
+					    const struct limpet_tcpopt *opt, __u64 now)
+{
+	struct synack6 h = {};
+	__u32 tcp_len;
+
+	__builtin_memcpy(h.eth.h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(h.eth.h_source, eth->h_dest, ETH_ALEN);
+	h.eth.h_proto = bpf_htons(ETH_P_IPV6);
+
+	tcp_len = synproxy_tcp(&h.tcp, h.opts, in, p->tcp_flags, isn, mss, opt, now);
+	h.tcp.check = synproxy_csum(&h.tcp, tcp_len,
+				    synproxy_pseudo_sum(&p->dst, &p->src, true, tcp_len));
+
+	/* Traffic class and flow label 0. */
+	*(__be32 *)&h.ip = bpf_htonl(0x60000000);
+	h.ip.payload_len = bpf_htons(tcp_len);
+	h.ip.nexthdr = IPPROTO_TCP;
+	h.ip.hop_limit = SYNPROXY_TTL;
+	__builtin_memcpy(&h.ip.saddr, &p->dst, sizeof(h.ip.saddr));
+	__builtin_memcpy(&h.ip.daddr, &p->src, sizeof(h.ip.daddr));
+
+	return synproxy_send(ctx, &h.eth, sizeof(h.eth) + sizeof(h.ip) + tcp_len);
+}
+
+/*
+ * A SYN: answer it with a cookie. The client's TCP header (<th_len> bytes
+ * at <l4_off>, <seg_len> with data) is copied to the stack, where the
+ * cookie helper and the option parser read it whatever the frame's length,
+ * and the reply is assembled there before it replaces the frame.
+ */
+static __always_inline int synproxy_syn(struct xdp_md *ctx, const struct packet *p,
+					__u32 l3_len, __u32 l4_off, __u32 th_len, __u32 seg_len,
+					__u64 now)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct limpet_tcpopt_parser parser = {};
+	const struct tcphdr *in = (const void *)parser.buf;
+	struct ethhdr *eth = p->eth;
+	bool v6 = p->family == LIMPET_FAMILY_V6;
+	__s64 cookie;
+	__u16 mss;
+
+	if (!v6) {
+		/* The IPv4 header first, through the same buffer. */
+		if (bpf_xdp_load_bytes(ctx, sizeof(*eth), parser.buf, l3_len))
+			return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
+		if (synproxy_csum(parser.buf, l3_len, 0) != 0)
+			return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
+	}
+	if (bpf_xdp_load_bytes(ctx, l4_off, parser.buf, th_len))
+		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
+	if (seg_len == th_len &&
+	    synproxy_csum(parser.buf, th_len, synproxy_pseudo_sum(&p->src, &p->dst, v6, th_len)))
+		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
+
+	if ((void *)(eth + 1) > data_end)
+		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
+	if (v6) {
+		struct ipv6hdr *ip6h = p->l3;
+
+		if ((void *)(ip6h + 1) > data_end)
+			return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
+		cookie = bpf_tcp_raw_gen_syncookie_ipv6(ip6h, (void *)parser.buf, th_len);
+	} else {
+		struct iphdr *iph = p->l3;
+
+		if ((void *)(iph + 1) > data_end)
+			return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
+		cookie = bpf_tcp_raw_gen_syncookie_ipv4(iph, (void *)parser.buf, th_len);
+	}
+	if (cookie < 0)
+		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
+	/* The MSS the cookie encodes: the client's, rounded down to the
+	 * kernel's table (536 when it sent none). We announce it as ours.
+	 */
+	mss = (__u16)(cookie >> 32);
+
+	parser.off = LIMPET_TCP_HDR_MIN;
+	parser.end = th_len;
+	limpet_tcpopt_init(&parser.opt);
+	bpf_loop(LIMPET_TCPOPT_MAX_STEPS, synproxy_opt_step, &parser, 0);
+
+	if (v6)
+		return synproxy_synack6(ctx, p, eth, in, (__u32)cookie, mss, &parser.opt, now);
+	return synproxy_synack4(ctx, p, eth, in, (__u32)cookie, mss, &parser.opt, now);
+}
+
+/* Does <p> acknowledge a cookie we sent (ack - 1, for its seq - 1)? */
+static __always_inline bool synproxy_cookie_ok(const struct packet *p, void *data_end)
+{
+	struct tcphdr *tcp = p->l4;
+
+	if ((void *)(tcp + 1) > data_end)
+		return false;
+	if (p->family == LIMPET_FAMILY_V6) {
+		struct ipv6hdr *ip6h = p->l3;
+
+		if ((void *)(ip6h + 1) > data_end)
+			return false;
+		return bpf_tcp_raw_check_syncookie_ipv6(ip6h, tcp) == 0;
+	} else {
+		struct iphdr *iph = p->l3;
+
+		if ((void *)(iph + 1) > data_end)
+			return false;
+		return bpf_tcp_raw_check_syncookie_ipv4(iph, tcp) == 0;
+	}
+}
+
+/* A TCP segment with no flow to an HTTP VIP. */
+static __always_inline int synproxy_process(struct xdp_md *ctx, const struct packet *p, __u64 now)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct tcphdr *tcp = p->l4;
+	__u8 flags = p->tcp_flags;
+	__u32 l3_len, th_len, seg_len;
+
+	if ((void *)(tcp + 1) > data_end)
+		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
+	if (p->family == LIMPET_FAMILY_V6) {
+		l3_len = sizeof(struct ipv6hdr);
+	} else {
+		struct iphdr *iph = p->l3;
+
+		if ((void *)(iph + 1) > data_end)
+			return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
+		l3_len = iph->ihl * 4;
+	}
+	/* parse.h checked the IP lengths against the frame, not the TCP
+	 * header length against the segment: options cut short are malformed.
+	 */
+	th_len = tcp->doff * 4;
+	seg_len = p->ip_len - l3_len;
+	if (l3_len < sizeof(struct iphdr) || th_len < LIMPET_TCP_HDR_MIN || th_len > seg_len ||
+	    p->ip_len < l3_len)
+		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
+
+	if (flags & TCP_FLAG_RST)
+		return synproxy_verdict(LIMPET_STAT_HTTP_NO_CONN, XDP_DROP);
+	if (flags & TCP_FLAG_SYN) {
+		/* A SYN-ACK or a SYN-FIN opens nothing. */
+		if (flags & (TCP_FLAG_ACK | TCP_FLAG_FIN))
+			return synproxy_verdict(LIMPET_STAT_HTTP_NO_CONN, XDP_DROP);
+		return synproxy_syn(ctx, p, l3_len, sizeof(struct ethhdr) + l3_len, th_len,
+				    seg_len, now);
+	}
+	/* A FIN before any data closes a connection no backend ever saw. */
+	if (!(flags & TCP_FLAG_ACK) || (seg_len == th_len && (flags & TCP_FLAG_FIN)))
+		return synproxy_verdict(LIMPET_STAT_HTTP_NO_CONN, XDP_DROP);
+
+	if (!synproxy_cookie_ok(p, data_end))
+		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_BAD, XDP_DROP);
+	if (seg_len == th_len)
+		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ACK_OK, XDP_DROP);
+	/*
+	 * The first request data of a connection we accepted: from here the
+	 * slow path takes it, choosing the backend from the request and
+	 * opening the backend's side. Its AF_XDP socket comes with the next
+	 * step of the HTTP mode; until then the segment is counted and
+	 * dropped, and the client retransmits it.
+	 */
+	return synproxy_verdict(LIMPET_STAT_SLOWPATH_PENDING, XDP_DROP);
+}
+
+#endif /* LIMPET_BPF_SYNPROXY_H */

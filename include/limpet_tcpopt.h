@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * limpet_tcpopt.h - the TCP options of a SYN, the options of limpet's
+ * SYN-cookie SYN-ACK, and the codec of the state carried in its timestamp.
+ *
+ * The SYN-cookie front end of an HTTP service (bpf/lib/synproxy.h) keeps
+ * nothing per SYN. The kernel's cookie, our ISN, carries the MSS; what else
+ * the client offered (window scale, SACK, ECN) rides in the low six bits of
+ * the TSval of our SYN-ACK, which the client echoes in the TSecr of every
+ * later segment (RFC 7323), laid out as in the kernel's own cookies
+ * (net/ipv4/syncookies.c): bits 0-3 the client's window shift (0xf: none),
+ * bit 4 SACK permitted, bit 5 ECN agreed; the bits above are our clock in
+ * milliseconds. A client that sends no timestamps gets a SYN-ACK with the
+ * MSS alone: with nowhere to keep them, window scaling and SACK are not
+ * agreed (RFC 7323 and RFC 2018 enable them only when both SYNs carry the
+ * option), so such a connection runs with 64 KiB windows and without SACK.
+ *
+ * Everything here is a pure function of its arguments, compiled for BPF
+ * and for userspace (the slow path decodes a cookie'd ACK with the same
+ * code; tests/unit/test_tcpopt.c checks it). Multi-byte values in the
+ * structs are host order; bytes in buffers are as on the wire.
+ */
+#ifndef LIMPET_TCPOPT_H
+#define LIMPET_TCPOPT_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#ifndef LIMPET_INLINE
+#ifdef __bpf__
+#define LIMPET_INLINE static __always_inline
+#else
+#define LIMPET_INLINE static inline
+#endif
+#endif
+
+/* Option kinds and lengths (RFC 9293, RFC 7323, RFC 2018). Prefixed: the
+ * userspace <netinet/tcp.h> has its own TCPOPT_* names.
+ */
+#define LIMPET_TCPOPT_EOL 0
+#define LIMPET_TCPOPT_NOP 1
+#define LIMPET_TCPOPT_MSS 2
+#define LIMPET_TCPOPT_WSCALE 3
+#define LIMPET_TCPOPT_SACK_PERM 4
+#define LIMPET_TCPOPT_TS 8
+
+#define LIMPET_TCPOLEN_MSS 4
+#define LIMPET_TCPOLEN_WSCALE 3
+#define LIMPET_TCPOLEN_SACK_PERM 2
+#define LIMPET_TCPOLEN_TS 10
+
+#define LIMPET_TCP_HDR_MIN 20
+#define LIMPET_TCP_HDR_MAX 60
+#define LIMPET_TCP_MAX_WSCALE 14	/* RFC 7323 2.3: larger shifts are read as 14 */
+
+/* wscale of a client that offered no window scaling. */
+#define LIMPET_WSCALE_NONE 0xf
+
+/* What a SYN offered. */
+struct limpet_tcpopt {
+	__u16 mss;		/* 0: no MSS option */
+	__u8 wscale;		/* shift, at most 14; LIMPET_WSCALE_NONE: not offered */
+	__u8 sack_ok;		/* SACK-permitted seen */
+	__u8 ts_ok;		/* a timestamp option seen: tsval and tsecr hold it */
+	__u8 pad[3];
+	__u32 tsval;
+	__u32 tsecr;
+};
+
+/*
+ * A TCP header read one option per limpet_tcpopt_step(): the shape
+ * bpf_loop() needs, one call per option, so the verifier checks the body
+ * once instead of walking every path through 40 option bytes. Options are
+ * buf[off, end). The slack after the largest header lets a step read a
+ * whole option at any offset below LIMPET_TCP_HDR_MAX without leaving buf,
+ * a bound the verifier sees without relating <off> to <end>; it must be
+ * zero or hold anything, never read as options.
+ */
+struct limpet_tcpopt_parser {
+	__u8 buf[LIMPET_TCP_HDR_MAX + LIMPET_TCPOLEN_TS];
+	__u32 off;
+	__u32 end;		/* the header length, doff * 4 */
+	struct limpet_tcpopt opt;
+};
+
+/* Every step consumes at least one byte of at most 40 option bytes. */
+#define LIMPET_TCPOPT_MAX_STEPS (LIMPET_TCP_HDR_MAX - LIMPET_TCP_HDR_MIN)
+
+LIMPET_INLINE __u32 limpet_get_be32(const __u8 *b)
+{
+	return (__u32)b[0] << 24 | (__u32)b[1] << 16 | (__u32)b[2] << 8 | b[3];
+}
+
+LIMPET_INLINE void limpet_put_be32(__u8 *b, __u32 v)
+{
+	b[0] = v >> 24;
+	b[1] = v >> 16;
+	b[2] = v >> 8;
+	b[3] = v;
+}
+
+LIMPET_INLINE void limpet_tcpopt_init(struct limpet_tcpopt *opt)
+{
+	__builtin_memset(opt, 0, sizeof(*opt));
+	opt->wscale = LIMPET_WSCALE_NONE;
+}
+
+/*
+ * Read the option at <p>->off into <p>->opt. Returns 0 to go on, 1 when
+ * the options end. Follows the kernel's tcp_parse_options(): parsing stops
+ * at EOL and at an option whose length byte is missing, below 2 or past the
+ * header, keeping what came before it; an option whose length is wrong for
+ * its kind is skipped; an MSS of 0 counts as none, and a window shift
+ * above 14 is read as 14.
+ */
+LIMPET_INLINE int limpet_tcpopt_step(struct limpet_tcpopt_parser *p)
+{
+	__u32 off = p->off, end = p->end, kind, len;
+	const __u8 *b;
+
+	if (end > LIMPET_TCP_HDR_MAX)
+		end = LIMPET_TCP_HDR_MAX;
+	if (off >= end || off >= LIMPET_TCP_HDR_MAX)
+		return 1;
+	kind = p->buf[off];
+	if (kind == LIMPET_TCPOPT_EOL)
+		return 1;
+	if (kind == LIMPET_TCPOPT_NOP) {
+		p->off = off + 1;
+		return 0;
+	}
+	if (off + 2 > end)
+		return 1;
+	len = p->buf[off + 1];
+	if (len < 2 || len > end - off)
+		return 1;
+
+	b = &p->buf[off + 2];
+	switch (kind) {
+	case LIMPET_TCPOPT_MSS:
+		if (len == LIMPET_TCPOLEN_MSS)
+			p->opt.mss = (__u16)(b[0] << 8 | b[1]);
+		break;
+	case LIMPET_TCPOPT_WSCALE:
+		if (len == LIMPET_TCPOLEN_WSCALE)
+			p->opt.wscale = b[0] < LIMPET_TCP_MAX_WSCALE ? b[0] : LIMPET_TCP_MAX_WSCALE;
+		break;
+	case LIMPET_TCPOPT_SACK_PERM:
+		if (len == LIMPET_TCPOLEN_SACK_PERM)
+			p->opt.sack_ok = 1;
+		break;
+	case LIMPET_TCPOPT_TS:
+		if (len == LIMPET_TCPOLEN_TS) {
+			p->opt.ts_ok = 1;
+			p->opt.tsval = limpet_get_be32(b);
+			p->opt.tsecr = limpet_get_be32(b + 4);
+		}
+		break;
+	}
+	p->off = off + len;
+	return 0;
+}
+
+#ifndef __bpf__
+/* The options of the TCP header <th> of <th_len> bytes (doff * 4), in one call. */
+static inline void limpet_tcpopt_parse(const void *th, __u32 th_len, struct limpet_tcpopt *opt)
+{
+	struct limpet_tcpopt_parser p;
+	__u32 i;
+
+	__builtin_memset(&p, 0, sizeof(p));
+	if (th_len > LIMPET_TCP_HDR_MAX)
+		th_len = LIMPET_TCP_HDR_MAX;
+	__builtin_memcpy(p.buf, th, th_len);
+	p.off = LIMPET_TCP_HDR_MIN;
+	p.end = th_len;
+	limpet_tcpopt_init(&p.opt);
+	for (i = 0; i < LIMPET_TCPOPT_MAX_STEPS; i++)
+		if (limpet_tcpopt_step(&p))
+			break;
+	*opt = p.opt;
+}
+#endif
+
+/* ---- the state in the TSval of a cookie SYN-ACK ---- */
+
+#define LIMPET_TSCOOKIE_WSCALE_MASK 0x0f
+#define LIMPET_TSCOOKIE_SACK 0x10
+#define LIMPET_TSCOOKIE_ECN 0x20
+#define LIMPET_TSCOOKIE_MASK 0x3f
+
+struct limpet_tscookie {
+	__u32 clock_ms;		/* our clock when the SYN-ACK left, low 6 bits clear */
+	__u8 wscale;		/* the client's shift; LIMPET_WSCALE_NONE: none */
+	__u8 sack_ok;
+	__u8 ecn_ok;
+	__u8 pad;
+};
+
+/* The TSval of a SYN-ACK sent at <now_ms> to a client that offered <opt>. */
+LIMPET_INLINE __u32 limpet_tscookie_encode(__u32 now_ms, const struct limpet_tcpopt *opt,
+					   bool ecn_ok)
+{
+	__u32 v = now_ms & ~(__u32)LIMPET_TSCOOKIE_MASK;
+
+	v |= opt->wscale & LIMPET_TSCOOKIE_WSCALE_MASK;
+	if (opt->sack_ok)
+		v |= LIMPET_TSCOOKIE_SACK;
+	if (ecn_ok)
+		v |= LIMPET_TSCOOKIE_ECN;
+	return v;
+}
+
+/*
+ * What the client offered, from the TSecr of a segment that completes a
+ * cookie handshake (the TSval we sent). Every 4-bit value is a valid shift
+ * or "none", so decoding cannot fail; whether <tsecr> is recent enough is
+ * the caller's to judge from clock_ms.
+ */
+LIMPET_INLINE void limpet_tscookie_decode(__u32 tsecr, struct limpet_tscookie *out)
+{
+	__u8 wscale = tsecr & LIMPET_TSCOOKIE_WSCALE_MASK;
+
+	out->clock_ms = tsecr & ~(__u32)LIMPET_TSCOOKIE_MASK;
+	out->wscale = wscale > LIMPET_TCP_MAX_WSCALE ? LIMPET_WSCALE_NONE : wscale;
+	out->sack_ok = !!(tsecr & LIMPET_TSCOOKIE_SACK);
+	out->ecn_ok = !!(tsecr & LIMPET_TSCOOKIE_ECN);
+	out->pad = 0;
+}
+
+/* ---- the options of a cookie SYN-ACK ---- */
+
+#define LIMPET_SYNACK_OPT_MAX 20
+
+/*
+ * Write the options of the SYN-ACK answering <client> to <out> (room for
+ * LIMPET_SYNACK_OPT_MAX bytes); returns their length, 4, 16 or 20. Every
+ * option sits at a fixed offset, so the BPF side writes constant offsets:
+ *
+ *   0  MSS <mss>                          always
+ *   4  SACK-perm or NOP NOP, TS header    client sent timestamps
+ *   8  TSval <tsval>, 12 TSecr = client's TSval
+ *  16  NOP, window scale <wscale>         timestamps and window scale offered
+ *
+ * SACK and window scaling are agreed only with timestamps, the one place
+ * the cookie can remember them (see the top of this file).
+ */
+LIMPET_INLINE __u32 limpet_synack_options(__u8 *out, const struct limpet_tcpopt *client, __u16 mss,
+					  __u8 wscale, __u32 tsval)
+{
+	out[0] = LIMPET_TCPOPT_MSS;
+	out[1] = LIMPET_TCPOLEN_MSS;
+	out[2] = mss >> 8;
+	out[3] = (__u8)mss;
+	if (!client->ts_ok)
+		return 4;
+
+	if (client->sack_ok) {
+		out[4] = LIMPET_TCPOPT_SACK_PERM;
+		out[5] = LIMPET_TCPOLEN_SACK_PERM;
+	} else {
+		out[4] = LIMPET_TCPOPT_NOP;
+		out[5] = LIMPET_TCPOPT_NOP;
+	}
+	out[6] = LIMPET_TCPOPT_TS;
+	out[7] = LIMPET_TCPOLEN_TS;
+	limpet_put_be32(out + 8, tsval);
+	limpet_put_be32(out + 12, client->tsval);
+	if (client->wscale == LIMPET_WSCALE_NONE)
+		return 16;
+
+	out[16] = LIMPET_TCPOPT_NOP;
+	out[17] = LIMPET_TCPOPT_WSCALE;
+	out[18] = LIMPET_TCPOLEN_WSCALE;
+	out[19] = wscale;
+	return 20;
+}
+
+#endif /* LIMPET_TCPOPT_H */

@@ -1,0 +1,1125 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * test_synproxy.c - table-driven tests of the SYN-cookie front end of HTTP
+ * services (bpf/lib/synproxy.h) through bpf_prog_test_run_opts().
+ *
+ * A SYN to an HTTP VIP must come back as a SYN-ACK (XDP_TX) in which every
+ * byte that can be predicted is checked against an expectation written
+ * here from the RFCs and the kernel's cookie rules, not from the code under
+ * test: swapped MACs, addresses and ports, fresh IP header, ack = seq + 1,
+ * flags, window, the option block byte for byte (TSval checked by its low
+ * bits and its clock), checksums recomputed from scratch (pkt_verify), and
+ * lengths. The ISN it carries is then proven by the kernel itself: the ACK
+ * built from it must pass bpf_tcp_raw_check_syncookie_*() in the program.
+ * Every step also names the global counters that must move; all others
+ * must stay put. An L4 VIP beside them must still be NATed as before.
+ *
+ * TCP options are laid over the payload of a pkt.h frame (seg_build()):
+ * pkt_build() has no options of its own.
+ *
+ * Runs inside the namespace of tests/packet/run.sh (make packet).
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <linux/bpf.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+
+#include "dataplane.h"
+#include "limpet_hash.h"
+#include "limpet_tcpopt.h"
+#include "limpet_xdp.skel.h"
+#include "maglev.h"
+#include "packet/pkt.h"
+
+#define RING_SIZE 65537u
+#define NBACKENDS 3
+#define FLOW_ENTRIES 4096
+#define CLIENT4 "10.10.0.2"
+#define CLIENT6 "fd00:10::2"
+#define CLIENT_SEQ 0x01020304u	/* pkt_l4()'s */
+#define CLIENT_TSVAL 0x00c0ffeeu
+#define OUR_WSCALE 7		/* what the SYN-ACK announces */
+#define OUR_WINDOW 65535
+#define PKT_TCP_ECE 0x40
+#define PKT_TCP_CWR 0x80
+
+enum svc_idx {
+	SVC_HTTP4,
+	SVC_HTTP6,
+	SVC_L4,		/* TCP NAT, client_ip: the regression */
+	SVC_MAX,
+};
+
+static const struct svc {
+	const char *name;
+	const char *vip;
+	__u8 mode;
+	const char *backends[NBACKENDS];
+} svcs[SVC_MAX] = {
+	[SVC_HTTP4] = { "http4", "10.100.1.100", LIMPET_MODE_HTTP,
+			{ "10.20.0.11", "10.20.0.12", "10.20.0.13" } },
+	[SVC_HTTP6] = { "http6", "fd00:100::1:100", LIMPET_MODE_HTTP,
+			{ "fd00:20::11", "fd00:20::12", "fd00:20::13" } },
+	[SVC_L4] = { "l4", "10.100.1.101", LIMPET_MODE_L4,
+		     { "10.20.0.11", "10.20.0.12", "10.20.0.13" } },
+};
+
+#define VIP_PORT 80
+#define BE_PORT 8080
+
+static struct dataplane dp;
+static int prog_fd, if_client;
+static __u32 *ring[SVC_MAX];
+
+static __u32 be_id(int s, int j)
+{
+	return 1 + s * NBACKENDS + j;
+}
+
+static void setup(void)
+{
+	struct maglev_backend mb[NBACKENDS];
+	char names[NBACKENDS][32];
+	int s, j, err;
+
+	if_client = if_nametoindex("pkc0");
+	cr_assert(if_client && if_nametoindex("pks0"),
+		  "pkc0/pks0 not found: run through tests/packet/run.sh (make packet)");
+	err = dp_open(&dp, NULL, FLOW_ENTRIES);
+	cr_assert_eq(err, 0, "dp_open: %s", strerror(-err));
+	/* The verifier must take the program with the SYN-cookie path in it. */
+	err = dp_load(&dp);
+	cr_assert_eq(err, 0, "dp_load: %s", strerror(-err));
+	prog_fd = bpf_program__fd(dp.skel->progs.limpet_xdp);
+
+	for (s = 0; s < SVC_MAX; s++) {
+		bool v6 = strchr(svcs[s].vip, ':');
+		struct vip_key vk = {
+			.addr = pkt_addr(svcs[s].vip),
+			.port = htons(VIP_PORT),
+			.proto = IPPROTO_TCP,
+			.family = v6 ? LIMPET_FAMILY_V6 : LIMPET_FAMILY_V4,
+		};
+		struct vip_value vv = {
+			.service_id = s,
+			.affinity = LIMPET_AFFINITY_CLIENT_IP,
+			.forwarding = LIMPET_FWD_NAT,
+			.mode = svcs[s].mode,
+		};
+
+		for (j = 0; j < NBACKENDS; j++) {
+			struct backend_value be = {
+				.addr = pkt_addr(svcs[s].backends[j]),
+				.port = htons(BE_PORT),
+				.family = vk.family,
+				.state = LIMPET_BACKEND_ACTIVE,
+				.gen = 1,
+				.service_id = s,
+			};
+
+			cr_assert_eq(dp_set_backend(&dp, be_id(s, j), &be), 0);
+			snprintf(names[j], sizeof(names[j]), "%s-b%d", svcs[s].name, j);
+			mb[j].name = names[j];
+			mb[j].id = be_id(s, j);
+			mb[j].weight = 1;
+		}
+		ring[s] = calloc(RING_SIZE, sizeof(__u32));
+		cr_assert_not_null(ring[s]);
+		cr_assert_eq(maglev_build(mb, NBACKENDS, RING_SIZE, ring[s]), 0);
+		cr_assert_eq(dp_swap_ring(&dp, s, ring[s], RING_SIZE), 0);
+		cr_assert_eq(dp_set_vip(&dp, &vk, &vv), 0, "dp_set_vip %s", svcs[s].name);
+	}
+}
+
+static void teardown(void)
+{
+	int s;
+
+	dp_close(&dp);
+	for (s = 0; s < SVC_MAX; s++)
+		free(ring[s]);
+}
+
+TestSuite(synproxy, .init = setup, .fini = teardown, .timeout = 60);
+
+/* ---- TCP options ---- */
+
+struct opts {
+	__u8 b[40];
+	size_t len;
+};
+
+static void opt_put(struct opts *o, const __u8 *bytes, size_t n)
+{
+	cr_assert_leq(o->len + n, sizeof(o->b), "options too long");
+	memcpy(o->b + o->len, bytes, n);
+	o->len += n;
+}
+
+#define OPT(o, ...)                                            \
+	opt_put((o), (const __u8[]){ __VA_ARGS__ },            \
+		sizeof((const __u8[]){ __VA_ARGS__ }))
+
+static void opt_mss(struct opts *o, __u16 mss)
+{
+	OPT(o, 2, 4, mss >> 8, mss & 0xff);
+}
+
+static void opt_ts(struct opts *o, __u32 val, __u32 ecr)
+{
+	OPT(o, 8, 10, val >> 24, val >> 16, val >> 8, val, ecr >> 24, ecr >> 16, ecr >> 8, ecr);
+}
+
+/* What Linux sends: MSS, SACK-perm, TS, NOP, WS. */
+static struct opts linux_syn(__u16 mss, __u8 wscale)
+{
+	struct opts o = { .len = 0 };
+
+	opt_mss(&o, mss);
+	OPT(&o, 4, 2);
+	opt_ts(&o, CLIENT_TSVAL, 0);
+	OPT(&o, 1, 3, 3, wscale);
+	return o;
+}
+
+/* The TCP header's offset and length in a frame built by pkt.h. */
+static void l4_of(const __u8 *f, size_t len, size_t *l4, size_t *l4_len, size_t *l3)
+{
+	struct pkt_layout lo;
+
+	cr_assert(pkt_layout(f, len, &lo), "not a TCP/IP frame");
+	*l4 = lo.l4;
+	*l4_len = lo.l4_len;
+	if (l3)
+		*l3 = lo.l3;
+}
+
+static void fix_tcp_csum(__u8 *f, size_t len)
+{
+	struct pkt_layout lo;
+	__u32 sum;
+
+	cr_assert(pkt_layout(f, len, &lo));
+	pkt_put16(f + lo.l4 + 16, 0);
+	sum = pkt_pseudo_sum(lo.family, f + lo.l3, IPPROTO_TCP, (__u32)lo.l4_len);
+	pkt_put16(f + lo.l4 + 16, (__u16)~pkt_fold(pkt_sum(sum, f + lo.l4, lo.l4_len)));
+}
+
+/* <s> with the options <o> (padded with EOL to a multiple of 4) between its
+ * TCP header and its payload; checksums from scratch.
+ */
+static size_t seg_build(const struct pkt_spec *s, const struct opts *o, __u8 *f, size_t cap)
+{
+	struct pkt_spec t = *s;
+	size_t optlen = o ? (o->len + 3) / 4 * 4 : 0, len, l4, l4_len;
+
+	t.payload_len = (__u16)(s->payload_len + optlen);
+	len = pkt_build(&t, f, cap);
+	cr_assert(len, "frame too long");
+	if (!optlen)
+		return len;
+	l4_of(f, len, &l4, &l4_len, NULL);
+	memset(f + l4 + PKT_TCP_LEN, 0, optlen);
+	memcpy(f + l4 + PKT_TCP_LEN, o->b, o->len);
+	f[l4 + 12] = (__u8)((PKT_TCP_LEN + optlen) / 4) << 4;
+	fix_tcp_csum(f, len);
+	return len;
+}
+
+/* ---- what a SYN-ACK must be ---- */
+
+struct expect {
+	__u16 mss;		/* announced */
+	bool ts;		/* timestamps agreed: the option block has them */
+	bool sack;
+	__u8 wscale;		/* the client's, encoded; LIMPET_WSCALE_NONE: not agreed */
+	bool ecn;
+	__u32 client_tsval;	/* to be echoed */
+};
+
+/* The SYN-ACK's ISN and TSval, for the steps that follow it. */
+struct synack_seen {
+	__u32 isn;
+	__u32 tsval;
+};
+
+static __u32 now_ms(void)
+{
+	struct timespec ts;
+
+	/* bpf_ktime_get_coarse_ns()'s clock. */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u32)((__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void check_synack(const char *desc, const __u8 *in, size_t in_len, const __u8 *out,
+			 size_t out_len, const struct expect *e, struct synack_seen *seen)
+{
+	size_t in_l4, in_l4_len, l4, l4_len, l3, ip_len, optlen;
+	__u8 want_opts[20];
+	__u32 tsval = 0, low;
+	char why[64];
+	__s32 age;
+	bool v6;
+
+	l4_of(in, in_len, &in_l4, &in_l4_len, NULL);
+	l4_of(out, out_len, &l4, &l4_len, &l3);
+	v6 = pkt_get16(out + 12) == PKT_ETH_P_IPV6;
+	cr_assert_eq(pkt_get16(out + 12), pkt_get16(in + 12), "%s: ethertype", desc);
+	ip_len = v6 ? PKT_IP6_LEN : PKT_IP4_LEN;
+	optlen = e->ts ? (e->wscale != LIMPET_WSCALE_NONE ? 20 : 16) : 4;
+
+	/* Lengths: nothing after the TCP header, no IP options, no padding. */
+	cr_assert_eq(l4, PKT_ETH_LEN + ip_len, "%s: IP header length", desc);
+	cr_assert_eq(l4_len, PKT_TCP_LEN + optlen, "%s: TCP length %zu", desc, l4_len);
+	cr_assert_eq(out_len, PKT_ETH_LEN + ip_len + PKT_TCP_LEN + optlen, "%s: frame length %zu",
+		     desc, out_len);
+	cr_assert_eq(pkt_verify(out, out_len, why, sizeof(why)), 0, "%s: bad %s", desc, why);
+
+	/* Ethernet: back where it came from. */
+	cr_assert_arr_eq(out, in + 6, 6, "%s: destination MAC", desc);
+	cr_assert_arr_eq(out + 6, in, 6, "%s: source MAC", desc);
+
+	if (v6) {
+		cr_assert_eq(pkt_get32(out + l3), 0x60000000, "%s: version/class/label", desc);
+		cr_assert_eq(pkt_get16(out + l3 + 4), l4_len, "%s: payload length", desc);
+		cr_assert_eq(out[l3 + 6], IPPROTO_TCP, "%s: next header", desc);
+		cr_assert_eq(out[l3 + 7], 64, "%s: hop limit", desc);
+		cr_assert_arr_eq(out + l3 + 8, in + PKT_ETH_LEN + 24, 16, "%s: source", desc);
+		cr_assert_arr_eq(out + l3 + 24, in + PKT_ETH_LEN + 8, 16, "%s: destination",
+				 desc);
+	} else {
+		const __u8 *in_l3 = in + PKT_ETH_LEN;
+
+		cr_assert_eq(out[l3], 0x45, "%s: version/ihl", desc);
+		cr_assert_eq(out[l3 + 1], 0, "%s: tos", desc);
+		cr_assert_eq(pkt_get16(out + l3 + 2), PKT_IP4_LEN + l4_len, "%s: tot_len", desc);
+		cr_assert_eq(pkt_get16(out + l3 + 4), 0, "%s: id", desc);
+		cr_assert_eq(pkt_get16(out + l3 + 6), PKT_IP_DF, "%s: frag_off", desc);
+		cr_assert_eq(out[l3 + 8], 64, "%s: ttl", desc);
+		cr_assert_eq(out[l3 + 9], IPPROTO_TCP, "%s: protocol", desc);
+		cr_assert_arr_eq(out + l3 + 12, in_l3 + 16, 4, "%s: source", desc);
+		cr_assert_arr_eq(out + l3 + 16, in_l3 + 12, 4, "%s: destination", desc);
+	}
+
+	/* TCP header. */
+	cr_assert_eq(pkt_get16(out + l4), pkt_get16(in + in_l4 + 2), "%s: source port", desc);
+	cr_assert_eq(pkt_get16(out + l4 + 2), pkt_get16(in + in_l4), "%s: dest port", desc);
+	cr_assert_eq(pkt_get32(out + l4 + 8), pkt_get32(in + in_l4 + 4) + 1, "%s: ack", desc);
+	cr_assert_eq(out[l4 + 12], (PKT_TCP_LEN + optlen) / 4 << 4, "%s: data offset", desc);
+	cr_assert_eq(out[l4 + 13], PKT_TCP_SYN | PKT_TCP_ACK | (e->ecn ? PKT_TCP_ECE : 0),
+		     "%s: flags %#x", desc, out[l4 + 13]);
+	cr_assert_eq(pkt_get16(out + l4 + 14), OUR_WINDOW, "%s: window", desc);
+	cr_assert_eq(pkt_get16(out + l4 + 18), 0, "%s: urgent pointer", desc);
+
+	/* Options, byte for byte; the TSval is taken from the frame and
+	 * checked on its own below.
+	 */
+	memset(want_opts, 0, sizeof(want_opts));
+	want_opts[0] = 2;
+	want_opts[1] = 4;
+	pkt_put16(want_opts + 2, e->mss);
+	if (e->ts) {
+		tsval = pkt_get32(out + l4 + PKT_TCP_LEN + 8);
+		want_opts[4] = e->sack ? 4 : 1;
+		want_opts[5] = e->sack ? 2 : 1;
+		want_opts[6] = 8;
+		want_opts[7] = 10;
+		pkt_put32(want_opts + 8, tsval);
+		pkt_put32(want_opts + 12, e->client_tsval);
+		if (e->wscale != LIMPET_WSCALE_NONE) {
+			want_opts[16] = 1;
+			want_opts[17] = 3;
+			want_opts[18] = 3;
+			want_opts[19] = OUR_WSCALE;
+		}
+	}
+	cr_assert_arr_eq(out + l4 + PKT_TCP_LEN, want_opts, optlen, "%s: options", desc);
+	if (e->ts) {
+		struct limpet_tscookie c;
+
+		low = (e->wscale & 0xf) | (e->sack ? 0x10 : 0) | (e->ecn ? 0x20 : 0);
+		cr_assert_eq(tsval & 0x3f, low, "%s: TSval low bits %#x, expected %#x", desc,
+			     tsval & 0x3f, low);
+		age = (__s32)((now_ms() & ~0x3fu) - (tsval & ~0x3fu));
+		cr_assert(age >= 0 && age < 2000, "%s: TSval clock %u ms off", desc, age);
+		limpet_tscookie_decode(tsval, &c);
+		cr_assert(c.wscale == e->wscale && c.sack_ok == e->sack && c.ecn_ok == e->ecn,
+			  "%s: decoded cookie", desc);
+	}
+	if (seen) {
+		seen->isn = pkt_get32(out + l4 + 4);
+		seen->tsval = tsval;
+	}
+}
+
+/* ---- running frames ---- */
+
+struct delta {
+	int stat;
+	int n;
+};
+
+#define MAX_DELTAS 2
+
+enum out_kind {
+	OUT_SAME = 0,	/* (default) dropped or passed untouched */
+	OUT_SYNACK,	/* a SYN-ACK matching .expect */
+	OUT_FRAME,	/* exactly .out, with the options of .opts */
+	OUT_ANY,	/* not compared */
+};
+
+struct step {
+	const char *desc;
+	struct pkt_spec in;
+	struct opts opts;
+	void (*mangle)(__u8 *frame, size_t len);
+	int verdict;
+	enum out_kind out_kind;
+	struct expect expect;
+	struct pkt_spec out;
+	struct delta deltas[MAX_DELTAS];
+};
+
+struct result {
+	int verdict;
+	__u8 out[PKT_MAX];
+	size_t out_len;
+	__s64 delta[LIMPET_STAT_MAX];
+};
+
+static const char *verdict_name(int v)
+{
+	static const char *const names[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
+
+	return v >= 0 && v <= XDP_REDIRECT ? names[v] : "?";
+}
+
+static void run_frame(const __u8 *in, size_t len, struct result *r)
+{
+	__u64 before[LIMPET_STAT_MAX], after[LIMPET_STAT_MAX];
+	struct xdp_md md = { .data_end = len, .ingress_ifindex = if_client };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &md,
+		    .ctx_size_in = sizeof(md), .repeat = 1);
+	int i;
+
+	cr_assert_eq(dp_read_global(&dp, before), 0);
+	cr_assert_eq(bpf_prog_test_run_opts(prog_fd, &opts), 0, "bpf_prog_test_run_opts: %s",
+		     strerror(errno));
+	cr_assert_eq(dp_read_global(&dp, after), 0);
+	r->verdict = opts.retval;
+	r->out_len = opts.data_size_out;
+	for (i = 0; i < LIMPET_STAT_MAX; i++)
+		r->delta[i] = after[i] - before[i];
+}
+
+static void check_deltas(const char *desc, const struct result *r, const struct delta *deltas)
+{
+	__s64 want[LIMPET_STAT_MAX] = { 0 };
+	int i;
+
+	for (i = 0; i < MAX_DELTAS && deltas[i].n; i++)
+		want[deltas[i].stat] = deltas[i].n;
+	for (i = 0; i < LIMPET_STAT_MAX; i++)
+		cr_expect_eq(r->delta[i], want[i], "%s: counter %s moved by %lld, expected %lld",
+			     desc, dp_stat_name(i), (long long)r->delta[i], (long long)want[i]);
+}
+
+static void run_step(const struct step *st, struct synack_seen *seen)
+{
+	__u8 in[PKT_MAX], want[PKT_MAX];
+	size_t len, want_len;
+	struct result r;
+
+	len = seg_build(&st->in, &st->opts, in, sizeof(in));
+	if (st->mangle)
+		st->mangle(in, len);
+	run_frame(in, len, &r);
+	cr_assert_eq(r.verdict, st->verdict, "%s: verdict %s, expected %s", st->desc,
+		     verdict_name(r.verdict), verdict_name(st->verdict));
+	check_deltas(st->desc, &r, st->deltas);
+	switch (st->out_kind) {
+	case OUT_SAME:
+		cr_assert(r.out_len == len && !memcmp(r.out, in, len), "%s: frame changed",
+			  st->desc);
+		break;
+	case OUT_SYNACK:
+		check_synack(st->desc, in, len, r.out, r.out_len, &st->expect, seen);
+		break;
+	case OUT_FRAME:
+		want_len = seg_build(&st->out, &st->opts, want, sizeof(want));
+		cr_assert(r.out_len == want_len && !memcmp(r.out, want, want_len),
+			  "%s: output frame differs", st->desc);
+		break;
+	case OUT_ANY:
+		break;
+	}
+	if (seen && st->out_kind != OUT_SYNACK) {
+		size_t l4, l4_len;
+		struct limpet_tcpopt o;
+
+		l4_of(r.out, r.out_len, &l4, &l4_len, NULL);
+		limpet_tcpopt_parse(r.out + l4, (__u32)l4_len, &o);
+		seen->isn = pkt_get32(r.out + l4 + 4);
+		seen->tsval = o.tsval;
+	}
+}
+
+static void run_steps(const struct step *steps, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		run_step(&steps[i], NULL);
+}
+
+#define RUN_STEPS(steps) run_steps(steps, sizeof(steps) / sizeof(steps[0]))
+
+static struct pkt_spec to_vip(int s, __u16 sport, __u8 flags)
+{
+	const char *client = strchr(svcs[s].vip, ':') ? CLIENT6 : CLIENT4;
+
+	return pkt_tcp(client, sport, svcs[s].vip, VIP_PORT, flags);
+}
+
+/* The client's next segment after the SYN <syn> was answered with <seen>. */
+static struct pkt_spec after_synack(const struct pkt_spec *syn, const struct synack_seen *seen,
+				    __u8 flags, __u16 payload)
+{
+	struct pkt_spec s = *syn;
+
+	s.tcp_flags = flags;
+	s.seq = syn->seq + 1;
+	s.ack = seen->isn + 1;
+	s.payload_len = payload;
+	return s;
+}
+
+/* Timestamps on the client's later segments: a new TSval, ours echoed. */
+static struct opts ts_echo(const struct synack_seen *seen)
+{
+	struct opts o = { .len = 0 };
+
+	OPT(&o, 1, 1);
+	opt_ts(&o, CLIENT_TSVAL + 1, seen->tsval);
+	return o;
+}
+
+/* Send the SYN of <st> and keep what its SYN-ACK says. */
+static struct synack_seen handshake(const struct step *st)
+{
+	struct synack_seen seen;
+
+	run_step(st, &seen);
+	return seen;
+}
+
+/* ---- the handshake, both families ---- */
+
+/*
+ * Forged ACKs change bits the cookie's keyed hash covers. (An ack or seq
+ * off by one is not always forged: see cookie_ack_window below.)
+ */
+static void full_handshake(int s, __u16 mss_in, __u16 mss_out, bool mss_index_3)
+{
+	struct pkt_spec syn = to_vip(s, 40000, PKT_TCP_SYN);
+	const struct step first = {
+		"SYN with MSS, SACK-perm, TS, WS 9: a cookie SYN-ACK", syn,
+		linux_syn(mss_in, 9), .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+		.expect = { mss_out, true, true, 9, false, CLIENT_TSVAL },
+		.deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } },
+	};
+	struct synack_seen seen = handshake(&first);
+	struct pkt_spec ack = after_synack(&syn, &seen, PKT_TCP_ACK, 0);
+	struct pkt_spec ack_far = ack, ack_hash = ack, seq_hash = ack, port_off = ack;
+	struct pkt_spec data = after_synack(&syn, &seen, PKT_TCP_ACK | PKT_TCP_PSH, 100);
+	struct pkt_spec data_bad = data;
+	struct pkt_spec fin_data = after_synack(&syn, &seen, PKT_TCP_ACK | PKT_TCP_FIN, 40);
+
+	ack_far.ack += 1u << 24;	/* the cookie's minute counter lives up there */
+	ack_hash.ack ^= 0x00550000;
+	seq_hash.seq ^= 0x00550000;
+	port_off.sport = 40001;
+	data_bad.ack ^= 0x00550000;
+	{
+		const struct step steps[] = {
+			{ "completing ACK (ack = ISN + 1, TS echoed): valid, nothing to do",
+			  ack, ts_echo(&seen), .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_ACK_OK, 1 } } },
+			{ "the same ACK again (a keepalive before data): still valid", ack,
+			  ts_echo(&seen), .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_ACK_OK, 1 } } },
+			{ "the same ACK without timestamps: the cookie alone decides", ack,
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_SYNCOOKIE_ACK_OK, 1 } } },
+			{ "ack from another cookie minute: dropped", ack_far, ts_echo(&seen),
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_SYNCOOKIE_BAD, 1 } } },
+			{ "ack with hash bits changed: forged, dropped", ack_hash,
+			  ts_echo(&seen), .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_BAD, 1 } } },
+			{ "seq changed: the cookie covers it", seq_hash, ts_echo(&seen),
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_SYNCOOKIE_BAD, 1 } } },
+			{ "another source port: the cookie covers it", port_off, ts_echo(&seen),
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_SYNCOOKIE_BAD, 1 } } },
+			{ "first data segment with a valid cookie: for the slow path", data,
+			  ts_echo(&seen), .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_SLOWPATH_PENDING, 1 } } },
+			{ "data with a bad cookie: dropped", data_bad, ts_echo(&seen),
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_SYNCOOKIE_BAD, 1 } } },
+			{ "data with FIN (a request, then shutdown): for the slow path", fin_data,
+			  ts_echo(&seen), .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_SLOWPATH_PENDING, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	if (mss_index_3) {
+		struct pkt_spec ack_up = ack;
+
+		ack_up.ack = seen.isn + 2;
+		{
+			const struct step steps[] = {
+				{ "ack off by one (MSS index 3): rejected", ack_up,
+				  ts_echo(&seen), .verdict = XDP_DROP,
+				  .deltas = { { LIMPET_STAT_SYNCOOKIE_BAD, 1 } } },
+			};
+
+			RUN_STEPS(steps);
+		}
+	}
+}
+
+Test(synproxy, handshake4)
+{
+	full_handshake(SVC_HTTP4, 1460, 1460, true);
+}
+
+Test(synproxy, handshake6)
+{
+	full_handshake(SVC_HTTP6, 1440, 1440, false);
+}
+
+Test(synproxy, handshake6_jumbo)
+{
+	full_handshake(SVC_HTTP6, 9000, 8940, true);
+}
+
+/*
+ * The kernel's cookie adds the MSS table index (0-3) to a keyed hash, and
+ * bpf_tcp_raw_check_syncookie_*() accepts any ack whose ack - 1 decodes to
+ * an index in the table: ack - 1 = cookie - k for k = index - 3 .. index.
+ * So an ack off by one upwards is rejected only when the index is 3, which
+ * is no forgery (it needs a valid cookie to start from). The helper
+ * returns no MSS; the largest k in 0..3 still accepted is the index, which
+ * is how the slow path can recover the client's MSS from a completing ACK.
+ * Pinned here so that a kernel that changes any of it is noticed.
+ */
+static void ack_window(int s, __u16 mss_in, int index)
+{
+	struct pkt_spec syn = to_vip(s, (__u16)(41000 + mss_in % 1000), PKT_TCP_SYN);
+	struct opts mss = { .len = 0 };
+	struct synack_seen seen;
+	int k;
+
+	opt_mss(&mss, mss_in);
+	{
+		const struct step st = { "SYN", syn, mss, .verdict = XDP_TX, .out_kind = OUT_ANY,
+					 .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } };
+
+		seen = handshake(&st);
+	}
+	for (k = index - 4; k <= index + 1; k++) {
+		struct pkt_spec ack = after_synack(&syn, &seen, PKT_TCP_ACK, 0);
+		bool valid = k >= index - 3 && k <= index;
+		const struct step st = {
+			valid ? "ack - 1 = cookie - k, index - 3 <= k <= index: accepted" :
+				"ack - 1 = cookie - k, k outside index - 3 .. index: rejected",
+			ack, .verdict = XDP_DROP,
+			.deltas = { { valid ? LIMPET_STAT_SYNCOOKIE_ACK_OK :
+					      LIMPET_STAT_SYNCOOKIE_BAD, 1 } },
+		};
+		struct step adj = st;
+
+		adj.in.ack = seen.isn + 1 - (__u32)k;
+		run_step(&adj, NULL);
+	}
+}
+
+Test(synproxy, cookie_ack_window)
+{
+	/* IPv4 table 536, 1300, 1440, 1460; IPv6 1220, 1420, 1440, 8940. */
+	ack_window(SVC_HTTP4, 1460, 3);
+	ack_window(SVC_HTTP4, 1440, 2);
+	ack_window(SVC_HTTP4, 1300, 1);
+	ack_window(SVC_HTTP4, 600, 0);
+	ack_window(SVC_HTTP6, 9000, 3);
+	ack_window(SVC_HTTP6, 1440, 2);
+	ack_window(SVC_HTTP6, 1420, 1);
+	ack_window(SVC_HTTP6, 1300, 0);
+}
+
+/* Each SYN is answered afresh and leaves nothing behind: no flow. */
+Test(synproxy, stateless)
+{
+	struct pkt_spec syn = to_vip(SVC_HTTP4, 40000, PKT_TCP_SYN);
+	const struct step st = { "SYN", syn, linux_syn(1460, 7), .verdict = XDP_TX,
+				 .out_kind = OUT_SYNACK,
+				 .expect = { 1460, true, true, 7, false, CLIENT_TSVAL },
+				 .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } };
+	struct synack_seen a = handshake(&st), b = handshake(&st);
+	struct flow_key key;
+
+	cr_assert_eq(bpf_map_get_next_key(dp.flows_fd, NULL, &key), -ENOENT,
+		     "a flow was recorded");
+	/* A retransmitted SYN gets a SYN-ACK its ACK can complete, whichever
+	 * minute of the cookie's clock it falls in.
+	 */
+	{
+		struct pkt_spec ack = after_synack(&syn, &b, PKT_TCP_ACK, 0);
+		const struct step steps[] = {
+			{ "ACK of the second SYN-ACK", ack, ts_echo(&b), .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_ACK_OK, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	if (a.isn != b.isn)
+		cr_log_info("stateless: the cookie's minute changed between the two SYNs");
+}
+
+/* ---- options ---- */
+
+Test(synproxy, syn_options4)
+{
+	struct pkt_spec syn = to_vip(SVC_HTTP4, 40010, PKT_TCP_SYN);
+	struct pkt_spec ecn = to_vip(SVC_HTTP4, 40011, PKT_TCP_SYN | PKT_TCP_ECE | PKT_TCP_CWR);
+	struct opts none = { .len = 0 }, mss_only = { .len = 0 }, no_ts = { .len = 0 };
+	struct opts ts_only = { .len = 0 }, ts_ws = { .len = 0 }, small = { .len = 0 };
+	struct opts big_ws = { .len = 0 };
+
+	opt_mss(&mss_only, 1460);
+	opt_mss(&no_ts, 1460);
+	OPT(&no_ts, 1, 3, 3, 8, 1, 1, 4, 2);	/* Windows: WS and SACK, no TS */
+	OPT(&ts_only, 1, 1);
+	opt_ts(&ts_only, CLIENT_TSVAL, 0);
+	opt_mss(&ts_ws, 1300);
+	OPT(&ts_ws, 1, 1);
+	opt_ts(&ts_ws, CLIENT_TSVAL, 0);
+	OPT(&ts_ws, 1, 3, 3, 0);		/* shift 0 is an offer too */
+	opt_mss(&small, 1000);
+	opt_mss(&big_ws, 1460);
+	OPT(&big_ws, 4, 2);
+	opt_ts(&big_ws, CLIENT_TSVAL, 0);
+	OPT(&big_ws, 1, 3, 3, 15);
+	{
+		const struct step steps[] = {
+			{ "SYN without options: MSS 536 (RFC 9293 default) only", syn, none,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 536, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "SYN with only MSS 1460", syn, mss_only, .verdict = XDP_TX,
+			  .out_kind = OUT_SYNACK,
+			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "WS and SACK without TS: nowhere to keep them, MSS only", syn, no_ts,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "TS only, no MSS: 536, NOP NOP TS, no WS", syn, ts_only,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 536, true, false, LIMPET_WSCALE_NONE, false, CLIENT_TSVAL },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "MSS 1300, TS, WS 0: cookie table value 1300, shift 0 kept", syn, ts_ws,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 1300, true, false, 0, false, CLIENT_TSVAL },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "MSS 1000: rounded down to the cookie table's 536", syn, small,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 536, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "WS 15: remembered as 14 (RFC 7323)", syn, big_ws, .verdict = XDP_TX,
+			  .out_kind = OUT_SYNACK,
+			  .expect = { 1460, true, true, 14, false, CLIENT_TSVAL },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "ECN-setup SYN with TS: ECE in the SYN-ACK, ECN bit in the TSval", ecn,
+			  linux_syn(1460, 7), .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 1460, true, true, 7, true, CLIENT_TSVAL },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "ECN-setup SYN without TS: ECN not agreed", ecn, mss_only,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+Test(synproxy, syn_options6)
+{
+	struct pkt_spec syn = to_vip(SVC_HTTP6, 40020, PKT_TCP_SYN);
+	struct opts none = { .len = 0 }, jumbo = { .len = 0 };
+
+	opt_mss(&jumbo, 8960);
+	{
+		const struct step steps[] = {
+			{ "IPv6 SYN without options: MSS 1220 (IPv6 minimum MTU)", syn, none,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 1220, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "IPv6 SYN with MSS 8960: the cookie table's 8940", syn, jumbo,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 8940, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "IPv6 SYN, Linux options, WS 14", syn, linux_syn(1440, 14),
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 1440, true, true, 14, false, CLIENT_TSVAL },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+/* ---- malformed and unusual SYNs ---- */
+
+/* The data offset claims 60 bytes of header in a 20-byte segment. */
+static void doff_15(__u8 *f, size_t len)
+{
+	size_t l4, l4_len;
+
+	l4_of(f, len, &l4, &l4_len, NULL);
+	f[l4 + 12] = 0xf0;
+	fix_tcp_csum(f, len);
+}
+
+static void bad_tcp_csum(__u8 *f, size_t len)
+{
+	size_t l4, l4_len;
+
+	l4_of(f, len, &l4, &l4_len, NULL);
+	f[l4 + 17] ^= 0x01;
+}
+
+static void bad_ip_csum(__u8 *f, size_t len)
+{
+	f[PKT_ETH_LEN + 10] ^= 0x01;
+}
+
+Test(synproxy, malformed_options)
+{
+	struct pkt_spec syn = to_vip(SVC_HTTP4, 40030, PKT_TCP_SYN);
+	struct pkt_spec syn6 = to_vip(SVC_HTTP6, 40030, PKT_TCP_SYN);
+	struct opts cut_ts = { .len = 0 }, zero_len = { .len = 0 }, one_len = { .len = 0 };
+	struct opts lone = { .len = 0 }, long_len = { .len = 0 }, wrong = { .len = 0 };
+	struct opts after_eol = { .len = 0 };
+
+	/* MSS, SACK-perm, then a TS whose length runs past the header: the
+	 * TS is not read, and without it SACK is not agreed.
+	 */
+	opt_mss(&cut_ts, 1460);
+	OPT(&cut_ts, 4, 2, 8, 10, 1, 2, 3, 4);
+	/* SACK-perm, TS fine, then a WS of length 0: TS and SACK kept, no WS. */
+	OPT(&zero_len, 4, 2);
+	opt_ts(&zero_len, CLIENT_TSVAL, 0);
+	OPT(&zero_len, 3, 0, 3, 7);
+	OPT(&one_len, 2, 1, 0x05, 0xb4);
+	/* A kind in the very last byte. */
+	opt_mss(&lone, 1460);
+	OPT(&lone, 1, 1, 1, 8);
+	OPT(&long_len, 2, 255, 0x05, 0xb4);
+	/* Wrong lengths for their kinds: skipped, the rest read. */
+	OPT(&wrong, 2, 6, 0x05, 0xb4, 0, 0, 8, 8, 1, 2, 3, 4, 1, 1, 1, 1);
+	opt_ts(&wrong, CLIENT_TSVAL, 0);
+	/* Options after EOL are not read. */
+	opt_mss(&after_eol, 1460);
+	OPT(&after_eol, 0, 1, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0);
+	{
+		const struct step steps[] = {
+			{ "TS running past the header: SYN-ACK with the MSS only", syn, cut_ts,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "option length 0 after TS: TS and SACK kept, WS dropped", syn, zero_len,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 536, true, true, LIMPET_WSCALE_NONE, false, CLIENT_TSVAL },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "option length 1 first: nothing read", syn, one_len, .verdict = XDP_TX,
+			  .out_kind = OUT_SYNACK,
+			  .expect = { 536, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "a kind without its length byte at the end", syn, lone,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "MSS with length 255: nothing read (the kernel agrees: 536)", syn,
+			  long_len, .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 536, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "wrong lengths for MSS and TS: skipped, the good TS read", syn, wrong,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 536, true, false, LIMPET_WSCALE_NONE, false, CLIENT_TSVAL },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "a TS after EOL is not read", syn, after_eol, .verdict = XDP_TX,
+			  .out_kind = OUT_SYNACK,
+			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "IPv6: TS running past the header", syn6, cut_ts, .verdict = XDP_TX,
+			  .out_kind = OUT_SYNACK,
+			  .expect = { 1440, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "data offset past the segment: malformed, dropped", syn,
+			  .mangle = doff_15, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+			{ "IPv6: data offset past the segment", syn6, .mangle = doff_15,
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+			{ "bad TCP checksum: not answered", syn, linux_syn(1460, 7),
+			  .mangle = bad_tcp_csum, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+			{ "IPv6: bad TCP checksum", syn6, linux_syn(1460, 7),
+			  .mangle = bad_tcp_csum, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+			{ "bad IPv4 header checksum: not answered", syn, linux_syn(1460, 7),
+			  .mangle = bad_ip_csum, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_DROP_MALFORMED, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+/* The reply is built on its own: whatever the SYN's size and shape. */
+Test(synproxy, frame_shapes)
+{
+	struct pkt_spec ipopts = to_vip(SVC_HTTP4, 40040, PKT_TCP_SYN);
+	struct pkt_spec padded = to_vip(SVC_HTTP4, 40041, PKT_TCP_SYN);
+	struct pkt_spec tfo = to_vip(SVC_HTTP4, 40042, PKT_TCP_SYN);
+	struct pkt_spec tfo6 = to_vip(SVC_HTTP6, 40042, PKT_TCP_SYN);
+	struct pkt_spec ttl1 = to_vip(SVC_HTTP6, 40043, PKT_TCP_SYN);
+	struct opts none = { .len = 0 };
+
+	ipopts.ip_opts = 12;
+	padded.trailer = 6;
+	tfo.payload_len = 300;
+	tfo6.payload_len = 300;
+	ttl1.ttl = 1;
+	{
+		const struct step steps[] = {
+			{ "IPv4 options in the SYN: none in the SYN-ACK", ipopts,
+			  linux_syn(1460, 7), .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 1460, true, true, 7, false, CLIENT_TSVAL },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "Ethernet padding: the SYN-ACK grows past it, none left", padded, none,
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 536, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "SYN with 300 bytes of data: not acknowledged, frame shrinks", tfo,
+			  linux_syn(1460, 7), .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 1460, true, true, 7, false, CLIENT_TSVAL },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "IPv6 SYN with data", tfo6, linux_syn(1440, 7), .verdict = XDP_TX,
+			  .out_kind = OUT_SYNACK,
+			  .expect = { 1440, true, true, 7, false, CLIENT_TSVAL },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+			{ "hop limit 1: we answer, we do not forward", ttl1, linux_syn(1440, 7),
+			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .expect = { 1440, true, true, 7, false, CLIENT_TSVAL },
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+/* ---- segments that open nothing ---- */
+
+Test(synproxy, no_connection)
+{
+	struct pkt_spec rst = to_vip(SVC_HTTP4, 40050, PKT_TCP_RST);
+	struct pkt_spec rst_ack = to_vip(SVC_HTTP4, 40050, PKT_TCP_RST | PKT_TCP_ACK);
+	struct pkt_spec fin = to_vip(SVC_HTTP4, 40050, PKT_TCP_FIN | PKT_TCP_ACK);
+	struct pkt_spec synack = to_vip(SVC_HTTP4, 40050, PKT_TCP_SYN | PKT_TCP_ACK);
+	struct pkt_spec synfin = to_vip(SVC_HTTP4, 40050, PKT_TCP_SYN | PKT_TCP_FIN);
+	struct pkt_spec synrst = to_vip(SVC_HTTP6, 40050, PKT_TCP_SYN | PKT_TCP_RST);
+	struct pkt_spec null = to_vip(SVC_HTTP6, 40050, 0);
+	struct pkt_spec push = to_vip(SVC_HTTP4, 40050, PKT_TCP_PSH);
+	struct pkt_spec stray = to_vip(SVC_HTTP4, 40050, PKT_TCP_ACK);
+	struct pkt_spec stray6 = to_vip(SVC_HTTP6, 40050, PKT_TCP_ACK | PKT_TCP_PSH);
+
+	push.payload_len = 10;
+	stray6.payload_len = 10;
+	{
+		const struct step steps[] = {
+			{ "RST without a connection", rst, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_HTTP_NO_CONN, 1 } } },
+			{ "RST+ACK without a connection", rst_ack, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_HTTP_NO_CONN, 1 } } },
+			{ "FIN+ACK before any data", fin, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_HTTP_NO_CONN, 1 } } },
+			{ "SYN+ACK to the VIP", synack, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_HTTP_NO_CONN, 1 } } },
+			{ "SYN+FIN", synfin, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_HTTP_NO_CONN, 1 } } },
+			{ "IPv6 SYN+RST", synrst, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_HTTP_NO_CONN, 1 } } },
+			{ "IPv6 no flags at all", null, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_HTTP_NO_CONN, 1 } } },
+			{ "data without ACK", push, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_HTTP_NO_CONN, 1 } } },
+			{ "an ACK no SYN-ACK of ours produced", stray, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_BAD, 1 } } },
+			{ "IPv6 data no SYN-ACK of ours produced", stray6, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_BAD, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+/* ---- the L4 path beside it ---- */
+
+Test(synproxy, l4_service_unchanged)
+{
+	struct pkt_spec syn = to_vip(SVC_L4, 40060, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_L4, 40060, PKT_TCP_ACK);
+	struct pkt_spec out, out_ack;
+	__u32 id = ring[SVC_L4][limpet_hash_addr(&syn.src) % RING_SIZE];
+	int j = (int)(id - be_id(SVC_L4, 0));
+
+	cr_assert(j >= 0 && j < NBACKENDS);
+	out = syn;
+	out.dst = pkt_addr(svcs[SVC_L4].backends[j]);
+	out.dport = BE_PORT;
+	out.ttl--;
+	out.smac = PKT_MAC_PKS0;
+	out.dmac = PKT_MAC_BACKEND(11);
+	out.dmac.b[5] += j;
+	out_ack = out;
+	out_ack.tcp_flags = PKT_TCP_ACK;
+	out_ack.ack = ack.ack;
+	{
+		const struct step steps[] = {
+			{ "L4 SYN with options: NAT to the predicted backend, options intact",
+			  syn, linux_syn(1460, 7), .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = out, .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "L4 ACK: established", ack, .verdict = XDP_REDIRECT,
+			  .out_kind = OUT_FRAME, .out = out_ack,
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+/* ---- fuzz ---- */
+
+static __u64 rng_state;
+
+static __u32 rnd(void)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (__u32)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
+#define FUZZ_FRAMES 3000
+#define FUZZ_SEED 0x73796e70726f7879ull
+
+/*
+ * Random options, flags, lengths and byte flips on segments to the HTTP
+ * VIPs. Whatever comes in: exactly one outcome counter moves, nothing is
+ * passed to the kernel, and a SYN-ACK that goes out is whole: checksums
+ * verify, its lengths agree, its option block is one of the three layouts
+ * and echoes the TSval the client sent.
+ */
+Test(synproxy, fuzz)
+{
+	static const __u8 kinds[] = { 0, 1, 1, 2, 3, 4, 8, 8, 19, 34 };
+	static const __u8 lens[] = { 0, 1, 2, 3, 4, 10, 40, 255 };
+	static const __u8 flags[] = { PKT_TCP_SYN, PKT_TCP_SYN, PKT_TCP_SYN, PKT_TCP_ACK,
+				      PKT_TCP_ACK | PKT_TCP_PSH, PKT_TCP_SYN | PKT_TCP_ECE |
+				      PKT_TCP_CWR, PKT_TCP_RST, PKT_TCP_FIN | PKT_TCP_ACK };
+	int i, k, count[XDP_REDIRECT + 1] = { 0 };
+
+	rng_state = FUZZ_SEED;
+	for (i = 0; i < FUZZ_FRAMES; i++) {
+		int s = rnd() % 2 ? SVC_HTTP6 : SVC_HTTP4;
+		struct pkt_spec sp = to_vip(s, 1024 + rnd() % 1000, flags[rnd() % sizeof(flags)]);
+		struct opts o = { .len = 4 * (rnd() % 11) };
+		struct limpet_tcpopt in_opt, out_opt;
+		size_t len, l4, l4_len, optlen;
+		__u8 in[PKT_MAX];
+		struct result r;
+		__s64 outcomes = 0;
+		char why[64];
+		bool in_ok, bare_syn;
+
+		for (k = 0; k < (int)o.len; k++)
+			o.b[k] = rnd() % 3 == 0 ? kinds[rnd() % sizeof(kinds)] :
+				 rnd() % 2 ? lens[rnd() % sizeof(lens)] : (__u8)rnd();
+		if (rnd() % 4 == 0)
+			sp.payload_len = rnd() % 200;
+		if (s == SVC_HTTP4 && rnd() % 8 == 0)
+			sp.ip_opts = 4 * (rnd() % 5);
+		if (rnd() % 8 == 0)
+			sp.trailer = rnd() % 16;
+		sp.seq = rnd();
+		sp.ack = rnd();
+		len = seg_build(&sp, &o, in, sizeof(in));
+		/* Flips from the TCP header on: the IP header stays the VIP's
+		 * (test_xdp.c's fuzz covers the parser).
+		 */
+		l4_of(in, len, &l4, &l4_len, NULL);
+		if (rnd() % 6 == 0)
+			for (k = rnd() % 3; k >= 0; k--)
+				in[l4 + rnd() % (len - l4)] ^= 1 << (rnd() % 8);
+		in_ok = pkt_verify(in, len, why, sizeof(why)) == 0;
+		bare_syn = l4_len == (size_t)(in[l4 + 12] >> 4) * 4;
+
+		run_frame(in, len, &r);
+		cr_assert(r.verdict == XDP_DROP || r.verdict == XDP_TX || r.verdict == XDP_PASS,
+			  "frame %d: verdict %s", i, verdict_name(r.verdict));
+		count[r.verdict]++;
+		for (k = 0; k < LIMPET_STAT_MAX; k++)
+			outcomes += r.delta[k];
+		cr_assert_eq(outcomes, 1, "frame %d: %lld outcomes", i, (long long)outcomes);
+		if (r.verdict == XDP_PASS) {
+			/* Only frames that are no longer HTTP-VIP TCP may pass. */
+			cr_assert(r.delta[LIMPET_STAT_PASS], "frame %d: passed", i);
+			continue;
+		}
+		if (r.verdict != XDP_TX)
+			continue;
+
+		/* A SYN with data is answered on its IP checksum alone. */
+		cr_assert(in_ok || !bare_syn, "frame %d: a SYN with a bad checksum was answered",
+			  i);
+		cr_assert_eq(pkt_verify(r.out, r.out_len, why, sizeof(why)), 0,
+			     "frame %d: bad %s in the SYN-ACK", i, why);
+		l4_of(r.out, r.out_len, &l4, &l4_len, NULL);
+		cr_assert_eq(r.out_len, l4 + l4_len, "frame %d: bytes after the segment", i);
+		cr_assert_eq(l4_len, (size_t)(r.out[l4 + 12] >> 4) * 4, "frame %d: doff", i);
+		optlen = l4_len - PKT_TCP_LEN;
+		cr_assert(optlen == 4 || optlen == 16 || optlen == 20, "frame %d: %zu option bytes",
+			  i, optlen);
+		limpet_tcpopt_parse(r.out + l4, (__u32)l4_len, &out_opt);
+		l4_of(in, len, &l4, &l4_len, NULL);
+		limpet_tcpopt_parse(in + l4, (in[l4 + 12] >> 4) * 4, &in_opt);
+		cr_assert_eq(out_opt.ts_ok, in_opt.ts_ok, "frame %d: timestamps", i);
+		if (in_opt.ts_ok)
+			cr_assert_eq(out_opt.tsecr, in_opt.tsval, "frame %d: TSecr", i);
+		cr_assert_eq(out_opt.sack_ok, in_opt.ts_ok && in_opt.sack_ok, "frame %d: SACK", i);
+	}
+	cr_log_info("synproxy fuzz: %d frames: PASS %d DROP %d TX %d", FUZZ_FRAMES,
+		    count[XDP_PASS], count[XDP_DROP], count[XDP_TX]);
+	cr_assert(count[XDP_TX] > 500 && count[XDP_DROP] > 500, "fuzz: DROP %d TX %d",
+		  count[XDP_DROP], count[XDP_TX]);
+}
