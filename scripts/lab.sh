@@ -576,7 +576,7 @@ lab_down() {
 		done
 		for ns in $nss; do ip netns del "$ns" 2>/dev/null; done
 		rm -rf "$LAB_PIN_DIR" 2>/dev/null
-		rm -f "$LAB_SOCKET" 2>/dev/null
+		rm -f "$LAB_SOCKET" "/run/limpet/$LAB_INSTANCE.lock" 2>/dev/null
 		rm -rf "$LAB_DIR" 2>/dev/null
 	) >/dev/null 2>&1
 	return 0
