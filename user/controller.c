@@ -185,6 +185,7 @@ static json_t *handle_backend_add(struct controller *c, const json_t *req)
 	struct service_config *svc;
 	const char *name, *address;
 	json_t *reply = NULL, *port, *weight;
+	size_t i;
 
 	svc = find_service_or_reply(c, req, &reply);
 	if (!svc)
@@ -216,6 +217,16 @@ static json_t *handle_backend_add(struct controller *c, const json_t *req)
 	if (svc->forwarding == LIMPET_FWD_DSR && be.port != svc->port)
 		return control_reply_error("backend add: service '%s' uses dsr, so the backend "
 					   "port must be %u", svc->name, svc->port);
+	for (i = 0; i < svc->n_backends; i++) {
+		const struct backend_config *o = &svc->backends[i];
+
+		/* As in the file: one backend per address and port. */
+		if (o->port == be.port && o->address.family == be.address.family &&
+		    !memcmp(&o->address.addr, &be.address.addr, sizeof(be.address.addr)))
+			return control_reply_error("backend add: %s port %u is already backend "
+						   "'%s' of service '%s'", address, be.port,
+						   o->name, svc->name);
+	}
 	snprintf(be.name, sizeof(be.name), "%s", name);
 
 	grown = realloc(svc->backends, sizeof(*grown) * (svc->n_backends + 1));

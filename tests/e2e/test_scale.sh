@@ -54,6 +54,9 @@ bad "duplicate name" backend add web b3 10.20.0.99
 bad "unknown service" backend add nosuch b9 10.20.0.19
 bad "invalid address" backend add web b9 10.20.0.300
 bad "negative weight" backend add web b9 10.20.0.19 --weight -1
+bad "same address and port as b1" backend add web b9 10.20.0.11
+bad "unknown backend" backend remove web b9
+bad "unknown backend" backend weight web b9 2
 e2e_status_json "$E2E_TMP/status.after"
 e2e_check same-status "$E2E_TMP/status.before" "$E2E_TMP/status.after"
 pass
