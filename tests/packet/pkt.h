@@ -456,4 +456,15 @@ static inline void pkt_diff(const __u8 *got, size_t got_len, const __u8 *want, s
 		 i, got[i], want[i], got_len, want_len);
 }
 
+/* xorshift64*: a small PRNG for the fuzz loops, reproducible from the seed
+ * a test prints when it fails.
+ */
+static inline __u32 pkt_rand(__u64 *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return (__u32)((*state * 0x2545f4914f6cdd1dull) >> 32);
+}
+
 #endif /* LIMPET_TESTS_PKT_H */

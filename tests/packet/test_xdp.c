@@ -1226,11 +1226,7 @@ static __u64 rng_state;
 
 static __u32 rnd(void)
 {
-	/* xorshift64*: reproducible from the seed printed on failure. */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (__u32)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+	return pkt_rand(&rng_state);
 }
 
 #define FUZZ_FRAMES 2000

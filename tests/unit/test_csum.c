@@ -26,10 +26,7 @@ static __u64 rng_state;
 
 static __u32 rnd(void)
 {
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (__u32)((rng_state * 0x2545f4914f6cdd1dull) >> 32);
+	return pkt_rand(&rng_state);
 }
 
 static struct limpet_addr rnd_addr(__u8 family)
