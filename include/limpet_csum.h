@@ -12,15 +12,8 @@
 #define LIMPET_CSUM_H
 
 #include <linux/types.h>
+#include "limpet_inline.h"
 #include "limpet_maps.h"
-
-#ifndef LIMPET_INLINE
-#ifdef __bpf__
-#define LIMPET_INLINE static __always_inline
-#else
-#define LIMPET_INLINE static inline
-#endif
-#endif
 
 LIMPET_INLINE __u16 csum_fold32(__u32 sum)
 {

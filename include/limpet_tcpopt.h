@@ -26,13 +26,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
-#ifndef LIMPET_INLINE
-#ifdef __bpf__
-#define LIMPET_INLINE static __always_inline
-#else
-#define LIMPET_INLINE static inline
-#endif
-#endif
+#include "limpet_inline.h"
 
 /* Option kinds and lengths (RFC 9293, RFC 7323, RFC 2018). Prefixed: the
  * userspace <netinet/tcp.h> has its own TCPOPT_* names.

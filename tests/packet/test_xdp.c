@@ -37,6 +37,7 @@
 #include "limpet_xdp.skel.h"
 #include "maglev.h"
 #include "packet/pkt.h"
+#include "packet/harness.h"
 
 #define RING_SIZE 65537u
 #define NBACKENDS 3
@@ -309,11 +310,6 @@ enum out_kind {
 	OUT_ANY,	/* not compared (the step only checks verdict and counters) */
 };
 
-struct delta {
-	int stat;
-	int n;		/* 0 ends the list */
-};
-
 #define MAX_DELTAS 3
 
 struct step {
@@ -328,53 +324,9 @@ struct step {
 	struct delta deltas[MAX_DELTAS];	/* every other counter must not move */
 };
 
-struct result {
-	int verdict;
-	__u8 out[PKT_MAX];
-	size_t out_len;
-	__s64 delta[LIMPET_STAT_MAX];
-};
-
-static const char *verdict_name(int v)
-{
-	static const char *const names[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
-
-	return v >= 0 && v <= XDP_REDIRECT ? names[v] : "?";
-}
-
 static void run_frame(const __u8 *in, size_t len, enum ingress ingress, struct result *r)
 {
-	__u64 before[LIMPET_STAT_MAX], after[LIMPET_STAT_MAX];
-	struct xdp_md md = {
-		.data_end = len,
-		.ingress_ifindex = ingress == FROM_CLIENT ? if_client : if_server,
-	};
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &md,
-		    .ctx_size_in = sizeof(md), .repeat = 1);
-	int i, err;
-
-	cr_assert_eq(dp_read_global(&dp, before), 0);
-	err = bpf_prog_test_run_opts(prog_fd, &opts);
-	cr_assert_eq(err, 0, "bpf_prog_test_run_opts: %s", strerror(errno));
-	cr_assert_eq(dp_read_global(&dp, after), 0);
-	r->verdict = opts.retval;
-	r->out_len = opts.data_size_out;
-	for (i = 0; i < LIMPET_STAT_MAX; i++)
-		r->delta[i] = after[i] - before[i];
-}
-
-/* Check the counter changes of <r> against <deltas>: listed ones exactly, others 0. */
-static void check_deltas(const char *desc, const struct result *r, const struct delta *deltas)
-{
-	__s64 want[LIMPET_STAT_MAX] = { 0 };
-	int i;
-
-	for (i = 0; i < MAX_DELTAS && deltas[i].n; i++)
-		want[deltas[i].stat] = deltas[i].n;
-	for (i = 0; i < LIMPET_STAT_MAX; i++)
-		cr_expect_eq(r->delta[i], want[i], "%s: counter %s moved by %lld, expected %lld",
-			     desc, dp_stat_name(i), (long long)r->delta[i], (long long)want[i]);
+	xdp_run_frame(&dp, prog_fd, ingress == FROM_CLIENT ? if_client : if_server, in, len, r);
 }
 
 static void check_frame(const char *desc, const struct result *r, const __u8 *want,
@@ -403,7 +355,7 @@ static void run_step(const struct step *st, struct result *r)
 
 	cr_assert_eq(r->verdict, st->verdict, "%s: verdict %s, expected %s", st->desc,
 		     verdict_name(r->verdict), verdict_name(st->verdict));
-	check_deltas(st->desc, r, st->deltas);
+	check_deltas(st->desc, r, st->deltas, MAX_DELTAS);
 	switch (st->out_kind) {
 	case OUT_SAME:
 		check_frame(st->desc, r, in, len);
