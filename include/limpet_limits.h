@@ -32,6 +32,11 @@
  */
 #define LIMPET_STAT_SLOTS 64
 
+/* The slow path's AF_XDP sockets: one per RX queue of each interface. */
+#define LIMPET_XSK_MAX_IFACES 16
+#define LIMPET_XSK_MAX_QUEUES 64
+#define LIMPET_XSK_SLOTS (LIMPET_XSK_MAX_IFACES * LIMPET_XSK_MAX_QUEUES)
+
 /* Longest service/backend/interface name, including the NUL. */
 #define LIMPET_NAME_MAX 64
 

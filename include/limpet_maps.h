@@ -15,6 +15,7 @@
 
 #include <linux/types.h>
 #include "limpet_limits.h"
+#include "limpet_splice.h"
 
 /* Address families as stored in maps (not AF_*: the BPF side has no socket.h). */
 enum limpet_family {
@@ -96,6 +97,8 @@ enum limpet_flow_flags {
 	LIMPET_FLOW_CLOSED = 1,	/* saw a FIN or RST: only counted, not removed */
 	LIMPET_FLOW_RET = 2,	/* a NAT reply entry: restore vip:vip_port as source */
 	LIMPET_FLOW_DSR = 4,	/* bound under DSR forwarding: rewrite MACs only */
+	LIMPET_FLOW_SPLICE = 8,	/* an HTTP connection: translate by <sp> as well */
+	LIMPET_FLOW_SLOWPATH = 16,	/* being bound: every segment to the slow path */
 };
 
 /* The next hop of one direction of a flow, as bpf_fib_lookup() last gave
@@ -122,6 +125,17 @@ struct flow_value {
 	__be16 vip_port;	/* RET entries: the port to restore as source */
 	struct limpet_addr vip;	/* RET entries: the address to restore as source */
 	struct nexthop_cache nh;	/* where this direction's packets go */
+	struct limpet_splice sp;	/* LIMPET_FLOW_SPLICE: this direction's translation */
+};
+
+/*
+ * xsks: the slow path's AF_XDP sockets (XSKMAP), slot = base + RX queue.
+ * xsk_ifaces: ifindex -> base slot (LIMPET_XSK_MAX_QUEUES apart), written
+ * by the controller for every interface it attached to.
+ */
+struct xsk_iface_value {
+	__u32 base;
+	__u32 n_queues;
 };
 
 /* Per-CPU counters for a service or a backend. */
@@ -151,9 +165,13 @@ enum limpet_stat {
 	LIMPET_STAT_SYNCOOKIE_SENT,	/* HTTP VIP: SYN answered with a cookie SYN-ACK */
 	LIMPET_STAT_SYNCOOKIE_ACK_OK,	/* HTTP VIP: bare ACK with a valid cookie, dropped */
 	LIMPET_STAT_SYNCOOKIE_BAD,	/* HTTP VIP: ACK or data without a valid cookie */
-	LIMPET_STAT_SLOWPATH_PENDING,	/* HTTP VIP: first data of a cookie'd connection */
+	LIMPET_STAT_SLOWPATH,		/* HTTP: segment handed to the slow path (AF_XDP) */
 	LIMPET_STAT_HTTP_NO_CONN,	/* HTTP VIP: RST, FIN or stray segment, no connection */
 	LIMPET_STAT_SYNCOOKIE_ERR,	/* HTTP VIP: SYN-ACK could not be built */
+	LIMPET_STAT_SLOWPATH_DOWN,	/* HTTP: slow-path segment dropped, no AF_XDP socket */
+	LIMPET_STAT_SPLICE_FWD,		/* HTTP: established client segment translated */
+	LIMPET_STAT_SPLICE_RET,		/* HTTP: established backend segment translated */
+	LIMPET_STAT_SPLICE_RST,		/* HTTP: RST from either side, flow removed */
 	LIMPET_STAT_MAX,
 };
 
@@ -193,6 +211,8 @@ LIMPET_STATIC_ASSERT(sizeof(struct vip_value) == 8, "vip_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct backend_value) == 28, "backend_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct flow_key) == 40, "flow_key layout");
 LIMPET_STATIC_ASSERT(sizeof(struct nexthop_cache) == 32, "nexthop_cache layout");
-LIMPET_STATIC_ASSERT(sizeof(struct flow_value) == 72, "flow_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct xsk_iface_value) == 8, "xsk_iface_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct limpet_splice) == 32, "limpet_splice layout");
+LIMPET_STATIC_ASSERT(sizeof(struct flow_value) == 104, "flow_value layout");
 
 #endif /* LIMPET_MAPS_H */

@@ -50,9 +50,13 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_SYNCOOKIE_SENT] = "syncookie_sent",
 	[LIMPET_STAT_SYNCOOKIE_ACK_OK] = "syncookie_ack_ok",
 	[LIMPET_STAT_SYNCOOKIE_BAD] = "syncookie_bad",
-	[LIMPET_STAT_SLOWPATH_PENDING] = "slowpath_pending",
+	[LIMPET_STAT_SLOWPATH] = "slowpath",
 	[LIMPET_STAT_HTTP_NO_CONN] = "http_no_connection",
 	[LIMPET_STAT_SYNCOOKIE_ERR] = "syncookie_error",
+	[LIMPET_STAT_SLOWPATH_DOWN] = "slowpath_unavailable",
+	[LIMPET_STAT_SPLICE_FWD] = "http_fwd_established",
+	[LIMPET_STAT_SPLICE_RET] = "http_return",
+	[LIMPET_STAT_SPLICE_RST] = "http_reset",
 };
 
 const char *dp_stat_name(enum limpet_stat stat)

@@ -23,6 +23,7 @@
 #include "nat.h"
 #include "fib.h"
 #include "synproxy.h"
+#include "splice.h"
 #include "limpet_hash.h"
 
 /* Refresh a flow's access time at most once a second: fewer shared writes. */
@@ -102,24 +103,37 @@ static __always_inline bool flow_ended(const struct flow_value *fv, const struct
 	return now - fv->atime_ns > FLOW_UDP_IDLE_NS;
 }
 
+/* A flow entry being written: too big for the stack beside a FIB lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flow_value);
+} flow_scratch SEC(".maps");
+
 /* Record a new binding: the client's direction, and for NAT the backend's. */
 static __always_inline void flow_bind(const struct packet *p, const struct vip_value *vip,
 				      const struct backend_value *be, __u32 backend_id, __u64 now,
 				      const struct nexthop_cache *nh)
 {
 	bool nat = vip->forwarding == LIMPET_FWD_NAT;
-	struct flow_value fv = {
-		.atime_ns = now,
-		.backend_id = backend_id,
-		.gen = be->gen,
-		.service_id = vip->service_id,
-		.flags = flow_flags_of(p) | (nat ? 0 : LIMPET_FLOW_DSR),
-		.nh = *nh,
-	};
+	struct flow_value *fv;
 	struct flow_key key;
+	__u32 zero = 0;
+
+	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
+	if (!fv)
+		return;
+	__builtin_memset(fv, 0, sizeof(*fv));
+	fv->atime_ns = now;
+	fv->backend_id = backend_id;
+	fv->gen = be->gen;
+	fv->service_id = vip->service_id;
+	fv->flags = flow_flags_of(p) | (nat ? 0 : LIMPET_FLOW_DSR);
+	fv->nh = *nh;
 
 	flow_key_of(&key, p);
-	bpf_map_update_elem(&flows, &key, &fv, BPF_ANY);
+	bpf_map_update_elem(&flows, &key, fv, BPF_ANY);
 	if (!nat)
 		return;
 
@@ -128,11 +142,11 @@ static __always_inline void flow_bind(const struct packet *p, const struct vip_v
 	key.dst = p->src;
 	key.sport = be->port;
 	key.dport = p->sport;
-	fv.flags |= LIMPET_FLOW_RET;
-	fv.vip = p->dst;
-	fv.vip_port = p->dport;
-	__builtin_memset(&fv.nh, 0, sizeof(fv.nh));
-	bpf_map_update_elem(&flows, &key, &fv, BPF_ANY);
+	fv->flags |= LIMPET_FLOW_RET;
+	fv->vip = p->dst;
+	fv->vip_port = p->dport;
+	__builtin_memset(&fv->nh, 0, sizeof(fv->nh));
+	bpf_map_update_elem(&flows, &key, fv, BPF_ANY);
 }
 
 /* A routed (NAT) packet the FIB could not place is whole and valid: the
@@ -196,7 +210,7 @@ static __always_inline int forward_send(struct xdp_md *ctx, struct packet *p, bo
  * backend is gone and the packet must be bound again.
  */
 static __always_inline int lb_established(struct xdp_md *ctx, struct packet *p,
-					  struct flow_value *fv, __u64 now)
+					  struct flow_value *fv, __u64 now, __u32 ok_stat)
 {
 	bool nat = !(fv->flags & LIMPET_FLOW_DSR);
 	struct nexthop_cache nh;
@@ -215,11 +229,11 @@ static __always_inline int lb_established(struct xdp_md *ctx, struct packet *p,
 	flow_touch(fv, p, now);
 	counters_add(&service_stats, fv->service_id, p->ip_len, false);
 	counters_add(&backend_stats, backend_id, p->ip_len, false);
-	return forward_send(ctx, p, nat, be, &nh, routed, LIMPET_STAT_FWD_EST);
+	return forward_send(ctx, p, nat, be, &nh, routed, ok_stat);
 }
 
 /* A client packet with no (live) flow: bind it through the Maglev table. */
-static __always_inline int lb_bind(struct xdp_md *ctx, struct packet *p,
+static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 				   const struct vip_value *vip, __u64 now)
 {
 	bool nat = vip->forwarding == LIMPET_FWD_NAT;
@@ -246,7 +260,7 @@ static __always_inline int lb_bind(struct xdp_md *ctx, struct packet *p,
 
 /* A backend's reply through the balancer (NAT): restore the VIP as source. */
 static __always_inline int lb_return(struct xdp_md *ctx, struct packet *p,
-				     struct flow_value *fv, __u64 now)
+				     struct flow_value *fv, __u64 now, __u32 ok_stat)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct nexthop_cache nh;
@@ -264,8 +278,73 @@ static __always_inline int lb_return(struct xdp_md *ctx, struct packet *p,
 	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return pass_to_kernel();
 	ttl_decrement(p, data_end);
-	stat_inc(LIMPET_STAT_RET);
+	stat_inc(ok_stat);
 	return nexthop_send(ctx, p, data_end, &nh);
+}
+
+/*
+ * A segment of an HTTP connection: to the slow path while it is being
+ * bound, or when it must carry inserted bytes; otherwise translated, then
+ * forwarded as NAT. A RST from either side ends the connection: both
+ * entries go, after the RST itself went through.
+ */
+static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
+				     const struct flow_key *key, struct flow_value *fv, __u64 now)
+{
+	bool ret = fv->flags & LIMPET_FLOW_RET, rst = p->tcp_flags & TCP_FLAG_RST;
+	struct backend_value *be;
+	struct splice_seg seg;
+	struct flow_key peer;
+	int verdict;
+
+	if (fv->flags & LIMPET_FLOW_SLOWPATH)
+		return slowpath_redirect(ctx);
+	if (splice_seg_of(ctx, p, &seg) < 0) {
+		stat_inc(LIMPET_STAT_DROP_MALFORMED);
+		return XDP_DROP;
+	}
+	if (splice_wants_slowpath(&fv->sp, &seg))
+		return slowpath_redirect(ctx);
+
+	/* The other direction's key, while the entry is certainly ours. */
+	peer = *key;
+	if (ret) {
+		peer.src = key->dst;
+		peer.sport = key->dport;
+		peer.dst = fv->vip;
+		peer.dport = fv->vip_port;
+	} else {
+		__u32 backend_id = fv->backend_id;
+
+		be = bpf_map_lookup_elem(&backends, &backend_id);
+		if (!be || be->state != LIMPET_BACKEND_ACTIVE || be->gen != fv->gen) {
+			/* A spliced connection cannot move to another backend. */
+			stat_inc(LIMPET_STAT_STALE_FLOW);
+			return XDP_DROP;
+		}
+		peer.src = be->addr;
+		peer.sport = be->port;
+		peer.dst = key->src;
+		peer.dport = key->sport;
+	}
+
+	if (splice_translate(ctx, &fv->sp, &seg) < 0) {
+		stat_inc(LIMPET_STAT_DROP_MALFORMED);
+		return XDP_DROP;
+	}
+	/* The header moved under the parser's pointers' feet only in value. */
+	if (ret)
+		verdict = lb_return(ctx, p, fv, now, LIMPET_STAT_SPLICE_RET);
+	else
+		verdict = lb_established(ctx, p, fv, now, LIMPET_STAT_SPLICE_FWD);
+	if (verdict < 0)
+		verdict = XDP_DROP;
+	if (rst) {
+		bpf_map_delete_elem(&flows, key);
+		bpf_map_delete_elem(&flows, &peer);
+		stat_inc(LIMPET_STAT_SPLICE_RST);
+	}
+	return verdict;
 }
 
 /*
@@ -304,9 +383,11 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		fv = NULL;
 	}
 	if (fv) {
+		if (fv->flags & (LIMPET_FLOW_SPLICE | LIMPET_FLOW_SLOWPATH))
+			return lb_splice(ctx, &p, &key, fv, now);
 		if (fv->flags & LIMPET_FLOW_RET)
-			return lb_return(ctx, &p, fv, now);
-		rc = lb_established(ctx, &p, fv, now);
+			return lb_return(ctx, &p, fv, now, LIMPET_STAT_RET);
+		rc = lb_established(ctx, &p, fv, now, LIMPET_STAT_FWD_EST);
 		if (rc >= 0)
 			return rc;
 	}

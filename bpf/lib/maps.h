@@ -87,6 +87,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } global_stats SEC(".maps");
 
+/* The slow path's AF_XDP sockets and where each interface's start. */
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, LIMPET_XSK_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LIMPET_XSK_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct xsk_iface_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xsk_ifaces SEC(".maps");
+
 /* Controller-only: which name owns which service / backend id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

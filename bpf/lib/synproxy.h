@@ -32,6 +32,7 @@
 #include "stats.h"
 #include "limpet_csum.h"
 #include "limpet_tcpopt.h"
+#include "splice.h"
 
 /* More TCP flag bits in byte 13 of the header (parse.h has FIN, SYN, RST). */
 #define TCP_FLAG_ACK 0x10
@@ -73,6 +74,21 @@ _Static_assert(__builtin_offsetof(struct synack4, opts) ==
 _Static_assert(__builtin_offsetof(struct synack6, opts) ==
 		       __builtin_offsetof(struct synack6, tcp) + sizeof(struct tcphdr),
 	       "synack6: options follow the TCP header");
+
+/* The SYN-ACK is assembled here, off the stack: the parser of the client's
+ * options needs that room.
+ */
+union synack_frame {
+	struct synack4 v4;
+	struct synack6 v6;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union synack_frame);
+} synack_scratch SEC(".maps");
 
 static __always_inline int synproxy_verdict(__u32 stat, int verdict)
 {
@@ -179,28 +195,35 @@ static __always_inline int synproxy_synack4(struct xdp_md *ctx, const struct pac
 					    __u32 isn, __u16 mss,
 					    const struct limpet_tcpopt *opt, __u64 now)
 {
-	struct synack4 h = {};
-	__u32 tcp_len;
+	union synack_frame *frame;
+	struct synack4 *h;
+	__u32 tcp_len, zero = 0;
 
-	__builtin_memcpy(h.eth.h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(h.eth.h_source, eth->h_dest, ETH_ALEN);
-	h.eth.h_proto = bpf_htons(ETH_P_IP);
+	frame = bpf_map_lookup_elem(&synack_scratch, &zero);
+	if (!frame)
+		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
+	h = &frame->v4;
+	__builtin_memset(h, 0, sizeof(*h));
 
-	tcp_len = synproxy_tcp(&h.tcp, h.opts, in, p->tcp_flags, isn, mss, opt, now);
-	h.tcp.check = synproxy_csum(&h.tcp, tcp_len,
+	__builtin_memcpy(h->eth.h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(h->eth.h_source, eth->h_dest, ETH_ALEN);
+	h->eth.h_proto = bpf_htons(ETH_P_IP);
+
+	tcp_len = synproxy_tcp(&h->tcp, h->opts, in, p->tcp_flags, isn, mss, opt, now);
+	h->tcp.check = synproxy_csum(&h->tcp, tcp_len,
 				    synproxy_pseudo_sum(&p->dst, &p->src, false, tcp_len));
 
-	h.ip.version = 4;
-	h.ip.ihl = sizeof(h.ip) / 4;
-	h.ip.tot_len = bpf_htons(sizeof(h.ip) + tcp_len);
-	h.ip.frag_off = bpf_htons(0x4000);	/* DF, ID 0: RFC 6864 */
-	h.ip.ttl = SYNPROXY_TTL;
-	h.ip.protocol = IPPROTO_TCP;
-	h.ip.saddr = p->dst.a[0];
-	h.ip.daddr = p->src.a[0];
-	h.ip.check = synproxy_csum(&h.ip, sizeof(h.ip), 0);
+	h->ip.version = 4;
+	h->ip.ihl = sizeof(h->ip) / 4;
+	h->ip.tot_len = bpf_htons(sizeof(h->ip) + tcp_len);
+	h->ip.frag_off = bpf_htons(0x4000);	/* DF, ID 0: RFC 6864 */
+	h->ip.ttl = SYNPROXY_TTL;
+	h->ip.protocol = IPPROTO_TCP;
+	h->ip.saddr = p->dst.a[0];
+	h->ip.daddr = p->src.a[0];
+	h->ip.check = synproxy_csum(&h->ip, sizeof(h->ip), 0);
 
-	return synproxy_send(ctx, &h.eth, sizeof(h.eth) + sizeof(h.ip) + tcp_len);
+	return synproxy_send(ctx, &h->eth, sizeof(h->eth) + sizeof(h->ip) + tcp_len);
 }
 
 static __always_inline int synproxy_synack6(struct xdp_md *ctx, const struct packet *p,
@@ -208,26 +231,33 @@ static __always_inline int synproxy_synack6(struct xdp_md *ctx, const struct pac
 					    __u32 isn, __u16 mss,
 					    const struct limpet_tcpopt *opt, __u64 now)
 {
-	struct synack6 h = {};
-	__u32 tcp_len;
+	union synack_frame *frame;
+	struct synack6 *h;
+	__u32 tcp_len, zero = 0;
 
-	__builtin_memcpy(h.eth.h_dest, eth->h_source, ETH_ALEN);
-	__builtin_memcpy(h.eth.h_source, eth->h_dest, ETH_ALEN);
-	h.eth.h_proto = bpf_htons(ETH_P_IPV6);
+	frame = bpf_map_lookup_elem(&synack_scratch, &zero);
+	if (!frame)
+		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
+	h = &frame->v6;
+	__builtin_memset(h, 0, sizeof(*h));
 
-	tcp_len = synproxy_tcp(&h.tcp, h.opts, in, p->tcp_flags, isn, mss, opt, now);
-	h.tcp.check = synproxy_csum(&h.tcp, tcp_len,
+	__builtin_memcpy(h->eth.h_dest, eth->h_source, ETH_ALEN);
+	__builtin_memcpy(h->eth.h_source, eth->h_dest, ETH_ALEN);
+	h->eth.h_proto = bpf_htons(ETH_P_IPV6);
+
+	tcp_len = synproxy_tcp(&h->tcp, h->opts, in, p->tcp_flags, isn, mss, opt, now);
+	h->tcp.check = synproxy_csum(&h->tcp, tcp_len,
 				    synproxy_pseudo_sum(&p->dst, &p->src, true, tcp_len));
 
 	/* Traffic class and flow label 0. */
-	*(__be32 *)&h.ip = bpf_htonl(0x60000000);
-	h.ip.payload_len = bpf_htons(tcp_len);
-	h.ip.nexthdr = IPPROTO_TCP;
-	h.ip.hop_limit = SYNPROXY_TTL;
-	__builtin_memcpy(&h.ip.saddr, &p->dst, sizeof(h.ip.saddr));
-	__builtin_memcpy(&h.ip.daddr, &p->src, sizeof(h.ip.daddr));
+	*(__be32 *)&h->ip = bpf_htonl(0x60000000);
+	h->ip.payload_len = bpf_htons(tcp_len);
+	h->ip.nexthdr = IPPROTO_TCP;
+	h->ip.hop_limit = SYNPROXY_TTL;
+	__builtin_memcpy(&h->ip.saddr, &p->dst, sizeof(h->ip.saddr));
+	__builtin_memcpy(&h->ip.daddr, &p->src, sizeof(h->ip.daddr));
 
-	return synproxy_send(ctx, &h.eth, sizeof(h.eth) + sizeof(h.ip) + tcp_len);
+	return synproxy_send(ctx, &h->eth, sizeof(h->eth) + sizeof(h->ip) + tcp_len);
 }
 
 /*
@@ -316,7 +346,7 @@ static __always_inline bool synproxy_cookie_ok(const struct packet *p, void *dat
 }
 
 /* A TCP segment with no flow to an HTTP VIP. */
-static __always_inline int synproxy_process(struct xdp_md *ctx, const struct packet *p, __u64 now)
+static __noinline int synproxy_process(struct xdp_md *ctx, const struct packet *p, __u64 now)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct tcphdr *tcp = p->l4;
@@ -361,13 +391,12 @@ static __always_inline int synproxy_process(struct xdp_md *ctx, const struct pac
 	if (seg_len == th_len)
 		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ACK_OK, XDP_DROP);
 	/*
-	 * The first request data of a connection we accepted: from here the
-	 * slow path takes it, choosing the backend from the request and
-	 * opening the backend's side. Its AF_XDP socket comes with the next
-	 * step of the HTTP mode; until then the segment is counted and
-	 * dropped, and the client retransmits it.
+	 * Request data of a connection we accepted: the slow path takes it,
+	 * chooses the backend from the request and opens the backend's side.
+	 * Every data segment that arrives before the binding is in place
+	 * comes here too (its ack still names our cookie).
 	 */
-	return synproxy_verdict(LIMPET_STAT_SLOWPATH_PENDING, XDP_DROP);
+	return slowpath_redirect(ctx);
 }
 
 #endif /* LIMPET_BPF_SYNPROXY_H */

@@ -526,12 +526,12 @@ static void full_handshake(int s, __u16 mss_in, __u16 mss_out, bool mss_index_3)
 			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_SYNCOOKIE_BAD, 1 } } },
 			{ "first data segment with a valid cookie: for the slow path", data,
 			  ts_echo(&seen), .verdict = XDP_DROP,
-			  .deltas = { { LIMPET_STAT_SLOWPATH_PENDING, 1 } } },
+			  .deltas = { { LIMPET_STAT_SLOWPATH_DOWN, 1 } } },
 			{ "data with a bad cookie: dropped", data_bad, ts_echo(&seen),
 			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_SYNCOOKIE_BAD, 1 } } },
 			{ "data with FIN (a request, then shutdown): for the slow path", fin_data,
 			  ts_echo(&seen), .verdict = XDP_DROP,
-			  .deltas = { { LIMPET_STAT_SLOWPATH_PENDING, 1 } } },
+			  .deltas = { { LIMPET_STAT_SLOWPATH_DOWN, 1 } } },
 		};
 
 		RUN_STEPS(steps);

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * splice.h - the XDP side of spliced (HTTP) connections.
+ *
+ * A connection being bound belongs to the slow path: every segment of it
+ * goes to the controller's AF_XDP socket of the RX queue it arrived on.
+ * Once bound, its segments are translated in place (include/limpet_splice.h
+ * on a stack copy of the TCP header, one checksum difference for the whole
+ * header) and then forwarded like any NAT flow. A backend segment that must
+ * carry bytes the slow path inserts (the first response head, or a
+ * retransmission of it) goes to the slow path again.
+ */
+#ifndef LIMPET_BPF_SPLICE_H
+#define LIMPET_BPF_SPLICE_H
+
+#include "parse.h"
+#include "maps.h"
+#include "stats.h"
+#include "limpet_splice.h"
+#include "limpet_csum.h"
+
+/* Scratch space for translating one header: too big for the stack of a
+ * program that may also be building a SYN-ACK.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct limpet_splice_walk);
+} splice_scratch SEC(".maps");
+
+/* Hand the frame to the slow path's socket for its interface and queue. */
+static __always_inline int slowpath_redirect(struct xdp_md *ctx)
+{
+	__u32 ifindex = ctx->ingress_ifindex, queue = ctx->rx_queue_index;
+	struct xsk_iface_value *iface;
+
+	iface = bpf_map_lookup_elem(&xsk_ifaces, &ifindex);
+	if (!iface || queue >= iface->n_queues || queue >= LIMPET_XSK_MAX_QUEUES) {
+		stat_inc(LIMPET_STAT_SLOWPATH_DOWN);
+		return XDP_DROP;
+	}
+	/* Dropped when no socket is bound there: the peer retransmits. */
+	if (bpf_redirect_map(&xsks, iface->base + queue, XDP_DROP) != XDP_REDIRECT) {
+		stat_inc(LIMPET_STAT_SLOWPATH_DOWN);
+		return XDP_DROP;
+	}
+	stat_inc(LIMPET_STAT_SLOWPATH);
+	return XDP_REDIRECT;
+}
+
+/* bpf_loop() body: one option of the header being translated. Its context
+ * must be on the stack, so it is a pointer to the scratch walk.
+ */
+static int splice_opt_step(__u32 index, void *ctx)
+{
+	struct limpet_splice_walk *w = *(struct limpet_splice_walk **)ctx;
+
+	return limpet_splice_step(w);
+}
+
+/* Where a segment's TCP header is and how much data it carries. */
+struct splice_seg {
+	__u32 l4_off;
+	__u32 th_len;
+	__u32 seq;
+	__u32 payload;
+};
+
+static __always_inline int splice_seg_of(struct xdp_md *ctx, const struct packet *p,
+					 struct splice_seg *seg)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct tcphdr *tcp = p->l4;
+	__u32 l3_len;
+
+	if ((void *)(tcp + 1) > data_end)
+		return -1;
+	seg->l4_off = (void *)tcp - data;
+	l3_len = seg->l4_off - sizeof(struct ethhdr);
+	seg->th_len = tcp->doff * 4;
+	if (seg->th_len < LIMPET_TCP_HDR_MIN || seg->th_len > LIMPET_TCP_HDR_MAX ||
+	    p->ip_len < l3_len + seg->th_len)
+		return -1;
+	seg->seq = bpf_ntohl(tcp->seq);
+	seg->payload = p->ip_len - l3_len - seg->th_len;
+	return 0;
+}
+
+/* Does this segment need the slow path although its flow is bound? */
+static __always_inline bool splice_wants_slowpath(const struct limpet_splice *sp,
+						  const struct splice_seg *seg)
+{
+	if (!seg->payload)
+		return false;
+	if (sp->flags & LIMPET_SPLICE_HEAD_PENDING)
+		return true;
+	return limpet_splice_holds_insertion(sp, seg->seq, seg->payload);
+}
+
+/* Translate the TCP header in place, with its checksum. */
+static __noinline int splice_translate(struct xdp_md *ctx, const struct limpet_splice *sp,
+				       const struct splice_seg *seg)
+{
+	struct limpet_splice_walk *w;
+	__u32 th_len = seg->th_len, zero = 0;
+	__u16 check;
+	__s64 sum;
+
+	w = bpf_map_lookup_elem(&splice_scratch, &zero);
+	if (!w || th_len < LIMPET_TCP_HDR_MIN || th_len > LIMPET_TCP_HDR_MAX)
+		return -1;
+	if (bpf_xdp_load_bytes(ctx, seg->l4_off, w->buf, th_len))
+		return -1;
+	/* The checksum field counts as zero in both sums. */
+	check = (__u16)(w->buf[16] | w->buf[17] << 8);
+	w->buf[16] = 0;
+	w->buf[17] = 0;
+	sum = bpf_csum_diff((void *)w->buf, th_len, NULL, 0, (__u16)~check);
+	if (sum < 0)
+		return -1;
+
+	w->end = th_len;
+	w->sp = *sp;
+	limpet_splice_fixed(w);
+	bpf_loop(LIMPET_TCPOPT_MAX_STEPS, splice_opt_step, &w, 0);
+
+	sum = bpf_csum_diff(NULL, 0, (void *)w->buf, th_len, (__u32)sum);
+	if (sum < 0)
+		return -1;
+	check = csum_end((__u32)sum);
+	w->buf[16] = (__u8)check;
+	w->buf[17] = (__u8)(check >> 8);
+	return bpf_xdp_store_bytes(ctx, seg->l4_off, w->buf, th_len) ? -1 : 0;
+}
+
+#endif /* LIMPET_BPF_SPLICE_H */

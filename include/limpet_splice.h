@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * limpet_splice.h - translating the TCP headers of a spliced connection.
+ *
+ * An HTTP connection is two TCP connections glued together: the client's,
+ * whose handshake the balancer completed with a SYN cookie, and the
+ * backend's, opened by the slow path with the client's ISN and options.
+ * They differ in the sequence space of the server's side (cookie vs the
+ * backend's ISN), in its timestamp clock, possibly in window scaling, and,
+ * once the slow path inserted bytes into a response, by the inserted length
+ * after the insertion point: the bookkeeping of netfilter's
+ * nf_conntrack_seqadj, one correction position per direction.
+ *
+ * Every segment crossing the balancer is translated by its direction's
+ * struct limpet_splice (kept in the flow entry, limpet_maps.h): its seq
+ * (this side's space), its ack and SACK edges (the peer's space), TSval
+ * and TSecr, and the window. The code is pure C on a copy of the TCP
+ * header, compiled for BPF (bpf/lib/splice.h) and for the slow path and the
+ * unit tests (tests/unit/test_splice.c), so both translate identically.
+ * Sequence numbers compare modulo 2^32 (RFC 9293 3.4).
+ */
+#ifndef LIMPET_SPLICE_H
+#define LIMPET_SPLICE_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "limpet_inline.h"
+#include "limpet_tcpopt.h"
+
+#define LIMPET_TCPOPT_SACK 5
+#define LIMPET_SACK_MAX_BLOCKS 4
+
+enum limpet_splice_flags {
+	LIMPET_SPLICE_TS = 1,		/* timestamps in use: translate TSval/TSecr */
+	LIMPET_SPLICE_WINDOW = 2,	/* rescale the window field */
+	LIMPET_SPLICE_HEAD_PENDING = 4,	/* data goes to the slow path until it inserted */
+};
+
+/* One direction's translation. Positions are in that direction's original
+ * (untranslated) sequence space.
+ */
+struct limpet_splice {
+	__u32 seq_delta;	/* added to seq */
+	__u32 ack_delta;	/* subtracted from ack and SACK edges */
+	__u32 ins_pos;		/* ins_len bytes were inserted before this byte */
+	__u32 ack_ins_pos;	/* the peer's ins_pos */
+	__u16 ins_len;		/* 0: nothing inserted in this direction */
+	__u16 ack_ins_len;	/* the peer's ins_len */
+	__u32 tsval_delta;	/* added to TSval */
+	__u32 tsecr_delta;	/* subtracted from TSecr */
+	__u8 wscale_in;		/* the sender's window shift */
+	__u8 wscale_out;	/* the shift the receiver applies */
+	__u8 flags;		/* enum limpet_splice_flags */
+	__u8 pad;
+};
+
+/* Is a after b, modulo 2^32? */
+LIMPET_INLINE bool limpet_seq_after(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) > 0;
+}
+
+/* Does the segment [seq, seq + len) hold the byte before which this
+ * direction inserted? Only the slow path can send it: it carries the
+ * inserted bytes, and a retransmission must carry them identically.
+ */
+LIMPET_INLINE bool limpet_splice_holds_insertion(const struct limpet_splice *sp, __u32 seq,
+						 __u32 len)
+{
+	return sp->ins_len && len && !limpet_seq_after(seq, sp->ins_pos) &&
+	       limpet_seq_after(seq + len, sp->ins_pos);
+}
+
+/* The translated seq of a segment that does not hold the insertion point. */
+LIMPET_INLINE __u32 limpet_splice_seq(const struct limpet_splice *sp, __u32 seq)
+{
+	seq += sp->seq_delta;
+	if (sp->ins_len && !limpet_seq_after(sp->ins_pos + sp->seq_delta, seq))
+		seq += sp->ins_len;
+	return seq;
+}
+
+/* An ack (or SACK edge) of the peer's bytes, back into the peer's original
+ * space. An ack inside the inserted bytes acknowledges none of the peer's:
+ * it becomes the insertion point.
+ */
+LIMPET_INLINE __u32 limpet_splice_ack(const struct limpet_splice *sp, __u32 ack)
+{
+	__u32 past;
+
+	ack -= sp->ack_delta;
+	if (!sp->ack_ins_len || !limpet_seq_after(ack, sp->ack_ins_pos))
+		return ack;
+	past = ack - sp->ack_ins_pos;
+	return past >= sp->ack_ins_len ? ack - sp->ack_ins_len : sp->ack_ins_pos;
+}
+
+/* A window field, from the sender's shift to the receiver's. Never turns an
+ * open window into a closed one.
+ */
+LIMPET_INLINE __u16 limpet_splice_window(const struct limpet_splice *sp, __u16 win)
+{
+	__u32 bytes = (__u32)win << (sp->wscale_in & 0xf);
+	__u32 out = bytes >> (sp->wscale_out & 0xf);
+
+	if (out > 0xffff)
+		out = 0xffff;
+	if (!out && win)
+		out = 1;
+	return (__u16)out;
+}
+
+/*
+ * A TCP header being translated: the header with its options in buf[0,
+ * end), walked one option per limpet_splice_step() (the bpf_loop() shape,
+ * as in limpet_tcpopt.h; the slack keeps every read inside buf).
+ */
+struct limpet_splice_walk {
+	__u8 buf[LIMPET_TCP_HDR_MAX + 2 + 8 * LIMPET_SACK_MAX_BLOCKS];
+	__u32 off;
+	__u32 end;
+	struct limpet_splice sp;
+};
+
+LIMPET_INLINE void limpet_splice_put_ack(struct limpet_splice_walk *w, __u32 off)
+{
+	if (off > LIMPET_TCP_HDR_MAX - 4)
+		return;
+	limpet_put_be32(&w->buf[off], limpet_splice_ack(&w->sp, limpet_get_be32(&w->buf[off])));
+}
+
+/* Translate the option at w->off. Returns 0 to go on, 1 when they end
+ * (the same stopping rules as limpet_tcpopt_step()).
+ */
+LIMPET_INLINE int limpet_splice_step(struct limpet_splice_walk *w)
+{
+	__u32 off = w->off, end = w->end, kind, len, i;
+
+	if (end > LIMPET_TCP_HDR_MAX)
+		end = LIMPET_TCP_HDR_MAX;
+	if (off >= end || off >= LIMPET_TCP_HDR_MAX)
+		return 1;
+	kind = w->buf[off];
+	if (kind == LIMPET_TCPOPT_EOL)
+		return 1;
+	if (kind == LIMPET_TCPOPT_NOP) {
+		w->off = off + 1;
+		return 0;
+	}
+	if (off + 2 > end)
+		return 1;
+	len = w->buf[off + 1];
+	if (len < 2 || len > end - off)
+		return 1;
+	if (kind == LIMPET_TCPOPT_TS && len == LIMPET_TCPOLEN_TS &&
+	    (w->sp.flags & LIMPET_SPLICE_TS)) {
+		limpet_put_be32(&w->buf[off + 2],
+				limpet_get_be32(&w->buf[off + 2]) + w->sp.tsval_delta);
+		limpet_put_be32(&w->buf[off + 6],
+				limpet_get_be32(&w->buf[off + 6]) - w->sp.tsecr_delta);
+	} else if (kind == LIMPET_TCPOPT_SACK && (len - 2) % 8 == 0) {
+		for (i = 0; i < LIMPET_SACK_MAX_BLOCKS; i++) {
+			if (2 + 8 * i >= len)
+				break;
+			limpet_splice_put_ack(w, off + 2 + 8 * i);
+			limpet_splice_put_ack(w, off + 6 + 8 * i);
+		}
+	}
+	w->off = off + len;
+	return 0;
+}
+
+/*
+ * The fixed part of the header at w->buf (the options are the steps'):
+ * seq, ack and window.
+ */
+LIMPET_INLINE void limpet_splice_fixed(struct limpet_splice_walk *w)
+{
+	__u8 *b = w->buf;
+
+	limpet_put_be32(&b[4], limpet_splice_seq(&w->sp, limpet_get_be32(&b[4])));
+	if (b[13] & 0x10) /* ACK */
+		limpet_put_be32(&b[8], limpet_splice_ack(&w->sp, limpet_get_be32(&b[8])));
+	/* A SYN's window is never scaled (RFC 7323 2.2). */
+	if ((w->sp.flags & LIMPET_SPLICE_WINDOW) && !(b[13] & 0x02)) {
+		__u16 win = limpet_splice_window(&w->sp, (__u16)(b[14] << 8 | b[15]));
+
+		b[14] = win >> 8;
+		b[15] = win;
+	}
+	w->off = LIMPET_TCP_HDR_MIN;
+}
+
+#ifndef __bpf__
+/* The whole header <th> of <th_len> bytes in place, in one call. */
+static inline void limpet_splice_tcp(const struct limpet_splice *sp, void *th, __u32 th_len)
+{
+	struct limpet_splice_walk w;
+	__u32 i;
+
+	if (th_len < LIMPET_TCP_HDR_MIN || th_len > LIMPET_TCP_HDR_MAX)
+		return;
+	__builtin_memset(&w, 0, sizeof(w));
+	__builtin_memcpy(w.buf, th, th_len);
+	w.end = th_len;
+	w.sp = *sp;
+	limpet_splice_fixed(&w);
+	for (i = 0; i < LIMPET_TCPOPT_MAX_STEPS; i++)
+		if (limpet_splice_step(&w))
+			break;
+	__builtin_memcpy(th, w.buf, th_len);
+}
+#endif
+
+#endif /* LIMPET_SPLICE_H */
