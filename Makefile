@@ -122,3 +122,17 @@ install: $(BUILD)/limpet $(BUILD)/limpet.8
 
 clean:
 	rm -rf $(BUILD)
+
+# ---------------------------------------------------------------------------
+# build/impair: packet loss and reordering for the end-to-end tests (the test
+# kernels have no netem). tests/e2e/impair.bpf.c is the XDP program,
+# tests/e2e/impair.c its loader, tests/e2e/impair.sh the shell wrappers.
+.PHONY: impair
+impair: $(BUILD)/impair
+e2e test: $(BUILD)/impair
+
+$(BUILD)/impair.bpf.o: tests/e2e/impair.bpf.c tests/e2e/impair.h | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/impair: tests/e2e/impair.c tests/e2e/impair.h $(BUILD)/impair.skel.h
+	$(CC) $(CFLAGS) $< -o $@ $(shell pkg-config --libs libbpf) -lelf -lz

@@ -124,7 +124,16 @@ struct flow_value {
 	__u16 flags;		/* enum limpet_flow_flags */
 	__be16 vip_port;	/* RET entries: the port to restore as source */
 	struct limpet_addr vip;	/* RET entries: the address to restore as source */
-	struct nexthop_cache nh;	/* where this direction's packets go */
+	union {
+		struct nexthop_cache nh;	/* where this direction's packets go */
+		/* LIMPET_FLOW_SLOWPATH entries the data plane made for the
+		 * first request segment: the handshake its cookie proved.
+		 */
+		struct {
+			__u32 client_isn;
+			__u32 cookie_isn;
+		} pending;
+	};
 	struct limpet_splice sp;	/* LIMPET_FLOW_SPLICE: this direction's translation */
 };
 

@@ -5,12 +5,14 @@
  *
  * The SYN-cookie front end of an HTTP service (bpf/lib/synproxy.h) keeps
  * nothing per SYN. The kernel's cookie, our ISN, carries the MSS; what else
- * the client offered (window scale, SACK, ECN) rides in the low six bits of
- * the TSval of our SYN-ACK, which the client echoes in the TSecr of every
- * later segment (RFC 7323), laid out as in the kernel's own cookies
- * (net/ipv4/syncookies.c): bits 0-3 the client's window shift (0xf: none),
- * bit 4 SACK permitted, bit 5 ECN agreed; the bits above are our clock in
- * milliseconds. A client that sends no timestamps gets a SYN-ACK with the
+ * the client offered (window scale, SACK, ECN) rides in the low eight bits
+ * of the TSval of our SYN-ACK, which the client echoes in the TSecr of every
+ * later segment (RFC 7323). Bits 0-5 are laid out as in the kernel's own
+ * cookies (net/ipv4/syncookies.c): bits 0-3 the client's window shift (0xf:
+ * none), bit 4 SACK permitted, bit 5 ECN agreed. Bits 6-7 repeat the index
+ * of the cookie's MSS in the kernel's table (the cookie helpers check it but
+ * do not give it back; the slow path needs it for the backend's SYN). The
+ * bits above are our clock in milliseconds. A client that sends no timestamps gets a SYN-ACK with the
  * MSS alone: with nowhere to keep them, window scaling and SACK are not
  * agreed (RFC 7323 and RFC 2018 enable them only when both SYNs carry the
  * option), so such a connection runs with 64 KiB windows and without SACK.
@@ -181,21 +183,52 @@ static inline void limpet_tcpopt_parse(const void *th, __u32 th_len, struct limp
 #define LIMPET_TSCOOKIE_WSCALE_MASK 0x0f
 #define LIMPET_TSCOOKIE_SACK 0x10
 #define LIMPET_TSCOOKIE_ECN 0x20
-#define LIMPET_TSCOOKIE_MASK 0x3f
+#define LIMPET_TSCOOKIE_MSS_SHIFT 6
+#define LIMPET_TSCOOKIE_MASK 0xff
+#define LIMPET_MSS_INDEXES 4
+
+/* The MSS values a kernel SYN cookie can carry (net/ipv4/syncookies.c
+ * msstab, net/ipv6/syncookies.c msstab).
+ */
+LIMPET_INLINE __u16 limpet_cookie_mss(__u8 index, bool v6)
+{
+	switch (index & 3) {
+	case 0:
+		return v6 ? 1280 - 60 : 536;
+	case 1:
+		return v6 ? 1480 - 60 : 1300;
+	case 2:
+		return v6 ? 1500 - 60 : 1440;
+	default:
+		return v6 ? 9000 - 60 : 1460;
+	}
+}
+
+/* The index of <mss> in that table: the largest entry not above it. */
+LIMPET_INLINE __u8 limpet_cookie_mss_index(__u16 mss, bool v6)
+{
+	__u8 i = LIMPET_MSS_INDEXES - 1;
+
+	while (i > 0 && limpet_cookie_mss(i, v6) > mss)
+		i--;
+	return i;
+}
 
 struct limpet_tscookie {
 	__u32 clock_ms;		/* our clock when the SYN-ACK left, low 6 bits clear */
 	__u8 wscale;		/* the client's shift; LIMPET_WSCALE_NONE: none */
 	__u8 sack_ok;
 	__u8 ecn_ok;
-	__u8 pad;
+	__u8 mss_index;		/* of the cookie's MSS: limpet_cookie_mss() */
 };
 
 /* The TSval of a SYN-ACK sent at <now_ms> to a client that offered <opt>. */
 LIMPET_INLINE __u32 limpet_tscookie_encode(__u32 now_ms, const struct limpet_tcpopt *opt,
-					   bool ecn_ok)
+					   bool ecn_ok, __u8 mss_index)
 {
 	__u32 v = now_ms & ~(__u32)LIMPET_TSCOOKIE_MASK;
+
+	v |= (__u32)(mss_index & 3) << LIMPET_TSCOOKIE_MSS_SHIFT;
 
 	v |= opt->wscale & LIMPET_TSCOOKIE_WSCALE_MASK;
 	if (opt->sack_ok)
@@ -219,7 +252,7 @@ LIMPET_INLINE void limpet_tscookie_decode(__u32 tsecr, struct limpet_tscookie *o
 	out->wscale = wscale > LIMPET_TCP_MAX_WSCALE ? LIMPET_WSCALE_NONE : wscale;
 	out->sack_ok = !!(tsecr & LIMPET_TSCOOKIE_SACK);
 	out->ecn_ok = !!(tsecr & LIMPET_TSCOOKIE_ECN);
-	out->pad = 0;
+	out->mss_index = (tsecr >> LIMPET_TSCOOKIE_MSS_SHIFT) & 3;
 }
 
 /* ---- the options of a cookie SYN-ACK ---- */

@@ -298,7 +298,7 @@ lab_xdp_attached() {
 lab_write_config() {
 	local file=$1 nb fwd=nat aff=client_ip mode=native udp=0 v6=1 fts="" k svc list=""
 	local metrics="" failover="" drain="" htype=none hint="" htmo="" hrise="" hfall=""
-	local hpath=/health hexpect=""
+	local hpath=/health hexpect="" svcmode=l4 bheader="" ctmo=""
 	local -a ifaces=() weights=() bks=()
 	shift
 	nb=$(lab_n_backends)
@@ -328,6 +328,9 @@ lab_write_config() {
 		--fall) hfall=$2; shift ;;
 		--health-path) hpath=$2; shift ;;
 		--expect) hexpect=$2; shift ;;
+		--mode) svcmode=$2; shift ;;
+		--backend-header) bheader=$2; shift ;;
+		--connect-timeout) ctmo=$2; shift ;;
 		*) _lab_err "lab_write_config: unknown option $1"; return 1 ;;
 		esac
 		shift
@@ -353,17 +356,22 @@ lab_write_config() {
 		done
 		echo 1
 	}
-	_lab_service() { # name vip port proto family
+	_lab_service() { # name vip port proto family mode
 		cat <<EOF
   - name: $1
     vip: $2
     port: $3
     protocol: $4
-    mode: l4
+    mode: $6
     forwarding: $fwd
     affinity:
       type: $aff
 EOF
+		if [ "$6" = http ] && [ -n "$bheader$ctmo" ]; then
+			echo "    http:"
+			[ -z "$bheader" ] || echo "      backend_header: $bheader"
+			[ -z "$ctmo" ] || echo "      connect_timeout: $ctmo"
+		fi
 		[ -z "$failover" ] || echo "    failover: $failover"
 		[ -z "$drain" ] || echo "    drain_timeout: $drain"
 		echo "    health:"
@@ -404,9 +412,9 @@ EOF
 			echo "    xdp_mode: $mode"
 		done
 		echo "services:"
-		_lab_service web "$LAB_VIP4" 80 tcp 4
-		[ "$v6" = 0 ] || _lab_service web6 "$LAB_VIP6" 80 tcp 6
-		[ "$udp" = 0 ] || _lab_service dns "$LAB_VIP4" 5353 udp 4
+		_lab_service web "$LAB_VIP4" 80 tcp 4 "$svcmode"
+		[ "$v6" = 0 ] || _lab_service web6 "$LAB_VIP6" 80 tcp 6 "$svcmode"
+		[ "$udp" = 0 ] || _lab_service dns "$LAB_VIP4" 5353 udp 4 l4
 	} >"$file"
 	unset -f _lab_weight _lab_service
 }

@@ -16,7 +16,7 @@
  * expected and as an empty list or mapping where one is. Integers are decimal
  * without sign, booleans true/false, durations an integer and one unit
  * (ms, s, m, h, d). parse_duration_ms() accepts 0; the config rejects it where
- * 0 means nothing (TTLs, health interval and timeout).
+ * 0 means nothing (TTLs, health interval and timeout, http connect_timeout).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,6 +47,8 @@
 #define MS_PER_M (60 * MS_PER_S)
 #define MS_PER_H (60 * MS_PER_M)
 #define MS_PER_D (24 * MS_PER_H)
+
+#define HTTP_CONNECT_TIMEOUT_MAX (60 * MS_PER_S)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -734,6 +736,12 @@ static bool cookie_path_ok(const char *s)
 	return true;
 }
 
+/* backend_header: "" (off) or a header name. */
+static bool header_or_empty_ok(const char *s)
+{
+	return !*s || token_ok(s);
+}
+
 /* Goes into a request line: no space, no CTL. */
 static bool http_path_ok(const char *s)
 {
@@ -884,7 +892,7 @@ static const char *const metrics_keys[M_MAX] = {
 
 enum {
 	S_NAME, S_VIP, S_PORT, S_PROTOCOL, S_MODE, S_FORWARDING, S_AFFINITY, S_FAILOVER,
-	S_DRAIN_TIMEOUT, S_RING_SIZE, S_HEALTH, S_BACKENDS, S_MAX
+	S_DRAIN_TIMEOUT, S_RING_SIZE, S_HEALTH, S_HTTP, S_BACKENDS, S_MAX
 };
 static const char *const service_keys[S_MAX] = {
 	[S_NAME] = "name",
@@ -898,6 +906,7 @@ static const char *const service_keys[S_MAX] = {
 	[S_DRAIN_TIMEOUT] = "drain_timeout",
 	[S_RING_SIZE] = "ring_size",
 	[S_HEALTH] = "health",
+	[S_HTTP] = "http",
 	[S_BACKENDS] = "backends",
 };
 
@@ -931,6 +940,22 @@ static const char *const health_keys[H_MAX] = {
 	[H_TIMEOUT] = "timeout",
 	[H_RISE] = "rise",
 	[H_FALL] = "fall",
+};
+
+enum { HT_CONNECT_TIMEOUT, HT_BACKEND_HEADER, HT_MAX };
+static const char *const http_keys[HT_MAX] = {
+	[HT_CONNECT_TIMEOUT] = "connect_timeout",
+	[HT_BACKEND_HEADER] = "backend_header",
+};
+
+/*
+ * Header names that backend_header may not take: a second one of these in a
+ * response head would change how the client frames the body or treats the
+ * connection.
+ */
+static const char *const reserved_headers[] = {
+	"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive",
+	"Proxy-Connection", "Upgrade", "Trailer",
 };
 
 enum { B_NAME, B_ADDRESS, B_PORT, B_WEIGHT, B_MAX };
@@ -1222,6 +1247,43 @@ static int parse_health(struct ctx *c, const char *path, const struct field *f,
 	return 0;
 }
 
+static int parse_http(struct ctx *c, const char *path, const struct field *f,
+		      struct http_config *h)
+{
+	char sub[KEY_PATH_MAX], q[QUOTE_BUF];
+	struct field fl[HT_MAX];
+	size_t i;
+	int err;
+
+	err = open_mapping(c, path, f, sub, http_keys, HT_MAX, fl);
+	if (err)
+		return err;
+	if (fl[HT_CONNECT_TIMEOUT].node) {
+		err = get_duration(c, sub, &fl[HT_CONNECT_TIMEOUT], false, &h->connect_timeout_ms);
+		if (err)
+			return err;
+		if (h->connect_timeout_ms > HTTP_CONNECT_TIMEOUT_MAX)
+			return fail_field(c, sub, &fl[HT_CONNECT_TIMEOUT],
+					  "must be at most 60s, got %s",
+					  quote(q, sizeof(q), node_text(fl[HT_CONNECT_TIMEOUT].node)));
+	}
+	if (fl[HT_BACKEND_HEADER].node) {
+		err = get_string(c, sub, &fl[HT_BACKEND_HEADER], h->backend_header,
+				 sizeof(h->backend_header), header_or_empty_ok,
+				 "a header name of 1-63 token characters or \"\"");
+		if (err)
+			return err;
+		for (i = 0; i < ARRAY_SIZE(reserved_headers); i++)
+			if (!strcasecmp(h->backend_header, reserved_headers[i]))
+				return fail_field(c, sub, &fl[HT_BACKEND_HEADER],
+						  "%s would change how the response is framed or "
+						  "the connection kept; use another name such as "
+						  "X-Limpet-Backend",
+						  quote(q, sizeof(q), h->backend_header));
+	}
+	return 0;
+}
+
 static bool ip_equal(const struct ip_address *a, const struct ip_address *b)
 {
 	return a->family == b->family && !memcmp(&a->addr, &b->addr, sizeof(a->addr));
@@ -1359,6 +1421,8 @@ static void service_defaults(struct service_config *svc)
 	h->timeout_ms = 1 * MS_PER_S;
 	h->rise = 2;
 	h->fall = 3;
+	svc->http.connect_timeout_ms = 2 * MS_PER_S;
+	svc->http.backend_header[0] = '\0';
 }
 
 static __u32 next_prime(__u32 n)
@@ -1500,6 +1564,13 @@ static int parse_service(struct ctx *c, const char *path, const struct field *it
 		svc->health.type = HEALTH_NONE;
 	if (fl[S_HEALTH].node) {
 		err = parse_health(c, sub, &fl[S_HEALTH], &svc->health);
+		if (err)
+			return err;
+	}
+	if (fl[S_HTTP].node) {
+		if (svc->mode != SERVICE_MODE_HTTP)
+			return fail_field(c, sub, &fl[S_HTTP], "requires mode http");
+		err = parse_http(c, sub, &fl[S_HTTP], &svc->http);
 		if (err)
 			return err;
 	}

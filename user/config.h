@@ -114,6 +114,15 @@ struct health_config {
 	__u32 fall;			/* default 3 */
 };
 
+/* The http: block, for mode http services only. */
+struct http_config {
+	__u64 connect_timeout_ms;	/* default 2s, 1ms-60s: wait for a backend's
+					 * SYN-ACK before trying the next one */
+	char backend_header[LIMPET_NAME_MAX];	/* default "" (off); else a header name
+						 * added to the first response head of
+						 * each connection: "<name>: <backend>" */
+};
+
 struct service_config {
 	char name[LIMPET_NAME_MAX];
 	struct ip_address vip;
@@ -126,6 +135,7 @@ struct service_config {
 	__u64 drain_timeout_ms;		/* default 5m */
 	__u32 ring_size;		/* default 65537, must be prime */
 	struct health_config health;
+	struct http_config http;
 	struct backend_config *backends;
 	size_t n_backends;
 

@@ -41,6 +41,7 @@
 #include "metrics.h"
 #include "report.h"
 #include "state.h"
+#include "slowpath_io.h"
 
 /* A flow counts as live in status if it saw a packet this recently. */
 #define FLOW_ACTIVE_NS (120ULL * 1000000000ULL)
@@ -59,6 +60,7 @@ struct controller {
 	__u64 last_neigh_ms;
 	struct health_checker *health;
 	struct metrics_server *metrics;
+	struct slowpath_io *spio;	/* NULL until a service has mode http */
 };
 
 static __u64 now_ms(void)
@@ -100,6 +102,8 @@ static struct backend_config *find_backend_or_reply(struct controller *c, const 
 					     name ? name : "", (*svc)->name);
 	return be;
 }
+
+static int slowpath_update(struct controller *c, char *err, size_t errlen);
 
 /*
  * The one way the model reaches the data plane: the health checker learns
@@ -149,7 +153,8 @@ static int model_apply(struct controller *c, char *err, size_t errlen)
 			svc->backends[j].down = hs && !hs->up;
 		}
 	}
-	return state_apply(&c->dp, &c->model, err, errlen);
+	ret = state_apply(&c->dp, &c->model, err, errlen);
+	return ret ? ret : slowpath_update(c, err, errlen);
 }
 
 /* Apply the model; on failure the caller restores what it changed. */
@@ -334,6 +339,72 @@ static json_t *handle_backend_state(struct controller *c, const json_t *req, con
 	return edit_backend(c, be, &edited);
 }
 
+/* ---- the HTTP slow path ------------------------------------------------ */
+
+static bool has_http_service(const struct limpet_config *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_services; i++)
+		if (cfg->services[i].mode == SERVICE_MODE_HTTP)
+			return true;
+	return false;
+}
+
+/*
+ * The slow path exists once a service has mode http: AF_XDP sockets on
+ * every interface, the services' settings. Needs the event loop.
+ */
+static int slowpath_update(struct controller *c, char *err, size_t errlen)
+{
+	size_t i;
+	int ret;
+
+	if (!c->spio) {
+		if (!has_http_service(&c->model) || c->epoll_fd < 0)
+			return 0;
+		ret = spio_open(&c->spio, &c->dp, c->epoll_fd, err, errlen);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < c->model.n_interfaces; i++) {
+		ret = spio_add_iface(c->spio, c->model.interfaces[i].name, err, errlen);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < c->model.n_services; i++) {
+		const struct service_config *svc = &c->model.services[i];
+		struct slowpath_service s = { .connect_timeout_ms = svc->http.connect_timeout_ms };
+
+		snprintf(s.backend_header, sizeof(s.backend_header), "%s",
+			 svc->http.backend_header);
+		spio_set_service(c->spio, svc->id, &s);
+	}
+	return 0;
+}
+
+/* The slow path's counters beside the data plane's in `limpet stats`. */
+static json_t *slowpath_report(struct controller *c, json_t *stats)
+{
+	const struct slowpath_stats *st;
+	json_t *g = json_object_get(stats, "global");
+
+	if (!c->spio || !json_is_object(g))
+		return stats;
+	st = spio_stats(c->spio);
+	json_object_set_new(g, "http_connections", json_integer(st->connections));
+	json_object_set_new(g, "http_bound", json_integer(st->bound));
+	json_object_set_new(g, "http_backend_retries", json_integer(st->retries));
+	json_object_set_new(g, "http_503", json_integer(st->failed));
+	json_object_set_new(g, "http_syn_retransmits", json_integer(st->syn_retransmits));
+	json_object_set_new(g, "http_held_segments", json_integer(st->held));
+	json_object_set_new(g, "http_relayed", json_integer(st->relayed));
+	json_object_set_new(g, "http_heads_rewritten", json_integer(st->inserted));
+	json_object_set_new(g, "http_aborted", json_integer(st->aborted));
+	json_object_set_new(g, "http_binding_now", json_integer(spio_connections(c->spio)));
+	return stats;
+}
+
 /* ---- reload ------------------------------------------------------------ */
 
 static void render_metrics(void *ctx, struct metrics_buf *b)
@@ -445,14 +516,6 @@ static int check_supported(const struct limpet_config *cfg, char *err, size_t er
 {
 	size_t i;
 
-	for (i = 0; i < cfg->n_services; i++) {
-		if (cfg->services[i].mode == SERVICE_MODE_HTTP) {
-			snprintf(err, errlen,
-				 "%s: service '%s': mode http is not available in this build yet "
-				 "(use mode l4)", cfg->path, cfg->services[i].name);
-			return -EOPNOTSUPP;
-		}
-	}
 	for (i = 0; i < cfg->n_interfaces; i++) {
 		if (!if_nametoindex(cfg->interfaces[i].name)) {
 			snprintf(err, errlen, "%s: interface '%s' not found", cfg->path,
@@ -526,7 +589,7 @@ static json_t *handle_request(void *ctx, const json_t *req)
 	if (!strcmp(cmd, "status"))
 		return report_reply(report_status(&c->dp, &c->model));
 	if (!strcmp(cmd, "stats"))
-		return report_reply(report_stats(&c->dp, &c->model, c->health));
+		return report_reply(slowpath_report(c, report_stats(&c->dp, &c->model, c->health)));
 	if (!strcmp(cmd, "backend_add"))
 		return handle_backend_add(c, req);
 	if (!strcmp(cmd, "backend_remove"))
@@ -734,6 +797,8 @@ static void serve(struct controller *c)
 				health_process(c->health);
 			else if (c->metrics && fd == metrics_fd(c->metrics))
 				metrics_process(c->metrics);
+			else if (c->spio)
+				spio_handle(c->spio, fd);
 		}
 	}
 }
@@ -817,7 +882,7 @@ int controller_run(const char *config_path, const char *socket_override)
 						       strerror(-c->listen_fd));
 		goto fail;
 	}
-	if (setup_loop(c, err, sizeof(err)))
+	if (setup_loop(c, err, sizeof(err)) || slowpath_update(c, err, sizeof(err)))
 		goto fail;
 
 	fprintf(stderr, "limpet: ready\n");
@@ -842,6 +907,7 @@ out:
 		metrics_stop(c->metrics);
 	if (c->health)
 		health_free(c->health);
+	spio_close(c->spio);
 	dp_close(&c->dp);
 	if (loaded)
 		config_free(&c->model);

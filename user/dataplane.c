@@ -195,6 +195,8 @@ static void dp_collect_fds(struct dataplane *dp)
 	dp->global_stats_fd = bpf_map__fd(dp->skel->maps.global_stats);
 	dp->service_names_fd = bpf_map__fd(dp->skel->maps.service_names);
 	dp->backend_names_fd = bpf_map__fd(dp->skel->maps.backend_names);
+	dp->xsks_fd = bpf_map__fd(dp->skel->maps.xsks);
+	dp->xsk_ifaces_fd = bpf_map__fd(dp->skel->maps.xsk_ifaces);
 }
 
 int dp_load(struct dataplane *dp)
@@ -521,6 +523,23 @@ out:
 	free(values);
 	close(inner);
 	return err;
+}
+
+int dp_ring_open(struct dataplane *dp, __u32 service_id, __u32 *size)
+{
+	__u32 inner_id, slot = LIMPET_RING_SIZE_SLOT;
+	int fd;
+
+	if (bpf_map_lookup_elem(dp->rings_fd, &service_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	if (bpf_map_lookup_elem(fd, &slot, size) || !*size) {
+		close(fd);
+		return -ENOENT;
+	}
+	return fd;
 }
 
 int dp_clear_ring(struct dataplane *dp, __u32 service_id)

@@ -108,7 +108,7 @@ static int tally_flows(struct dataplane *dp, const struct limpet_config *model, 
 		for (i = 0; i < count && !ret; i++) {
 			const struct flow_value *v = &vals[i];
 
-			if ((v->flags & (LIMPET_FLOW_RET | LIMPET_FLOW_CLOSED)) ||
+			if ((v->flags & (LIMPET_FLOW_RET | LIMPET_FLOW_CLOSED | LIMPET_FLOW_SLOWPATH)) ||
 			    v->backend_id >= LIMPET_MAX_BACKENDS || v->gen != gens[v->backend_id] ||
 			    now - v->atime_ns > FLOW_ACTIVE_NS)
 				continue;

@@ -241,6 +241,7 @@ static int program_vip(struct dataplane *dp, const struct service_config *svc)
 		.service_id = svc->id,
 		.affinity = state_affinity_code(svc),
 		.forwarding = svc->forwarding,
+		.mode = svc->mode == SERVICE_MODE_HTTP ? LIMPET_MODE_HTTP : LIMPET_MODE_L4,
 	};
 	struct vip_key key;
 

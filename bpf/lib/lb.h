@@ -103,14 +103,6 @@ static __always_inline bool flow_ended(const struct flow_value *fv, const struct
 	return now - fv->atime_ns > FLOW_UDP_IDLE_NS;
 }
 
-/* A flow entry being written: too big for the stack beside a FIB lookup. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct flow_value);
-} flow_scratch SEC(".maps");
-
 /* Record a new binding: the client's direction, and for NAT the backend's. */
 static __always_inline void flow_bind(const struct packet *p, const struct vip_value *vip,
 				      const struct backend_value *be, __u32 backend_id, __u64 now,

@@ -61,6 +61,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flows SEC(".maps");
 
+/* A flow entry being written: too big for the stack beside a FIB lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flow_value);
+} flow_scratch SEC(".maps");
+
 /* Per-CPU counters per service and per backend. Read by the controller. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

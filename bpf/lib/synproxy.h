@@ -155,14 +155,15 @@ static int synproxy_opt_step(__u32 index, void *parser)
  */
 static __always_inline __u32 synproxy_tcp(struct tcphdr *t, __u8 *opts, const struct tcphdr *in,
 					  __u8 in_flags, __u32 isn, __u16 mss,
-					  const struct limpet_tcpopt *opt, __u64 now)
+					  const struct limpet_tcpopt *opt, __u64 now, bool v6)
 {
 	/* ECN is agreed as the kernel does (RFC 3168 6.1.1), only when the
 	 * cookie can remember it.
 	 */
 	bool ecn = opt->ts_ok && (in_flags & (TCP_FLAG_ECE | TCP_FLAG_CWR)) ==
 					 (TCP_FLAG_ECE | TCP_FLAG_CWR);
-	__u32 tsval = limpet_tscookie_encode(now / SYNPROXY_NSEC_PER_MSEC, opt, ecn);
+	__u32 tsval = limpet_tscookie_encode(now / SYNPROXY_NSEC_PER_MSEC, opt, ecn,
+					     limpet_cookie_mss_index(mss, v6));
 	__u32 len = LIMPET_TCP_HDR_MIN + limpet_synack_options(opts, opt, mss, SYNPROXY_WSCALE,
 								tsval);
 
@@ -209,7 +210,7 @@ static __always_inline int synproxy_synack4(struct xdp_md *ctx, const struct pac
 	__builtin_memcpy(h->eth.h_source, eth->h_dest, ETH_ALEN);
 	h->eth.h_proto = bpf_htons(ETH_P_IP);
 
-	tcp_len = synproxy_tcp(&h->tcp, h->opts, in, p->tcp_flags, isn, mss, opt, now);
+	tcp_len = synproxy_tcp(&h->tcp, h->opts, in, p->tcp_flags, isn, mss, opt, now, false);
 	h->tcp.check = synproxy_csum(&h->tcp, tcp_len,
 				    synproxy_pseudo_sum(&p->dst, &p->src, false, tcp_len));
 
@@ -245,7 +246,7 @@ static __always_inline int synproxy_synack6(struct xdp_md *ctx, const struct pac
 	__builtin_memcpy(h->eth.h_source, eth->h_dest, ETH_ALEN);
 	h->eth.h_proto = bpf_htons(ETH_P_IPV6);
 
-	tcp_len = synproxy_tcp(&h->tcp, h->opts, in, p->tcp_flags, isn, mss, opt, now);
+	tcp_len = synproxy_tcp(&h->tcp, h->opts, in, p->tcp_flags, isn, mss, opt, now, true);
 	h->tcp.check = synproxy_csum(&h->tcp, tcp_len,
 				    synproxy_pseudo_sum(&p->dst, &p->src, true, tcp_len));
 
@@ -345,6 +346,32 @@ static __always_inline bool synproxy_cookie_ok(const struct packet *p, void *dat
 	}
 }
 
+/* Record the connection <p> opens as the slow path's. */
+static __always_inline void synproxy_pending(const struct packet *p, __u64 now)
+{
+	struct tcphdr *tcp = p->l4;
+	struct flow_value *fv;
+	struct flow_key key;
+	__u32 zero = 0;
+
+	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
+	if (!fv)
+		return;
+	__builtin_memset(fv, 0, sizeof(*fv));
+	fv->atime_ns = now;
+	fv->flags = LIMPET_FLOW_SLOWPATH;
+	fv->pending.client_isn = bpf_ntohl(tcp->seq) - 1;
+	fv->pending.cookie_isn = bpf_ntohl(tcp->ack_seq) - 1;
+	key.src = p->src;
+	key.dst = p->dst;
+	key.sport = p->sport;
+	key.dport = p->dport;
+	key.proto = IPPROTO_TCP;
+	key.family = p->family;
+	key.pad = 0;
+	bpf_map_update_elem(&flows, &key, fv, BPF_ANY);
+}
+
 /* A TCP segment with no flow to an HTTP VIP. */
 static __noinline int synproxy_process(struct xdp_md *ctx, const struct packet *p, __u64 now)
 {
@@ -394,8 +421,10 @@ static __noinline int synproxy_process(struct xdp_md *ctx, const struct packet *
 	 * Request data of a connection we accepted: the slow path takes it,
 	 * chooses the backend from the request and opens the backend's side.
 	 * Every data segment that arrives before the binding is in place
-	 * comes here too (its ack still names our cookie).
+	 * comes here too: this entry sends them, and tells the slow path the
+	 * handshake the cookie proved (a later segment's seq is not the ISN).
 	 */
+	synproxy_pending(p, now);
 	return slowpath_redirect(ctx);
 }
 

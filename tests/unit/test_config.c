@@ -266,6 +266,8 @@ Test(config, minimal_defaults)
 	cr_expect_eq(s->health.timeout_ms, 1000);
 	cr_expect_eq(s->health.rise, 2);
 	cr_expect_eq(s->health.fall, 3);
+	cr_expect_eq(s->http.connect_timeout_ms, 2000);
+	cr_expect_str_eq(s->http.backend_header, "");
 	cr_assert_eq(s->n_backends, 1);
 	cr_expect_str_eq(s->backends[0].name, "b1");
 	assert_ip(&s->backends[0].address, "10.0.0.11");
@@ -361,6 +363,59 @@ Test(config, loose_but_valid_forms)
 	cr_expect_eq(cfg.services[1].health.timeout_ms, 1000);
 	cr_expect_eq(cfg.services[2].n_backends, 3);
 	cr_expect_eq(cfg.services[2].backends[1].port, 81);
+	config_free(&cfg);
+}
+
+/* The http: block of a mode http service: defaults, every key, "" = off. */
+Test(config, http_block)
+{
+	struct limpet_config cfg;
+	char err[CONFIG_ERR_MAX];
+	const char *yaml =
+		HEAD
+		"  - name: web\n"
+		"    vip: 10.0.0.1\n"
+		"    port: 80\n"
+		"    mode: http\n"
+		"    http:\n"
+		"      connect_timeout: 750ms\n"
+		"      backend_header: X-Limpet-Backend\n"
+		"    backends: []\n"
+		"  - name: api\n"		/* no http: block, all defaults */
+		"    vip: 10.0.0.1\n"
+		"    port: 81\n"
+		"    mode: http\n"
+		"    backends: []\n"
+		"  - name: off\n"		/* quoted "" is off; 60s is the maximum */
+		"    vip: 10.0.0.1\n"
+		"    port: 82\n"
+		"    mode: http\n"
+		"    http: {connect_timeout: 60s, backend_header: \"\"}\n"
+		"    backends: []\n"
+		"  - name: empty\n"		/* an empty block: defaults */
+		"    vip: 10.0.0.1\n"
+		"    port: 83\n"
+		"    mode: http\n"
+		"    http:\n"
+		"    backends: []\n"
+		"  - name: token\n"		/* every tchar punctuation is allowed */
+		"    vip: 10.0.0.1\n"
+		"    port: 84\n"
+		"    mode: http\n"
+		"    http: {backend_header: \"a!#$%&'*+-.^_`|~9\"}\n"
+		"    backends: []\n";
+
+	cr_assert_eq(load_text(yaml, &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.n_services, 5);
+	cr_expect_eq(cfg.services[0].http.connect_timeout_ms, 750);
+	cr_expect_str_eq(cfg.services[0].http.backend_header, "X-Limpet-Backend");
+	cr_expect_eq(cfg.services[1].http.connect_timeout_ms, 2000);
+	cr_expect_str_eq(cfg.services[1].http.backend_header, "");
+	cr_expect_eq(cfg.services[2].http.connect_timeout_ms, 60000);
+	cr_expect_str_eq(cfg.services[2].http.backend_header, "");
+	cr_expect_eq(cfg.services[3].http.connect_timeout_ms, 2000);
+	cr_expect_str_eq(cfg.services[3].http.backend_header, "");
+	cr_expect_str_eq(cfg.services[4].http.backend_header, "a!#$%&'*+-.^_`|~9");
 	config_free(&cfg);
 }
 
@@ -675,6 +730,62 @@ BAD_INLINE(rise_zero,
 BAD_INLINE(health_path_with_space,
 	   SVC "    health:\n      path: \"/a b\"\n    backends: []\n", 8,
 	   "services[0].health.path", "got \"/a b\"")
+
+#define HTTP SVC "    mode: http\n    http:\n"				/* lines 7-8 */
+
+BAD_INLINE(http_bad_connect_timeout,
+	   HTTP "      connect_timeout: 2\n    backends: []\n", 9,
+	   "services[0].http.connect_timeout",
+	   "expected a duration such as 500ms, 30s, 5m, 23h or 7d, got \"2\"")
+
+BAD_INLINE(http_zero_connect_timeout,
+	   HTTP "      connect_timeout: 0s\n    backends: []\n", 9,
+	   "services[0].http.connect_timeout", "must be greater than 0, got \"0s\"")
+
+BAD_INLINE(http_connect_timeout_too_large,
+	   HTTP "      connect_timeout: 60001ms\n    backends: []\n", 9,
+	   "services[0].http.connect_timeout", "must be at most 60s, got \"60001ms\"")
+
+BAD_INLINE(http_connect_timeout_in_minutes,
+	   HTTP "      connect_timeout: 2m\n    backends: []\n", 9,
+	   "services[0].http.connect_timeout", "must be at most 60s, got \"2m\"")
+
+BAD_INLINE(http_backend_header_with_space,
+	   HTTP "      backend_header: \"X Backend\"\n    backends: []\n", 9,
+	   "services[0].http.backend_header",
+	   "expected a header name of 1-63 token characters or \"\", got \"X Backend\"")
+
+BAD_INLINE(http_backend_header_with_colon,
+	   HTTP "      backend_header: \"X-Backend:\"\n    backends: []\n", 9,
+	   "services[0].http.backend_header", "got \"X-Backend:\"")
+
+BAD_INLINE(http_backend_header_too_long,
+	   HTTP "      backend_header: "
+		"X-01234567890123456789012345678901234567890123456789012345678901\n"
+		"    backends: []\n", 9,
+	   "services[0].http.backend_header", "expected a header name of 1-63 token characters")
+
+BAD_INLINE(http_backend_header_framing,
+	   HTTP "      backend_header: content-length\n    backends: []\n", 9,
+	   "services[0].http.backend_header",
+	   "\"content-length\" would change how the response is framed")
+
+BAD_INLINE(http_unknown_key,
+	   HTTP "      connect_timeuot: 1s\n    backends: []\n", 9,
+	   "services[0].http.connect_timeuot",
+	   "unknown key (did you mean \"connect_timeout\"?)")
+
+BAD_INLINE(http_scalar,
+	   SVC "    mode: http\n    http: on\n    backends: []\n", 8,
+	   "services[0].http", "expected a mapping, got \"on\"")
+
+BAD_INLINE(http_block_with_l4,
+	   SVC "    http:\n      connect_timeout: 1s\n    backends: []\n", 7,
+	   "services[0].http", "requires mode http")
+
+BAD_INLINE(http_block_with_explicit_l4,
+	   SVC "    mode: l4\n    http: {}\n    backends: []\n", 8,
+	   "services[0].http", "requires mode http")
 
 BAD_INLINE(ring_size_too_small,
 	   SVC "    ring_size: 2\n    backends: []\n", 7,

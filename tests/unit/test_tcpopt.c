@@ -311,11 +311,14 @@ Test(tcpopt, tscookie_round_trip)
 			for (ecn = 0; ecn <= 1; ecn++) {
 				o.wscale = ws == 15 ? NONE : ws;
 				o.sack_ok = sack;
-				v = limpet_tscookie_encode(now, &o, ecn);
-				cr_assert_eq(v & ~0x3fu, now & ~0x3fu, "clock bits");
-				cr_assert_eq(v & 0x3f, ws | sack << 4 | ecn << 5, "%#x", v);
+				v = limpet_tscookie_encode(now, &o, ecn, (ws + sack) & 3);
+				cr_assert_eq(v & ~0xffu, now & ~0xffu, "clock bits");
+				cr_assert_eq(v & 0xff,
+					     ws | sack << 4 | ecn << 5 | ((ws + sack) & 3) << 6,
+					     "%#x", v);
 				limpet_tscookie_decode(v, &c);
-				cr_assert_eq(c.clock_ms, now & ~0x3fu);
+				cr_assert_eq(c.clock_ms, now & ~0xffu);
+				cr_assert_eq(c.mss_index, (ws + sack) & 3);
 				cr_assert_eq(c.wscale, ws == 15 ? NONE : ws);
 				cr_assert_eq(c.sack_ok, sack);
 				cr_assert_eq(c.ecn_ok, ecn);
@@ -330,15 +333,29 @@ Test(tcpopt, tscookie_layout_is_the_kernels)
 	struct limpet_tscookie c;
 
 	/* net/ipv4/syncookies.c: TS_OPT_WSCALE_MASK 0xf, TS_OPT_SACK 1 << 4,
-	 * TS_OPT_ECN 1 << 5, TSBITS 6.
+	 * TS_OPT_ECN 1 << 5; then ours: the MSS index in bits 6-7.
 	 */
 	limpet_tcpopt_init(&o);
-	cr_expect_eq(limpet_tscookie_encode(0xffffffff, &o, false), 0xffffffcf);
+	cr_expect_eq(limpet_tscookie_encode(0xffffffff, &o, false, 0), 0xffffff0f);
 	o.wscale = 7;
 	o.sack_ok = 1;
-	cr_expect_eq(limpet_tscookie_encode(1000, &o, true), (1000u & ~63u) | 7 | 16 | 32);
-	limpet_tscookie_decode(0x40 | 0x1e, &c);
-	cr_expect(c.clock_ms == 0x40 && c.wscale == 14 && c.sack_ok && !c.ecn_ok);
+	cr_expect_eq(limpet_tscookie_encode(1000, &o, true, 3), (1000u & ~255u) | 7 | 16 | 32 | 192);
+	limpet_tscookie_decode(0x100 | 0x80 | 0x1e, &c);
+	cr_expect(c.clock_ms == 0x100 && c.wscale == 14 && c.sack_ok && !c.ecn_ok &&
+		  c.mss_index == 2);
+}
+
+Test(tcpopt, cookie_mss_table)
+{
+	/* Each table value maps to its own index, values between round down. */
+	for (__u8 i = 0; i < LIMPET_MSS_INDEXES; i++) {
+		cr_expect_eq(limpet_cookie_mss_index(limpet_cookie_mss(i, false), false), i);
+		cr_expect_eq(limpet_cookie_mss_index(limpet_cookie_mss(i, true), true), i);
+	}
+	cr_expect_eq(limpet_cookie_mss_index(1459, false), 2);
+	cr_expect_eq(limpet_cookie_mss_index(9000, false), 3);
+	cr_expect_eq(limpet_cookie_mss_index(100, false), 0);
+	cr_expect_eq(limpet_cookie_mss(3, true), 8940);
 }
 
 /* ---- the SYN-ACK's options ---- */
