@@ -1262,10 +1262,12 @@ static int parse_http(struct ctx *c, const char *path, const struct field *f,
 		err = get_duration(c, sub, &fl[HT_CONNECT_TIMEOUT], false, &h->connect_timeout_ms);
 		if (err)
 			return err;
-		if (h->connect_timeout_ms > HTTP_CONNECT_TIMEOUT_MAX)
+		if (h->connect_timeout_ms > HTTP_CONNECT_TIMEOUT_MAX) {
+			const char *s = node_text(fl[HT_CONNECT_TIMEOUT].node);
+
 			return fail_field(c, sub, &fl[HT_CONNECT_TIMEOUT],
-					  "must be at most 60s, got %s",
-					  quote(q, sizeof(q), node_text(fl[HT_CONNECT_TIMEOUT].node)));
+					  "must be at most 60s, got %s", quote(q, sizeof(q), s));
+		}
 	}
 	if (fl[HT_BACKEND_HEADER].node) {
 		err = get_string(c, sub, &fl[HT_BACKEND_HEADER], h->backend_header,

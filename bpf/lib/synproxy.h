@@ -5,7 +5,7 @@
  * An HTTP service picks its backend from the first request, not from the
  * SYN, so the balancer completes the TCP handshake itself and keeps no
  * state doing it. A SYN is answered with a SYN-ACK built in place and sent
- * back out of its interface (XDP_TX). Its ISN is the kernel's SYN cookie
+ * back out of its interface (XDP_REDIRECT). Its ISN is the kernel's SYN cookie
  * (bpf_tcp_raw_gen_syncookie_*: keyed by a per-boot secret, carrying the
  * MSS, valid for at least one and at most two minutes); its TSval carries
  * the client's window scale, SACK and ECN (include/limpet_tcpopt.h).
@@ -188,7 +188,11 @@ static __always_inline int synproxy_send(struct xdp_md *ctx, const void *frame, 
 		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
 	if (bpf_xdp_store_bytes(ctx, 0, (void *)frame, len))
 		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
-	return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_SENT, XDP_TX);
+	/* Back out of its interface. Through the redirect path, not XDP_TX:
+	 * on veth (kernel 6.18) XDP_TX frames stop reaching the peer once an
+	 * AF_XDP socket is bound to the receiving queue.
+	 */
+	return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_SENT, bpf_redirect(ctx->ingress_ifindex, 0));
 }
 
 static __always_inline int synproxy_synack4(struct xdp_md *ctx, const struct packet *p,

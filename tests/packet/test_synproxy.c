@@ -3,7 +3,7 @@
  * test_synproxy.c - table-driven tests of the SYN-cookie front end of HTTP
  * services (bpf/lib/synproxy.h) through bpf_prog_test_run_opts().
  *
- * A SYN to an HTTP VIP must come back as a SYN-ACK (XDP_TX) in which every
+ * A SYN to an HTTP VIP must come back as a SYN-ACK (redirected back out of its interface) in which every
  * byte that can be predicted is checked against an expectation written
  * here from the RFCs and the kernel's cookie rules, not from the code under
  * test: swapped MACs, addresses and ports, fresh IP header, ack = seq + 1,
@@ -509,7 +509,7 @@ static void full_handshake(int s, __u16 mss_in, __u16 mss_out, bool mss_index_3)
 	struct pkt_spec syn = to_vip(s, 40000, PKT_TCP_SYN);
 	const struct step first = {
 		"SYN with MSS, SACK-perm, TS, WS 9: a cookie SYN-ACK", syn,
-		linux_syn(mss_in, 9), .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+		linux_syn(mss_in, 9), .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 		.expect = { mss_out, true, true, 9, false, CLIENT_TSVAL },
 		.deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } },
 	};
@@ -617,7 +617,7 @@ static void ack_window(int s, __u16 mss_in, int index)
 
 	opt_mss(&mss, mss_in);
 	{
-		const struct step st = { "SYN", syn, mss, .verdict = XDP_TX, .out_kind = OUT_ANY,
+		const struct step st = { "SYN", syn, mss, .verdict = XDP_REDIRECT, .out_kind = OUT_ANY,
 					 .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } };
 
 		seen = handshake(&st);
@@ -656,7 +656,7 @@ Test(synproxy, cookie_ack_window)
 Test(synproxy, stateless)
 {
 	struct pkt_spec syn = to_vip(SVC_HTTP4, 40000, PKT_TCP_SYN);
-	const struct step st = { "SYN", syn, linux_syn(1460, 7), .verdict = XDP_TX,
+	const struct step st = { "SYN", syn, linux_syn(1460, 7), .verdict = XDP_REDIRECT,
 				 .out_kind = OUT_SYNACK,
 				 .expect = { 1460, true, true, 7, false, CLIENT_TSVAL },
 				 .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } };
@@ -708,39 +708,39 @@ Test(synproxy, syn_options4)
 	{
 		const struct step steps[] = {
 			{ "SYN without options: MSS 536 (RFC 9293 default) only", syn, none,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 536, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
-			{ "SYN with only MSS 1460", syn, mss_only, .verdict = XDP_TX,
+			{ "SYN with only MSS 1460", syn, mss_only, .verdict = XDP_REDIRECT,
 			  .out_kind = OUT_SYNACK,
 			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "WS and SACK without TS: nowhere to keep them, MSS only", syn, no_ts,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "TS only, no MSS: 536, NOP NOP TS, no WS", syn, ts_only,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 536, true, false, LIMPET_WSCALE_NONE, false, CLIENT_TSVAL },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "MSS 1300, TS, WS 0: cookie table value 1300, shift 0 kept", syn, ts_ws,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 1300, true, false, 0, false, CLIENT_TSVAL },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "MSS 1000: rounded down to the cookie table's 536", syn, small,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 536, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
-			{ "WS 15: remembered as 14 (RFC 7323)", syn, big_ws, .verdict = XDP_TX,
+			{ "WS 15: remembered as 14 (RFC 7323)", syn, big_ws, .verdict = XDP_REDIRECT,
 			  .out_kind = OUT_SYNACK,
 			  .expect = { 1460, true, true, 14, false, CLIENT_TSVAL },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "ECN-setup SYN with TS: ECE in the SYN-ACK, ECN bit in the TSval", ecn,
-			  linux_syn(1460, 7), .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  linux_syn(1460, 7), .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 1460, true, true, 7, true, CLIENT_TSVAL },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "ECN-setup SYN without TS: ECN not agreed", ecn, mss_only,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 		};
@@ -758,15 +758,15 @@ Test(synproxy, syn_options6)
 	{
 		const struct step steps[] = {
 			{ "IPv6 SYN without options: MSS 1220 (IPv6 minimum MTU)", syn, none,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 1220, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "IPv6 SYN with MSS 8960: the cookie table's 8940", syn, jumbo,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 8940, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "IPv6 SYN, Linux options, WS 14", syn, linux_syn(1440, 14),
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 1440, true, true, 14, false, CLIENT_TSVAL },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 		};
@@ -831,34 +831,34 @@ Test(synproxy, malformed_options)
 	{
 		const struct step steps[] = {
 			{ "TS running past the header: SYN-ACK with the MSS only", syn, cut_ts,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "option length 0 after TS: TS and SACK kept, WS dropped", syn, zero_len,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 536, true, true, LIMPET_WSCALE_NONE, false, CLIENT_TSVAL },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
-			{ "option length 1 first: nothing read", syn, one_len, .verdict = XDP_TX,
+			{ "option length 1 first: nothing read", syn, one_len, .verdict = XDP_REDIRECT,
 			  .out_kind = OUT_SYNACK,
 			  .expect = { 536, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "a kind without its length byte at the end", syn, lone,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "MSS with length 255: nothing read (the kernel agrees: 536)", syn,
-			  long_len, .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  long_len, .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 536, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "wrong lengths for MSS and TS: skipped, the good TS read", syn, wrong,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 536, true, false, LIMPET_WSCALE_NONE, false, CLIENT_TSVAL },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
-			{ "a TS after EOL is not read", syn, after_eol, .verdict = XDP_TX,
+			{ "a TS after EOL is not read", syn, after_eol, .verdict = XDP_REDIRECT,
 			  .out_kind = OUT_SYNACK,
 			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
-			{ "IPv6: TS running past the header", syn6, cut_ts, .verdict = XDP_TX,
+			{ "IPv6: TS running past the header", syn6, cut_ts, .verdict = XDP_REDIRECT,
 			  .out_kind = OUT_SYNACK,
 			  .expect = { 1440, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
@@ -900,23 +900,23 @@ Test(synproxy, frame_shapes)
 	{
 		const struct step steps[] = {
 			{ "IPv4 options in the SYN: none in the SYN-ACK", ipopts,
-			  linux_syn(1460, 7), .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  linux_syn(1460, 7), .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 1460, true, true, 7, false, CLIENT_TSVAL },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "Ethernet padding: the SYN-ACK grows past it, none left", padded, none,
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 536, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "SYN with 300 bytes of data: not acknowledged, frame shrinks", tfo,
-			  linux_syn(1460, 7), .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  linux_syn(1460, 7), .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 1460, true, true, 7, false, CLIENT_TSVAL },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
-			{ "IPv6 SYN with data", tfo6, linux_syn(1440, 7), .verdict = XDP_TX,
+			{ "IPv6 SYN with data", tfo6, linux_syn(1440, 7), .verdict = XDP_REDIRECT,
 			  .out_kind = OUT_SYNACK,
 			  .expect = { 1440, true, true, 7, false, CLIENT_TSVAL },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "hop limit 1: we answer, we do not forward", ttl1, linux_syn(1440, 7),
-			  .verdict = XDP_TX, .out_kind = OUT_SYNACK,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
 			  .expect = { 1440, true, true, 7, false, CLIENT_TSVAL },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 		};
@@ -1069,7 +1069,7 @@ Test(synproxy, fuzz)
 		bare_syn = l4_len == (size_t)(in[l4 + 12] >> 4) * 4;
 
 		run_frame(in, len, &r);
-		cr_assert(r.verdict == XDP_DROP || r.verdict == XDP_TX || r.verdict == XDP_PASS,
+		cr_assert(r.verdict == XDP_DROP || r.verdict == XDP_REDIRECT || r.verdict == XDP_PASS,
 			  "frame %d: verdict %s", i, verdict_name(r.verdict));
 		count[r.verdict]++;
 		for (k = 0; k < LIMPET_STAT_MAX; k++)
@@ -1080,7 +1080,7 @@ Test(synproxy, fuzz)
 			cr_assert(r.delta[LIMPET_STAT_PASS], "frame %d: passed", i);
 			continue;
 		}
-		if (r.verdict != XDP_TX)
+		if (r.verdict != XDP_REDIRECT)
 			continue;
 
 		/* A SYN with data is answered on its IP checksum alone. */
@@ -1103,7 +1103,7 @@ Test(synproxy, fuzz)
 		cr_assert_eq(out_opt.sack_ok, in_opt.ts_ok && in_opt.sack_ok, "frame %d: SACK", i);
 	}
 	cr_log_info("synproxy fuzz: %d frames: PASS %d DROP %d TX %d", FUZZ_FRAMES,
-		    count[XDP_PASS], count[XDP_DROP], count[XDP_TX]);
-	cr_assert(count[XDP_TX] > 500 && count[XDP_DROP] > 500, "fuzz: DROP %d TX %d",
-		  count[XDP_DROP], count[XDP_TX]);
+		    count[XDP_PASS], count[XDP_DROP], count[XDP_REDIRECT]);
+	cr_assert(count[XDP_REDIRECT] > 500 && count[XDP_DROP] > 500, "fuzz: DROP %d TX %d",
+		  count[XDP_DROP], count[XDP_REDIRECT]);
 }
