@@ -120,6 +120,18 @@ http {
 			default_type text/plain;
 			return 200 "ok\n";
 		}
+		# POST /upload keeps the body in $dir/upload; the response names
+		# the file (X-Body-File), so a test can compare it byte for byte.
+		location = /upload {
+			client_max_body_size 64m;
+			client_body_in_file_only on;
+			client_body_temp_path $dir/upload;
+			add_header X-Body-File \$request_body_file always;
+			proxy_pass_request_body off;
+			proxy_set_header Content-Length "";
+			proxy_pass http://127.0.0.1/uploaded;
+		}
+		location = /uploaded { default_type text/plain; return 200 "stored\n"; }
 		location / { return 404; }
 	}
 }
