@@ -73,6 +73,9 @@ enum fig {
 	FIG_EST_RET,
 	FIG_UDP,
 	FIG_PASS,
+	FIG_HTTP_SYNACK,
+	FIG_HTTP_EST_FWD,
+	FIG_HTTP_EST_RET,
 	FIG_MAX,
 };
 
@@ -85,7 +88,10 @@ struct figure {
 	int stat;		/* the outcome counter that proves the path; -1: none */
 	bool slow;		/* new flows: fewer repeats */
 	int prime;		/* index of the figure whose flow must exist first; -1: none */
+	bool splice;		/* needs the spliced HTTP flow of prime_splice() */
 	struct pkt_spec frame;
+	const __u8 *opts;	/* TCP options of the frame */
+	size_t opts_len;
 	__u32 ns[ROUNDS_MAX];
 	double median;
 };
@@ -95,12 +101,20 @@ struct service {
 	__u8 proto;
 	__u16 port;
 	__u16 be_port;
+	__u8 mode;
 };
 
 static const struct service services[] = {
-	{ 0, IPPROTO_TCP, 80, 8080 },
-	{ 1, IPPROTO_UDP, 53, 5353 },
+	{ 0, IPPROTO_TCP, 80, 8080, LIMPET_MODE_L4 },
+	{ 1, IPPROTO_UDP, 53, 5353, LIMPET_MODE_L4 },
+	{ 2, IPPROTO_TCP, 81, 8081, LIMPET_MODE_HTTP },
 };
+#define HTTP_SVC 2
+
+/* TCP options as Linux sends them: a SYN's, and every later segment's. */
+static const __u8 syn_opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
+				 1, 3, 3, 7 };
+static const __u8 ts_opts[] = { 1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 3 };
 
 static const char *const backends[NBACKENDS] = { "10.20.0.11", "10.20.0.12", "10.20.0.13" };
 
@@ -179,6 +193,7 @@ static void program_services(void)
 			.service_id = sv->id,
 			.affinity = LIMPET_AFFINITY_CLIENT_IP,
 			.forwarding = LIMPET_FWD_NAT,
+			.mode = sv->mode,
 		};
 
 		for (j = 0; j < NBACKENDS; j++) {
@@ -194,7 +209,7 @@ static void program_services(void)
 
 			update(skel->maps.backends, &id, &be, "backends");
 		}
-		set_ring(sv->id, sv->proto == IPPROTO_TCP ? "web" : "dns");
+		set_ring(sv->id, sv->proto == IPPROTO_UDP ? "dns" : sv->mode ? "http" : "web");
 		update(skel->maps.vips, &vk, &vv, "vips");
 	}
 }
@@ -258,7 +273,9 @@ static void run(const struct figure *f, __u32 repeat, struct run *r)
 	struct bench_frame tmpl = { 0 };
 	__u64 before[LIMPET_STAT_MAX], after[LIMPET_STAT_MAX];
 	__u32 zero = 0;
-	size_t len = pkt_build(&f->frame, tmpl.data, sizeof(tmpl.data));
+	size_t len = f->opts_len ? pkt_build_tcp_opts(&f->frame, f->opts, f->opts_len, tmpl.data,
+						      sizeof(tmpl.data)) :
+				   pkt_build(&f->frame, tmpl.data, sizeof(tmpl.data));
 	struct xdp_md md = {
 		.data_end = len,
 		.ingress_ifindex = f->ingress == FROM_CLIENT ? if_client : if_server,
@@ -367,6 +384,37 @@ static struct pkt_spec prime(const struct figure *p)
 	return reply;
 }
 
+/*
+ * The two entries of a spliced HTTP connection as the slow path installs
+ * them after binding to the first backend: timestamps translated both ways,
+ * the backend's window rescaled (shift 9 to our 7), sequence offsets.
+ */
+static void prime_splice(const struct pkt_spec *c)
+{
+	struct flow_key k = {
+		.src = c->src, .dst = c->dst, .sport = htons(c->sport), .dport = htons(c->dport),
+		.proto = IPPROTO_TCP, .family = LIMPET_FAMILY_V4,
+	};
+	struct flow_value v = {
+		.backend_id = HTTP_SVC * NBACKENDS, .gen = 1, .service_id = HTTP_SVC,
+		.flags = LIMPET_FLOW_SPLICE,
+		.sp = { .ack_delta = 0x12345678, .tsecr_delta = 1000, .flags = LIMPET_SPLICE_TS },
+	};
+
+	update(skel->maps.flows, &k, &v, "flows");
+	k.src = pkt_addr(backends[0]);
+	k.dst = c->src;
+	k.sport = htons(services[HTTP_SVC].be_port);
+	k.dport = htons(c->sport);
+	v.flags |= LIMPET_FLOW_RET;
+	v.vip = c->dst;
+	v.vip_port = htons(c->dport);
+	v.sp = (struct limpet_splice){ .seq_delta = 0x12345678, .tsval_delta = 1000,
+				       .wscale_in = 9, .wscale_out = 7,
+				       .flags = LIMPET_SPLICE_TS | LIMPET_SPLICE_WINDOW };
+	update(skel->maps.flows, &k, &v, "flows");
+}
+
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
@@ -385,6 +433,9 @@ int main(int argc, char **argv)
 	struct pkt_spec syn = pkt_tcp(CLIENT, 40000, VIP, 80, PKT_TCP_SYN);
 	struct pkt_spec udp = pkt_udp(CLIENT, 40000, VIP, 53);
 	struct pkt_spec pass = pkt_tcp(CLIENT, 40000, "10.10.0.1", 22, PKT_TCP_ACK);
+	struct pkt_spec hsyn = pkt_tcp(CLIENT, 40002, VIP, 81, PKT_TCP_SYN);
+	struct pkt_spec hfwd = pkt_tcp(CLIENT, 40003, VIP, 81, PKT_TCP_ACK | PKT_TCP_PSH);
+	struct pkt_spec hret = pkt_tcp(backends[0], 8081, CLIENT, 40003, PKT_TCP_ACK | PKT_TCP_PSH);
 	struct figure figs[FIG_MAX] = {
 		[FIG_FLOOR] = { .name = "floor", .prog = PROG_FLOOR, .verdict = XDP_TX,
 				.stat = -1, .prime = -1, .frame = est,
@@ -409,6 +460,21 @@ int main(int argc, char **argv)
 		[FIG_PASS] = { .name = "pass", .prog = PROG_LB, .verdict = XDP_PASS,
 			       .stat = LIMPET_STAT_PASS, .prime = -1, .frame = pass,
 			       .path = "non-VIP TCP: parse, VIP miss, RET miss, XDP_PASS" },
+		[FIG_HTTP_SYNACK] = { .name = "http_synack", .prog = PROG_LB,
+				      .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_SYNCOOKIE_SENT,
+				      .prime = -1, .frame = hsyn, .opts = syn_opts,
+				      .opts_len = sizeof(syn_opts),
+				      .path = "HTTP SYN: cookie, options, SYN-ACK built in place" },
+		[FIG_HTTP_EST_FWD] = { .name = "http_est_fwd", .prog = PROG_LB,
+				       .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_SPLICE_FWD,
+				       .prime = -1, .splice = true, .frame = hfwd,
+				       .opts = ts_opts, .opts_len = sizeof(ts_opts),
+				       .path = "HTTP client->VIP: flow hit, ack/TSecr, NAT, fib" },
+		[FIG_HTTP_EST_RET] = { .name = "http_est_ret", .prog = PROG_LB,
+				       .ingress = FROM_SERVER, .verdict = XDP_REDIRECT,
+				       .stat = LIMPET_STAT_SPLICE_RET, .prime = -1, .splice = true,
+				       .frame = hret, .opts = ts_opts, .opts_len = sizeof(ts_opts),
+				       .path = "HTTP backend->client: seq/TSval/window, un-NAT, fib" },
 	};
 	__u32 repeat = 2000000, repeat_new = 500000, flow_entries = LIMPET_FLOW_TABLE_DEFAULT;
 	int rounds = 7, opt, i, k;
@@ -475,6 +541,8 @@ int main(int argc, char **argv)
 				if (i == FIG_EST_RET)
 					f->frame = reply;
 			}
+			if (f->splice)
+				prime_splice(&figs[FIG_HTTP_EST_FWD].frame);
 			run(f, f->slow ? repeat_new : repeat, &r);
 			f->ns[k] = r.duration;
 			/* The frame the last run left must still be a valid one. */

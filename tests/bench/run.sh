@@ -5,7 +5,8 @@
 # a namespace set up like the packet tests' (tests/packet/netns.sh) and
 # deleted on exit, then the end-to-end figures of tests/bench/e2e.sh when
 # that script exists. Extra arguments go to build/bench (-r ROUNDS,
-# -n REPEAT, -N NEWFLOW_REPEAT). Exits non-zero if either part failed.
+# -n REPEAT, -N NEWFLOW_REPEAT); BENCH_E2E=0 skips the end-to-end part.
+# Exits non-zero if either part failed.
 #
 #   bash tests/bench/run.sh build/bench [bench options]
 set -uo pipefail
@@ -30,7 +31,7 @@ rc=$?
 netns_cleanup $NS
 
 # End to end (wrk through limpet, HAProxy and direct): e2e_* lines.
-if [ -f "$here/e2e.sh" ]; then
+if [ -f "$here/e2e.sh" ] && [ "${BENCH_E2E:-1}" != 0 ]; then
 	bash "$here/e2e.sh" || rc=1
 fi
 exit $rc

@@ -456,6 +456,45 @@ static inline void pkt_diff(const __u8 *got, size_t got_len, const __u8 *want, s
 		 i, got[i], want[i], got_len, want_len);
 }
 
+/* A TCP checksum from scratch, over the frame's own IP lengths. */
+static inline bool pkt_fix_tcp_csum(__u8 *f, size_t len)
+{
+	struct pkt_layout lo;
+	__u32 sum;
+
+	if (!pkt_layout(f, len, &lo) || lo.proto != IPPROTO_TCP)
+		return false;
+	pkt_put16(f + lo.l4 + 16, 0);
+	sum = pkt_pseudo_sum(lo.family, f + lo.l3, IPPROTO_TCP, (__u32)lo.l4_len);
+	pkt_put16(f + lo.l4 + 16, (__u16)~pkt_fold(pkt_sum(sum, f + lo.l4, lo.l4_len)));
+	return true;
+}
+
+/*
+ * <s> with the TCP options <opts> (<len> bytes, padded with EOL to a
+ * multiple of 4) between its TCP header and its payload. Returns the frame
+ * length, 0 when it does not fit.
+ */
+static inline size_t pkt_build_tcp_opts(const struct pkt_spec *s, const __u8 *opts, size_t len,
+					__u8 *f, size_t cap)
+{
+	struct pkt_spec t = *s;
+	size_t optlen = (len + 3) / 4 * 4, n;
+	struct pkt_layout lo;
+
+	t.payload_len = (__u16)(s->payload_len + optlen);
+	n = pkt_build(&t, f, cap);
+	if (!n || !optlen)
+		return n;
+	if (!pkt_layout(f, n, &lo) || lo.proto != IPPROTO_TCP || optlen > 40)
+		return 0;
+	memset(f + lo.l4 + PKT_TCP_LEN, 0, optlen);
+	memcpy(f + lo.l4 + PKT_TCP_LEN, opts, len);
+	f[lo.l4 + 12] = (__u8)((PKT_TCP_LEN + optlen) / 4) << 4;
+	pkt_fix_tcp_csum(f, n);
+	return n;
+}
+
 /* xorshift64*: a small PRNG for the fuzz loops, reproducible from the seed
  * a test prints when it fails.
  */

@@ -204,13 +204,7 @@ static void l4_of(const __u8 *f, size_t len, size_t *l4, size_t *l4_len, size_t 
 
 static void fix_tcp_csum(__u8 *f, size_t len)
 {
-	struct pkt_layout lo;
-	__u32 sum;
-
-	cr_assert(pkt_layout(f, len, &lo));
-	pkt_put16(f + lo.l4 + 16, 0);
-	sum = pkt_pseudo_sum(lo.family, f + lo.l3, IPPROTO_TCP, (__u32)lo.l4_len);
-	pkt_put16(f + lo.l4 + 16, (__u16)~pkt_fold(pkt_sum(sum, f + lo.l4, lo.l4_len)));
+	cr_assert(pkt_fix_tcp_csum(f, len), "not a TCP frame");
 }
 
 /* <s> with the options <o> (padded with EOL to a multiple of 4) between its
@@ -218,19 +212,9 @@ static void fix_tcp_csum(__u8 *f, size_t len)
  */
 static size_t seg_build(const struct pkt_spec *s, const struct opts *o, __u8 *f, size_t cap)
 {
-	struct pkt_spec t = *s;
-	size_t optlen = o ? (o->len + 3) / 4 * 4 : 0, len, l4, l4_len;
+	size_t len = pkt_build_tcp_opts(s, o ? o->b : NULL, o ? o->len : 0, f, cap);
 
-	t.payload_len = (__u16)(s->payload_len + optlen);
-	len = pkt_build(&t, f, cap);
 	cr_assert(len, "frame too long");
-	if (!optlen)
-		return len;
-	l4_of(f, len, &l4, &l4_len, NULL);
-	memset(f + l4 + PKT_TCP_LEN, 0, optlen);
-	memcpy(f + l4 + PKT_TCP_LEN, o->b, o->len);
-	f[l4 + 12] = (__u8)((PKT_TCP_LEN + optlen) / 4) << 4;
-	fix_tcp_csum(f, len);
 	return len;
 }
 
