@@ -628,7 +628,8 @@ static void relay_inserted(struct slowpath *sp, struct conn *c, const struct seg
 	sp->stats.inserted++;
 }
 
-static void backend_data(struct slowpath *sp, struct conn *c, const struct segment *seg)
+static void backend_data(struct slowpath *sp, struct conn *c, const struct segment *seg,
+			 __u64 now_ms)
 {
 	bool informational;
 	__u32 head_len;
@@ -636,7 +637,12 @@ static void backend_data(struct slowpath *sp, struct conn *c, const struct segme
 
 	if (c->insert == INSERT_PENDING) {
 		if (limpet_seq_after(c->head_start, seg->seq)) {
-			relay_to_client(sp, c, seg);	/* an earlier 1xx again */
+			/* An earlier 1xx again; merged with the head we wait for
+			 * (a retransmission), it cannot take the header any more.
+			 */
+			if (limpet_seq_after(seg->seq + seg->payload_len, c->head_start))
+				insert_give_up(sp, c);
+			relay_to_client(sp, c, seg);
 			return;
 		}
 		if (seg->seq != c->head_start) {
@@ -666,6 +672,8 @@ static void backend_data(struct slowpath *sp, struct conn *c, const struct segme
 		c->fwd.ack_ins_pos = c->ins_pos;
 		c->fwd.ack_ins_len = c->ins_len;
 		install_flows(sp, c);
+		/* Retransmissions of the rewritten head come here: keep it. */
+		c->expires_ms = now_ms + INSERT_LINGER_MS;
 	}
 	if (c->insert == INSERT_DONE &&
 	    limpet_splice_holds_insertion(&c->ret, seg->seq, seg->payload_len)) {
@@ -709,11 +717,11 @@ static void client_segment(struct slowpath *sp, struct conn *c, const struct seg
 
 		if (seg->flags & SEG_FIN) {
 			/* The client closes too: acknowledge its FIN, done. */
-			send_to_client(sp, c, c->cookie_isn + 1 + sizeof(RESPONSE_503) - 1 + 1,
+			send_to_client(sp, c, (__u32)(c->cookie_isn + 1 + sizeof(RESPONSE_503)),
 				       end + 1, SEG_ACK, NULL, 0, now_ms);
 			sp->ops.flow_del(sp->ops.ctx, &c->by_client.key);
 			conn_free(sp, c);
-		} else if (seg->ack == c->cookie_isn + 1 + sizeof(RESPONSE_503) - 1 + 1) {
+		} else if (seg->ack == (__u32)(c->cookie_isn + 1 + sizeof(RESPONSE_503))) {
 			c->fail_at_ms = c->expires_ms;	/* all arrived: no more resends */
 		}
 		break;
@@ -728,7 +736,7 @@ static void backend_segment(struct slowpath *sp, struct conn *c, const struct se
 		if (seg->flags & SEG_SYN)
 			return;	/* a SYN-ACK again: the client's next segment answers it */
 		if (seg->payload_len)
-			backend_data(sp, c, seg);
+			backend_data(sp, c, seg, now_ms);
 		else
 			relay_to_client(sp, c, seg);
 		return;
