@@ -754,6 +754,22 @@ static void backend_segment(struct slowpath *sp, struct conn *c, const struct se
 		bind(sp, c, seg, now_ms);
 }
 
+/*
+ * Is <c> the record of an earlier connection on the same addresses and
+ * ports? A client may reuse its port while the record still lingers; the
+ * data plane's pending entry then names the new handshake.
+ */
+static bool conn_superseded(struct slowpath *sp, const struct conn *c, const struct segment *seg)
+{
+	struct flow_value v;
+
+	if (c->state == CONN_BINDING || (seg->flags & (SEG_SYN | SEG_RST)) ||
+	    sp->ops.flow_get(sp->ops.ctx, &c->by_client.key, &v))
+		return false;
+	return (v.flags & LIMPET_FLOW_SLOWPATH) && !(v.flags & LIMPET_FLOW_RET) &&
+	       v.pending.cookie_isn != c->cookie_isn && v.pending.cookie_isn + 1 == seg->ack;
+}
+
 void slowpath_segment(struct slowpath *sp, const struct segment *seg, __u64 now_ms)
 {
 	struct index_entry *e;
@@ -762,6 +778,10 @@ void slowpath_segment(struct slowpath *sp, const struct segment *seg, __u64 now_
 
 	key_of(&key, seg);
 	e = index_find(sp, &key);
+	if (e && e == &e->conn->by_client && conn_superseded(sp, e->conn, seg)) {
+		conn_free(sp, e->conn);
+		e = NULL;
+	}
 	if (!e) {
 		if ((seg->flags & (SEG_SYN | SEG_RST)) || !(seg->flags & SEG_ACK) ||
 		    !(seg->payload_len || (seg->flags & SEG_FIN)) ||
