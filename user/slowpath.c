@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <strings.h>
 
 #include "slowpath.h"
@@ -173,7 +174,7 @@ static void key_of(struct flow_key *key, const struct segment *seg)
 	key->dst = seg->dst;
 	key->sport = seg->sport;
 	key->dport = seg->dport;
-	key->proto = 6;
+	key->proto = IPPROTO_TCP;
 	key->family = seg->family;
 }
 
@@ -184,7 +185,7 @@ static void backend_key(struct flow_key *key, const struct conn *c)
 	key->dst = c->client;
 	key->sport = c->be.port;
 	key->dport = c->cport;
-	key->proto = 6;
+	key->proto = IPPROTO_TCP;
 	key->family = c->family;
 }
 
@@ -479,8 +480,8 @@ static void install_flows(struct slowpath *sp, struct conn *c)
  * the flow entries, then what the client sent meanwhile. Its first held
  * segment's ack completes the backend's handshake.
  */
-static void bind(struct slowpath *sp, struct conn *c, const struct segment *synack,
-		 __u64 now_ms)
+static void bind_backend(struct slowpath *sp, struct conn *c, const struct segment *synack,
+			 __u64 now_ms)
 {
 	const struct limpet_tcpopt *b = &synack->opt;
 	__u32 delta = c->cookie_isn - synack->seq;
@@ -751,7 +752,7 @@ static void backend_segment(struct slowpath *sp, struct conn *c, const struct se
 		return;
 	}
 	if ((seg->flags & (SEG_SYN | SEG_ACK)) == (SEG_SYN | SEG_ACK))
-		bind(sp, c, seg, now_ms);
+		bind_backend(sp, c, seg, now_ms);
 }
 
 /*

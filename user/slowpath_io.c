@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -111,7 +112,7 @@ static int op_pick(void *ctx, const struct segment *first, const __u32 *tried, s
 	struct backend_name_value name;
 	struct backend_value be;
 	struct vip_value vip;
-	struct vip_key vk = { .addr = first->dst, .port = first->dport, .proto = 6,
+	struct vip_key vk = { .addr = first->dst, .port = first->dport, .proto = IPPROTO_TCP,
 			      .family = first->family };
 	__u32 size, hash, slot, id, step;
 	int ring, ret = -ENOENT;
@@ -123,7 +124,8 @@ static int op_pick(void *ctx, const struct segment *first, const __u32 *tried, s
 	if (ring < 0)
 		return -ENOENT;
 	if (vip.affinity == LIMPET_AFFINITY_NONE)
-		hash = limpet_hash_tuple(&first->src, &first->dst, first->sport, first->dport, 6);
+		hash = limpet_hash_tuple(&first->src, &first->dst, first->sport, first->dport,
+					 IPPROTO_TCP);
 	else
 		hash = limpet_hash_addr(&first->src);
 	/* Maglev spreads each backend over the table: a few hundred slots

@@ -57,17 +57,6 @@ static __always_inline int pick_backend(const struct vip_value *vip, const struc
 	return 0;
 }
 
-static __always_inline void flow_key_of(struct flow_key *key, const struct packet *p)
-{
-	key->src = p->src;
-	key->dst = p->dst;
-	key->sport = p->sport;
-	key->dport = p->dport;
-	key->proto = p->proto;
-	key->family = p->family;
-	key->pad = 0;
-}
-
 static __always_inline __u16 flow_flags_of(const struct packet *p)
 {
 	if (p->proto == IPPROTO_TCP && (p->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)))
@@ -324,7 +313,6 @@ static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 		stat_inc(LIMPET_STAT_DROP_MALFORMED);
 		return XDP_DROP;
 	}
-	/* The header moved under the parser's pointers' feet only in value. */
 	if (ret)
 		verdict = lb_return(ctx, p, fv, now, LIMPET_STAT_SPLICE_RET);
 	else

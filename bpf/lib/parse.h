@@ -138,4 +138,16 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct packet *p)
 	return PARSE_UNPARSED;
 }
 
+/* The packet's own 5-tuple as a flow table key. */
+static __always_inline void flow_key_of(struct flow_key *key, const struct packet *p)
+{
+	key->src = p->src;
+	key->dst = p->dst;
+	key->sport = p->sport;
+	key->dport = p->dport;
+	key->proto = p->proto;
+	key->family = p->family;
+	key->pad = 0;
+}
+
 #endif /* LIMPET_BPF_PARSE_H */

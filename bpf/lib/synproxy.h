@@ -366,13 +366,7 @@ static __always_inline void synproxy_pending(const struct packet *p, __u64 now)
 	fv->flags = LIMPET_FLOW_SLOWPATH;
 	fv->pending.client_isn = bpf_ntohl(tcp->seq) - 1;
 	fv->pending.cookie_isn = bpf_ntohl(tcp->ack_seq) - 1;
-	key.src = p->src;
-	key.dst = p->dst;
-	key.sport = p->sport;
-	key.dport = p->dport;
-	key.proto = IPPROTO_TCP;
-	key.family = p->family;
-	key.pad = 0;
+	flow_key_of(&key, p);
 	bpf_map_update_elem(&flows, &key, fv, BPF_ANY);
 }
 
