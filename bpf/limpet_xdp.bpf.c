@@ -11,4 +11,13 @@ int limpet_xdp(struct xdp_md *ctx)
 	return lb_process(ctx);
 }
 
+/* Reads the first request head of cookie and header affinity services;
+ * reached by tail call from limpet_xdp (lib/affinity.h).
+ */
+SEC("xdp")
+int limpet_affinity(struct xdp_md *ctx)
+{
+	return affinity_process(ctx);
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -16,6 +16,8 @@
 #include <linux/types.h>
 #include "limpet_limits.h"
 #include "limpet_splice.h"
+#include "limpet_head.h"
+#include "limpet_token.h"
 
 /* Address families as stored in maps (not AF_*: the BPF side has no socket.h). */
 enum limpet_family {
@@ -127,14 +129,51 @@ struct flow_value {
 	union {
 		struct nexthop_cache nh;	/* where this direction's packets go */
 		/* LIMPET_FLOW_SLOWPATH entries the data plane made for the
-		 * first request segment: the handshake its cookie proved.
+		 * first request segment: the handshake its cookie proved and,
+		 * for cookie and header affinity, what the segment's request
+		 * head said (LIMPET_PENDING_SCANNED: it ended in the segment).
 		 */
 		struct {
 			__u32 client_isn;
 			__u32 cookie_isn;
+			__u64 session;		/* VALID cookie: its session id */
+			__u64 header_key;	/* header affinity: the session key */
+			__u32 backend_tag;	/* VALID cookie: the backend it names */
+			__u8 scan;		/* enum limpet_pending_scan */
+			__u8 outcome;		/* enum limpet_cookie_outcome */
+			__u16 pad;
 		} pending;
 	};
 	struct limpet_splice sp;	/* LIMPET_FLOW_SPLICE: this direction's translation */
+};
+
+enum limpet_pending_scan {
+	LIMPET_PENDING_SCANNED = 1,	/* the head ended in the first segment */
+	LIMPET_PENDING_HEADER_OK = 2,	/* header affinity: header_key is a key */
+};
+
+/*
+ * http_affinity: service id -> what the data plane looks for in the first
+ * request segment of a cookie or header affinity service. Written by the
+ * controller.
+ */
+struct http_affinity_value {
+	struct limpet_head_config head;
+	__u32 service_tag;	/* bound into each cookie's MAC: no reuse across services */
+	__u32 cookie_ttl_s;
+	__u8 require_all;	/* header affinity: require_all_headers */
+	__u8 pad[7];
+};
+
+/*
+ * cookie_keys: one value, the keys cookies are verified with and the
+ * wall clock: bpf_ktime_get_boot_ns() + boot_to_wall_ns is Unix time in ns
+ * (the issue times of cookies are wall-clock seconds that every balancer
+ * agrees on). Written by the controller.
+ */
+struct cookie_keys_value {
+	struct limpet_cookie_keys keys;
+	__s64 boot_to_wall_ns;
 };
 
 /*

@@ -3,8 +3,9 @@
  * limpet_route.h - how the first request of an HTTP connection picks its
  * backend, as one pure function of what the data plane already knows: the
  * service's affinity settings, the cookie check's outcome and the state of
- * the backend the cookie (or the session map entry) names. The data plane
- * and the slow path both call limpet_route(), so they cannot disagree;
+ * the backend the cookie (or the session map entry) names. The slow path
+ * (user/affinity.c) calls it with what the data plane read from the first
+ * request segment, or what it read itself from a longer head;
  * tests/unit/test_route.c checks every combination of inputs.
  *
  * Cookie affinity (issue says what the response's Set-Cookie does):

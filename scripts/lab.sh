@@ -306,11 +306,12 @@ lab_xdp_attached() {
 #   --health tcp|http|none (default none); with tcp/http:
 #     --health-interval D  --health-timeout D  --rise N  --fall N (default: limpet's)
 #     --health-path P (http; default /health)  --expect N (http; default: limpet's)
+#   --affinity-yaml TEXT  more lines under affinity: (e.g. $'policy: rebalance\ncookie:\n  ttl: 1h')
 # Every service gets the same failover, drain and health settings.
 lab_write_config() {
 	local file=$1 nb fwd=nat aff=client_ip mode=native udp=0 v6=1 fts="" k svc list=""
 	local metrics="" failover="" drain="" htype=none hint="" htmo="" hrise="" hfall=""
-	local hpath=/health hexpect="" svcmode=l4 bheader="" ctmo=""
+	local hpath=/health hexpect="" svcmode=l4 bheader="" ctmo="" affyaml=""
 	local -a ifaces=() weights=() bks=()
 	shift
 	nb=$(lab_n_backends)
@@ -343,6 +344,7 @@ lab_write_config() {
 		--mode) svcmode=$2; shift ;;
 		--backend-header) bheader=$2; shift ;;
 		--connect-timeout) ctmo=$2; shift ;;
+		--affinity-yaml) affyaml=$2; shift ;;
 		*) _lab_err "lab_write_config: unknown option $1"; return 1 ;;
 		esac
 		shift
@@ -379,6 +381,7 @@ lab_write_config() {
     affinity:
       type: $aff
 EOF
+		[ -z "$affyaml" ] || sed 's/^/      /' <<<"$affyaml"
 		if [ "$6" = http ] && [ -n "$bheader$ctmo" ]; then
 			echo "    http:"
 			[ -z "$bheader" ] || echo "      backend_header: $bheader"

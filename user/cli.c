@@ -632,6 +632,28 @@ static int print_status(const json_t *result)
 	return 0;
 }
 
+/* A service's counters beyond the data plane's (HTTP affinity outcomes). */
+static void print_service_extras(const json_t *svc)
+{
+	static const char *const shown[] = { "name", "packets", "bytes", "new_flows", "drops",
+					     "backends" };
+	const char *key;
+	const json_t *v;
+	bool any = false;
+	size_t i;
+
+	json_object_foreach((json_t *)svc, key, v) {
+		for (i = 0; i < (sizeof(shown) / sizeof(shown[0])) && strcmp(key, shown[i]); i++)
+			;
+		if (i < (sizeof(shown) / sizeof(shown[0])) || !json_is_integer(v))
+			continue;
+		printf("  %s %" JSON_INTEGER_FORMAT, key, json_integer_value(v));
+		any = true;
+	}
+	if (any)
+		putchar('\n');
+}
+
 static int print_stats(const json_t *result)
 {
 	const json_t *global = json_object_get(result, "global");
@@ -675,6 +697,7 @@ static int print_stats(const json_t *result)
 			free(cells[j]);
 		if (err)
 			return err;
+		print_service_extras(svc);
 		if (!json_array_size(backends))
 			continue;
 		err = table_add(&t, (char *[]){ strdup("BACKEND"), strdup("PACKETS"),

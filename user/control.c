@@ -26,6 +26,7 @@
 #include <sys/un.h>
 
 #include "control.h"
+#include "files.h"
 
 #define CONTROL_BACKLOG 64
 #define CONTROL_ERROR_MAX 512
@@ -204,31 +205,6 @@ int control_default_socket(const char *instance, char *buf, size_t len)
 	return 0;
 }
 
-/* mkdir -p of everything before the last '/' of <path>. */
-static int make_parent_dir(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash, *p, c;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	for (p = dir + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		c = *p;
-		*p = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST)
-			return -errno;
-		*p = c;
-		if (!c)
-			break;
-	}
-	return 0;
-}
-
 /* Is a controller accepting on <sa>? 0 yes, -ECONNREFUSED for a stale socket. */
 static int probe_socket(const struct sockaddr_un *sa)
 {
@@ -253,7 +229,7 @@ int control_listen(const char *path)
 	err = fill_sockaddr(path, &sa);
 	if (err)
 		return err;
-	err = make_parent_dir(path);
+	err = files_mkdir_parents(path, 0755);
 	if (err)
 		return err;
 

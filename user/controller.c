@@ -41,7 +41,7 @@
 #include "metrics.h"
 #include "report.h"
 #include "state.h"
-#include "slowpath_io.h"
+#include "httpmode.h"
 
 /* A flow counts as live in status if it saw a packet this recently. */
 #define FLOW_ACTIVE_NS (120ULL * 1000000000ULL)
@@ -60,7 +60,7 @@ struct controller {
 	__u64 last_neigh_ms;
 	struct health_checker *health;
 	struct metrics_server *metrics;
-	struct slowpath_io *spio;	/* NULL until a service has mode http */
+	struct httpmode http;		/* HTTP services: slow path, affinity, cookie keys */
 };
 
 static __u64 now_ms(void)
@@ -103,7 +103,6 @@ static struct backend_config *find_backend_or_reply(struct controller *c, const 
 	return be;
 }
 
-static int slowpath_update(struct controller *c, char *err, size_t errlen);
 
 /*
  * The one way the model reaches the data plane: the health checker learns
@@ -154,7 +153,7 @@ static int model_apply(struct controller *c, char *err, size_t errlen)
 		}
 	}
 	ret = state_apply(&c->dp, &c->model, err, errlen);
-	return ret ? ret : slowpath_update(c, err, errlen);
+	return ret ? ret : httpmode_update(&c->http, &c->model, c->epoll_fd, err, errlen);
 }
 
 /* Apply the model; on failure the caller restores what it changed. */
@@ -182,6 +181,7 @@ static void on_health_change(void *ctx, const char *service, const char *name, b
 	if (state_apply(&c->dp, &c->model, err, sizeof(err)))
 		pr_warn("backend %s/%s is %s but the data plane was not updated: %s", service,
 			name, up ? "up" : "down", err);
+	httpmode_health_changed(&c->http, &c->model);
 }
 
 static json_t *handle_backend_add(struct controller *c, const json_t *req)
@@ -337,72 +337,6 @@ static json_t *handle_backend_state(struct controller *c, const json_t *req, con
 		pr_info("backend %s/%s weight %u", svc->name, be->name, edited.weight);
 	}
 	return edit_backend(c, be, &edited);
-}
-
-/* ---- the HTTP slow path ------------------------------------------------ */
-
-static bool has_http_service(const struct limpet_config *cfg)
-{
-	size_t i;
-
-	for (i = 0; i < cfg->n_services; i++)
-		if (cfg->services[i].mode == SERVICE_MODE_HTTP)
-			return true;
-	return false;
-}
-
-/*
- * The slow path exists once a service has mode http: AF_XDP sockets on
- * every interface, the services' settings. Needs the event loop.
- */
-static int slowpath_update(struct controller *c, char *err, size_t errlen)
-{
-	size_t i;
-	int ret;
-
-	if (!c->spio) {
-		if (!has_http_service(&c->model) || c->epoll_fd < 0)
-			return 0;
-		ret = spio_open(&c->spio, &c->dp, c->epoll_fd, err, errlen);
-		if (ret)
-			return ret;
-	}
-	for (i = 0; i < c->model.n_interfaces; i++) {
-		ret = spio_add_iface(c->spio, c->model.interfaces[i].name, err, errlen);
-		if (ret)
-			return ret;
-	}
-	for (i = 0; i < c->model.n_services; i++) {
-		const struct service_config *svc = &c->model.services[i];
-		struct slowpath_service s = { .connect_timeout_ms = svc->http.connect_timeout_ms };
-
-		snprintf(s.backend_header, sizeof(s.backend_header), "%s",
-			 svc->http.backend_header);
-		spio_set_service(c->spio, svc->id, &s);
-	}
-	return 0;
-}
-
-/* The slow path's counters beside the data plane's in `limpet stats`. */
-static json_t *slowpath_report(struct controller *c, json_t *stats)
-{
-	const struct slowpath_stats *st;
-	json_t *g = json_object_get(stats, "global");
-
-	if (!c->spio || !json_is_object(g))
-		return stats;
-	st = spio_stats(c->spio);
-	json_object_set_new(g, "http_connections", json_integer(st->connections));
-	json_object_set_new(g, "http_bound", json_integer(st->bound));
-	json_object_set_new(g, "http_backend_retries", json_integer(st->retries));
-	json_object_set_new(g, "http_503", json_integer(st->failed));
-	json_object_set_new(g, "http_syn_retransmits", json_integer(st->syn_retransmits));
-	json_object_set_new(g, "http_held_segments", json_integer(st->held));
-	json_object_set_new(g, "http_relayed", json_integer(st->relayed));
-	json_object_set_new(g, "http_heads_rewritten", json_integer(st->inserted));
-	json_object_set_new(g, "http_aborted", json_integer(st->aborted));
-	json_object_set_new(g, "http_binding_now", json_integer(spio_connections(c->spio)));
-	return stats;
 }
 
 /* ---- reload ------------------------------------------------------------ */
@@ -587,9 +521,12 @@ static json_t *handle_request(void *ctx, const json_t *req)
 		return control_reply_error("bad request: no cmd");
 	pr_debug("request %s", cmd);
 	if (!strcmp(cmd, "status"))
-		return report_reply(report_status(&c->dp, &c->model));
+		return report_reply(httpmode_report_status(&c->http, &c->model,
+							   report_status(&c->dp, &c->model)));
 	if (!strcmp(cmd, "stats"))
-		return report_reply(slowpath_report(c, report_stats(&c->dp, &c->model, c->health)));
+		return report_reply(httpmode_report_stats(&c->http, &c->model,
+							  report_stats(&c->dp, &c->model,
+								       c->health)));
 	if (!strcmp(cmd, "backend_add"))
 		return handle_backend_add(c, req);
 	if (!strcmp(cmd, "backend_remove"))
@@ -600,8 +537,7 @@ static json_t *handle_request(void *ctx, const json_t *req)
 	if (!strcmp(cmd, "reload"))
 		return handle_reload(c);
 	if (!strcmp(cmd, "keys_rotate"))
-		return control_reply_error("keys rotate: cookie keys come with HTTP cookie "
-					   "affinity, which this build does not have yet");
+		return httpmode_rotate_keys(&c->http, &c->model);
 	if (!strcmp(cmd, "shutdown")) {
 		c->stop = true;
 		return control_reply_ok(NULL);
@@ -693,6 +629,7 @@ static void on_tick(struct controller *c)
 		metrics_process(c->metrics);
 	if (now_ms() - c->last_neigh_ms >= NEIGH_REFRESH_MS)
 		nudge_neighbours(c);
+	httpmode_tick(&c->http, &c->model);
 }
 
 /* ---- set-up -------------------------------------------------------------- */
@@ -797,8 +734,8 @@ static void serve(struct controller *c)
 				health_process(c->health);
 			else if (c->metrics && fd == metrics_fd(c->metrics))
 				metrics_process(c->metrics);
-			else if (c->spio)
-				spio_handle(c->spio, fd);
+			else
+				httpmode_handle(&c->http, fd);
 		}
 	}
 }
@@ -860,6 +797,10 @@ int controller_run(const char *config_path, const char *socket_override)
 		goto fail;
 	if (c->dp.adopted)
 		pr_info("adopted the pinned data plane in %s", pin_dir);
+	if (httpmode_init(&c->http, &c->dp)) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
+	}
 	c->health = health_new(on_health_change, c);
 	if (!c->health) {
 		snprintf(err, sizeof(err), "cannot start the health checker: %s", strerror(errno));
@@ -882,7 +823,8 @@ int controller_run(const char *config_path, const char *socket_override)
 						       strerror(-c->listen_fd));
 		goto fail;
 	}
-	if (setup_loop(c, err, sizeof(err)) || slowpath_update(c, err, sizeof(err)))
+	if (setup_loop(c, err, sizeof(err)) ||
+	    httpmode_update(&c->http, &c->model, c->epoll_fd, err, sizeof(err)))
 		goto fail;
 
 	fprintf(stderr, "limpet: ready\n");
@@ -907,7 +849,7 @@ out:
 		metrics_stop(c->metrics);
 	if (c->health)
 		health_free(c->health);
-	spio_close(c->spio);
+	httpmode_free(&c->http);
 	dp_close(&c->dp);
 	if (loaded)
 		config_free(&c->model);

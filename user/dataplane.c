@@ -28,6 +28,7 @@
 #include <xdp/libxdp.h>
 
 #include "dataplane.h"
+#include "files.h"
 #include "limpet_xdp.skel.h"
 #include "log.h"
 
@@ -121,26 +122,6 @@ int dp_pin_dir(const char *instance, char *buf, size_t len, char *err, size_t er
 	return 0;
 }
 
-static int mkdir_p(const char *path)
-{
-	char tmp[256];
-	char *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 int dp_open(struct dataplane *dp, const char *pin_dir, __u32 flow_entries)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -155,7 +136,7 @@ int dp_open(struct dataplane *dp, const char *pin_dir, __u32 flow_entries)
 
 	if (pin_dir) {
 		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
-		err = mkdir_p(pin_dir);
+		err = files_mkdir_p(pin_dir, 0700);
 		if (err)
 			return err;
 		snprintf(probe, sizeof(probe), "%s/flows", pin_dir);
@@ -197,6 +178,20 @@ static void dp_collect_fds(struct dataplane *dp)
 	dp->backend_names_fd = bpf_map__fd(dp->skel->maps.backend_names);
 	dp->xsks_fd = bpf_map__fd(dp->skel->maps.xsks);
 	dp->xsk_ifaces_fd = bpf_map__fd(dp->skel->maps.xsk_ifaces);
+	dp->http_affinity_fd = bpf_map__fd(dp->skel->maps.http_affinity);
+	dp->cookie_keys_fd = bpf_map__fd(dp->skel->maps.cookie_keys);
+}
+
+/* The programs the entry point tail-calls (bpf/lib/affinity.h). */
+static int dp_fill_prog_slots(struct dataplane *dp)
+{
+	int prog = bpf_program__fd(dp->skel->progs.limpet_affinity);
+	__u32 slot = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.affinity_progs), &slot, &prog,
+				BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 int dp_load(struct dataplane *dp)
@@ -207,7 +202,7 @@ int dp_load(struct dataplane *dp)
 		return err;
 	dp->loaded = true;
 	dp_collect_fds(dp);
-	return 0;
+	return dp_fill_prog_slots(dp);
 }
 
 /* Detach every limpet program on <ifindex> except the one with <keep_id>. */
@@ -523,23 +518,6 @@ out:
 	free(values);
 	close(inner);
 	return err;
-}
-
-int dp_ring_open(struct dataplane *dp, __u32 service_id, __u32 *size)
-{
-	__u32 inner_id, slot = LIMPET_RING_SIZE_SLOT;
-	int fd;
-
-	if (bpf_map_lookup_elem(dp->rings_fd, &service_id, &inner_id))
-		return -errno;
-	fd = bpf_map_get_fd_by_id(inner_id);
-	if (fd < 0)
-		return -errno;
-	if (bpf_map_lookup_elem(fd, &slot, size) || !*size) {
-		close(fd);
-		return -ENOENT;
-	}
-	return fd;
 }
 
 int dp_clear_ring(struct dataplane *dp, __u32 service_id)

@@ -36,6 +36,8 @@ struct dataplane {
 	int backend_names_fd;
 	int xsks_fd;
 	int xsk_ifaces_fd;
+	int http_affinity_fd;
+	int cookie_keys_fd;
 };
 
 /*
@@ -82,11 +84,6 @@ int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val);
 /* Build a new inner map from <table> (<size> slots) and swap it in whole. */
 int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size);
 int dp_clear_ring(struct dataplane *dp, __u32 service_id);
-
-/* A file descriptor of the service's current Maglev table (close it), its
- * size in *<size>; -ENOENT when the service has none.
- */
-int dp_ring_open(struct dataplane *dp, __u32 service_id, __u32 *size);
 
 /* Sum per-CPU counters. <map_fd> is service_stats_fd or backend_stats_fd. */
 int dp_read_counters(struct dataplane *dp, int map_fd, __u32 id, struct limpet_counters *sum);

@@ -35,6 +35,8 @@
 #define FAILED_RTO_MS 300
 /* A client that never finishes the handshake's first request. */
 #define BINDING_MAX_MS 30000
+/* A request head that has not ended after this long is decided as it is. */
+#define HEAD_WAIT_MS 5000
 
 static const char RESPONSE_503[] =
 	"HTTP/1.1 503 Service Unavailable\r\n"
@@ -45,6 +47,7 @@ static const char RESPONSE_503[] =
 	"no backend is available\n";
 
 enum conn_state {
+	CONN_HEAD,	/* reading the request head to choose a backend */
 	CONN_BINDING,	/* SYN sent to a backend, client data held */
 	CONN_BOUND,	/* the data plane translates; stragglers relayed */
 	CONN_FAILED,	/* 503 sent, waiting for the client's FIN */
@@ -95,7 +98,10 @@ struct conn {
 
 	struct slowpath_backend be;
 	struct slowpath_service svc;
+	struct slowpath_cookie cookie;
 	struct segment first;		/* the first request segment, for pick() */
+	struct flow_value pending;	/* the data plane's entry, for pick() */
+	bool fin_seen;
 	__u32 tried[MAX_TRIED];
 	size_t n_tried;
 	__u64 born_ms, deadline_ms, rto_at_ms, rto_ms, expires_ms;
@@ -291,6 +297,8 @@ static void hold(struct slowpath *sp, struct conn *c, const struct segment *seg)
 
 	if (!seg->payload_len && !(seg->flags & SEG_FIN))
 		return;
+	if (seg->flags & SEG_FIN)
+		c->fin_seen = true;
 	if (limpet_seq_after(end, c->client_next))
 		c->client_next = end;
 	for (pp = &c->held; *pp; pp = &(*pp)->next) {
@@ -369,24 +377,84 @@ static void fail_connection(struct slowpath *sp, struct conn *c, __u64 now_ms)
 	send_503(sp, c, now_ms);
 }
 
+/*
+ * The request bytes held so far, from the first on and without gaps, into
+ * <buf> (SLOWPATH_HEAD_MAX bytes); their length.
+ */
+static __u32 head_bytes(const struct conn *c, __u8 *buf)
+{
+	__u32 next = c->client_isn + 1, len = 0, off, n;
+	const struct held *h;
+
+	for (h = c->held; h && len < SLOWPATH_HEAD_MAX; h = h->next) {
+		if (limpet_seq_after(h->seq, next))
+			break;	/* a hole */
+		off = next - h->seq;
+		if (off >= h->len)
+			continue;	/* all seen already */
+		n = h->len - off;
+		if (n > SLOWPATH_HEAD_MAX - len)
+			n = SLOWPATH_HEAD_MAX - len;
+		memcpy(buf + len, h->data + off, n);
+		len += n;
+		next += n;
+	}
+	return len;
+}
+
+/* Ask for a backend not tried yet, from the request head held. */
+static int pick(struct slowpath *sp, struct conn *c, bool final, struct slowpath_backend *be,
+		struct slowpath_service *svc, struct slowpath_cookie *cookie)
+{
+	static __u8 buf[SLOWPATH_HEAD_MAX];
+	struct slowpath_request req = { .first = &c->first, .pending = &c->pending, .head = buf };
+
+	req.head_len = head_bytes(c, buf);
+	req.head_final = final || c->fin_seen || req.head_len >= SLOWPATH_HEAD_MAX ||
+			 c->held_bytes >= HELD_MAX_BYTES;
+	return sp->ops.pick(sp->ops.ctx, &req, c->tried, c->n_tried, be, svc, cookie);
+}
+
 /* The backend at hand refused or stayed silent: the next one, or a 503. */
 static void next_backend(struct slowpath *sp, struct conn *c, __u64 now_ms)
 {
 	struct slowpath_backend be;
 	struct slowpath_service svc;
+	struct slowpath_cookie cookie;
 
 	send_to_backend(sp, c, c->client_isn + 1, 0, SEG_RST, NULL);
 	sp->ops.flow_del(sp->ops.ctx, &c->by_backend.key);
 	index_del(sp, &c->by_backend);
-	if (c->n_tried < MAX_TRIED &&
-	    !sp->ops.pick(sp->ops.ctx, &c->first, c->tried, c->n_tried, &be, &svc)) {
+	if (c->n_tried < MAX_TRIED && !c->svc.no_retry &&
+	    !pick(sp, c, true, &be, &svc, &cookie)) {
 		sp->stats.retries++;
 		c->be = be;
 		c->svc = svc;
+		/* The cookie names where the session is, from the first choice. */
+		c->cookie.issue = c->cookie.issue || cookie.issue;
 		open_backend(sp, c, now_ms);
 		return;
 	}
 	fail_connection(sp, c, now_ms);
+}
+
+/*
+ * Choose the backend once the request head allows it (at once for
+ * services that do not look at it) and open its side; a 503 when none is
+ * left. <final>: the head will not grow, decide with what there is.
+ */
+static void try_bind(struct slowpath *sp, struct conn *c, bool final, __u64 now_ms)
+{
+	int ret = pick(sp, c, final, &c->be, &c->svc, &c->cookie);
+
+	if (ret == -EAGAIN)
+		return;
+	if (ret) {
+		fail_connection(sp, c, now_ms);
+		return;
+	}
+	c->state = CONN_BINDING;
+	open_backend(sp, c, now_ms);
 }
 
 static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u64 now_ms)
@@ -394,7 +462,6 @@ static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u
 	struct flow_value pending;
 	struct flow_key key;
 	struct conn *c;
-	int ret;
 
 	key_of(&key, seg);
 	/* The data plane proved the handshake and kept it in the entry. */
@@ -432,13 +499,10 @@ static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u
 	c->first = *seg;
 	c->first.payload = NULL;
 	c->first.payload_len = 0;
+	c->pending = pending;
 	c->by_client.key = key;
+	c->be.service_id = pending.service_id;
 
-	ret = sp->ops.pick(sp->ops.ctx, seg, NULL, 0, &c->be, &c->svc);
-	if (ret) {
-		free(c);
-		return NULL;
-	}
 	index_add(sp, &c->by_client, c);
 	c->next_all = sp->all;
 	if (sp->all)
@@ -446,7 +510,7 @@ static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u
 	sp->all = c;
 	sp->n_conns++;
 	sp->stats.connections++;
-	c->state = CONN_BINDING;
+	c->state = CONN_HEAD;
 	return c;
 }
 
@@ -516,16 +580,26 @@ static void bind_backend(struct slowpath *sp, struct conn *c, const struct segme
 	if (c->ret.wscale_in != c->ret.wscale_out)
 		c->ret.flags |= LIMPET_SPLICE_WINDOW;
 
+	c->ins_len = 0;
 	if (c->svc.backend_header[0]) {
 		int n = snprintf((char *)c->ins, sizeof(c->ins), "%s: %s\r\n",
 				 c->svc.backend_header, c->be.name);
 
-		if (n > 0 && (size_t)n < sizeof(c->ins)) {
+		if (n > 0 && (size_t)n < sizeof(c->ins))
 			c->ins_len = (__u16)n;
-			c->insert = INSERT_PENDING;
-			c->head_start = synack->seq + 1;
-			c->ret.flags |= LIMPET_SPLICE_HEAD_PENDING;
-		}
+	}
+	if (c->cookie.issue && sp->ops.cookie_line) {
+		size_t n = sp->ops.cookie_line(sp->ops.ctx, &c->be, &c->cookie,
+					       (char *)c->ins + c->ins_len,
+					       sizeof(c->ins) - c->ins_len);
+
+		c->ins_len += (__u16)n;
+		sp->stats.cookies += n > 0;
+	}
+	if (c->ins_len) {
+		c->insert = INSERT_PENDING;
+		c->head_start = synack->seq + 1;
+		c->ret.flags |= LIMPET_SPLICE_HEAD_PENDING;
 	}
 
 	install_flows(sp, c);
@@ -690,7 +764,7 @@ static void client_segment(struct slowpath *sp, struct conn *c, const struct seg
 			   __u64 now_ms)
 {
 	if (seg->flags & SEG_RST) {
-		if (c->state == CONN_BINDING) {
+		if (c->state == CONN_HEAD || c->state == CONN_BINDING) {
 			sp->stats.aborted++;
 			conn_abort(sp, c);
 		} else if (c->state == CONN_FAILED) {
@@ -705,6 +779,11 @@ static void client_segment(struct slowpath *sp, struct conn *c, const struct seg
 	if (seg->opt.ts_ok)
 		c->client_tsval = seg->opt.tsval;
 	switch (c->state) {
+	case CONN_HEAD:
+		c->client_window = seg->window;
+		hold(sp, c, seg);
+		try_bind(sp, c, false, now_ms);
+		break;
 	case CONN_BINDING:
 		c->client_window = seg->window;
 		hold(sp, c, seg);
@@ -764,7 +843,7 @@ static bool conn_superseded(struct slowpath *sp, const struct conn *c, const str
 {
 	struct flow_value v;
 
-	if (c->state == CONN_BINDING || (seg->flags & (SEG_SYN | SEG_RST)) ||
+	if (c->state == CONN_HEAD || c->state == CONN_BINDING || (seg->flags & (SEG_SYN | SEG_RST)) ||
 	    sp->ops.flow_get(sp->ops.ctx, &c->by_client.key, &v))
 		return false;
 	return (v.flags & LIMPET_FLOW_SLOWPATH) && !(v.flags & LIMPET_FLOW_RET) &&
@@ -791,7 +870,7 @@ void slowpath_segment(struct slowpath *sp, const struct segment *seg, __u64 now_
 			return;
 		}
 		hold(sp, c, seg);
-		open_backend(sp, c, now_ms);
+		try_bind(sp, c, false, now_ms);
 		return;
 	}
 	c = e->conn;
@@ -808,6 +887,14 @@ void slowpath_tick(struct slowpath *sp, __u64 now_ms)
 	for (c = sp->all; c; c = next) {
 		next = c->next_all;
 		switch (c->state) {
+		case CONN_HEAD:
+			if (now_ms >= c->expires_ms) {
+				sp->stats.aborted++;
+				conn_abort(sp, c);
+			} else if (now_ms >= c->born_ms + HEAD_WAIT_MS) {
+				try_bind(sp, c, true, now_ms);
+			}
+			break;
 		case CONN_BINDING:
 			if (now_ms >= c->expires_ms) {
 				sp->stats.aborted++;

@@ -30,8 +30,11 @@
 /* The window scale our SYN-ACK announces (bpf/lib/synproxy.h). */
 #define SLOWPATH_OUR_WSCALE 7
 
-/* Longest header line the slow path inserts into a response head. */
-#define SLOWPATH_INSERT_MAX 256
+/* Most bytes the slow path inserts into a response head (header lines). */
+#define SLOWPATH_INSERT_MAX 768
+
+/* The request head a backend is chosen from: scanned up to this many bytes. */
+#define SLOWPATH_HEAD_MAX 16384
 
 struct slowpath_backend {
 	__u32 id;
@@ -46,6 +49,22 @@ struct slowpath_backend {
 struct slowpath_service {
 	__u64 connect_timeout_ms;
 	char backend_header[LIMPET_NAME_MAX];	/* "": insert nothing */
+	bool no_retry;		/* this backend or a 503 (failover none, pinned) */
+};
+
+/* Whether the first response gets a cookie, and for which session. */
+struct slowpath_cookie {
+	bool issue;
+	__u64 session;
+};
+
+/* What a backend is chosen from. */
+struct slowpath_request {
+	const struct segment *first;		/* the first request segment */
+	const struct flow_value *pending;	/* the data plane's entry for it */
+	const __u8 *head;			/* the request bytes so far, in order */
+	__u32 head_len;
+	bool head_final;			/* no more will come: decide now */
 };
 
 struct slowpath_ops {
@@ -56,12 +75,20 @@ struct slowpath_ops {
 	int (*flow_set)(void *ctx, const struct flow_key *key, const struct flow_value *val);
 	int (*flow_del)(void *ctx, const struct flow_key *key);
 	/*
-	 * The backend for the connection <first> opens (client -> VIP), not
-	 * one of the <n_tried> in <tried>: 0, -ENOENT when none is left,
-	 * -EINVAL when the VIP is no HTTP service.
+	 * The backend for the connection <req> opens (client -> VIP), not
+	 * one of the <n_tried> in <tried>: 0, -EAGAIN when it needs more of
+	 * the request head, -ENOENT when none is left, -EINVAL when the VIP
+	 * is no HTTP service.
 	 */
-	int (*pick)(void *ctx, const struct segment *first, const __u32 *tried, size_t n_tried,
-		    struct slowpath_backend *out, struct slowpath_service *svc);
+	int (*pick)(void *ctx, const struct slowpath_request *req, const __u32 *tried,
+		    size_t n_tried, struct slowpath_backend *out, struct slowpath_service *svc,
+		    struct slowpath_cookie *cookie);
+	/*
+	 * The Set-Cookie line (CRLF included) for <cookie> on <be> into <buf>:
+	 * its length, 0 when there is none. May be NULL.
+	 */
+	size_t (*cookie_line)(void *ctx, const struct slowpath_backend *be,
+			      const struct slowpath_cookie *cookie, char *buf, size_t size);
 };
 
 struct slowpath_stats {
@@ -75,6 +102,7 @@ struct slowpath_stats {
 	__u64 inserted;		/* response heads rewritten (retransmissions included) */
 	__u64 ignored;		/* segments with no connection or out of place */
 	__u64 aborted;		/* client reset or went silent while binding */
+	__u64 cookies;		/* Set-Cookie lines inserted (first copies only) */
 };
 
 struct slowpath;

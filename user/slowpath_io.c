@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "slowpath_io.h"
+#include "affinity.h"
 #include "xsk.h"
 #include "segment.h"
 #include "limpet_hash.h"
@@ -36,7 +37,7 @@ struct slowpath_io {
 	int timer_fd;
 	struct iface_ports ifaces[LIMPET_XSK_MAX_IFACES];
 	size_t n_ifaces;
-	struct slowpath_service services[LIMPET_MAX_SERVICES];
+	struct affinity *aff;
 };
 
 static __u64 now_ms(void)
@@ -91,68 +92,27 @@ static int op_flow_del(void *ctx, const struct flow_key *key)
 	return bpf_map_delete_elem(io->dp->flows_fd, key) ? -errno : 0;
 }
 
-static bool was_tried(__u32 id, const __u32 *tried, size_t n)
+/* Wall-clock seconds: cookie issue times and expiry, shared by every balancer. */
+static __u64 wall_s(void)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (tried[i] == id)
-			return true;
-	return false;
+	return (__u64)time(NULL);
 }
 
-/*
- * The service's Maglev table, read as the data plane reads it: the slot of
- * the affinity hash, then onwards for a backend not yet tried.
- */
-static int op_pick(void *ctx, const struct segment *first, const __u32 *tried, size_t n_tried,
-		   struct slowpath_backend *out, struct slowpath_service *svc)
+static int op_pick(void *ctx, const struct slowpath_request *req, const __u32 *tried,
+		   size_t n_tried, struct slowpath_backend *out, struct slowpath_service *svc,
+		   struct slowpath_cookie *cookie)
 {
 	struct slowpath_io *io = ctx;
-	struct backend_name_value name;
-	struct backend_value be;
-	struct vip_value vip;
-	struct vip_key vk = { .addr = first->dst, .port = first->dport, .proto = IPPROTO_TCP,
-			      .family = first->family };
-	__u32 size, hash, slot, id, step;
-	int ring, ret = -ENOENT;
 
-	if (bpf_map_lookup_elem(io->dp->vips_fd, &vk, &vip) || vip.mode != LIMPET_MODE_HTTP ||
-	    vip.service_id >= LIMPET_MAX_SERVICES)
-		return -EINVAL;
-	ring = dp_ring_open(io->dp, vip.service_id, &size);
-	if (ring < 0)
-		return -ENOENT;
-	if (vip.affinity == LIMPET_AFFINITY_NONE)
-		hash = limpet_hash_tuple(&first->src, &first->dst, first->sport, first->dport,
-					 IPPROTO_TCP);
-	else
-		hash = limpet_hash_addr(&first->src);
-	/* Maglev spreads each backend over the table: a few hundred slots
-	 * from any start meet every other backend.
-	 */
-	for (step = 0; step < size && step < 4096; step++) {
-		slot = 1 + (hash + step) % size;
-		if (bpf_map_lookup_elem(ring, &slot, &id) || id >= LIMPET_MAX_BACKENDS ||
-		    was_tried(id, tried, n_tried))
-			continue;
-		if (bpf_map_lookup_elem(io->dp->backends_fd, &id, &be) ||
-		    be.state != LIMPET_BACKEND_ACTIVE || be.family != first->family)
-			continue;
-		memset(out, 0, sizeof(*out));
-		out->id = id;
-		out->gen = be.gen;
-		out->service_id = vip.service_id;
-		out->addr = be.addr;
-		out->port = be.port;
-		if (!bpf_map_lookup_elem(io->dp->backend_names_fd, &id, &name))
-			snprintf(out->name, sizeof(out->name), "%s", name.name);
-		*svc = io->services[vip.service_id];
-		ret = 0;
-		break;
-	}
-	close(ring);
-	return ret;
+	return affinity_pick(io->aff, req, tried, n_tried, wall_s(), out, svc, cookie);
+}
+
+static size_t op_cookie_line(void *ctx, const struct slowpath_backend *be,
+			     const struct slowpath_cookie *cookie, char *buf, size_t size)
+{
+	struct slowpath_io *io = ctx;
+
+	return affinity_cookie_line(io->aff, be, cookie, wall_s(), buf, size);
 }
 
 /* ---- receiving ----------------------------------------------------------- */
@@ -174,8 +134,8 @@ static void watch(struct slowpath_io *io, int fd, int op)
 	epoll_ctl(io->epoll_fd, op, fd, &ev);
 }
 
-int spio_open(struct slowpath_io **out, struct dataplane *dp, int epoll_fd, char *err,
-	      size_t errlen)
+int spio_open(struct slowpath_io **out, struct dataplane *dp, struct affinity *aff,
+	      int epoll_fd, char *err, size_t errlen)
 {
 	struct itimerspec tick = {
 		.it_interval = { 0, TICK_MS * 1000000L },
@@ -187,6 +147,7 @@ int spio_open(struct slowpath_io **out, struct dataplane *dp, int epoll_fd, char
 		.flow_set = op_flow_set,
 		.flow_del = op_flow_del,
 		.pick = op_pick,
+		.cookie_line = op_cookie_line,
 	};
 	struct slowpath_io *io = calloc(1, sizeof(*io));
 	int ret;
@@ -194,6 +155,7 @@ int spio_open(struct slowpath_io **out, struct dataplane *dp, int epoll_fd, char
 	if (!io)
 		return -ENOMEM;
 	io->dp = dp;
+	io->aff = aff;
 	io->epoll_fd = epoll_fd;
 	io->raw.fd4 = io->raw.fd6 = -1;
 	ops.ctx = io;
@@ -255,13 +217,6 @@ int spio_add_iface(struct slowpath_io *io, const char *ifname, char *err, size_t
 		watch(io, xsk_port_fd(xsk_port_at(ip->ports, q)), EPOLL_CTL_ADD);
 	pr_debug("slow path: %d AF_XDP socket(s) on %s", n, ifname);
 	return 0;
-}
-
-void spio_set_service(struct slowpath_io *io, __u32 service_id,
-		      const struct slowpath_service *svc)
-{
-	if (service_id < LIMPET_MAX_SERVICES)
-		io->services[service_id] = *svc;
 }
 
 bool spio_handle(struct slowpath_io *io, int fd)

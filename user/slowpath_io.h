@@ -17,16 +17,15 @@
 struct slowpath_io;
 
 /* Returns 0 or -errno with one line in <err>. <epoll_fd> gets every fd. */
-int spio_open(struct slowpath_io **out, struct dataplane *dp, int epoll_fd, char *err,
-	      size_t errlen);
+struct affinity;
+
+/* <aff> chooses the backends; it outlives the slow path. */
+int spio_open(struct slowpath_io **out, struct dataplane *dp, struct affinity *aff,
+	      int epoll_fd, char *err, size_t errlen);
 void spio_close(struct slowpath_io *io);
 
 /* Receive on every RX queue of <ifname> (idempotent). */
 int spio_add_iface(struct slowpath_io *io, const char *ifname, char *err, size_t errlen);
-
-/* The settings of service <service_id> (mode http). */
-void spio_set_service(struct slowpath_io *io, __u32 service_id,
-		      const struct slowpath_service *svc);
 
 /* Handle <fd> if it is one of ours; false otherwise. */
 bool spio_handle(struct slowpath_io *io, int fd);

@@ -195,19 +195,15 @@ static bool service_all_down(const struct service_config *svc)
 	return any_down;
 }
 
-static int program_ring(struct dataplane *dp, const struct service_config *svc)
+int state_ring_table(const struct service_config *svc, __u32 *table)
 {
 	struct maglev_backend *mb;
-	__u32 *table;
 	size_t j;
 	int ret;
 
 	mb = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*mb));
-	table = malloc(sizeof(*table) * svc->ring_size);
-	if (!mb || !table) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (!mb)
+		return -ENOMEM;
 	for (j = 0; j < svc->n_backends; j++) {
 		mb[j].name = svc->backends[j].name;
 		mb[j].id = svc->backends[j].id;
@@ -225,12 +221,22 @@ static int program_ring(struct dataplane *dp, const struct service_config *svc)
 			mb[j].weight = svc->backends[j].draining ? 0 : svc->backends[j].weight;
 		ret = maglev_build(mb, svc->n_backends, svc->ring_size, table);
 	}
+	free(mb);
+	return ret;
+}
+
+static int program_ring(struct dataplane *dp, const struct service_config *svc)
+{
+	__u32 *table = malloc(sizeof(*table) * svc->ring_size);
+	int ret;
+
+	if (!table)
+		return -ENOMEM;
+	ret = state_ring_table(svc, table);
 	if (ret == -ENOENT)
 		ret = dp_clear_ring(dp, svc->id); /* nothing takes new flows */
 	else if (!ret)
 		ret = dp_swap_ring(dp, svc->id, table, svc->ring_size);
-out:
-	free(mb);
 	free(table);
 	return ret;
 }

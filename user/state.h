@@ -27,6 +27,13 @@ int state_apply(struct dataplane *dp, struct limpet_config *model, char *err, si
  */
 bool state_takes_new_flows(const struct service_config *svc, const struct backend_config *be);
 
+/*
+ * The service's Maglev table (svc->ring_size backend ids) as the data plane
+ * gets it: backends that take new flows by weight, or all but draining ones
+ * when health alone left none. 0, -ENOENT when nothing takes new flows.
+ */
+int state_ring_table(const struct service_config *svc, __u32 *table);
+
 /* Data-plane affinity / forwarding codes of a service. */
 __u8 state_affinity_code(const struct service_config *svc);
 

@@ -379,8 +379,14 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	vip = bpf_map_lookup_elem(&vips, &vk);
 	if (vip) {
 		/* An HTTP service binds at the first request, not at the SYN. */
-		if (vip->mode == LIMPET_MODE_HTTP && p.proto == IPPROTO_TCP)
-			return synproxy_process(ctx, &p, now);
+		if (vip->mode == LIMPET_MODE_HTTP && p.proto == IPPROTO_TCP) {
+			rc = synproxy_process(ctx, &p, vip, now);
+			if (rc != SYNPROXY_READ_HEAD)
+				return rc;
+			/* From here, not deeper: a tail call needs a shallow stack. */
+			bpf_tail_call(ctx, &affinity_progs, AFFINITY_PROG_SLOT);
+			return affinity_commit(ctx);	/* no program there: unread */
+		}
 		return lb_bind(ctx, &p, vip, now);
 	}
 	stat_inc(LIMPET_STAT_PASS);

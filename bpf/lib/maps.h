@@ -112,6 +112,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xsk_ifaces SEC(".maps");
 
+/* HTTP cookie and header affinity: what to look for, and the keys. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LIMPET_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct http_affinity_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} http_affinity SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cookie_keys_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} cookie_keys SEC(".maps");
+
 /* Controller-only: which name owns which service / backend id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

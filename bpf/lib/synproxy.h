@@ -33,6 +33,10 @@
 #include "limpet_csum.h"
 #include "limpet_tcpopt.h"
 #include "splice.h"
+#include "affinity.h"
+
+/* synproxy_process(): read the request head first (see synproxy_pending). */
+#define SYNPROXY_READ_HEAD (-1)
 
 /* More TCP flag bits in byte 13 of the header (parse.h has FIN, SYN, RST). */
 #define TCP_FLAG_ACK 0x10
@@ -351,27 +355,44 @@ static __always_inline bool synproxy_cookie_ok(const struct packet *p, void *dat
 }
 
 /* Record the connection <p> opens as the slow path's. */
-static __always_inline void synproxy_pending(const struct packet *p, __u64 now)
+/*
+ * The first request segment of a connection the cookie proved: its pending
+ * entry, in the scratch maps. Returns SYNPROXY_READ_HEAD when the head
+ * must be read first (cookie and header affinity: lb_process() tail-calls
+ * limpet_affinity), else commits it and hands the segment to the slow path.
+ */
+static __always_inline int synproxy_pending(struct xdp_md *ctx, const struct packet *p,
+					    const struct vip_value *vip, __u32 payload_off,
+					    __u32 payload_len, __u64 now)
 {
 	struct tcphdr *tcp = p->l4;
+	struct affinity_job *job;
 	struct flow_value *fv;
-	struct flow_key key;
 	__u32 zero = 0;
 
 	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
-	if (!fv)
-		return;
+	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
+	if (!fv || !job)
+		return XDP_DROP;
 	__builtin_memset(fv, 0, sizeof(*fv));
 	fv->atime_ns = now;
 	fv->flags = LIMPET_FLOW_SLOWPATH;
+	fv->service_id = vip->service_id;
 	fv->pending.client_isn = bpf_ntohl(tcp->seq) - 1;
 	fv->pending.cookie_isn = bpf_ntohl(tcp->ack_seq) - 1;
-	flow_key_of(&key, p);
-	bpf_map_update_elem(&flows, &key, fv, BPF_ANY);
+	flow_key_of(&job->key, p);
+	job->payload_off = payload_off;
+	job->payload_len = payload_len;
+	job->service_id = vip->service_id;
+	job->affinity = vip->affinity;
+	if (vip->affinity == LIMPET_AFFINITY_COOKIE || vip->affinity == LIMPET_AFFINITY_HEADER)
+		return SYNPROXY_READ_HEAD;
+	return affinity_commit(ctx);
 }
 
 /* A TCP segment with no flow to an HTTP VIP. */
-static __noinline int synproxy_process(struct xdp_md *ctx, const struct packet *p, __u64 now)
+static __noinline int synproxy_process(struct xdp_md *ctx, const struct packet *p,
+					const struct vip_value *vip, __u64 now)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct tcphdr *tcp = p->l4;
@@ -422,8 +443,9 @@ static __noinline int synproxy_process(struct xdp_md *ctx, const struct packet *
 	 * comes here too: this entry sends them, and tells the slow path the
 	 * handshake the cookie proved (a later segment's seq is not the ISN).
 	 */
-	synproxy_pending(p, now);
-	return slowpath_redirect(ctx);
+	return synproxy_pending(ctx, p, vip,
+				(__u32)((void *)tcp - (void *)(long)ctx->data) + th_len,
+				seg_len - th_len, now);
 }
 
 #endif /* LIMPET_BPF_SYNPROXY_H */

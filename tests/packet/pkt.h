@@ -26,7 +26,7 @@
 
 #include "limpet_maps.h"
 
-#define PKT_MAX 512
+#define PKT_MAX 2048
 
 #define PKT_ETH_LEN 14
 #define PKT_IP4_LEN 20

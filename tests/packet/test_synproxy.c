@@ -55,6 +55,8 @@ enum svc_idx {
 	SVC_HTTP4,
 	SVC_HTTP6,
 	SVC_L4,		/* TCP NAT, client_ip: the regression */
+	SVC_COOKIE4,	/* http, cookie affinity: the first segment is read in XDP */
+	SVC_HEADER6,	/* http, header affinity */
 	SVC_MAX,
 };
 
@@ -63,14 +65,25 @@ static const struct svc {
 	const char *vip;
 	__u8 mode;
 	const char *backends[NBACKENDS];
+	__u8 affinity;
 } svcs[SVC_MAX] = {
 	[SVC_HTTP4] = { "http4", "10.100.1.100", LIMPET_MODE_HTTP,
-			{ "10.20.0.11", "10.20.0.12", "10.20.0.13" } },
+			{ "10.20.0.11", "10.20.0.12", "10.20.0.13" }, LIMPET_AFFINITY_CLIENT_IP },
 	[SVC_HTTP6] = { "http6", "fd00:100::1:100", LIMPET_MODE_HTTP,
-			{ "fd00:20::11", "fd00:20::12", "fd00:20::13" } },
+			{ "fd00:20::11", "fd00:20::12", "fd00:20::13" }, LIMPET_AFFINITY_CLIENT_IP },
 	[SVC_L4] = { "l4", "10.100.1.101", LIMPET_MODE_L4,
-		     { "10.20.0.11", "10.20.0.12", "10.20.0.13" } },
+		     { "10.20.0.11", "10.20.0.12", "10.20.0.13" }, LIMPET_AFFINITY_CLIENT_IP },
+	[SVC_COOKIE4] = { "cookie4", "10.100.1.102", LIMPET_MODE_HTTP,
+			  { "10.20.0.11", "10.20.0.12", "10.20.0.13" }, LIMPET_AFFINITY_COOKIE },
+	[SVC_HEADER6] = { "header6", "fd00:100::1:102", LIMPET_MODE_HTTP,
+			  { "fd00:20::11", "fd00:20::12", "fd00:20::13" }, LIMPET_AFFINITY_HEADER },
 };
+
+/* What the cookie and header services look for, and the keys. */
+#define COOKIE_TTL_S 3600
+#define SERVICE_TAG 0x5eed1234u
+static struct http_affinity_value affinity_cfg[SVC_MAX];
+static struct cookie_keys_value keys;
 
 #define VIP_PORT 80
 #define BE_PORT 8080
@@ -82,6 +95,56 @@ static __u32 *ring[SVC_MAX];
 static __u32 be_id(int s, int j)
 {
 	return 1 + s * NBACKENDS + j;
+}
+
+static __s64 clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void head_names(struct limpet_head_config *h, const char *cookie,
+		       const char *const *headers, int n)
+{
+	int i;
+
+	memset(h, 0, sizeof(*h));
+	if (cookie) {
+		h->cookie_name_len = (__u8)strlen(cookie);
+		memcpy(h->cookie_name, cookie, h->cookie_name_len);
+	}
+	for (i = 0; i < n; i++) {
+		h->header_len[i] = (__u8)strlen(headers[i]);
+		memcpy(h->header[i], headers[i], h->header_len[i]);
+	}
+	h->n_headers = (__u8)n;
+}
+
+/* As the controller writes them (user/httpmode.c): two keys, the clock. */
+static void set_affinity_maps(void)
+{
+	static const char *const headers[] = { "x-session-id", "x-tenant" };
+	__u32 zero = 0, id;
+
+	keys.keys.key[0] = (struct limpet_cookie_key){ .k0 = 0x0706050403020100ull,
+						       .k1 = 0x0f0e0d0c0b0a0908ull, .id = 2,
+						       .valid = 1 };
+	keys.keys.key[1] = (struct limpet_cookie_key){ .k0 = 0x1111, .k1 = 0x2222, .id = 1,
+						       .valid = 1 };
+	keys.boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	cr_assert_eq(bpf_map_update_elem(dp.cookie_keys_fd, &zero, &keys, BPF_ANY), 0);
+
+	id = SVC_COOKIE4;
+	head_names(&affinity_cfg[id].head, "lb", NULL, 0);
+	affinity_cfg[id].service_tag = SERVICE_TAG;
+	affinity_cfg[id].cookie_ttl_s = COOKIE_TTL_S;
+	cr_assert_eq(bpf_map_update_elem(dp.http_affinity_fd, &id, &affinity_cfg[id], BPF_ANY), 0);
+	id = SVC_HEADER6;
+	head_names(&affinity_cfg[id].head, NULL, headers, 2);
+	affinity_cfg[id].require_all = 1;
+	cr_assert_eq(bpf_map_update_elem(dp.http_affinity_fd, &id, &affinity_cfg[id], BPF_ANY), 0);
 }
 
 static void setup(void)
@@ -110,7 +173,7 @@ static void setup(void)
 		};
 		struct vip_value vv = {
 			.service_id = s,
-			.affinity = LIMPET_AFFINITY_CLIENT_IP,
+			.affinity = svcs[s].affinity,
 			.forwarding = LIMPET_FWD_NAT,
 			.mode = svcs[s].mode,
 		};
@@ -137,6 +200,7 @@ static void setup(void)
 		cr_assert_eq(dp_swap_ring(&dp, s, ring[s], RING_SIZE), 0);
 		cr_assert_eq(dp_set_vip(&dp, &vk, &vv), 0, "dp_set_vip %s", svcs[s].name);
 	}
+	set_affinity_maps();
 }
 
 static void teardown(void)
@@ -1090,4 +1154,150 @@ Test(synproxy, fuzz)
 		    count[XDP_PASS], count[XDP_DROP], count[XDP_REDIRECT]);
 	cr_assert(count[XDP_REDIRECT] > 500 && count[XDP_DROP] > 500, "fuzz: DROP %d TX %d",
 		  count[XDP_DROP], count[XDP_REDIRECT]);
+}
+
+/* ---- reading the first request head (cookie and header affinity) ---- */
+
+/* A token for <session>/<tag> issued <age> seconds ago with key slot <k>. */
+static void token(char out[LIMPET_TOKEN_CHARS + 1], __u64 session, __u32 tag, __s64 age, int k)
+{
+	struct limpet_token_fields f;
+
+	limpet_token_fields_init(&f, session, tag, (__u32)(time(NULL) - age));
+	limpet_token_encode(&f, &keys.keys.key[k], SERVICE_TAG, out);
+	out[LIMPET_TOKEN_CHARS] = '\0';
+}
+
+/*
+ * Complete a handshake to <s> from <sport>, send <req> as the first data
+ * segment, and compare the pending entry XDP left with what the userspace
+ * build of the same scanner and checks says about the same bytes.
+ */
+static void first_head(int s, __u16 sport, const char *req, __u8 want_outcome, bool want_scanned)
+{
+	struct pkt_spec syn = to_vip(s, sport, PKT_TCP_SYN);
+	const struct step first = {
+		"SYN", syn, linux_syn(1460, 7), .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
+		.expect = { strchr(svcs[s].vip, ':') ? 1440 : 1460, true, true, 7, false,
+			    CLIENT_TSVAL },
+		.deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } },
+	};
+	struct synack_seen seen = handshake(&first);
+	size_t n = strlen(req), len;
+	struct pkt_spec data = after_synack(&syn, &seen, PKT_TCP_ACK | PKT_TCP_PSH, (__u16)n);
+	struct opts o = ts_echo(&seen);
+	struct flow_key key = { .src = data.src, .dst = data.dst, .sport = htons(data.sport),
+				.dport = htons(data.dport), .proto = IPPROTO_TCP,
+				.family = data.family };
+	const struct http_affinity_value *cfg = &affinity_cfg[s];
+	struct limpet_token_fields f = { 0 };
+	struct limpet_head_scan scan;
+	__u8 frame[PKT_MAX], outcome = LIMPET_COOKIE_ABSENT, scanned;
+	struct flow_value fv;
+	struct result r;
+	__u64 hkey = 0;
+	int ok = 0;
+	size_t i;
+
+	len = seg_build(&data, &o, frame, sizeof(frame));
+	memcpy(frame + len - n, req, n);
+	fix_tcp_csum(frame, len);
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_DROP, "no AF_XDP socket here: dropped");
+	cr_assert_eq(bpf_map_lookup_elem(dp.flows_fd, &key, &fv), 0, "no pending entry");
+	cr_assert_eq(bpf_map_delete_elem(dp.flows_fd, &key), 0);
+	cr_expect_eq(fv.flags, LIMPET_FLOW_SLOWPATH);
+	cr_expect_eq(fv.service_id, (__u32)s);
+	cr_expect_eq(fv.pending.cookie_isn, seen.isn);
+
+	/* The same bytes through the userspace build. */
+	limpet_head_init(&scan);
+	for (i = 0; i < n; i++)
+		if (limpet_head_step(&scan, &cfg->head, (__u8)req[i]))
+			break;
+	scanned = scan.complete ? LIMPET_PENDING_SCANNED : 0;
+	if (scan.complete && svcs[s].affinity == LIMPET_AFFINITY_COOKIE)
+		outcome = limpet_head_cookie(&scan, &keys.keys, cfg->service_tag,
+					     (__u64)time(NULL), cfg->cookie_ttl_s, &f);
+	if (scan.complete && svcs[s].affinity == LIMPET_AFFINITY_HEADER) {
+		hkey = limpet_head_session_key(&scan, &cfg->head, cfg->require_all, &ok);
+		if (ok)
+			scanned |= LIMPET_PENDING_HEADER_OK;
+	}
+	cr_expect_eq(fv.pending.scan, scanned, "scan flags %#x, userspace %#x", fv.pending.scan,
+		     scanned);
+	cr_expect_eq(!!(fv.pending.scan & LIMPET_PENDING_SCANNED), want_scanned, "%s", req);
+	cr_expect_eq(fv.pending.outcome, outcome, "outcome %u, userspace %u: %s",
+		     fv.pending.outcome, outcome, req);
+	cr_expect_eq(fv.pending.outcome, want_outcome, "outcome %u, expected %u: %s",
+		     fv.pending.outcome, want_outcome, req);
+	if (outcome == LIMPET_COOKIE_VALID) {
+		cr_expect_eq(fv.pending.session, f.session);
+		cr_expect_eq(fv.pending.backend_tag, f.backend_tag);
+	}
+	cr_expect_eq(fv.pending.header_key, hkey, "header key %llx, userspace %llx",
+		     (unsigned long long)fv.pending.header_key, (unsigned long long)hkey);
+}
+
+Test(synproxy, first_head_cookies_read_in_xdp)
+{
+	char good[LIMPET_TOKEN_CHARS + 1], old_key[LIMPET_TOKEN_CHARS + 1];
+	char expired[LIMPET_TOKEN_CHARS + 1], bad[LIMPET_TOKEN_CHARS + 1];
+	char req[2048];
+	__u16 port = 41000;
+
+	token(good, 0x1122334455667788ull, 0xb0b0b0b0, 100, 0);
+	token(old_key, 0x99, 7, 100, 1);
+	token(expired, 0x42, 7, COOKIE_TTL_S + 5, 0);
+	memcpy(bad, good, sizeof(bad));
+	bad[20] = bad[20] == 'A' ? 'B' : 'A';
+
+#define HEAD(...) (snprintf(req, sizeof(req), __VA_ARGS__), req)
+	first_head(SVC_COOKIE4, port++, HEAD("GET / HTTP/1.1\r\nHost: a\r\nCookie: lb=%s\r\n\r\n",
+					       good), LIMPET_COOKIE_VALID, true);
+	first_head(SVC_COOKIE4, port++, HEAD("GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+		   LIMPET_COOKIE_ABSENT, true);
+	first_head(SVC_COOKIE4, port++,
+		   HEAD("GET /x HTTP/1.1\r\ncookie: _ga=GA1.2.3; lb=\"%s\"; theme=dark\r\n"
+			"User-Agent: curl/8\r\n\r\n", old_key), LIMPET_COOKIE_VALID, true);
+	first_head(SVC_COOKIE4, port++,
+		   HEAD("GET / HTTP/1.1\r\nCookie: lb=%s\r\nCOOKIE: a=b; lb=%s\r\n\r\n", bad, good),
+		   LIMPET_COOKIE_VALID, true);
+	first_head(SVC_COOKIE4, port++, HEAD("GET / HTTP/1.1\r\nCookie: lb=%s\r\n\r\n", bad),
+		   LIMPET_COOKIE_BAD_MAC, true);
+	first_head(SVC_COOKIE4, port++, HEAD("GET / HTTP/1.1\r\nCookie: lb=%s\r\n\r\n", expired),
+		   LIMPET_COOKIE_EXPIRED, true);
+	first_head(SVC_COOKIE4, port++, HEAD("GET / HTTP/1.1\r\nCookie: lb=short; lbx=%s\r\n\r\n",
+					       good), LIMPET_COOKIE_MALFORMED, true);
+	first_head(SVC_COOKIE4, port++, HEAD("GET / HTTP/1.1\nCookie:lb=%s\n\n", good),
+		   LIMPET_COOKIE_VALID, true);
+	/* The head goes on in a later segment: XDP leaves it to the slow path. */
+	first_head(SVC_COOKIE4, port++, HEAD("GET / HTTP/1.1\r\nCookie: lb=%s\r\nX-A: 1\r\n", good),
+		   LIMPET_COOKIE_ABSENT, false);
+	/* A head of 1.3 KB with the cookie at its end. */
+	{
+		char pad[1200];
+
+		memset(pad, 'p', sizeof(pad) - 1);
+		pad[sizeof(pad) - 1] = '\0';
+		first_head(SVC_COOKIE4, port++,
+			   HEAD("GET / HTTP/1.1\r\nX-Pad: %s\r\nCookie: lb=%s\r\n\r\n", pad, good),
+			   LIMPET_COOKIE_VALID, true);
+	}
+}
+
+Test(synproxy, first_head_headers_read_in_xdp)
+{
+	char req[512];
+	__u16 port = 42000;
+
+	first_head(SVC_HEADER6, port++,
+		   HEAD("GET / HTTP/1.1\r\nX-Session-Id: u-1\r\nx-tenant:  acme \r\n\r\n"),
+		   LIMPET_COOKIE_ABSENT, true);
+	/* require_all: one header of two is no key. */
+	first_head(SVC_HEADER6, port++, HEAD("GET / HTTP/1.1\r\nX-Session-Id: u-1\r\n\r\n"),
+		   LIMPET_COOKIE_ABSENT, true);
+	first_head(SVC_HEADER6, port++, HEAD("GET / HTTP/1.1\r\nX-Session-Id: u-1\r\n"),
+		   LIMPET_COOKIE_ABSENT, false);
+#undef HEAD
 }

@@ -74,6 +74,10 @@ static struct {
 	int n_sent;
 	struct flow flows[MAX_FLOWS];
 	int picks;
+	bool need_head;		/* pick() waits for the blank line ending the head */
+	__u32 head_len;		/* what the last pick() was shown */
+	bool head_final;
+	bool issue_cookie;
 	__u32 our_ts;		/* the cookie TSval the client echoes */
 	__u32 client_mss;	/* what the cookie says */
 	__u32 cookie;		/* our ISN toward the client */
@@ -148,13 +152,32 @@ static int fake_flow_del(void *ctx, const struct flow_key *key)
 	return 0;
 }
 
-static int fake_pick(void *ctx, const struct segment *first, const __u32 *tried, size_t n_tried,
-		     struct slowpath_backend *out, struct slowpath_service *svc)
+static bool head_ended(const __u8 *head, __u32 len)
 {
+	__u32 i;
+
+	for (i = 0; i + 4 <= len; i++)
+		if (!memcmp(head + i, "\r\n\r\n", 4))
+			return true;
+	return false;
+}
+
+static int fake_pick(void *ctx, const struct slowpath_request *req, const __u32 *tried,
+		     size_t n_tried, struct slowpath_backend *out, struct slowpath_service *svc,
+		     struct slowpath_cookie *cookie)
+{
+	const struct segment *first = req->first;
 	int i;
 	size_t j;
 
 	F.picks++;
+	F.head_len = req->head_len;
+	F.head_final = req->head_final;
+	cr_assert(req->pending && (req->pending->flags & LIMPET_FLOW_SLOWPATH));
+	if (F.need_head && !req->head_final && !head_ended(req->head, req->head_len))
+		return -EAGAIN;
+	cookie->issue = F.issue_cookie;
+	cookie->session = 0x1234;
 	/* Always the connection's own first segment. */
 	cr_assert(!memcmp(&first->src, &F.client.addr, sizeof(first->src)));
 	cr_assert(!memcmp(&first->dst, &F.vip.addr, sizeof(first->dst)));
@@ -170,6 +193,15 @@ static int fake_pick(void *ctx, const struct segment *first, const __u32 *tried,
 		return 0;
 	}
 	return -ENOENT;
+}
+
+static size_t fake_cookie_line(void *ctx, const struct slowpath_backend *be,
+			       const struct slowpath_cookie *cookie, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "Set-Cookie: s=%llx-%s\r\n",
+			 (unsigned long long)cookie->session, be->name);
+
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
 /* ---- set-up ---- */
@@ -252,6 +284,7 @@ static struct slowpath *setup(__u8 family, int n_backends, const char *header)
 		.flow_set = fake_flow_set,
 		.flow_del = fake_flow_del,
 		.pick = fake_pick,
+		.cookie_line = fake_cookie_line,
 	};
 	struct slowpath *sp;
 	int i;
@@ -488,13 +521,15 @@ Test(slowpath, first_segment_rejected)
 	cr_expect_eq(slowpath_stats(sp)->connections, 0);
 	cr_expect_eq(slowpath_connections(sp), 0);
 
-	/* No backend at all: pick() refuses, nothing is kept. */
+	/* No backend at all: the client gets a 503 and our FIN. */
 	slowpath_free(sp);
 	sp = setup(LIMPET_FAMILY_V4, 0, NULL);
 	first_request(sp, 0);
-	cr_expect_eq(F.n_sent, 0);
-	cr_expect_eq(slowpath_connections(sp), 0);
-	cr_expect_eq(slowpath_stats(sp)->ignored, 1);
+	cr_assert_eq(F.n_sent, 1);
+	expect_seg(sent(0), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN,
+		   SEG_ACK | SEG_PSH | SEG_FIN);
+	cr_expect_eq(slowpath_stats(sp)->failed, 1);
+	cr_expect_eq(slowpath_stats(sp)->connections, 1);
 	slowpath_free(sp);
 }
 
@@ -1234,4 +1269,134 @@ Test(slowpath, insert_offset)
 	cr_expect_eq(offset_of("HTTP/1.1 200 OK\r\n", &info, &hl), 17);
 	cr_expect(!info);
 	cr_expect_eq(hl, 0);
+}
+
+/* ---- choosing from the request head ---- */
+
+static const struct segment_opts NO_OPTS = { .wscale = LIMPET_WSCALE_NONE };
+static const char PART1[] = "GET / HTTP/1.1\r\nHost: x\r\n";
+static const char PART2[] = "Cookie: s=1\r\n\r\n";
+#define PART1_LEN ((__u32)sizeof(PART1) - 1)
+#define PART2_LEN ((__u32)sizeof(PART2) - 1)
+
+Test(slowpath, head_in_two_segments_waits_for_its_end)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 2, NULL);
+
+	F.need_head = true;
+	client_data(sp, 0, PART1, PART1_LEN, 0, 0);
+	cr_expect_eq(F.n_sent, 0, "no backend before the head ends");
+	cr_expect_eq(F.picks, 1);
+	cr_expect_eq(F.head_len, PART1_LEN);
+	cr_expect_not(F.head_final);
+	/* A retransmission of the first part changes nothing. */
+	client_data(sp, 0, PART1, PART1_LEN, 0, 5);
+	cr_expect_eq(F.n_sent, 0);
+	client_data(sp, PART1_LEN, PART2, PART2_LEN, SEG_PSH, 10);
+	cr_assert_eq(F.n_sent, 1);
+	expect_syn(sent(0), 0);
+	cr_expect_eq(F.head_len, PART1_LEN + PART2_LEN, "shown the whole head");
+	/* Bound: both parts go to the backend in order. */
+	synack(sp, 0, 20);
+	cr_assert_eq(F.n_sent, 3);
+	expect_payload(sent(1), PART1, PART1_LEN);
+	expect_payload(sent(2), PART2, PART2_LEN);
+	slowpath_free(sp);
+}
+
+Test(slowpath, head_out_of_order_is_read_in_order)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V6, 1, NULL);
+
+	F.need_head = true;
+	/* The first segment proves the handshake; the second part overtakes. */
+	client_data(sp, 0, PART1, 10, 0, 0);
+	client_data(sp, PART1_LEN, PART2, PART2_LEN, SEG_PSH, 1);
+	cr_expect_eq(F.n_sent, 0, "a hole: still waiting");
+	cr_expect_eq(F.head_len, 10, "only the bytes before the hole");
+	client_data(sp, 10, PART1 + 10, PART1_LEN - 10, 0, 2);
+	cr_assert_eq(F.n_sent, 1);
+	cr_expect_eq(F.head_len, PART1_LEN + PART2_LEN);
+	slowpath_free(sp);
+}
+
+Test(slowpath, head_that_never_ends_is_decided_after_a_while)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
+
+	F.need_head = true;
+	client_data(sp, 0, PART1, PART1_LEN, 0, 0);
+	slowpath_tick(sp, 4900);
+	cr_expect_eq(F.n_sent, 0);
+	slowpath_tick(sp, 5000);
+	cr_assert_eq(F.n_sent, 1);
+	cr_expect(F.head_final);
+	expect_syn(sent(0), 0);
+	slowpath_free(sp);
+}
+
+Test(slowpath, head_cut_by_fin_is_final)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
+
+	F.need_head = true;
+	client_data(sp, 0, PART1, PART1_LEN, SEG_FIN, 0);
+	cr_assert_eq(F.n_sent, 1);
+	cr_expect(F.head_final);
+	slowpath_free(sp);
+}
+
+Test(slowpath, cookie_line_inserted_with_the_backend_header)
+{
+	static const char OUT[] = "HTTP/1.1 200 OK\r\nX-Limpet-Backend: be1\r\n"
+				  "Set-Cookie: s=1234-be1\r\nContent-Length: 2\r\n\r\nhi";
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 2, "X-Limpet-Backend");
+	struct flow_value *ret;
+
+	F.issue_cookie = true;
+	first_request(sp, 0);
+	synack(sp, 0, 10);
+	cr_assert_eq(F.n_sent, 2);
+	backend_data(sp, 0, 0, HEAD, HEAD_LEN, SEG_PSH, 10, 100);
+	cr_assert_eq(F.n_sent, 3);
+	expect_payload(sent(2), OUT, sizeof(OUT) - 1);
+	ret = flow_at(&F.be[0], &F.client);
+	cr_assert(ret);
+	cr_expect_eq(ret->sp.ins_len, sizeof(OUT) - 1 - HEAD_LEN);
+	cr_expect_eq(slowpath_stats(sp)->cookies, 1);
+	slowpath_free(sp);
+}
+
+Test(slowpath, cookie_names_the_backend_that_answered)
+{
+	static const char OUT[] = "HTTP/1.1 200 OK\r\nSet-Cookie: s=1234-be2\r\n"
+				  "Content-Length: 2\r\n\r\nhi";
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 2, NULL);
+
+	F.issue_cookie = true;
+	first_request(sp, 0);
+	/* be1 refuses: be2 answers, and the cookie must say be2. */
+	feed(sp, &F.be[0], &F.client, 0, CISN + 1, SEG_RST | SEG_ACK, 0, &NO_OPTS, NULL, 0, 5);
+	cr_assert_eq(F.n_sent, 3);
+	expect_syn(sent(2), 1);
+	synack(sp, 1, 10);
+	backend_data(sp, 1, 0, HEAD, HEAD_LEN, SEG_PSH, 10, 100);
+	cr_assert_eq(F.n_sent, 5);
+	expect_payload(sent(4), OUT, sizeof(OUT) - 1);
+	slowpath_free(sp);
+}
+
+Test(slowpath, no_retry_means_503_when_the_pinned_backend_refuses)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 2, NULL);
+
+	F.svc.no_retry = true;
+	first_request(sp, 0);
+	feed(sp, &F.be[0], &F.client, 0, CISN + 1, SEG_RST | SEG_ACK, 0, &NO_OPTS, NULL, 0, 5);
+	cr_assert_eq(F.n_sent, 3, "SYN, RST, 503");
+	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN,
+		   SEG_ACK | SEG_PSH | SEG_FIN);
+	cr_expect_eq(slowpath_stats(sp)->retries, 0);
+	cr_expect_eq(slowpath_stats(sp)->failed, 1);
+	slowpath_free(sp);
 }

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * affinity.h - what the first request segment of a cookie or header
+ * affinity service says, read in XDP and left in the connection's pending
+ * flow entry for the slow path, which chooses the backend from it
+ * (user/affinity.c, include/limpet_route.h).
+ *
+ * The scanner and the token check are the ones the controller runs
+ * (include/limpet_head.h, limpet_token.h). A head that does not end in
+ * the segment is not judged here: the slow path reads all of it.
+ */
+#ifndef LIMPET_BPF_AFFINITY_H
+#define LIMPET_BPF_AFFINITY_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "limpet_maps.h"
+#include "limpet_token.h"
+#include "head.h"
+#include "maps.h"
+#include "splice.h"
+
+#define AFFINITY_NSEC_PER_SEC 1000000000ULL
+
+/*
+ * The affinity program (limpet_affinity), run by tail call from the entry
+ * point: reading the head and checking cookies needs more stack than is
+ * left below lb_process() and synproxy_process(), and a tail call starts
+ * afresh. Slot 0, filled by the controller at load; pinned, so it stays
+ * filled while no controller runs.
+ */
+#define AFFINITY_PROG_SLOT 0
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} affinity_progs SEC(".maps");
+
+/* What the first request segment's pending entry needs, across the tail call. */
+struct affinity_job {
+	struct flow_key key;	/* the pending entry's; its value is in flow_scratch */
+	__u32 payload_off;	/* from the frame's start */
+	__u32 payload_len;
+	__u32 service_id;
+	__u32 affinity;		/* enum limpet_affinity */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct affinity_job);
+} affinity_scratch SEC(".maps");
+
+/*
+ * Read the request head of <job> for the keys its service routes by, into
+ * <fv>'s pending fields.
+ */
+static __always_inline void affinity_read_head(struct xdp_md *ctx, const struct affinity_job *job,
+					       struct flow_value *fv)
+{
+	struct limpet_token_fields token = { 0 };
+	struct http_affinity_value *cfg;
+	struct cookie_keys_value *keys;
+	struct limpet_head_scan *scan;
+	__u32 zero = 0, service_id = job->service_id;
+	__u64 now_s;
+	int ok = 0;
+
+	cfg = bpf_map_lookup_elem(&http_affinity, &service_id);
+	if (!cfg || head_scan_payload(ctx, job->payload_off, job->payload_len, &cfg->head, &scan) ||
+	    !scan->complete)
+		return;
+	if (job->affinity == LIMPET_AFFINITY_COOKIE) {
+		keys = bpf_map_lookup_elem(&cookie_keys, &zero);
+		if (!keys)
+			return;
+		/* Wall-clock seconds: cookies are issued in them. */
+		now_s = (bpf_ktime_get_boot_ns() + keys->boot_to_wall_ns) / AFFINITY_NSEC_PER_SEC;
+		fv->pending.outcome = limpet_head_cookie(scan, &keys->keys, cfg->service_tag, now_s,
+							 cfg->cookie_ttl_s, &token);
+		if (fv->pending.outcome == LIMPET_COOKIE_VALID) {
+			fv->pending.session = token.session;
+			fv->pending.backend_tag = token.backend_tag;
+		}
+	} else {
+		fv->pending.header_key = limpet_head_session_key(scan, &cfg->head,
+								 cfg->require_all, &ok);
+		if (ok)
+			fv->pending.scan |= LIMPET_PENDING_HEADER_OK;
+	}
+	fv->pending.scan |= LIMPET_PENDING_SCANNED;
+}
+
+/* Write the pending entry prepared in the scratch maps; the segment goes
+ * to the slow path.
+ */
+static __always_inline int affinity_commit(struct xdp_md *ctx)
+{
+	struct affinity_job *job;
+	struct flow_value *fv;
+	__u32 zero = 0;
+
+	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
+	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
+	if (!job || !fv)
+		return XDP_DROP;
+	bpf_map_update_elem(&flows, &job->key, fv, BPF_ANY);
+	return slowpath_redirect(ctx);
+}
+
+/* The entry point of limpet_affinity. */
+static __always_inline int affinity_process(struct xdp_md *ctx)
+{
+	struct affinity_job *job;
+	struct flow_value *fv;
+	__u32 zero = 0;
+
+	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
+	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
+	if (!job || !fv)
+		return XDP_DROP;
+	affinity_read_head(ctx, job, fv);
+	return affinity_commit(ctx);
+}
+
+#endif /* LIMPET_BPF_AFFINITY_H */

@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#
+# test_header_affinity.sh - header affinity (Cloudflare's "header"
+# sessions) end to end:
+#   - 20 session keys (X-Session-Id, X-Tenant) x 8 requests on new
+#     connections from changing source addresses: each key keeps one
+#     backend; the keys spread;
+#   - the session map keeps them there when the ring changes (a backend
+#     added) until they idle out;
+#   - require_all_headers: false: one header of two is a key; true: a
+#     request missing one falls back to the client address.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+e2e_begin header_affinity
+trap lab_down EXIT
+e2e_lab_up 4
+C=(ip netns exec lp-client)
+T=$E2E_TMP
+
+# get SRC [curl args]: the backend that answered a new connection.
+get() {
+	local src=$1
+	shift
+	"${C[@]}" curl -s --interface "$src" --max-time 10 "$@" "http://$LAB_VIP4/" | tr -d '\r\n'
+}
+
+write() {
+	lab_write_config "$LAB_DIR/limpet.yaml" --mode http --affinity header --no-v6 \
+		--backend-list "1 2 3" \
+		--affinity-yaml $'headers: [X-Session-Id, X-Tenant]\nrequire_all_headers: '"$1"$'\nidle_ttl: 10m'
+}
+
+write false
+e2e_start "$LAB_DIR/limpet.yaml"
+
+declare -A home
+for k in $(seq 20); do
+	home[$k]=$(get "$(lab_client_addr 1 4)" -H "X-Session-Id: user-$k" -H "x-tenant:  acme ")
+done
+for r in $(seq 8); do
+	for k in $(seq 20); do
+		b=$(get "$(lab_client_addr $(((k + r) % 20 + 1)) 4)" -H "x-session-id: user-$k" \
+			-H "X-Tenant: acme")
+		[ "$b" = "${home[$k]}" ] || fail "key $k request $r went to $b, not ${home[$k]}"
+	done
+done
+spread=$(printf '%s\n' "${home[@]}" | sort | uniq -c | tr '\n' ' ')
+[ "$(printf '%s\n' "${home[@]}" | sort -u | wc -l)" -ge 2 ] || fail "keys on one backend: $spread"
+note "20 keys x 8 new connections from changing addresses kept their backend ($spread)"
+
+# One header of the two is enough without require_all.
+one=$(get "$(lab_client_addr 2 4)" -H "X-Session-Id: solo")
+for r in 1 2 3 4 5; do
+	[ "$(get "$(lab_client_addr $((r + 3)) 4)" -H "X-Session-Id: solo")" = "$one" ] ||
+		fail "a key of one header moved"
+done
+
+# The ring changes: known keys stay where the session map says.
+e2e_cli_ok backend add web b4 "$(lab_backend_addr 4 4)"
+for k in $(seq 20); do
+	b=$(get "$(lab_client_addr 5 4)" -H "X-Session-Id: user-$k" -H "X-Tenant: acme")
+	[ "$b" = "${home[$k]}" ] || fail "after adding b4, key $k went to $b, not ${home[$k]}"
+done
+note "adding a backend moved no live header session"
+
+# require_all_headers: a request with one header falls back to the client
+# address: from one address, whatever the key, one backend (and the same
+# as with no header at all).
+write true
+e2e_cli_ok reload
+src=$(lab_client_addr 11 4)
+plain=$(get "$src")
+for k in $(seq 10); do
+	b=$(get "$src" -H "X-Session-Id: partial-$k")
+	[ "$b" = "$plain" ] || fail "require_all: a key with one header went to $b, not $plain"
+done
+e2e_cli_ok stats --json
+printf '%s\n' "$E2E_OUT" >"$T/stats.json"
+n=$("$LAB_PYTHON" -c 'import json,sys; print(next(s for s in json.load(open(sys.argv[1]))["services"] if s["name"] == "web").get("header_missing", -1))' "$T/stats.json")
+[ "$n" -ge 10 ] || fail "header_missing is $n after 10 incomplete requests"
+e2e_cli_ok status --json
+live=$("$LAB_PYTHON" -c 'import json,sys; print(sum(b["sessions"] for b in next(s for s in json.load(sys.stdin)["services"] if s["name"] == "web")["backends"]))' <<<"$E2E_OUT")
+[ "$live" -ge 21 ] || fail "status counts $live live header sessions (>= 21 expected)"
+pass
