@@ -525,21 +525,59 @@ out:
 	return err;
 }
 
-int dp_ring_open(struct dataplane *dp, __u32 service_id, __u32 *size)
+int dp_ring_id(struct dataplane *dp, __u32 service_id, __u32 *map_id)
 {
-	__u32 inner_id, slot = LIMPET_RING_SIZE_SLOT;
-	int fd;
+	return errno_or(bpf_map_lookup_elem(dp->rings_fd, &service_id, map_id));
+}
 
-	if (bpf_map_lookup_elem(dp->rings_fd, &service_id, &inner_id))
-		return -errno;
-	fd = bpf_map_get_fd_by_id(inner_id);
+int dp_ring_read(struct dataplane *dp, __u32 map_id, __u32 **table, __u32 *size)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	__u32 slot = LIMPET_RING_SIZE_SLOT, n, count, out_batch, *keys = NULL, *values = NULL;
+	__u32 *ring = NULL, i;
+	int fd, err;
+
+	(void)dp;
+	fd = bpf_map_get_fd_by_id(map_id);
 	if (fd < 0)
 		return -errno;
-	if (bpf_map_lookup_elem(fd, &slot, size) || !*size) {
-		close(fd);
-		return -ENOENT;
+	if (bpf_map_lookup_elem(fd, &slot, &n) || !n) {
+		err = -ENOENT;
+		goto out;
 	}
-	return fd;
+	/* The whole map in one call, slot 0 (the size) included. */
+	count = n + 1;
+	keys = malloc(sizeof(*keys) * count);
+	values = malloc(sizeof(*values) * count);
+	ring = calloc(n, sizeof(*ring));
+	if (!keys || !values || !ring) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = bpf_map_lookup_batch(fd, NULL, &out_batch, keys, values, &count, &batch);
+	if ((!err || errno == ENOENT) && count == n + 1) {
+		for (i = 0; i < count; i++)
+			if (keys[i] >= 1 && keys[i] <= n)
+				ring[keys[i] - 1] = values[i];
+	} else {
+		/* No batch operations here: slot by slot. */
+		for (slot = 1; slot <= n; slot++) {
+			if (bpf_map_lookup_elem(fd, &slot, &ring[slot - 1])) {
+				err = -errno;
+				goto out;
+			}
+		}
+	}
+	*table = ring;
+	*size = n;
+	ring = NULL;
+	err = 0;
+out:
+	free(keys);
+	free(values);
+	free(ring);
+	close(fd);
+	return err;
 }
 
 int dp_clear_ring(struct dataplane *dp, __u32 service_id)

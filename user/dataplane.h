@@ -83,10 +83,17 @@ int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val);
 int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size);
 int dp_clear_ring(struct dataplane *dp, __u32 service_id);
 
-/* A file descriptor of the service's current Maglev table (close it), its
- * size in *<size>; -ENOENT when the service has none.
+/* The id of the service's current Maglev table map in *<map_id>; -ENOENT
+ * when it has none. dp_swap_ring() makes a new map each time and never
+ * writes one again once swapped in: a table read once under an id stays
+ * valid for as long as the service's ring has that id.
  */
-int dp_ring_open(struct dataplane *dp, __u32 service_id, __u32 *size);
+int dp_ring_id(struct dataplane *dp, __u32 service_id, __u32 *map_id);
+
+/* The table of ring map <map_id>: *<table> (malloc'd, free it) gets its
+ * *<size> slots, the data plane's slots 1..size.
+ */
+int dp_ring_read(struct dataplane *dp, __u32 map_id, __u32 **table, __u32 *size);
 
 /* Sum per-CPU counters. <map_fd> is service_stats_fd or backend_stats_fd. */
 int dp_read_counters(struct dataplane *dp, int map_fd, __u32 id, struct limpet_counters *sum);

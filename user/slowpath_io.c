@@ -28,6 +28,19 @@ struct iface_ports {
 	int n;
 };
 
+/*
+ * A service's Maglev table as last read, under the id of its ring map. The
+ * controller swaps in a new map for every change and never writes one it
+ * swapped in, so while the service's ring still has this id the copy is
+ * exact; a pick then costs one lookup of the id instead of opening the map
+ * and reading its slots.
+ */
+struct ring_cache {
+	__u32 map_id;
+	__u32 size;
+	__u32 *table;	/* NULL: nothing read yet */
+};
+
 struct slowpath_io {
 	struct dataplane *dp;
 	struct slowpath *sp;
@@ -37,6 +50,7 @@ struct slowpath_io {
 	struct iface_ports ifaces[LIMPET_XSK_MAX_IFACES];
 	size_t n_ifaces;
 	struct slowpath_service services[LIMPET_MAX_SERVICES];
+	struct ring_cache rings[LIMPET_MAX_SERVICES];
 };
 
 static __u64 now_ms(void)
@@ -101,27 +115,48 @@ static bool was_tried(__u32 id, const __u32 *tried, size_t n)
 	return false;
 }
 
+/* Service <service_id>'s current table, read again only after a swap. */
+static const struct ring_cache *ring_get(struct slowpath_io *io, __u32 service_id)
+{
+	struct ring_cache *rc = &io->rings[service_id];
+	__u32 map_id, size, *table;
+
+	if (dp_ring_id(io->dp, service_id, &map_id))
+		return NULL;
+	if (rc->table && rc->map_id == map_id)
+		return rc;
+	if (dp_ring_read(io->dp, map_id, &table, &size))
+		return NULL;
+	free(rc->table);
+	rc->map_id = map_id;
+	rc->size = size;
+	rc->table = table;
+	return rc;
+}
+
 /*
  * The service's Maglev table, read as the data plane reads it: the slot of
- * the affinity hash, then onwards for a backend not yet tried.
+ * the affinity hash, then onwards for a backend not yet tried. The
+ * backend's state is read each time (health and drains change it in
+ * place).
  */
 static int op_pick(void *ctx, const struct segment *first, const __u32 *tried, size_t n_tried,
 		   struct slowpath_backend *out, struct slowpath_service *svc)
 {
 	struct slowpath_io *io = ctx;
+	const struct ring_cache *rc;
 	struct backend_name_value name;
 	struct backend_value be;
 	struct vip_value vip;
 	struct vip_key vk = { .addr = first->dst, .port = first->dport, .proto = IPPROTO_TCP,
 			      .family = first->family };
-	__u32 size, hash, slot, id, step;
-	int ring, ret = -ENOENT;
+	__u32 hash, id, step;
 
 	if (bpf_map_lookup_elem(io->dp->vips_fd, &vk, &vip) || vip.mode != LIMPET_MODE_HTTP ||
 	    vip.service_id >= LIMPET_MAX_SERVICES)
 		return -EINVAL;
-	ring = dp_ring_open(io->dp, vip.service_id, &size);
-	if (ring < 0)
+	rc = ring_get(io, vip.service_id);
+	if (!rc)
 		return -ENOENT;
 	if (vip.affinity == LIMPET_AFFINITY_NONE)
 		hash = limpet_hash_tuple(&first->src, &first->dst, first->sport, first->dport,
@@ -131,10 +166,9 @@ static int op_pick(void *ctx, const struct segment *first, const __u32 *tried, s
 	/* Maglev spreads each backend over the table: a few hundred slots
 	 * from any start meet every other backend.
 	 */
-	for (step = 0; step < size && step < 4096; step++) {
-		slot = 1 + (hash + step) % size;
-		if (bpf_map_lookup_elem(ring, &slot, &id) || id >= LIMPET_MAX_BACKENDS ||
-		    was_tried(id, tried, n_tried))
+	for (step = 0; step < rc->size && step < 4096; step++) {
+		id = rc->table[(hash + step) % rc->size];
+		if (id >= LIMPET_MAX_BACKENDS || was_tried(id, tried, n_tried))
 			continue;
 		if (bpf_map_lookup_elem(io->dp->backends_fd, &id, &be) ||
 		    be.state != LIMPET_BACKEND_ACTIVE || be.family != first->family)
@@ -145,14 +179,14 @@ static int op_pick(void *ctx, const struct segment *first, const __u32 *tried, s
 		out->service_id = vip.service_id;
 		out->addr = be.addr;
 		out->port = be.port;
-		if (!bpf_map_lookup_elem(io->dp->backend_names_fd, &id, &name))
-			snprintf(out->name, sizeof(out->name), "%s", name.name);
 		*svc = io->services[vip.service_id];
-		ret = 0;
-		break;
+		/* The name goes into an inserted header and debug messages only. */
+		if ((svc->backend_header[0] || log_get_level() >= LOG_LEVEL_DEBUG) &&
+		    !bpf_map_lookup_elem(io->dp->backend_names_fd, &id, &name))
+			snprintf(out->name, sizeof(out->name), "%s", name.name);
+		return 0;
 	}
-	close(ring);
-	return ret;
+	return -ENOENT;
 }
 
 /* ---- receiving ----------------------------------------------------------- */
@@ -226,6 +260,8 @@ void spio_close(struct slowpath_io *io)
 		close(io->timer_fd);
 	rawsock_close(&io->raw);
 	slowpath_free(io->sp);
+	for (i = 0; i < LIMPET_MAX_SERVICES; i++)
+		free(io->rings[i].table);
 	free(io);
 }
 
