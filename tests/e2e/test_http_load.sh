@@ -4,6 +4,10 @@
 # test_http_load.sh - HTTP mode under load:
 #   - wrk with 200 concurrent keep-alive connections for 20 s: not one
 #     socket error or non-2xx response;
+#   - wrk with 64 connections for 8 s, each request on a connection of its
+#     own ("Connection: close", every one through the slow path): not one
+#     socket error or non-2xx response, every connection the slow path took
+#     bound, none aborted;
 #   - a SYN flood (hping3, spoofed random sources) at the VIP while a real
 #     client keeps making new connections: every one succeeds, the flood is
 #     answered by stateless cookies, and no backend holds a half-open
@@ -33,6 +37,29 @@ n=$(awk '/requests in/ { print $1 }' "$T/wrk")
 ! grep -q "Socket errors" "$T/wrk" || fail "wrk: $(grep "Socket errors" "$T/wrk")"
 ! grep -q "Non-2xx" "$T/wrk" || fail "wrk: $(grep "Non-2xx" "$T/wrk")"
 note "wrk -c200 20 s: $n requests, $(awk '/Requests\/sec/ { print $2 }' "$T/wrk") req/s, no errors"
+
+# Close mode comes from a client address of its own: the keep-alive run's
+# connections may still linger in the backends' TIME_WAIT on the first
+# address's ports (limpet keeps the client's address).
+"${C[@]}" ip route replace default via 10.10.0.1 src "$(lab_client_addr 2)"
+aborted0=$(global http_aborted)
+conns0=$(global http_connections)
+bound0=$(global http_bound)
+"${C[@]}" timeout 30 wrk -t2 -c64 -d8s -H "Connection: close" "http://$LAB_VIP4/" \
+	>"$T/wrk-close" 2>&1 || fail "wrk (close) exited $?: $(tr '\n' '|' <"$T/wrk-close")"
+"${C[@]}" ip route replace default via 10.10.0.1
+n=$(awk '/requests in/ { print $1 }' "$T/wrk-close")
+[ "${n:-0}" -gt 1000 ] || fail "wrk (close) completed ${n:-0} requests: $(tr '\n' '|' <"$T/wrk-close")"
+! grep -q "Socket errors" "$T/wrk-close" || fail "wrk (close): $(grep "Socket errors" "$T/wrk-close")"
+! grep -q "Non-2xx" "$T/wrk-close" || fail "wrk (close): $(grep "Non-2xx" "$T/wrk-close")"
+sleep 1	# the last handshakes finish binding
+aborted=$(($(global http_aborted) - aborted0))
+conns=$(($(global http_connections) - conns0))
+bound=$(($(global http_bound) - bound0))
+[ "$aborted" = 0 ] || fail "the slow path aborted $aborted connections under close-mode load"
+[ "$conns" -ge "$n" ] || fail "$n requests but only $conns connections reached the slow path"
+[ "$bound" = "$conns" ] || fail "$conns connections reached the slow path, $bound were bound"
+note "wrk -c64 8 s, Connection: close: $n requests, $(awk '/Requests\/sec/ { print $2 }' "$T/wrk-close") req/s, $conns connections bound, none aborted"
 
 sent0=$(global syncookie_sent)
 conns0=$(global http_connections)
