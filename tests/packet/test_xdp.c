@@ -1124,33 +1124,6 @@ Test(xdp, ring_swap)
 	}
 }
 
-/*
- * The slow path keeps a copy of a table under its ring map's id
- * (slowpath_io.c): the copy reads back what was swapped in, and a swap
- * always shows as a new id.
- */
-Test(xdp, ring_read)
-{
-	__u32 *table = malloc(RING_SIZE * sizeof(*table)), *got = NULL, size = 0, id1, id2, i;
-
-	cr_assert_not_null(table);
-	for (i = 0; i < RING_SIZE; i++)
-		table[i] = be_id(SVC_NONE4, (int)(i * 7 % NBACKENDS));
-	swap_ring(SVC_NONE4, table);
-	cr_assert_eq(dp_ring_id(&dp, SVC_NONE4, &id1), 0);
-	cr_assert_eq(dp_ring_read(&dp, id1, &got, &size), 0);
-	cr_assert_eq(size, RING_SIZE);
-	cr_assert_arr_eq(got, table, RING_SIZE * sizeof(*table), "the table read back differs");
-	free(got);
-	/* The same table again is a new map all the same. */
-	swap_ring(SVC_NONE4, table);
-	cr_assert_eq(dp_ring_id(&dp, SVC_NONE4, &id2), 0);
-	cr_assert_neq(id1, id2, "a swap kept the ring map's id");
-	cr_assert_eq(dp_clear_ring(&dp, SVC_NONE4), 0);
-	cr_assert_eq(dp_ring_id(&dp, SVC_NONE4, &id2), -ENOENT);
-	free(table);
-}
-
 static void check_counters(const char *what, int map_fd, __u32 id, __u64 packets, __u64 bytes,
 			   __u64 new_flows, __u64 drops)
 {
