@@ -32,7 +32,7 @@ CFLAGS    ?= -O2 -g
 CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	     -Iinclude -Iuser -I$(BUILD) -DLIMPET_VERSION='"$(VERSION)"' \
 	     $(shell pkg-config --cflags $(PKGS))
-LDLIBS    += $(shell pkg-config --libs $(PKGS)) -lelf -lz
+LDLIBS    += $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Iinclude -Ibpf -idirafter /usr/include/$(MULTIARCH)

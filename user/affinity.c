@@ -3,6 +3,7 @@
  * affinity.c - which backend an HTTP connection goes to (affinity.h).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,8 @@ struct affinity_backend {
 	__u8 family;
 	__u32 tag;
 	__u8 state;		/* enum limpet_be_state */
+	bool takes_new;		/* new sessions may start here (as in the ring) */
+	__u32 weight;
 };
 
 /* A snapshot of one HTTP service. */
@@ -139,6 +142,7 @@ static void head_config(struct limpet_head_config *h, const struct affinity_conf
 static struct affinity_service *snapshot(const struct service_config *cfg, int backends_fd)
 {
 	struct affinity_service *s = calloc(1, sizeof(*s));
+	bool any_new = false;
 	size_t j;
 
 	if (!s)
@@ -179,8 +183,14 @@ static struct affinity_service *snapshot(const struct service_config *cfg, int b
 		ab->family = bv.family;
 		ab->tag = affinity_tag(b->name);
 		ab->state = backend_state(b);
+		ab->weight = b->weight;
+		ab->takes_new = b->weight && state_takes_new_flows(cfg, b);
+		any_new |= ab->takes_new;
 		s->n_be++;
 	}
+	/* As the ring's panic routing: all down, then all but draining. */
+	for (j = 0; !any_new && j < s->n_be; j++)
+		s->be[j].takes_new = s->be[j].weight && s->be[j].state != LIMPET_BE_DRAINING;
 	s->ring_size = cfg->ring_size;
 	if (state_ring_table(cfg, s->ring)) {
 		free(s->ring);
@@ -288,9 +298,36 @@ static const struct affinity_backend *ring_walk(const struct affinity_service *s
 	return NULL;
 }
 
-static __u32 session_hash(__u64 session)
+/*
+ * Weighted rendezvous hashing (highest random weight) of a session key over
+ * the backends that take new sessions: adding a backend moves only the keys
+ * it wins, to it; removing one moves only its keys, spread by weight. The
+ * Maglev ring moves a few more (~0.1 % between old backends), which the
+ * session policies promise not to do. O(backends) per new connection.
+ */
+static const struct affinity_backend *hrw_pick(const struct affinity_service *s, __u64 key,
+					       __u8 family, const __u32 *tried, size_t n_tried)
 {
-	return (__u32)(session ^ session >> 32);
+	const struct affinity_backend *best = NULL;
+	double best_score = -1.0;
+	size_t i;
+
+	for (i = 0; i < s->n_be; i++) {
+		const struct affinity_backend *b = &s->be[i];
+		__u64 h;
+		double u, score;
+
+		if (!b->takes_new || !usable(b, family, tried, n_tried))
+			continue;
+		h = limpet_mix64(key ^ limpet_mix64(b->tag));
+		u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;	/* (0, 1) */
+		score = (double)b->weight / -log(u);
+		if (score > best_score) {
+			best_score = score;
+			best = b;
+		}
+	}
+	return best;
 }
 
 /*
@@ -308,7 +345,7 @@ static __u64 new_session(const struct affinity_service *s, const struct affinity
 	if (s->aff.policy != POLICY_REBALANCE)
 		return session;
 	for (i = 0; i < 1024; i++, session = rng_next())
-		if (ring_walk(s, session_hash(session), family, NULL, 0) == b)
+		if (hrw_pick(s, session, family, NULL, 0) == b)
 			break;
 	return session;
 }
@@ -383,8 +420,8 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 	struct session_entry *entry = NULL;
 	struct head_facts f = { 0 };
 	__u8 kind = 0;
-	__u64 key = 0;
-	__u32 hash;
+	__u64 key = 0, session_key = 0;
+	__u32 hash = 0;
 	int ret;
 
 	if (!s)
@@ -430,20 +467,21 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 	}
 	limpet_route(&in, &out);
 
+	/* Session keys go by rendezvous hashing, addresses by the ring. */
 	switch (out.via) {
 	case LIMPET_ROUTE_TOKEN_BACKEND:
 		b = token_be;
-		hash = session_hash(f.token.session);
+		session_key = f.token.session;
 		break;
 	case LIMPET_ROUTE_SESSION_ENTRY:
 		b = entry_be;
-		hash = (__u32)(key ^ key >> 32);
+		session_key = key;
 		break;
 	case LIMPET_ROUTE_RING_SESSION:
-		hash = session_hash(f.token.session);
+		session_key = f.token.session;
 		break;
 	case LIMPET_ROUTE_RING_HEADER:
-		hash = (__u32)(key ^ key >> 32);
+		session_key = key;
 		break;
 	case LIMPET_ROUTE_RING_CLIENT_IP:
 		hash = limpet_hash_addr(&seg->src);
@@ -455,9 +493,10 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 			       (__u32)rng_next();
 		break;
 	}
-	/* The named backend unless tried already; else the ring from the key. */
+	/* The named backend unless tried already; else by the key. */
 	if (!usable(b, seg->family, tried, n_tried))
-		b = ring_walk(s, hash, seg->family, tried, n_tried);
+		b = session_key ? hrw_pick(s, session_key, seg->family, tried, n_tried) :
+				  ring_walk(s, hash, seg->family, tried, n_tried);
 	if (!b)
 		return -ENOENT;
 

@@ -6,23 +6,14 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "limpet_hash.h"
 #include "sessions.h"
 
 #define FIRST_BUCKETS 1024
 
-/* splitmix64's finaliser: every input bit reaches every bucket bit. */
-static __u64 mix(__u64 x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 static size_t bucket_of(const struct session_table *t, __u32 service_id, __u8 kind, __u64 key)
 {
-	return mix(key ^ mix(((__u64)service_id << 8) | kind)) & (t->n_buckets - 1);
+	return limpet_mix64(key ^ limpet_mix64(((__u64)service_id << 8) | kind)) & (t->n_buckets - 1);
 }
 
 int sessions_init(struct session_table *t, size_t max)
