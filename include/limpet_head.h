@@ -95,6 +95,7 @@ struct limpet_head_scan {
 	__u8 n_candidates;		/* our cookies found, in order */
 	__u8 header_present;		/* bit i: configured header i seen */
 	__u8 candidate_len[LIMPET_HEAD_MAX_CANDIDATES];	/* LIMPET_HEAD_CAND_BAD: no token */
+	__u8 pad0[4];
 
 	/* the line being read */
 	__u64 run;			/* hash of the value so far, trailing OWS included */
@@ -112,7 +113,7 @@ struct limpet_head_scan {
 };
 
 _Static_assert(sizeof(struct limpet_head_config) == 592, "limpet_head_config layout");
-_Static_assert(sizeof(struct limpet_head_scan) <= 512, "limpet_head_scan grew");
+_Static_assert(sizeof(struct limpet_head_scan) == 256, "limpet_head_scan layout (no hidden padding)");
 _Static_assert(LIMPET_HEAD_MAX_CANDIDATES == 4 && LIMPET_HEAD_MAX_HEADERS == 8 &&
 	       LIMPET_HEAD_NAME_MAX == 64, "indexes are masked with these sizes");
 /* limpet_head_cookie() keeps the most specific failure by comparing. */
