@@ -46,8 +46,9 @@ struct head_loop_ctx {
 static int head_scan_byte(__u32 index, void *ctx)
 {
 	struct head_loop_ctx *lc = ctx;
+	__u8 c = lc->sc->buf[index & (HEAD_SCRATCH_BYTES - 1)];
 
-	return limpet_head_step(&lc->sc->scan, lc->cfg, lc->sc->buf[index & (HEAD_SCRATCH_BYTES - 1)]);
+	return limpet_head_step(&lc->sc->scan, lc->cfg, c);
 }
 
 /*
@@ -102,7 +103,8 @@ struct head_cookie_args {
  */
 __noinline int head_cookie_check(const struct limpet_head_scan *scan,
 				 const struct limpet_cookie_keys *keys,
-				 const struct head_cookie_args *args, struct limpet_token_fields *out)
+				 const struct head_cookie_args *args,
+				 struct limpet_token_fields *out)
 {
 	if (!scan || !keys || !args || !out)
 		return LIMPET_COOKIE_ABSENT;

@@ -44,9 +44,25 @@ static struct limpet_head_config cfg;
 static struct limpet_cookie_keys keys;
 static struct head_scan_env env = { .now_s = NOW, .ttl_s = TTL, .service_tag = TAG };
 
-static void setup(void)
+/* Element 0 of a one-element array map. */
+static void map_set(struct bpf_map *map, const void *value, size_t size)
 {
 	__u32 zero = 0;
+
+	cr_assert_eq(bpf_map__update_elem(map, &zero, sizeof(zero), value, size, 0), 0,
+		     "%s: %s", bpf_map__name(map), strerror(errno));
+}
+
+static void map_get(struct bpf_map *map, void *value, size_t size)
+{
+	__u32 zero = 0;
+
+	cr_assert_eq(bpf_map__lookup_elem(map, &zero, sizeof(zero), value, size, 0), 0,
+		     "%s: %s", bpf_map__name(map), strerror(errno));
+}
+
+static void setup(void)
+{
 	int i;
 
 	skel = head_scan__open_and_load();
@@ -63,9 +79,9 @@ static void setup(void)
 	memset(&keys, 0, sizeof(keys));
 	keys.key[3] = key;
 
-	cr_assert_eq(bpf_map__update_elem(skel->maps.head_cfg, &zero, 4, &cfg, sizeof(cfg), 0), 0);
-	cr_assert_eq(bpf_map__update_elem(skel->maps.head_keys, &zero, 4, &keys, sizeof(keys), 0), 0);
-	cr_assert_eq(bpf_map__update_elem(skel->maps.head_env, &zero, 4, &env, sizeof(env), 0), 0);
+	map_set(skel->maps.head_cfg, &cfg, sizeof(cfg));
+	map_set(skel->maps.head_keys, &keys, sizeof(keys));
+	map_set(skel->maps.head_env, &env, sizeof(env));
 }
 
 static void teardown(void)
@@ -160,12 +176,14 @@ static const struct head_case cases[] = {
 	  false, 0, LIMPET_COOKIE_VALID, 1, 1, 5 },
 	{ "same over IPv6", REQ "Cookie: _ga=GA1.2.3.4; limpet=%s\r\n\r\n",
 	  true, 0, LIMPET_COOKIE_VALID, 1, 1, 5 },
-	{ "quoted", REQ "Cookie: a=1; limpet=\"%s\"\r\n\r\n", false, 0, LIMPET_COOKIE_VALID, 1, 1, 5 },
+	{ "quoted", REQ "Cookie: a=1; limpet=\"%s\"\r\n\r\n", false, 0,
+	  LIMPET_COOKIE_VALID, 1, 1, 5 },
 	{ "no space, lower case", REQ "cookie:limpet=%s\r\n\r\n", false, 0, LIMPET_COOKIE_VALID,
 	  1, 1, 5 },
 	{ "upper case, trailing semicolon", REQ "COOKIE: limpet=%s;\r\n\r\n", false, 0,
 	  LIMPET_COOKIE_VALID, 1, 1, 5 },
-	{ "two cookie headers", REQ "Cookie: theme=dark\r\nAccept: */*\r\nCookie: limpet=%s\r\n\r\n",
+	{ "two cookie headers",
+	  REQ "Cookie: theme=dark\r\nAccept: */*\r\nCookie: limpet=%s\r\n\r\n",
 	  false, 0, LIMPET_COOKIE_VALID, 1, 1, 5 },
 	{ "bad before good", REQ "Cookie: limpet=junk; limpet=%t\r\n\r\n", false, 0,
 	  LIMPET_COOKIE_VALID, 1, 2, 6 },
@@ -175,20 +193,24 @@ static const struct head_case cases[] = {
 	  LIMPET_COOKIE_VALID, 1, 2, 6 },
 	{ "decoys", REQ "Cookie: limpetx=%s; xlimpet=%s; LIMPET=%s\r\n\r\n", false, 0,
 	  LIMPET_COOKIE_ABSENT, 1, 0, 0 },
-	{ "LF only", "GET / HTTP/1.1\nCookie: limpet=%s\n\n", false, 0, LIMPET_COOKIE_VALID, 1, 1, 5 },
-	{ "too long", REQ "Cookie: limpet=%sX\r\n\r\n", false, 0, LIMPET_COOKIE_MALFORMED, 1, 1, 0 },
+	{ "LF only", "GET / HTTP/1.1\nCookie: limpet=%s\n\n", false, 0,
+	  LIMPET_COOKIE_VALID, 1, 1, 5 },
+	{ "too long", REQ "Cookie: limpet=%sX\r\n\r\n", false, 0,
+	  LIMPET_COOKIE_MALFORMED, 1, 1, 0 },
 	{ "expired", REQ "Cookie: limpet=%e\r\n\r\n", false, 0, LIMPET_COOKIE_EXPIRED, 1, 1, 0 },
 	{ "forged", REQ "Cookie: limpet=%f\r\n\r\n", false, 0, LIMPET_COOKIE_BAD_MAC, 1, 1, 0 },
 	{ "most specific of three", REQ "Cookie: limpet=x; limpet=%f; limpet=%e\r\n\r\n", false, 0,
 	  LIMPET_COOKIE_EXPIRED, 1, 3, 0 },
-	{ "five: four kept", REQ "Cookie: limpet=a; limpet=b; limpet=c; limpet=d; limpet=%s\r\n\r\n",
+	{ "five: four kept",
+	  REQ "Cookie: limpet=a; limpet=b; limpet=c; limpet=d; limpet=%s\r\n\r\n",
 	  false, 0, LIMPET_COOKIE_MALFORMED, 1, 4, 0 },
 	{ "incomplete head", REQ "Cookie: limpet=%s\r\nAccept: text/html\r\n", false, 0,
 	  LIMPET_COOKIE_VALID, 0, 1, 5 },
 	{ "value cut by the segment end", REQ "Cookie: limpet=AAAA", false, 0,
 	  LIMPET_COOKIE_ABSENT, 0, 0, 0 },
-	{ "headers, require_all met", REQ "X-Session-Id:  s-42 \t\r\nx-tenant: acme\r\n\r\n", true, 1,
-	  LIMPET_COOKIE_ABSENT, 1, 0, 0 },
+	{ "headers, require_all met",
+	  REQ "X-Session-Id:  s-42 \t\r\nx-tenant: acme\r\n\r\n",
+	  true, 1, LIMPET_COOKIE_ABSENT, 1, 0, 0 },
 	{ "headers, require_all missed", REQ "X-Session-Id: s-42\r\n\r\n", false, 1,
 	  LIMPET_COOKIE_ABSENT, 1, 0, 0 },
 	{ "headers and cookie", REQ "X-Tenant: a\r\nCookie: limpet=%s\r\nX-TENANT: b\r\n\r\n",
@@ -203,19 +225,19 @@ static void run_case(const char *name, const char *payload, size_t len, bool v6,
 	static __u8 frame[FRAME_MAX];
 	struct head_scan_result want;
 	struct head_scan_env e = env;
-	__u32 zero = 0, i, n;
+	__u32 i, n;
 	size_t flen = frame_of(payload, len, v6, frame);
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = (__u32)flen,
 		    .repeat = 1);
 
 	e.require_all = require_all;
-	cr_assert_eq(bpf_map__update_elem(skel->maps.head_env, &zero, 4, &e, sizeof(e), 0), 0);
+	map_set(skel->maps.head_env, &e, sizeof(e));
 	memset(res, 0, sizeof(*res));
-	cr_assert_eq(bpf_map__update_elem(skel->maps.head_result, &zero, 4, res, sizeof(*res), 0), 0);
+	map_set(skel->maps.head_result, res, sizeof(*res));
 	cr_assert_eq(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.head_scan), &opts), 0,
 		     "%s: bpf_prog_test_run_opts: %s", name, strerror(errno));
 	cr_assert_eq(opts.retval, XDP_PASS, "%s: verdict %u", name, opts.retval);
-	cr_assert_eq(bpf_map__lookup_elem(skel->maps.head_result, &zero, 4, res, sizeof(*res), 0), 0);
+	map_get(skel->maps.head_result, res, sizeof(*res));
 	cr_assert_eq(res->runs, 1);
 	cr_assert_eq(res->rc, 0, "%s: rc %d", name, res->rc);
 	cr_expect_eq(res->payload_len, len, "%s: payload %u", name, res->payload_len);
@@ -306,8 +328,8 @@ Test(head_scan, longer_than_scratch)
 Test(head_scan, random_heads_match_userspace)
 {
 	static const char *const pieces[] = {
-		"GET / HTTP/1.1", "\r\n", "\n", "Cookie: ", "cookie:", "limpet=", "limpet", "=", ";",
-		" ", "\"", "x-session-id:", "X-Tenant: ", "abc", "%s", "%f",
+		"GET / HTTP/1.1", "\r\n", "\n", "Cookie: ", "cookie:", "limpet=", "limpet", "=",
+		";", " ", "\"", "x-session-id:", "X-Tenant: ", "abc", "%s", "%f",
 	};
 	__u64 rng = 0x9e3779b97f4a7c15ull;
 	char fmt[1024], payload[2048];
