@@ -47,7 +47,9 @@ USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
-PKT_SRCS  := $(wildcard tests/packet/*.c)
+PKT_SRCS  := $(filter-out %.bpf.c,$(wildcard tests/packet/*.c))
+# BPF programs of the packet tests alone, not of the data plane.
+PKT_BPF   := $(patsubst tests/packet/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard tests/packet/*.bpf.c))
 
 .SECONDARY:
 .PHONY: all test unit packet e2e bench install clean demo deps man
@@ -58,6 +60,9 @@ deps:
 
 $(BUILD)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: tests/packet/%.bpf.c tests/packet/*.h $(BPF_HDRS) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -Itests/packet -c $< -o $@
 
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
@@ -71,7 +76,7 @@ $(BUILD)/limpet: $(BUILD)/user/main.o $(USER_OBJS)
 $(BUILD)/unit-tests: $(UNIT_SRCS) $(USER_OBJS) $(USER_HDRS)
 	$(CC) $(CFLAGS) -Itests $(UNIT_SRCS) $(USER_OBJS) -o $@ $(LDLIBS) -lcriterion
 
-$(BUILD)/packet-tests: $(PKT_SRCS) $(USER_OBJS) $(USER_HDRS) $(SKELS) tests/packet/*.h
+$(BUILD)/packet-tests: $(PKT_SRCS) $(USER_OBJS) $(USER_HDRS) $(SKELS) $(PKT_BPF) tests/packet/*.h
 	$(CC) $(CFLAGS) -Itests $(PKT_SRCS) $(USER_OBJS) -o $@ $(LDLIBS) -lcriterion
 
 $(BUILD)/bench: tests/bench/bench.c $(USER_OBJS) $(USER_HDRS) $(SKELS) tests/packet/*.h

@@ -95,14 +95,15 @@ struct limpet_head_scan {
 	__u8 n_candidates;		/* our cookies found, in order */
 	__u8 header_present;		/* bit i: configured header i seen */
 	__u8 candidate_len[LIMPET_HEAD_MAX_CANDIDATES];	/* LIMPET_HEAD_CAND_BAD: no token */
+	__u8 pad0[4];
 
 	/* the line being read */
 	__u64 run;			/* hash of the value so far, trailing OWS included */
 	__u64 kept;			/* the same, up to its last non-OWS byte */
-	__u16 name_alive;		/* names the field name still matches, LIMPET_HEAD_ALIVE_* */
+	__u16 name_alive;		/* names the field name still matches: bit i header i */
 	__u8 state;			/* enum limpet_head_state */
 	__u8 name_len;			/* of the field name so far */
-	__u8 hdr;			/* configured header of this value, or LIMPET_HEAD_NO_HEADER */
+	__u8 hdr;			/* configured header of this value, or _NO_HEADER */
 	__u8 is_cookie;			/* this value is a Cookie header's */
 	__u8 cstate;			/* enum limpet_head_cookie_state */
 	__u8 cname_len;			/* of the cookie name so far */
@@ -112,7 +113,7 @@ struct limpet_head_scan {
 };
 
 _Static_assert(sizeof(struct limpet_head_config) == 592, "limpet_head_config layout");
-_Static_assert(sizeof(struct limpet_head_scan) <= 512, "limpet_head_scan grew");
+_Static_assert(sizeof(struct limpet_head_scan) == 256, "limpet_head_scan: hidden padding");
 _Static_assert(LIMPET_HEAD_MAX_CANDIDATES == 4 && LIMPET_HEAD_MAX_HEADERS == 8 &&
 	       LIMPET_HEAD_NAME_MAX == 64, "indexes are masked with these sizes");
 /* limpet_head_cookie() keeps the most specific failure by comparing. */
@@ -197,8 +198,9 @@ LIMPET_INLINE void limpet_head_name_byte(struct limpet_head_scan *s,
 	}
 	/* Without branches, as in limpet_head_alive_all(). */
 	for (i = 0; i < LIMPET_HEAD_MAX_HEADERS; i++) {
-		__u32 want = limpet_head_lower((__u8)cfg->header[i][pos & (LIMPET_HEAD_NAME_MAX - 1)]);
-		__u32 miss = limpet_head_nz(want ^ lc) | (limpet_head_lt(pos, cfg->header_len[i]) ^ 1);
+		__u8 want = (__u8)cfg->header[i][pos & (LIMPET_HEAD_NAME_MAX - 1)];
+		__u32 miss = limpet_head_nz(limpet_head_lower(want) ^ lc) |
+			     (limpet_head_lt(pos, cfg->header_len[i]) ^ 1);
 
 		alive &= ~(miss << i);
 	}

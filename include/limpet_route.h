@@ -68,7 +68,7 @@ enum limpet_route_issue {
 	LIMPET_ISSUE_NONE = 0,
 	LIMPET_ISSUE_NEW,	/* new session id */
 	LIMPET_ISSUE_REISSUE,	/* same session id, new backend */
-	LIMPET_ISSUE_IF_MOVED,	/* reissue (same session) only if the chosen backend differs from the token's */
+	LIMPET_ISSUE_IF_MOVED,	/* REISSUE only if the chosen backend is not the token's */
 };
 
 enum limpet_route_fallback {
@@ -101,7 +101,7 @@ struct limpet_route_in {
 struct limpet_route_out {
 	__u8 via;		/* enum limpet_route_via */
 	__u8 issue;		/* enum limpet_route_issue */
-	__u8 outcome;		/* the counted outcome: UNKNOWN_BACKEND replaces VALID when token_state is UNKNOWN */
+	__u8 outcome;		/* counted: UNKNOWN_BACKEND for VALID when token_state is UNKNOWN */
 	__u8 remember;		/* header/client_ip: write/refresh the session entry */
 };
 
@@ -140,8 +140,8 @@ LIMPET_INLINE void limpet_route_cookie(const struct limpet_route_in *in,
 			out->issue = LIMPET_ISSUE_NONE;
 		} else {
 			out->via = LIMPET_ROUTE_RING_SESSION;
-			out->issue = in->failover == LIMPET_FAILOVER_TEMPORARY ? LIMPET_ISSUE_NONE
-									       : LIMPET_ISSUE_REISSUE;
+			out->issue = in->failover == LIMPET_FAILOVER_TEMPORARY ?
+					     LIMPET_ISSUE_NONE : LIMPET_ISSUE_REISSUE;
 		}
 		return;
 	default:

@@ -70,7 +70,7 @@ enum limpet_cookie_outcome {
 	LIMPET_COOKIE_MALFORMED,	/* not 36 base64url chars, or wrong version/flags */
 	LIMPET_COOKIE_BAD_MAC,		/* unknown key id or the MAC differs */
 	LIMPET_COOKIE_EXPIRED,		/* authentic but too old (or too far ahead) */
-	LIMPET_COOKIE_UNKNOWN_BACKEND,	/* valid, its backend is not in the service (limpet_route) */
+	LIMPET_COOKIE_UNKNOWN_BACKEND,	/* valid, backend not in the service (limpet_route) */
 	LIMPET_COOKIE_OUTCOMES,
 };
 

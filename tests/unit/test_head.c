@@ -140,7 +140,8 @@ static const struct cookie_case cookie_cases[] = {
 	      "limpet=%s; __cf_bm=Xk3.pQ_9aB-12345.67890-1.0.1.1-abcdEFGHijklMNOP\r\n\r\n",
 	  1, { "%s" }, LIMPET_COOKIE_VALID },
 	{ "cloudflare first, ours last",
-	  REQ "Cookie: __cf_bm=Xk3pQ9aB12345; cf_clearance=abc.def-1700000000-0-150; limpet=%s\r\n\r\n",
+	  REQ "Cookie: __cf_bm=Xk3pQ9aB12345; cf_clearance=abc.def-1700000000-0-150; "
+	      "limpet=%s\r\n\r\n",
 	  1, { "%s" }, LIMPET_COOKIE_VALID },
 	{ "ours first",
 	  REQ "Cookie: limpet=%s; _ga=GA1.1.1.1; theme=dark\r\n\r\n", 1, { "%s" },

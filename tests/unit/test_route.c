@@ -179,15 +179,16 @@ Test(route, cookie_rebalance)
 
 Test(route, cookie_down_failover)
 {
+	const __u8 valid = LIMPET_COOKIE_VALID;
 	struct limpet_route_out o;
 	__u8 pol;
 
 	for (pol = 0; pol < 2; pol++) {
-		o = route(LIMPET_AFFINITY_COOKIE, 0, pol, 0, LIMPET_COOKIE_VALID, LIMPET_BE_DOWN, 0, 0);
+		o = route(LIMPET_AFFINITY_COOKIE, 0, pol, 0, valid, LIMPET_BE_DOWN, 0, 0);
 		cr_expect(o.via == LIMPET_ROUTE_TOKEN_BACKEND && o.issue == LIMPET_ISSUE_NONE);
-		o = route(LIMPET_AFFINITY_COOKIE, 0, pol, 1, LIMPET_COOKIE_VALID, LIMPET_BE_DOWN, 0, 0);
+		o = route(LIMPET_AFFINITY_COOKIE, 0, pol, 1, valid, LIMPET_BE_DOWN, 0, 0);
 		cr_expect(o.via == LIMPET_ROUTE_RING_SESSION && o.issue == LIMPET_ISSUE_NONE);
-		o = route(LIMPET_AFFINITY_COOKIE, 0, pol, 2, LIMPET_COOKIE_VALID, LIMPET_BE_DOWN, 0, 0);
+		o = route(LIMPET_AFFINITY_COOKIE, 0, pol, 2, valid, LIMPET_BE_DOWN, 0, 0);
 		cr_expect(o.via == LIMPET_ROUTE_RING_SESSION && o.issue == LIMPET_ISSUE_REISSUE);
 	}
 }
