@@ -17,7 +17,7 @@ int limpet_xdp(struct xdp_md *ctx)
 SEC("xdp")
 int limpet_affinity(struct xdp_md *ctx)
 {
-	return affinity_process(ctx);
+	return affinity_commit(ctx, true);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

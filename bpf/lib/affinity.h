@@ -96,10 +96,11 @@ static __always_inline void affinity_read_head(struct xdp_md *ctx, const struct 
 	fv->pending.scan |= LIMPET_PENDING_SCANNED;
 }
 
-/* Write the pending entry prepared in the scratch maps; the segment goes
- * to the slow path.
+/*
+ * Write the pending entry prepared in the scratch maps, its head read
+ * first when <read_head>; the segment goes to the slow path.
  */
-static __always_inline int affinity_commit(struct xdp_md *ctx)
+static __always_inline int affinity_commit(struct xdp_md *ctx, bool read_head)
 {
 	struct affinity_job *job;
 	struct flow_value *fv;
@@ -109,23 +110,10 @@ static __always_inline int affinity_commit(struct xdp_md *ctx)
 	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
 	if (!job || !fv)
 		return XDP_DROP;
+	if (read_head)
+		affinity_read_head(ctx, job, fv);
 	bpf_map_update_elem(&flows, &job->key, fv, BPF_ANY);
 	return slowpath_redirect(ctx);
-}
-
-/* The entry point of limpet_affinity. */
-static __always_inline int affinity_process(struct xdp_md *ctx)
-{
-	struct affinity_job *job;
-	struct flow_value *fv;
-	__u32 zero = 0;
-
-	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
-	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
-	if (!job || !fv)
-		return XDP_DROP;
-	affinity_read_head(ctx, job, fv);
-	return affinity_commit(ctx);
 }
 
 #endif /* LIMPET_BPF_AFFINITY_H */
