@@ -80,8 +80,22 @@ struct index_entry {
 	bool linked;
 };
 
+/*
+ * Every record is on one list: the ones the tick must look at each time
+ * (reading the head, binding, failed), or one of two lists of bound
+ * records that only wait to expire, in the order they expire (each list
+ * has one linger time): the tick stops at the first that has not.
+ */
+enum conn_list {
+	LIST_ACTIVE,
+	LIST_LINGER,		/* BOUND_LINGER_MS */
+	LIST_LINGER_INSERT,	/* INSERT_LINGER_MS: a rewritten head may come again */
+	LISTS,
+};
+
 struct conn {
-	struct conn *next_all, *prev_all;
+	struct conn *next, *prev;	/* on sp->lists[list] */
+	enum conn_list list;
 	struct index_entry by_client;	/* client -> VIP */
 	struct index_entry by_backend;	/* backend -> client */
 	enum conn_state state;
@@ -127,7 +141,9 @@ struct conn {
 struct slowpath {
 	struct slowpath_ops ops;
 	struct index_entry *buckets[BUCKETS];
-	struct conn *all;
+	struct {
+		struct conn *head, *tail;
+	} lists[LISTS];
 	size_t n_conns;
 	struct slowpath_stats stats;
 };
@@ -268,16 +284,45 @@ static void held_free(struct conn *c)
 	c->held_bytes = 0;
 }
 
+static void list_del(struct slowpath *sp, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		sp->lists[c->list].head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		sp->lists[c->list].tail = c->prev;
+	c->next = c->prev = NULL;
+}
+
+static void list_append(struct slowpath *sp, struct conn *c, enum conn_list list)
+{
+	c->list = list;
+	c->next = NULL;
+	c->prev = sp->lists[list].tail;
+	if (c->prev)
+		c->prev->next = c;
+	else
+		sp->lists[list].head = c;
+	sp->lists[list].tail = c;
+}
+
+/* <c> now only waits to expire, <ms> from <now_ms>, on <list>. */
+static void linger(struct slowpath *sp, struct conn *c, enum conn_list list, __u64 now_ms,
+		   __u64 ms)
+{
+	list_del(sp, c);
+	c->expires_ms = now_ms + ms;
+	list_append(sp, c, list);
+}
+
 static void conn_free(struct slowpath *sp, struct conn *c)
 {
 	index_del(sp, &c->by_client);
 	index_del(sp, &c->by_backend);
-	if (c->prev_all)
-		c->prev_all->next_all = c->next_all;
-	else
-		sp->all = c->next_all;
-	if (c->next_all)
-		c->next_all->prev_all = c->prev_all;
+	list_del(sp, c);
 	held_free(c);
 	free(c);
 	sp->n_conns--;
@@ -511,10 +556,7 @@ static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u
 	c->be.service_id = pending.service_id;
 
 	index_add(sp, &c->by_client, c);
-	c->next_all = sp->all;
-	if (sp->all)
-		sp->all->prev_all = c;
-	sp->all = c;
+	list_append(sp, c, LIST_ACTIVE);
 	sp->n_conns++;
 	sp->stats.connections++;
 	c->state = CONN_HEAD;
@@ -611,7 +653,10 @@ static void bind_backend(struct slowpath *sp, struct conn *c, const struct segme
 
 	install_flows(sp, c);
 	c->state = CONN_BOUND;
-	c->expires_ms = now_ms + (c->insert == INSERT_PENDING ? INSERT_LINGER_MS : BOUND_LINGER_MS);
+	if (c->insert == INSERT_PENDING)
+		linger(sp, c, LIST_LINGER_INSERT, now_ms, INSERT_LINGER_MS);
+	else
+		linger(sp, c, LIST_LINGER, now_ms, BOUND_LINGER_MS);
 	sp->stats.bound++;
 
 	for (h = c->held; h; h = h->next)
@@ -755,7 +800,7 @@ static void backend_data(struct slowpath *sp, struct conn *c, const struct segme
 		c->fwd.ack_ins_len = c->ins_len;
 		install_flows(sp, c);
 		/* Retransmissions of the rewritten head come here: keep it. */
-		c->expires_ms = now_ms + INSERT_LINGER_MS;
+		linger(sp, c, LIST_LINGER_INSERT, now_ms, INSERT_LINGER_MS);
 	}
 	if (c->insert == INSERT_DONE &&
 	    limpet_splice_holds_insertion(&c->ret, seg->seq, seg->payload_len)) {
@@ -822,10 +867,17 @@ static void backend_segment(struct slowpath *sp, struct conn *c, const struct se
 	if (c->state == CONN_BOUND) {
 		if (seg->flags & SEG_SYN)
 			return;	/* a SYN-ACK again: the client's next segment answers it */
-		if (seg->payload_len)
+		if (seg->payload_len) {
 			backend_data(sp, c, seg, now_ms);
-		else
+		} else if (c->insert == INSERT_PENDING &&
+			   limpet_seq_after(seg->seq, c->head_start)) {
+			/* Sent after a head not seen yet (reordered): its place
+			 * is unknown until then; the backend sends it again.
+			 */
+			sp->stats.ignored++;
+		} else {
 			relay_to_client(sp, c, seg);
+		}
 		return;
 	}
 	if (c->state != CONN_BINDING || seg->ack != c->client_isn + 1) {
@@ -890,9 +942,10 @@ void slowpath_segment(struct slowpath *sp, const struct segment *seg, __u64 now_
 void slowpath_tick(struct slowpath *sp, __u64 now_ms)
 {
 	struct conn *c, *next;
+	int l;
 
-	for (c = sp->all; c; c = next) {
-		next = c->next_all;
+	for (c = sp->lists[LIST_ACTIVE].head; c; c = next) {
+		next = c->next;
 		switch (c->state) {
 		case CONN_HEAD:
 			if (now_ms >= c->expires_ms) {
@@ -916,13 +969,6 @@ void slowpath_tick(struct slowpath *sp, __u64 now_ms)
 				c->rto_at_ms = now_ms + c->rto_ms;
 			}
 			break;
-		case CONN_BOUND:
-			if (now_ms >= c->expires_ms) {
-				if (c->insert == INSERT_PENDING)
-					insert_give_up(sp, c);
-				conn_free(sp, c);
-			}
-			break;
 		case CONN_FAILED:
 			if (now_ms >= c->expires_ms) {
 				sp->ops.flow_del(sp->ops.ctx, &c->by_client.key);
@@ -931,6 +977,16 @@ void slowpath_tick(struct slowpath *sp, __u64 now_ms)
 				send_503(sp, c, now_ms);
 			}
 			break;
+		case CONN_BOUND:
+			break;	/* never on this list */
+		}
+	}
+	/* Bound records, oldest first: done at the first still lingering. */
+	for (l = LIST_LINGER; l < LISTS; l++) {
+		while ((c = sp->lists[l].head) && now_ms >= c->expires_ms) {
+			if (c->insert == INSERT_PENDING)
+				insert_give_up(sp, c);
+			conn_free(sp, c);
 		}
 	}
 }
@@ -946,10 +1002,13 @@ struct slowpath *slowpath_new(const struct slowpath_ops *ops)
 
 void slowpath_free(struct slowpath *sp)
 {
+	int l;
+
 	if (!sp)
 		return;
-	while (sp->all)
-		conn_free(sp, sp->all);
+	for (l = 0; l < LISTS; l++)
+		while (sp->lists[l].head)
+			conn_free(sp, sp->lists[l].head);
 	free(sp);
 }
 

@@ -91,10 +91,13 @@ static __always_inline int splice_seg_of(struct xdp_md *ctx, const struct packet
 static __always_inline bool splice_wants_slowpath(const struct limpet_splice *sp,
 						  const struct splice_seg *seg)
 {
-	if (!seg->payload)
-		return false;
+	/* Until the head is rewritten its size is unknown: a FIN or an ack
+	 * sent after it would go out unshifted and ahead of it.
+	 */
 	if (sp->flags & LIMPET_SPLICE_HEAD_PENDING)
 		return true;
+	if (!seg->payload)
+		return false;
 	return limpet_splice_holds_insertion(sp, seg->seq, seg->payload);
 }
 

@@ -1187,6 +1187,24 @@ Test(slowpath, insert_waits_for_the_head)
 	slowpath_free(sp);
 }
 
+Test(slowpath, insert_fin_after_the_head_is_shifted)
+{
+	/* The backend's FIN right behind its head: ahead of the head it
+	 * cannot be placed (dropped, sent again); behind it, shifted.
+	 */
+	struct slowpath *sp = bound_with_header(3);
+
+	backend_data(sp, 0, HEAD_LEN, NULL, 0, SEG_FIN, 1, 100);
+	cr_expect_eq(F.n_sent, 2, "a FIN past the unseen head went out");
+	cr_expect_eq(slowpath_stats(sp)->ignored, 1);
+	backend_data(sp, 0, 0, HEAD, HEAD_LEN, SEG_PSH, 2, 110);
+	backend_data(sp, 0, HEAD_LEN, NULL, 0, SEG_FIN, 3, 120);
+	cr_assert_eq(F.n_sent, 4);
+	expect_seg(sent(3), &F.vip, &F.client, F.cookie + 1 + HEAD_LEN + INS_LEN,
+		   CISN + 1 + REQ_LEN, SEG_ACK | SEG_FIN);
+	slowpath_free(sp);
+}
+
 Test(slowpath, insert_gives_up_without_head)
 {
 	/* No response within the linger: the data plane forwards it as is. */
