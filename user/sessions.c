@@ -87,8 +87,13 @@ bool sessions_touch(struct session_table *t, __u32 service_id, __u8 kind, __u64 
 	struct session_entry **pp = slot_of(t, service_id, kind, key), *e = *pp;
 
 	if (!e) {
-		if (t->n >= t->max && !sessions_expire(t, now_s))
+		/* Full: look for expired entries at most once a second (a walk of
+		 * the whole table), not at every new session.
+		 */
+		if (t->n >= t->max && (t->full_at_s == now_s || !sessions_expire(t, now_s))) {
+			t->full_at_s = now_s;
 			return false;
+		}
 		if (t->n >= t->n_buckets && t->n_buckets < t->max)
 			grow(t);
 		e = calloc(1, sizeof(*e));

@@ -41,6 +41,7 @@ struct session_table {
 	size_t n_buckets;	/* a power of two */
 	size_t n;
 	size_t max;
+	__u64 full_at_s;	/* found full with nothing expired at this second */
 };
 
 /* <max> entries at most; 0 on success, -ENOMEM. */
