@@ -346,6 +346,7 @@ static void render_metrics(void *ctx, struct metrics_buf *b)
 	struct controller *c = ctx;
 
 	report_metrics(&c->dp, &c->model, c->health, b);
+	httpmode_metrics(&c->http, &c->model, b);
 }
 
 static void watch_fd(struct controller *c, int fd, int op)

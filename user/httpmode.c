@@ -12,6 +12,7 @@
 #include "control.h"
 #include "httpmode.h"
 #include "log.h"
+#include "metrics.h"
 
 /* Idle sessions are dropped this often. */
 #define EXPIRE_EVERY_S 10
@@ -320,4 +321,58 @@ json_t *httpmode_report_status(struct httpmode *h, const struct limpet_config *m
 		}
 	}
 	return status;
+}
+
+/* The same counters for Prometheus, beside report_metrics()'s families. */
+void httpmode_metrics(struct httpmode *h, const struct limpet_config *model,
+		      struct metrics_buf *b)
+{
+	static __u32 counts[LIMPET_MAX_BACKENDS];
+	char labels[METRICS_LABELS_MAX];
+	__u64 now = wall_s();
+	size_t i, j, o;
+
+	metrics_family(b, "limpet_http_cookies_total", "counter",
+		       "First requests of cookie affinity services, by cookie outcome.");
+	for (i = 0; i < model->n_services; i++) {
+		const struct service_config *svc = &model->services[i];
+		const struct affinity_counters *k = affinity_counters(&h->aff, svc->id);
+
+		if (svc->mode != SERVICE_MODE_HTTP || svc->affinity.type != LIMPET_AFFINITY_COOKIE)
+			continue;
+		for (o = 0; o < LIMPET_COOKIE_OUTCOMES; o++)
+			metrics_sample_u64(b, "limpet_http_cookies_total",
+					   metrics_labels(labels, sizeof(labels), "service",
+							  svc->name, "outcome",
+							  limpet_cookie_outcome_names[o], NULL),
+					   k->cookie[o]);
+	}
+	metrics_family(b, "limpet_http_cookies_issued_total", "counter",
+		       "Set-Cookie headers given to new sessions.");
+	for (i = 0; i < model->n_services; i++) {
+		const struct service_config *svc = &model->services[i];
+
+		if (svc->mode == SERVICE_MODE_HTTP && svc->affinity.type == LIMPET_AFFINITY_COOKIE)
+			metrics_sample_u64(b, "limpet_http_cookies_issued_total",
+					   metrics_labels(labels, sizeof(labels), "service",
+							  svc->name, NULL),
+					   affinity_counters(&h->aff, svc->id)->issued);
+	}
+	metrics_family(b, "limpet_http_sessions", "gauge",
+		       "Live affinity sessions of an HTTP service's backend (seen within their TTL).");
+	for (i = 0; i < model->n_services; i++) {
+		const struct service_config *svc = &model->services[i];
+
+		if (svc->mode != SERVICE_MODE_HTTP || svc->affinity.type == LIMPET_AFFINITY_NONE)
+			continue;
+		memset(counts, 0, sizeof(counts));
+		affinity_sessions(&h->aff, svc->id, now, counts, LIMPET_MAX_BACKENDS);
+		for (j = 0; j < svc->n_backends; j++)
+			if (svc->backends[j].id < LIMPET_MAX_BACKENDS)
+				metrics_sample_u64(b, "limpet_http_sessions",
+						   metrics_labels(labels, sizeof(labels), "service",
+								  svc->name, "backend",
+								  svc->backends[j].name, NULL),
+						   counts[svc->backends[j].id]);
+	}
 }

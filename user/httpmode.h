@@ -61,4 +61,10 @@ json_t *httpmode_report_stats(struct httpmode *h, const struct limpet_config *mo
 json_t *httpmode_report_status(struct httpmode *h, const struct limpet_config *model,
 			       json_t *status);
 
+struct metrics_buf;
+
+/* The affinity counters and live sessions for /metrics. */
+void httpmode_metrics(struct httpmode *h, const struct limpet_config *model,
+		      struct metrics_buf *b);
+
 #endif /* LIMPET_HTTPMODE_H */

@@ -21,7 +21,7 @@ set -euo pipefail
 e2e_begin cookie
 trap lab_down EXIT
 e2e_lab_up 4
-lab_write_config "$LAB_DIR/limpet.yaml" --mode http --affinity cookie \
+lab_write_config "$LAB_DIR/limpet.yaml" --mode http --affinity cookie --metrics 127.0.0.1:9100 \
 	--affinity-yaml $'cookie:\n  name: lb\n  ttl: 1h\n  samesite: lax\n  path: /'
 rm -f "$LAB_DIR/secret"
 e2e_start "$LAB_DIR/limpet.yaml"
@@ -163,4 +163,29 @@ if bad:
     sys.exit("unexpected: " + ", ".join(bad))
 EOF
 out=$("$LAB_PYTHON" "$T/check.py" "$T/stats.json" "$T/status.json" "$tampered" 2>&1) || fail "$out"
+
+# The same outcomes and sessions on /metrics.
+ip netns exec lp-lb curl -s --max-time 5 -o "$T/metrics" http://127.0.0.1:9100/metrics ||
+	fail "GET /metrics failed"
+cat >"$T/metrics.py" <<'EOF'
+import json, re, sys
+text, stats = open(sys.argv[1]).read(), json.load(open(sys.argv[2]))
+web = next(s for s in stats["services"] if s["name"] == "web")
+def samples(name):
+    return {m.group(1): float(m.group(2)) for m in
+            re.finditer(r'^' + name + r'\{([^}]*)\} (\S+)$', text, re.M)}
+got = samples("limpet_http_cookies_total")
+bad = []
+for k in ("valid", "absent", "bad_mac", "malformed"):
+    v = got.get(f'service="web",outcome="{k}"')
+    # /metrics was read after stats: it may only have grown.
+    if v is None or v < web[f"cookie_{k}"]:
+        bad.append(f"{k}: metrics {v}, stats {web['cookie_' + k]}")
+live = sum(v for k, v in samples("limpet_http_sessions").items() if 'service="web"' in k)
+if live < 50:
+    bad.append(f"limpet_http_sessions for web: {live}")
+if bad:
+    sys.exit("/metrics: " + ", ".join(bad))
+EOF
+out=$("$LAB_PYTHON" "$T/metrics.py" "$T/metrics" "$T/stats.json" 2>&1) || fail "$out"
 pass
