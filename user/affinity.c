@@ -19,7 +19,7 @@
 #include "maglev.h"
 #include "state.h"
 
-/* A request head that has not ended after this long is decided as it is. */
+/* Config durations are in milliseconds, cookie times in seconds. */
 #define MS_PER_S 1000
 
 struct affinity_backend {
