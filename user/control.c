@@ -26,18 +26,11 @@
 #include <sys/un.h>
 
 #include "control.h"
+#include "clock.h"
 #include "files.h"
 
 #define CONTROL_BACKLOG 64
 #define CONTROL_ERROR_MAX 512
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Wait until <fd> is ready for <events> or <deadline> (ms, monotonic) passes. */
 static int wait_fd(int fd, short events, long long deadline)
@@ -47,7 +40,7 @@ static int wait_fd(int fd, short events, long long deadline)
 	int n;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - (long long)clock_mono_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		n = poll(&pfd, 1, left > 1000000 ? 1000000 : (int)left);
@@ -281,7 +274,7 @@ int control_serve_one(int listen_fd, control_handler_fn handler, void *ctx)
 	fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	deadline = now_ms() + CONTROL_SERVER_TIMEOUT_MS;
+	deadline = (long long)clock_mono_ms() + CONTROL_SERVER_TIMEOUT_MS;
 
 	read_err = read_line(fd, CONTROL_REQUEST_MAX, deadline, &line, &len);
 	switch (read_err) {
@@ -348,7 +341,7 @@ static const char *connect_hint(int err)
 int control_request(const char *path, json_t *request, json_t **reply, char *err, size_t errlen)
 {
 	struct timeval tv = { .tv_sec = CONTROL_CLIENT_TIMEOUT_MS / 1000 };
-	long long deadline = now_ms() + CONTROL_CLIENT_TIMEOUT_MS;
+	long long deadline = (long long)clock_mono_ms() + CONTROL_CLIENT_TIMEOUT_MS;
 	struct sockaddr_un sa;
 	json_t *msg = NULL;
 	json_error_t jerr;

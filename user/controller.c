@@ -33,6 +33,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "clock.h"
 #include "control.h"
 #include "controller.h"
 #include "dataplane.h"
@@ -62,14 +63,6 @@ struct controller {
 	struct metrics_server *metrics;
 	struct httpmode http;		/* HTTP services: slow path, affinity, cookie keys */
 };
-
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- model edits ------------------------------------------------------ */
 
@@ -102,7 +95,6 @@ static struct backend_config *find_backend_or_reply(struct controller *c, const 
 					     name ? name : "", (*svc)->name);
 	return be;
 }
-
 
 /*
  * The one way the model reaches the data plane: the health checker learns
@@ -320,7 +312,7 @@ static json_t *handle_backend_state(struct controller *c, const json_t *req, con
 			ms = json_integer_value(timeout);
 		}
 		edited.draining = true;
-		edited.drain_deadline_ms = now_ms() + ms;
+		edited.drain_deadline_ms = clock_mono_ms() + ms;
 		pr_info("backend %s/%s draining for %llu ms", svc->name, be->name,
 			(unsigned long long)ms);
 	} else if (!strcmp(cmd, "backend_undrain")) {
@@ -435,7 +427,7 @@ static int carry_removed_backends(const struct limpet_config *old, struct limpet
 				continue;
 			if (!be.draining) {
 				be.draining = true;
-				be.drain_deadline_ms = now_ms() + ns->drain_timeout_ms;
+				be.drain_deadline_ms = clock_mono_ms() + ns->drain_timeout_ms;
 			}
 			grown = realloc(ns->backends, sizeof(*grown) * (ns->n_backends + 1));
 			if (!grown)
@@ -551,7 +543,7 @@ static json_t *handle_request(void *ctx, const json_t *req)
 /* Remove draining backends whose deadline has passed. */
 static void expire_drains(struct controller *c)
 {
-	__u64 now = now_ms();
+	__u64 now = clock_mono_ms();
 	bool changed = false;
 	size_t i, j;
 
@@ -616,7 +608,7 @@ static void nudge_neighbours(struct controller *c)
 		close(fd4);
 	if (fd6 >= 0)
 		close(fd6);
-	c->last_neigh_ms = now_ms();
+	c->last_neigh_ms = clock_mono_ms();
 }
 
 static void on_tick(struct controller *c)
@@ -628,7 +620,7 @@ static void on_tick(struct controller *c)
 	expire_drains(c);
 	if (c->metrics)
 		metrics_process(c->metrics);
-	if (now_ms() - c->last_neigh_ms >= NEIGH_REFRESH_MS)
+	if (clock_mono_ms() - c->last_neigh_ms >= NEIGH_REFRESH_MS)
 		nudge_neighbours(c);
 	httpmode_tick(&c->http, &c->model);
 }

@@ -38,6 +38,7 @@
 #include <curl/curl.h>
 
 #include "health.h"
+#include "clock.h"
 #include "log.h"
 
 #define NSEC_PER_MSEC 1000000ULL
@@ -90,14 +91,6 @@ struct health_checker {
 	bool curl_timer_set;		/* the timer callback ran since last cleared */
 	__u64 armed_ns;			/* what tfd is armed for, 0 when idle */
 };
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * NSEC_PER_SEC + (__u64)ts.tv_nsec;
-}
 
 /* ---- the heap of idle targets ---- */
 
@@ -205,7 +198,8 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
 	struct health_checker *hc = userp;
 
-	hc->curl_deadline_ns = timeout_ms < 0 ? 0 : now_ns() + (__u64)timeout_ms * NSEC_PER_MSEC;
+	hc->curl_deadline_ns = timeout_ms < 0 ? 0 :
+			       clock_mono_ns() + (__u64)timeout_ms * NSEC_PER_MSEC;
 	hc->curl_timer_set = true;
 	return 0;
 }
@@ -504,7 +498,7 @@ static void run_curl_timeout(struct health_checker *hc)
 {
 	int running, i;
 
-	for (i = 0; i < 4 && hc->curl_deadline_ns && hc->curl_deadline_ns <= now_ns(); i++) {
+	for (i = 0; i < 4 && hc->curl_deadline_ns && hc->curl_deadline_ns <= clock_mono_ns(); i++) {
 		hc->curl_timer_set = false;
 		curl_multi_socket_action(hc->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 		if (!hc->curl_timer_set) {
@@ -517,7 +511,8 @@ static void run_curl_timeout(struct health_checker *hc)
 			if (ms < 0)
 				hc->curl_deadline_ns = 0;
 			else
-				hc->curl_deadline_ns = now_ns() + (__u64)(ms ?: 1) * NSEC_PER_MSEC;
+				hc->curl_deadline_ns = clock_mono_ns() +
+						       (__u64)(ms ?: 1) * NSEC_PER_MSEC;
 		}
 	}
 }
@@ -535,7 +530,7 @@ static void reap(struct health_checker *hc)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
 		if (t)
-			check_done(hc, t, rc, now_ns());
+			check_done(hc, t, rc, clock_mono_ns());
 	}
 }
 
@@ -584,7 +579,7 @@ void health_process(struct health_checker *hc)
 		}
 		/* Results first, so a finished target can be due again. */
 		reap(hc);
-		start_due(hc, now_ns());
+		start_due(hc, clock_mono_ns());
 		run_curl_timeout(hc);
 		reap(hc);
 	} while (n == EVENTS_MAX && ++round < 8);
@@ -692,7 +687,7 @@ int health_set_targets(struct health_checker *hc, const struct health_target *ta
 {
 	struct target **next = NULL, **heap = NULL, **fresh = NULL;
 	size_t i, n_fresh = 0, spread = 0;
-	__u64 now = now_ns();
+	__u64 now = clock_mono_ns();
 	int err = -ENOMEM;
 
 	for (i = 0; i < n; i++)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 
+#include "clock.h"
 #include "control.h"
 #include "httpmode.h"
 #include "log.h"
@@ -16,19 +17,6 @@
 
 /* Idle sessions are dropped this often. */
 #define EXPIRE_EVERY_S 10
-
-static __u64 wall_s(void)
-{
-	return (__u64)time(NULL);
-}
-
-static __s64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 int httpmode_init(struct httpmode *h, struct dataplane *dp)
 {
@@ -70,11 +58,11 @@ static int push_keys(struct httpmode *h)
 {
 	struct cookie_keys_value v = { 0 };
 	__u32 zero = 0;
-	__u64 now = wall_s();
+	__u64 now = clock_wall_s();
 
 	affinity_set_keys(&h->aff, &h->aff.keys, now);
 	v.keys = h->aff.verify;
-	v.boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	v.boot_to_wall_ns = (__s64)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
 	h->keys_pushed_s = now;
 	return bpf_map_update_elem(h->dp->cookie_keys_fd, &zero, &v, BPF_ANY) ? -errno : 0;
 }
@@ -176,7 +164,7 @@ json_t *httpmode_rotate_keys(struct httpmode *h, const struct limpet_config *mod
 		if (ret)
 			return control_reply_error("keys rotate: %s", err);
 	}
-	ret = keys_rotate(h->secret_file, &h->aff.keys, wall_s(), h->aff.max_ttl_s, err,
+	ret = keys_rotate(h->secret_file, &h->aff.keys, clock_wall_s(), h->aff.max_ttl_s, err,
 			  sizeof(err));
 	if (ret)
 		return control_reply_error("keys rotate: %s", err);
@@ -211,7 +199,7 @@ static void reread_keys_if_changed(struct httpmode *h)
 
 void httpmode_tick(struct httpmode *h, const struct limpet_config *model)
 {
-	__u64 now = wall_s();
+	__u64 now = clock_wall_s();
 
 	reread_keys_if_changed(h);
 	/* Clock steps reach the data plane, and old keys run out, in a second. */
@@ -297,7 +285,7 @@ json_t *httpmode_report_status(struct httpmode *h, const struct limpet_config *m
 {
 	static __u32 counts[LIMPET_MAX_BACKENDS];
 	json_t *services = json_object_get(status, "services"), *o, *b;
-	__u64 now = wall_s();
+	__u64 now = clock_wall_s();
 	size_t i, j;
 
 	json_array_foreach(services, i, o) {
@@ -329,7 +317,7 @@ void httpmode_metrics(struct httpmode *h, const struct limpet_config *model,
 {
 	static __u32 counts[LIMPET_MAX_BACKENDS];
 	char labels[METRICS_LABELS_MAX];
-	__u64 now = wall_s();
+	__u64 now = clock_wall_s();
 	size_t i, j, o;
 
 	metrics_family(b, "limpet_http_cookies_total", "counter",

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "files.h"
 #include "keys.h"
 #include "log.h"
@@ -128,7 +128,7 @@ static int create_file(const char *path, struct keyring *kr, char *err, size_t e
 	struct keyring fresh = { .n = 1 };
 	int ret;
 
-	ret = new_key(&fresh.key[0], 1, (__u64)time(NULL));
+	ret = new_key(&fresh.key[0], 1, clock_wall_s());
 	if (ret) {
 		snprintf(err, errlen, "%s: no random bytes for a key", path);
 		return ret;

@@ -16,6 +16,7 @@
 #include "health.h"
 #include "metrics.h"
 #include "report.h"
+#include "clock.h"
 
 /* A flow counts as live if it saw a packet this recently and has not closed. */
 #define FLOW_ACTIVE_NS (120ULL * 1000000000ULL)
@@ -29,14 +30,6 @@ struct tally {
 	__u32 flows[LIMPET_MAX_BACKENDS];
 	__u32 sessions[LIMPET_MAX_BACKENDS];
 };
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static int cmp_session(const void *a, const void *b)
 {
@@ -74,7 +67,7 @@ static int tally_flows(struct dataplane *dp, const struct limpet_config *model, 
 	struct flow_value *vals = malloc(sizeof(*vals) * BATCH);
 	struct session_ref *refs = NULL;
 	size_t n_refs = 0, cap = 0, i, j;
-	__u64 in_batch = 0, out_batch = 0, now = now_ns();
+	__u64 in_batch = 0, out_batch = 0, now = clock_mono_ns();
 	bool first = true, done = false;
 	int ret = 0;
 

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 
 #include "slowpath_io.h"
+#include "clock.h"
 #include "affinity.h"
 #include "xsk.h"
 #include "segment.h"
@@ -40,23 +41,6 @@ struct slowpath_io {
 	struct affinity *aff;
 };
 
-static __u64 now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
-}
-
-/* The data plane's clock for flow access times (bpf_ktime_get_coarse_ns). */
-static __u64 ktime_coarse_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 /* ---- slowpath_ops ---------------------------------------------------------- */
 
 static int op_send(void *ctx, __u8 family, const void *pkt, size_t len)
@@ -81,7 +65,7 @@ static int op_flow_set(void *ctx, const struct flow_key *key, const struct flow_
 	struct slowpath_io *io = ctx;
 	struct flow_value v = *val;
 
-	v.atime_ns = ktime_coarse_ns();
+	v.atime_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
 	return bpf_map_update_elem(io->dp->flows_fd, key, &v, BPF_ANY) ? -errno : 0;
 }
 
@@ -92,19 +76,13 @@ static int op_flow_del(void *ctx, const struct flow_key *key)
 	return bpf_map_delete_elem(io->dp->flows_fd, key) ? -errno : 0;
 }
 
-/* Wall-clock seconds: cookie issue times and expiry, shared by every balancer. */
-static __u64 wall_s(void)
-{
-	return (__u64)time(NULL);
-}
-
 static int op_pick(void *ctx, const struct slowpath_request *req, const __u32 *tried,
 		   size_t n_tried, struct slowpath_backend *out, struct slowpath_service *svc,
 		   struct slowpath_cookie *cookie)
 {
 	struct slowpath_io *io = ctx;
 
-	return affinity_pick(io->aff, req, tried, n_tried, wall_s(), out, svc, cookie);
+	return affinity_pick(io->aff, req, tried, n_tried, clock_wall_s(), out, svc, cookie);
 }
 
 static size_t op_cookie_line(void *ctx, const struct slowpath_backend *be,
@@ -112,7 +90,7 @@ static size_t op_cookie_line(void *ctx, const struct slowpath_backend *be,
 {
 	struct slowpath_io *io = ctx;
 
-	return affinity_cookie_line(io->aff, be, cookie, wall_s(), buf, size);
+	return affinity_cookie_line(io->aff, be, cookie, clock_wall_s(), buf, size);
 }
 
 /* ---- receiving ----------------------------------------------------------- */
@@ -124,7 +102,7 @@ static void on_frame(void *ctx, const void *frame, size_t len)
 
 	if (segment_parse(frame, len, &seg))
 		return;
-	slowpath_segment(io->sp, &seg, now_ms());
+	slowpath_segment(io->sp, &seg, clock_mono_ms());
 }
 
 static void watch(struct slowpath_io *io, int fd, int op)
@@ -229,7 +207,7 @@ bool spio_handle(struct slowpath_io *io, int fd)
 
 		if (read(fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 			pr_debug("slow path: timer: %s", strerror(errno));
-		slowpath_tick(io->sp, now_ms());
+		slowpath_tick(io->sp, clock_mono_ms());
 		return true;
 	}
 	for (i = 0; i < io->n_ifaces; i++) {
