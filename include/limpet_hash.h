@@ -41,18 +41,6 @@ LIMPET_INLINE __u32 limpet_hash_final(__u32 h, __u32 len)
 	return h;
 }
 
-/* splitmix64's finaliser: every input bit reaches every output bit (the
- * controller's session table and rendezvous hashing).
- */
-LIMPET_INLINE __u64 limpet_mix64(__u64 x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 /* Hash of a client address alone: the client_ip affinity key. */
 LIMPET_INLINE __u32 limpet_hash_addr(const struct limpet_addr *addr)
 {

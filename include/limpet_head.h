@@ -32,6 +32,7 @@
 
 #include <linux/types.h>
 #include "limpet_inline.h"
+#include "limpet_mix.h"
 #include "limpet_token.h"
 
 #define LIMPET_HEAD_MAX_HEADERS 8	/* configured affinity headers */
@@ -445,16 +446,6 @@ LIMPET_INLINE int limpet_head_step(struct limpet_head_scan *s, const struct limp
 	return 0;
 }
 
-LIMPET_INLINE __u64 limpet_head_mix64(__u64 h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
 /*
  * The session key of header affinity: a hash over the present headers'
  * value hashes and their positions in the config, never 0. 0 with *ok = 0
@@ -477,7 +468,7 @@ LIMPET_INLINE __u64 limpet_head_session_key(const struct limpet_head_scan *s,
 				return 0;
 			continue;
 		}
-		h = limpet_head_mix64(h ^ limpet_head_mix64(s->header_hash[i] + i));
+		h = limpet_mix64(h ^ limpet_mix64(s->header_hash[i] + i));
 		any = 1;
 	}
 	if (!any)

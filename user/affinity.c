@@ -14,6 +14,7 @@
 
 #include "affinity.h"
 #include "limpet_hash.h"
+#include "limpet_mix.h"
 #include "limpet_route.h"
 #include "log.h"
 #include "maglev.h"

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "limpet_hash.h"
+#include "limpet_mix.h"
 #include "sessions.h"
 
 #define FIRST_BUCKETS 1024
