@@ -96,9 +96,18 @@ static __always_inline void affinity_read_head(struct xdp_md *ctx, const struct 
 	fv->pending.scan |= LIMPET_PENDING_SCANNED;
 }
 
+/* Write the pending entry <fv> of <job>; the segment goes to the slow path. */
+static __always_inline int affinity_commit_entry(struct xdp_md *ctx,
+						 const struct affinity_job *job,
+						 const struct flow_value *fv)
+{
+	bpf_map_update_elem(&flows, &job->key, fv, BPF_ANY);
+	return slowpath_redirect(ctx);
+}
+
 /*
- * Write the pending entry prepared in the scratch maps, its head read
- * first when <read_head>; the segment goes to the slow path.
+ * The same from the scratch maps (after a tail call, or when none was
+ * made), the head read first when <read_head>.
  */
 static __always_inline int affinity_commit(struct xdp_md *ctx, bool read_head)
 {
@@ -112,8 +121,7 @@ static __always_inline int affinity_commit(struct xdp_md *ctx, bool read_head)
 		return XDP_DROP;
 	if (read_head)
 		affinity_read_head(ctx, job, fv);
-	bpf_map_update_elem(&flows, &job->key, fv, BPF_ANY);
-	return slowpath_redirect(ctx);
+	return affinity_commit_entry(ctx, job, fv);
 }
 
 #endif /* LIMPET_BPF_AFFINITY_H */

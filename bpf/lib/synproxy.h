@@ -387,7 +387,7 @@ static __always_inline int synproxy_pending(struct xdp_md *ctx, const struct pac
 	job->affinity = vip->affinity;
 	if (vip->affinity == LIMPET_AFFINITY_COOKIE || vip->affinity == LIMPET_AFFINITY_HEADER)
 		return SYNPROXY_READ_HEAD;
-	return affinity_commit(ctx, false);
+	return affinity_commit_entry(ctx, job, fv);
 }
 
 /* A TCP segment with no flow to an HTTP VIP. */
