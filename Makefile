@@ -2,7 +2,10 @@
 # limpet - XDP load balancer with session affinity.
 #
 #   make            build/limpet and the BPF objects
-#   make test       unit, packet and end-to-end tests (root)
+#   make test       layer check, unit (also under ASan/UBSan), packet and
+#                   end-to-end tests (root)
+#   make sanitize   the unit and packet tiers built with ASan + UBSan
+#   make check-layers  which folder of user/ may include which (scripts/check-layers.sh)
 #   make bench      ns/packet through bpf_prog_test_run_opts (root)
 #   make man        build/limpet.8, the man page (`limpet help --man`)
 #   make install    /usr/local/sbin/limpet, its man page, limpet.service and,
@@ -28,10 +31,13 @@ endif
 ARCH      := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
 MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
+# CFLAGS is the caller's (make CFLAGS=-O0); the project's own flags are
+# always added in front of it, so overriding one never drops the other.
 CFLAGS    ?= -O2 -g
-CFLAGS    += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+LIMPET_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 	     -Iinclude -Iuser -I$(BUILD) -DLIMPET_VERSION='"$(VERSION)"' \
 	     $(shell pkg-config --cflags $(PKGS))
+ALL_CFLAGS = $(LIMPET_CFLAGS) $(CFLAGS)
 LDLIBS    += $(shell pkg-config --libs $(PKGS)) -lelf -lz -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -42,9 +48,10 @@ BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS  := $(wildcard bpf/lib/*.h) $(wildcard include/*.h)
 
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+# user/<layer>/*.c: base, model, dp, http, proto, run, cli (README, "Layout").
+USER_SRCS := $(wildcard user/*/*.c)
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
-USER_HDRS := $(wildcard user/*.h) $(wildcard include/*.h)
+USER_HDRS := $(wildcard user/*/*.h) $(wildcard include/*.h)
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 PKT_SRCS  := $(filter-out %.bpf.c,$(wildcard tests/packet/*.c))
@@ -52,7 +59,7 @@ PKT_SRCS  := $(filter-out %.bpf.c,$(wildcard tests/packet/*.c))
 PKT_BPF   := $(patsubst tests/packet/%.bpf.c,$(BUILD)/%.skel.h,$(wildcard tests/packet/*.bpf.c))
 
 .SECONDARY:
-.PHONY: all test unit packet e2e bench install clean demo deps man
+.PHONY: all test unit packet e2e bench install clean demo deps man sanitize check-layers
 all: $(BUILD)/limpet
 
 deps:
@@ -67,22 +74,53 @@ $(BUILD)/%.bpf.o: tests/packet/%.bpf.c tests/packet/*.h $(BPF_HDRS) | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(BUILD)/user
-	$(CC) $(CFLAGS) -c $< -o $@
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/limpet: $(BUILD)/user/main.o $(USER_OBJS)
-	$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/unit-tests: $(UNIT_SRCS) $(USER_OBJS) $(USER_HDRS)
-	$(CC) $(CFLAGS) -Itests $(UNIT_SRCS) $(USER_OBJS) -o $@ $(LDLIBS) -lcriterion
+	$(CC) $(ALL_CFLAGS) -Itests $(UNIT_SRCS) $(USER_OBJS) -o $@ $(LDLIBS) -lcriterion
 
 $(BUILD)/packet-tests: $(PKT_SRCS) $(USER_OBJS) $(USER_HDRS) $(SKELS) $(PKT_BPF) tests/packet/*.h
-	$(CC) $(CFLAGS) -Itests $(PKT_SRCS) $(USER_OBJS) -o $@ $(LDLIBS) -lcriterion
+	$(CC) $(ALL_CFLAGS) -Itests $(PKT_SRCS) $(USER_OBJS) -o $@ $(LDLIBS) -lcriterion
 
 $(BUILD)/bench: tests/bench/bench.c $(USER_OBJS) $(USER_HDRS) $(SKELS) tests/packet/*.h
-	$(CC) $(CFLAGS) -Itests tests/bench/bench.c $(USER_OBJS) -o $@ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -Itests tests/bench/bench.c $(USER_OBJS) -o $@ $(LDLIBS)
 
-$(BUILD) $(BUILD)/user:
+# The unit and packet tiers again, every source compiled with ASan + UBSan
+# (any report fails the run), in their own build directory.
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	     -fno-omit-frame-pointer
+SAN_BUILD := $(BUILD)/san
+SAN_OBJS  := $(patsubst user/%.c,$(SAN_BUILD)/user/%.o,$(USER_SRCS))
+
+$(SAN_BUILD)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(LIMPET_CFLAGS) $(SAN_FLAGS) -c $< -o $@
+
+$(SAN_BUILD)/unit-tests: $(UNIT_SRCS) $(SAN_OBJS) $(USER_HDRS)
+	$(CC) $(LIMPET_CFLAGS) $(SAN_FLAGS) -Itests $(UNIT_SRCS) $(SAN_OBJS) -o $@ $(LDLIBS) \
+		-lcriterion
+
+$(SAN_BUILD)/packet-tests: $(PKT_SRCS) $(SAN_OBJS) $(USER_HDRS) $(SKELS) $(PKT_BPF) tests/packet/*.h
+	$(CC) $(LIMPET_CFLAGS) $(SAN_FLAGS) -Itests $(PKT_SRCS) $(SAN_OBJS) -o $@ $(LDLIBS) \
+		-lcriterion
+
+# ASAN_OPTIONS: Criterion forks a worker per test; leaks are reported per
+# worker, and a report is a failure.
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+sanitize: $(SAN_BUILD)/unit-tests $(SAN_BUILD)/packet-tests
+	$(SAN_ENV) $(SAN_BUILD)/unit-tests
+	$(SAN_ENV) bash tests/packet/run.sh $(SAN_BUILD)/packet-tests
+
+check-layers:
+	bash scripts/check-layers.sh
+
+$(BUILD):
 	mkdir -p $@
 
 unit: $(BUILD)/unit-tests
@@ -95,7 +133,7 @@ e2e: $(BUILD)/limpet
 	bash tests/e2e/run.sh
 
 # The README's test command: every tier, in order of cost.
-test: $(BUILD)/limpet $(BUILD)/unit-tests $(BUILD)/packet-tests
+test: $(BUILD)/limpet $(BUILD)/unit-tests $(BUILD)/packet-tests $(SAN_BUILD)/unit-tests
 	bash tests/run-all.sh
 
 bench: $(BUILD)/bench $(BUILD)/limpet
@@ -140,4 +178,4 @@ $(BUILD)/impair.bpf.o: tests/e2e/impair.bpf.c tests/e2e/impair.h | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/impair: tests/e2e/impair.c tests/e2e/impair.h $(BUILD)/impair.skel.h
-	$(CC) $(CFLAGS) $< -o $@ $(shell pkg-config --libs libbpf) -lelf -lz
+	$(CC) $(ALL_CFLAGS) $< -o $@ $(shell pkg-config --libs libbpf) -lelf -lz

@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "control.h"
-#include "controller.h"
-#include "log.h"
-#include "manpage.h"
+#include "cli/cli.h"
+#include "proto/control.h"
+#include "run/controller.h"
+#include "base/log.h"
+#include "cli/manpage.h"
 
 #define DEFAULT_INSTANCE "limpet"
 

@@ -37,8 +37,8 @@
 
 #include "limpet_bench.skel.h"
 #include "limpet_maps.h"
-#include "dataplane.h"
-#include "maglev.h"
+#include "dp/dataplane.h"
+#include "dp/maglev.h"
 #include "packet/pkt.h"
 
 #define RING_SIZE 65537u

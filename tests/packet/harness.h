@@ -14,7 +14,7 @@
 #include <criterion/criterion.h>
 #include <linux/bpf.h>
 
-#include "dataplane.h"
+#include "dp/dataplane.h"
 #include "limpet_maps.h"
 #include "packet/pkt.h"
 

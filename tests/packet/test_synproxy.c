@@ -31,11 +31,11 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
-#include "dataplane.h"
+#include "dp/dataplane.h"
 #include "limpet_hash.h"
 #include "limpet_tcpopt.h"
 #include "limpet_xdp.skel.h"
-#include "maglev.h"
+#include "dp/maglev.h"
 #include "packet/pkt.h"
 #include "packet/harness.h"
 

@@ -32,10 +32,10 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
-#include "dataplane.h"
+#include "dp/dataplane.h"
 #include "limpet_hash.h"
 #include "limpet_xdp.skel.h"
-#include "maglev.h"
+#include "dp/maglev.h"
 #include "packet/pkt.h"
 #include "packet/harness.h"
 

@@ -20,8 +20,8 @@
 
 #include <criterion/criterion.h>
 
-#include "cli.h"
-#include "control.h"
+#include "cli/cli.h"
+#include "proto/control.h"
 
 #define MAX_ARGS 12
 #define NAME_63 "012345678901234567890123456789012345678901234567890123456789012"

@@ -19,7 +19,7 @@
 
 #include <criterion/criterion.h>
 
-#include "config.h"
+#include "model/config.h"
 
 #define FIXTURES "tests/unit/configs/"
 

@@ -18,7 +18,7 @@
 
 #include <criterion/criterion.h>
 
-#include "config.h"
+#include "model/config.h"
 
 #define EXAMPLES "examples/"
 

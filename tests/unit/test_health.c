@@ -27,8 +27,8 @@
 
 #include <criterion/criterion.h>
 
-#include "health.h"
-#include "log.h"
+#include "run/health.h"
+#include "base/log.h"
 
 /* ---- servers ---- */
 

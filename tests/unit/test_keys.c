@@ -14,9 +14,9 @@
 
 #include <criterion/criterion.h>
 
-#include "files.h"
-#include "keys.h"
-#include "log.h"
+#include "base/files.h"
+#include "http/keys.h"
+#include "base/log.h"
 
 static char dir[64], path[96];
 

@@ -18,7 +18,7 @@
 
 #include "limpet_hash.h"
 #include "limpet_limits.h"
-#include "maglev.h"
+#include "dp/maglev.h"
 
 #define M 65537u
 #define MAX_BACKENDS 128

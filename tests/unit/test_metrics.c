@@ -32,7 +32,7 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 
-#include "metrics.h"
+#include "run/metrics.h"
 
 /* A label value that needs every escape: quote, backslash, newline. */
 #define NASTY_VALUE "we\"ird\\path\nnew"

@@ -5,7 +5,7 @@
  */
 #include <criterion/criterion.h>
 
-#include "sessions.h"
+#include "http/sessions.h"
 
 static struct session_table t;
 

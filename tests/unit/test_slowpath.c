@@ -21,9 +21,9 @@
 #include <criterion/criterion.h>
 
 #include "limpet_tcpopt.h"
-#include "log.h"
-#include "segment.h"
-#include "slowpath.h"
+#include "base/log.h"
+#include "http/segment.h"
+#include "http/slowpath.h"
 
 #define CISN 0x11223344u	/* the client's ISN */
 /* Our ISN toward the client (F.cookie) unless a test sets another: the

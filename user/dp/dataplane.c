@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * dataplane.c - the XDP data plane seen from userspace: open the skeleton,
+ * reuse or create the pinned maps, attach through libxdp, and program the
+ * maps. Maps are pinned by name under /sys/fs/bpf/limpet/<instance>, so a
+ * new controller (even a newer build) finds the flows the old one left and
+ * not one established connection notices the restart.
+ */
+#define _GNU_SOURCE /* setns */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <dirent.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_link.h>
+#include <linux/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "dp/dataplane.h"
+#include "base/files.h"
+#include "limpet_xdp.skel.h"
+#include "base/log.h"
+
+#define BPFFS "/sys/fs/bpf"
+#define PROG_NAME "limpet_xdp"
+
+static const char *const stat_names[LIMPET_STAT_MAX] = {
+	[LIMPET_STAT_PASS] = "pass",
+	[LIMPET_STAT_PASS_UNPARSED] = "pass_unparsed",
+	[LIMPET_STAT_PASS_FRAGMENT] = "pass_fragment",
+	[LIMPET_STAT_FWD_NEW] = "fwd_new_flow",
+	[LIMPET_STAT_FWD_EST] = "fwd_established",
+	[LIMPET_STAT_RET] = "return",
+	[LIMPET_STAT_FIB_PASS] = "fib_pass_to_kernel",
+	[LIMPET_STAT_DROP_MALFORMED] = "drop_malformed",
+	[LIMPET_STAT_DROP_NO_BACKEND] = "drop_no_backend",
+	[LIMPET_STAT_DROP_FIB] = "drop_no_route",
+	[LIMPET_STAT_DROP_TTL] = "drop_ttl",
+	[LIMPET_STAT_STALE_FLOW] = "stale_flow_rebound",
+	[LIMPET_STAT_SYNCOOKIE_SENT] = "syncookie_sent",
+	[LIMPET_STAT_SYNCOOKIE_ACK_OK] = "syncookie_ack_ok",
+	[LIMPET_STAT_SYNCOOKIE_BAD] = "syncookie_bad",
+	[LIMPET_STAT_SLOWPATH] = "slowpath",
+	[LIMPET_STAT_HTTP_NO_CONN] = "http_no_connection",
+	[LIMPET_STAT_SYNCOOKIE_ERR] = "syncookie_error",
+	[LIMPET_STAT_SLOWPATH_DOWN] = "slowpath_unavailable",
+	[LIMPET_STAT_SPLICE_FWD] = "http_fwd_established",
+	[LIMPET_STAT_SPLICE_RET] = "http_return",
+	[LIMPET_STAT_SPLICE_RST] = "http_reset",
+};
+
+const char *dp_stat_name(enum limpet_stat stat)
+{
+	return stat < LIMPET_STAT_MAX && stat_names[stat] ? stat_names[stat] : "unknown";
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * `ip netns exec` runs its command in a private mount namespace whose /sys
+ * has no BPF filesystem: pins made there would vanish with the process, and
+ * a restarted controller would find no flows. Its parent (the shell that ran
+ * it) still has the real one, so join the parent's mount namespace; the
+ * network namespace stays as it is. Returns true when it did.
+ */
+static bool join_parent_mount_ns(void)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/root" BPFFS, (int)getppid());
+	if (!is_bpffs(path))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)getppid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (setns(fd, CLONE_NEWNS)) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	return is_bpffs(BPFFS);
+}
+
+/* Where the instance's pins live: /sys/fs/bpf, mounted if need be. */
+int dp_pin_dir(const char *instance, char *buf, size_t len, char *err, size_t errlen)
+{
+	int n;
+
+	if (!is_bpffs(BPFFS)) {
+		if (join_parent_mount_ns()) {
+			pr_info("%s is hidden in this mount namespace (ip netns exec?); using the "
+				"parent's", BPFFS);
+		} else if (mount("bpf", BPFFS, "bpf", 0, NULL)) {
+			snprintf(err, errlen, "cannot mount the BPF filesystem on %s: %s", BPFFS,
+				 strerror(errno));
+			return -errno;
+		}
+	}
+	n = snprintf(buf, len, "%s/limpet/%s", BPFFS, instance);
+	if (n < 0 || (size_t)n >= len) {
+		snprintf(err, errlen, "pin path for instance '%s' too long", instance);
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+int dp_open(struct dataplane *dp, const char *pin_dir, __u32 flow_entries)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct bpf_map *map;
+	char probe[300];
+	int err;
+
+	memset(dp, 0, sizeof(*dp));
+	dp->ncpus = libbpf_num_possible_cpus();
+	if (dp->ncpus <= 0)
+		return dp->ncpus ? dp->ncpus : -EINVAL;
+
+	if (pin_dir) {
+		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
+		err = files_mkdir_p(pin_dir, 0700);
+		if (err)
+			return err;
+		snprintf(probe, sizeof(probe), "%s/flows", pin_dir);
+		dp->adopted = access(probe, F_OK) == 0;
+		opts.pin_root_path = dp->pin_dir;
+	}
+
+	dp->skel = limpet_xdp__open_opts(&opts);
+	if (!dp->skel)
+		return -errno ? -errno : -EINVAL;
+
+	err = bpf_map__set_max_entries(dp->skel->maps.flows, flow_entries);
+	if (err)
+		goto fail;
+	if (!pin_dir) {
+		bpf_object__for_each_map(map, dp->skel->obj) {
+			err = bpf_map__set_pin_path(map, NULL);
+			if (err)
+				goto fail;
+		}
+	}
+	return 0;
+fail:
+	limpet_xdp__destroy(dp->skel);
+	dp->skel = NULL;
+	return err;
+}
+
+static void dp_collect_fds(struct dataplane *dp)
+{
+	dp->vips_fd = bpf_map__fd(dp->skel->maps.vips);
+	dp->backends_fd = bpf_map__fd(dp->skel->maps.backends);
+	dp->rings_fd = bpf_map__fd(dp->skel->maps.rings);
+	dp->flows_fd = bpf_map__fd(dp->skel->maps.flows);
+	dp->service_stats_fd = bpf_map__fd(dp->skel->maps.service_stats);
+	dp->backend_stats_fd = bpf_map__fd(dp->skel->maps.backend_stats);
+	dp->global_stats_fd = bpf_map__fd(dp->skel->maps.global_stats);
+	dp->service_names_fd = bpf_map__fd(dp->skel->maps.service_names);
+	dp->backend_names_fd = bpf_map__fd(dp->skel->maps.backend_names);
+	dp->xsks_fd = bpf_map__fd(dp->skel->maps.xsks);
+	dp->xsk_ifaces_fd = bpf_map__fd(dp->skel->maps.xsk_ifaces);
+	dp->http_affinity_fd = bpf_map__fd(dp->skel->maps.http_affinity);
+	dp->cookie_keys_fd = bpf_map__fd(dp->skel->maps.cookie_keys);
+}
+
+/* The programs the entry point tail-calls (bpf/lib/affinity.h). */
+static int dp_fill_prog_slots(struct dataplane *dp)
+{
+	int prog = bpf_program__fd(dp->skel->progs.limpet_affinity);
+	__u32 slot = 0;
+
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.affinity_progs), &slot, &prog,
+				BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int dp_load(struct dataplane *dp)
+{
+	int err = limpet_xdp__load(dp->skel);
+
+	if (err)
+		return err;
+	dp->loaded = true;
+	dp_collect_fds(dp);
+	return dp_fill_prog_slots(dp);
+}
+
+/* Detach every limpet program on <ifindex> except the one with <keep_id>. */
+static int detach_limpet_progs(int ifindex, __u32 keep_id)
+{
+	struct xdp_multiprog *mp;
+	struct xdp_program *prog, *next;
+	enum xdp_attach_mode mode;
+	int err = 0;
+
+	mp = xdp_multiprog__get_from_ifindex(ifindex);
+	if (libxdp_get_error(mp))
+		return 0; /* nothing attached */
+	mode = xdp_multiprog__attach_mode(mp);
+	if (xdp_multiprog__is_legacy(mp)) {
+		prog = xdp_multiprog__main_prog(mp);
+		if (prog && !strcmp(xdp_program__name(prog), PROG_NAME) &&
+		    xdp_program__id(prog) != keep_id)
+			err = xdp_program__detach(prog, ifindex, mode, 0);
+		goto out;
+	}
+	for (prog = xdp_multiprog__next_prog(NULL, mp); prog; prog = next) {
+		next = xdp_multiprog__next_prog(prog, mp);
+		if (strcmp(xdp_program__name(prog), PROG_NAME) || xdp_program__id(prog) == keep_id)
+			continue;
+		err = xdp_program__detach(prog, ifindex, mode, 0);
+		if (err)
+			break;
+	}
+out:
+	xdp_multiprog__close(mp);
+	return err;
+}
+
+static void xdp_err(int err, char *buf, size_t len)
+{
+	if (libxdp_strerror(err, buf, len) < 0)
+		snprintf(buf, len, "%s", strerror(-err));
+}
+
+/* Make sure the object is loaded and wrapped for libxdp. libxdp loads it
+ * itself on first attach (as a dispatcher component where the kernel allows
+ * freplace); loading it here is only needed to replace a program directly.
+ */
+static int dp_prepare(struct dataplane *dp, bool load, char *err, size_t errlen)
+{
+	char why[128];
+	int ret;
+
+	if (load && !dp->loaded) {
+		ret = limpet_xdp__load(dp->skel);
+		if (ret) {
+			snprintf(err, errlen, "cannot load the data plane: %s%s", strerror(-ret),
+				 dp->adopted ? " (do the pinned maps come from another "
+					       "flow_table_size? 'limpet down' removes them)" : "");
+			return ret;
+		}
+		dp->loaded = true;
+	}
+	if (!dp->xdp_prog) {
+		DECLARE_LIBXDP_OPTS(xdp_program_opts, xopts, .obj = dp->skel->obj,
+				    .prog_name = PROG_NAME);
+
+		dp->xdp_prog = xdp_program__create(&xopts);
+		ret = libxdp_get_error(dp->xdp_prog);
+		if (ret) {
+			dp->xdp_prog = NULL;
+			xdp_err(ret, why, sizeof(why));
+			snprintf(err, errlen, "cannot prepare the XDP program: %s", why);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * What is on the interface now: nothing, a libxdp dispatcher, or a program
+ * attached directly. <old> gets the fd of a directly attached limpet program.
+ */
+enum attached_kind {
+	ATTACHED_NONE,
+	ATTACHED_DISPATCHER,
+	ATTACHED_LIMPET,
+	ATTACHED_FOREIGN,
+};
+
+static enum attached_kind inspect_interface(int ifindex, int *old_fd, enum xdp_attach_mode *mode,
+					    char *name, size_t name_len)
+{
+	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
+	struct xdp_program *main_prog;
+	enum attached_kind kind;
+
+	if (libxdp_get_error(mp) || !mp)
+		return ATTACHED_NONE;
+	*mode = xdp_multiprog__attach_mode(mp);
+	if (!xdp_multiprog__is_legacy(mp)) {
+		xdp_multiprog__close(mp);
+		return ATTACHED_DISPATCHER;
+	}
+	main_prog = xdp_multiprog__main_prog(mp);
+	if (!main_prog) {
+		kind = ATTACHED_NONE;
+	} else if (!strcmp(xdp_program__name(main_prog), PROG_NAME)) {
+		*old_fd = dup(xdp_program__fd(main_prog));
+		kind = ATTACHED_LIMPET;
+	} else {
+		snprintf(name, name_len, "%s", xdp_program__name(main_prog));
+		kind = ATTACHED_FOREIGN;
+	}
+	xdp_multiprog__close(mp);
+	return kind;
+}
+
+/* Swap a directly attached limpet program for ours in one netlink call:
+ * libxdp has no replace for programs outside its dispatcher.
+ */
+static int replace_direct(struct dataplane *dp, int ifindex, int old_fd,
+			  enum xdp_attach_mode mode, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = old_fd);
+	__u32 flags = XDP_FLAGS_REPLACE;
+	int ret;
+
+	ret = dp_prepare(dp, true, err, errlen);
+	if (ret)
+		return ret;
+	flags |= mode == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+	ret = bpf_xdp_attach(ifindex, bpf_program__fd(dp->skel->progs.limpet_xdp), flags, &opts);
+	if (ret)
+		snprintf(err, errlen, "cannot replace the previous limpet program: %s",
+			 strerror(-ret));
+	return ret;
+}
+
+int dp_attach(struct dataplane *dp, const char *ifname, enum xdp_mode_cfg mode, char *err,
+	      size_t errlen)
+{
+	enum xdp_attach_mode xmode = mode == XDP_MODE_CFG_GENERIC ? XDP_MODE_SKB : XDP_MODE_NATIVE;
+	enum xdp_attach_mode cur_mode = XDP_MODE_UNSPEC;
+	char why[128], foreign[64];
+	int ifindex, ret, old_fd = -1;
+
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		snprintf(err, errlen, "interface '%s' not found", ifname);
+		return -ENODEV;
+	}
+
+	switch (inspect_interface(ifindex, &old_fd, &cur_mode, foreign, sizeof(foreign))) {
+	case ATTACHED_FOREIGN:
+		snprintf(err, errlen, "interface '%s' already has another XDP program ('%s')",
+			 ifname, foreign);
+		return -EBUSY;
+	case ATTACHED_LIMPET:
+		/* A restart: replace the old program atomically, no gap. */
+		ret = replace_direct(dp, ifindex, old_fd, cur_mode, err, errlen);
+		close(old_fd);
+		if (ret)
+			return ret;
+		xmode = cur_mode;
+		goto attached;
+	case ATTACHED_NONE:
+	case ATTACHED_DISPATCHER:
+		break;
+	}
+
+	ret = dp_prepare(dp, false, err, errlen);
+	if (ret)
+		return ret;
+	ret = xdp_program__attach(dp->xdp_prog, ifindex, xmode, 0);
+	if (ret && xmode == XDP_MODE_NATIVE && ret != -EBUSY) {
+		xdp_err(ret, why, sizeof(why));
+		pr_warn("native XDP on %s failed (%s); falling back to generic mode", ifname, why);
+		xmode = XDP_MODE_SKB;
+		ret = xdp_program__attach(dp->xdp_prog, ifindex, xmode, 0);
+	}
+	if (ret) {
+		xdp_err(ret, why, sizeof(why));
+		if (dp->adopted && !dp->loaded)
+			snprintf(err, errlen,
+				 "cannot load the data plane on %s: %s (do the pinned maps in %s come "
+				 "from another flow_table_size? 'limpet down' removes them)",
+				 ifname, why, dp->pin_dir);
+		else
+			snprintf(err, errlen, "cannot attach XDP to %s: %s", ifname, why);
+		return ret;
+	}
+	dp->loaded = true;
+
+	/* Under a dispatcher an older limpet program (the previous
+	 * controller's) stays until the new one is in, so no packet ever finds
+	 * the interface bare.
+	 */
+	ret = detach_limpet_progs(ifindex, xdp_program__id(dp->xdp_prog));
+	if (ret) {
+		xdp_err(ret, why, sizeof(why));
+		pr_warn("could not detach the previous limpet program from %s: %s", ifname, why);
+	}
+attached:
+	dp_collect_fds(dp);
+	pr_info("attached to %s (%s mode)", ifname, xmode == XDP_MODE_SKB ? "generic" : "native");
+	return 0;
+}
+
+int dp_detach_ifname(const char *ifname, char *err, size_t errlen)
+{
+	char why[128];
+	int ifindex, ret;
+
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex) {
+		snprintf(err, errlen, "interface '%s' not found", ifname);
+		return -ENODEV;
+	}
+	ret = detach_limpet_progs(ifindex, 0);
+	if (ret) {
+		xdp_err(ret, why, sizeof(why));
+		snprintf(err, errlen, "cannot detach XDP from %s: %s", ifname, why);
+	}
+	return ret;
+}
+
+int dp_unpin(const char *pin_dir)
+{
+	struct dirent *de;
+	char path[512];
+	DIR *dir;
+	int err = 0;
+
+	dir = opendir(pin_dir);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, de->d_name);
+		if (unlink(path) && errno != ENOENT)
+			err = -errno;
+	}
+	closedir(dir);
+	if (rmdir(pin_dir) && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+void dp_close(struct dataplane *dp)
+{
+	/* Closing never detaches: the program stays attached and forwarding. */
+	if (dp->xdp_prog)
+		xdp_program__close(dp->xdp_prog);
+	if (dp->skel)
+		limpet_xdp__destroy(dp->skel);
+	dp->xdp_prog = NULL;
+	dp->skel = NULL;
+}
+
+static int errno_or(int ret)
+{
+	return ret < 0 ? -errno : 0;
+}
+
+int dp_set_vip(struct dataplane *dp, const struct vip_key *key, const struct vip_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->vips_fd, key, val, BPF_ANY));
+}
+
+int dp_del_vip(struct dataplane *dp, const struct vip_key *key)
+{
+	int ret = bpf_map_delete_elem(dp->vips_fd, key);
+
+	return ret && errno != ENOENT ? -errno : 0;
+}
+
+int dp_set_backend(struct dataplane *dp, __u32 id, const struct backend_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->backends_fd, &id, val, BPF_ANY));
+}
+
+int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val)
+{
+	return errno_or(bpf_map_lookup_elem(dp->backends_fd, &id, val));
+}
+
+int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	__u32 *keys = NULL, *values = NULL, count = size + 1, i;
+	int inner, err;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "limpet_ring", sizeof(__u32), sizeof(__u32),
+			       size + 1, &opts);
+	if (inner < 0)
+		return -errno;
+	keys = malloc(sizeof(*keys) * count);
+	values = malloc(sizeof(*values) * count);
+	if (!keys || !values) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		keys[i] = i;
+		values[i] = i == LIMPET_RING_SIZE_SLOT ? size : table[i - 1];
+	}
+	err = errno_or(bpf_map_update_batch(inner, keys, values, &count, &batch));
+	if (err)
+		goto out;
+	/* One update of the outer map: packets see the old table or the new. */
+	err = errno_or(bpf_map_update_elem(dp->rings_fd, &service_id, &inner, BPF_ANY));
+out:
+	free(keys);
+	free(values);
+	close(inner);
+	return err;
+}
+
+int dp_clear_ring(struct dataplane *dp, __u32 service_id)
+{
+	int ret = bpf_map_delete_elem(dp->rings_fd, &service_id);
+
+	return ret && errno != ENOENT ? -errno : 0;
+}
+
+int dp_read_counters(struct dataplane *dp, int map_fd, __u32 id, struct limpet_counters *sum)
+{
+	struct limpet_counters *percpu;
+	int i, err;
+
+	memset(sum, 0, sizeof(*sum));
+	percpu = calloc(dp->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	err = errno_or(bpf_map_lookup_elem(map_fd, &id, percpu));
+	for (i = 0; !err && i < dp->ncpus; i++) {
+		sum->packets += percpu[i].packets;
+		sum->bytes += percpu[i].bytes;
+		sum->new_flows += percpu[i].new_flows;
+		sum->drops += percpu[i].drops;
+	}
+	free(percpu);
+	return err;
+}
+
+int dp_reset_counters(struct dataplane *dp, int map_fd, __u32 id)
+{
+	struct limpet_counters *zero = calloc(dp->ncpus, sizeof(*zero));
+	int err;
+
+	if (!zero)
+		return -ENOMEM;
+	err = errno_or(bpf_map_update_elem(map_fd, &id, zero, BPF_ANY));
+	free(zero);
+	return err;
+}
+
+int dp_read_global(struct dataplane *dp, __u64 out[LIMPET_STAT_MAX])
+{
+	__u64 *percpu = calloc(dp->ncpus, sizeof(*percpu));
+	__u32 stat;
+	int i, err = 0;
+
+	if (!percpu)
+		return -ENOMEM;
+	for (stat = 0; stat < LIMPET_STAT_MAX && !err; stat++) {
+		out[stat] = 0;
+		err = errno_or(bpf_map_lookup_elem(dp->global_stats_fd, &stat, percpu));
+		for (i = 0; !err && i < dp->ncpus; i++)
+			out[stat] += percpu[i];
+	}
+	free(percpu);
+	return err;
+}
+
+void dp_vip_key(struct vip_key *key, const struct ip_address *vip, __u16 port, __u8 proto)
+{
+	memset(key, 0, sizeof(*key));
+	key->addr = vip->addr;
+	key->port = htons(port);
+	key->proto = proto;
+	key->family = vip->family;
+}

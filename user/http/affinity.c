@@ -1,0 +1,642 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * affinity.c - which backend an HTTP connection goes to (affinity.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+
+#include "http/affinity.h"
+#include "limpet_hash.h"
+#include "limpet_mix.h"
+#include "limpet_route.h"
+#include "base/log.h"
+#include "dp/maglev.h"
+#include "dp/state.h"
+
+/* Config durations are in milliseconds, cookie times in seconds. */
+#define MS_PER_S 1000
+
+struct affinity_backend {
+	struct slowpath_backend sb;
+	__u8 family;
+	__u32 tag;
+	__u8 state;		/* enum limpet_be_state */
+	bool takes_new;		/* new sessions may start here (as in the ring) */
+	__u32 weight;
+};
+
+/* A snapshot of one HTTP service. */
+struct affinity_service {
+	__u32 id, tag;
+	struct ip_address vip;
+	__u16 port;
+	struct affinity_config aff;
+	enum failover_mode failover;
+	struct slowpath_service sp;
+	struct limpet_head_config head;
+	__u32 cookie_ttl_s;
+	__u64 idle_ttl_s;
+	struct affinity_backend *be;
+	size_t n_be;
+	__u32 *ring;		/* backend ids; NULL when nothing takes new flows */
+	__u32 ring_size;
+};
+
+/* xorshift64*: session ids need to be unique, not secret (the MAC is). */
+static __u64 rng_state;
+
+static __u64 rng_next(void)
+{
+	if (!rng_state && getrandom(&rng_state, sizeof(rng_state), 0) != sizeof(rng_state))
+		rng_state = 0x9e3779b97f4a7c15ull;
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1dull;
+}
+
+__u32 affinity_tag(const char *name)
+{
+	__u32 h = 0x811c9dc5u;
+
+	for (; *name; name++)
+		h = (h ^ (__u8)*name) * 0x01000193u;
+	return h;
+}
+
+static __u64 hash64(const void *data, size_t len)
+{
+	const __u8 *p = data;
+	__u64 h = LIMPET_FNV64_BASIS;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = limpet_fnv64(h, p[i]);
+	return h;
+}
+
+static void service_free(struct affinity_service *s)
+{
+	if (!s)
+		return;
+	free(s->be);
+	free(s->ring);
+	free(s);
+}
+
+int affinity_init(struct affinity *a)
+{
+	memset(a, 0, sizeof(*a));
+	return sessions_init(&a->sessions, AFFINITY_SESSIONS_MAX);
+}
+
+void affinity_free(struct affinity *a)
+{
+	size_t i;
+
+	for (i = 0; i < LIMPET_MAX_SERVICES; i++)
+		service_free(a->svc[i]);
+	sessions_free(&a->sessions);
+	memset(a, 0, sizeof(*a));
+}
+
+static __u8 backend_state(const struct backend_config *b)
+{
+	if (b->down)
+		return LIMPET_BE_DOWN;
+	/* Weight 0: no new sessions, as draining, but keeps its own. */
+	if (b->draining || !b->weight)
+		return LIMPET_BE_DRAINING;
+	return LIMPET_BE_UP;
+}
+
+static void head_config(struct limpet_head_config *h, const struct affinity_config *aff)
+{
+	size_t i, n;
+
+	memset(h, 0, sizeof(*h));
+	if (aff->type == LIMPET_AFFINITY_COOKIE) {
+		n = strnlen(aff->cookie.name, sizeof(h->cookie_name) - 1);
+		memcpy(h->cookie_name, aff->cookie.name, n);
+		h->cookie_name_len = (__u8)n;
+	}
+	if (aff->type != LIMPET_AFFINITY_HEADER)
+		return;
+	for (i = 0; i < aff->n_headers && i < LIMPET_HEAD_MAX_HEADERS; i++) {
+		const char *name = aff->headers[i];
+
+		for (n = 0; name[n] && n < LIMPET_HEAD_NAME_MAX - 1; n++)
+			h->header[i][n] = (char)(name[n] >= 'A' && name[n] <= 'Z' ?
+						 name[n] - 'A' + 'a' : name[n]);
+		h->header_len[i] = (__u8)n;
+	}
+	h->n_headers = (__u8)i;
+}
+
+static struct affinity_service *snapshot(const struct service_config *cfg, int backends_fd)
+{
+	struct affinity_service *s = calloc(1, sizeof(*s));
+	bool any_new = false;
+	size_t j;
+
+	if (!s)
+		return NULL;
+	s->id = cfg->id;
+	s->tag = affinity_tag(cfg->name);
+	s->vip = cfg->vip;
+	s->port = cfg->port;
+	s->aff = cfg->affinity;
+	s->failover = cfg->failover;
+	s->sp.connect_timeout_ms = cfg->http.connect_timeout_ms;
+	snprintf(s->sp.backend_header, sizeof(s->sp.backend_header), "%s",
+		 cfg->http.backend_header);
+	head_config(&s->head, &cfg->affinity);
+	s->cookie_ttl_s = (__u32)(cfg->affinity.cookie.ttl_ms / MS_PER_S);
+	s->idle_ttl_s = cfg->affinity.idle_ttl_ms / MS_PER_S;
+	s->be = calloc(cfg->n_backends ? cfg->n_backends : 1, sizeof(*s->be));
+	s->ring = malloc(sizeof(*s->ring) * cfg->ring_size);
+	if (!s->be || !s->ring) {
+		service_free(s);
+		return NULL;
+	}
+	for (j = 0; j < cfg->n_backends; j++) {
+		const struct backend_config *b = &cfg->backends[j];
+		struct affinity_backend *ab = &s->be[s->n_be];
+		struct backend_value bv;
+
+		/* The generation the data plane gave the id. */
+		if (bpf_map_lookup_elem(backends_fd, &b->id, &bv) ||
+		    bv.state != LIMPET_BACKEND_ACTIVE)
+			continue;
+		ab->sb.id = b->id;
+		ab->sb.gen = bv.gen;
+		ab->sb.service_id = cfg->id;
+		ab->sb.addr = bv.addr;
+		ab->sb.port = bv.port;
+		snprintf(ab->sb.name, sizeof(ab->sb.name), "%s", b->name);
+		ab->family = bv.family;
+		ab->tag = affinity_tag(b->name);
+		ab->state = backend_state(b);
+		ab->weight = b->weight;
+		ab->takes_new = b->weight && state_takes_new_flows(cfg, b);
+		any_new |= ab->takes_new;
+		s->n_be++;
+	}
+	/* As the ring's panic routing: all down, then all but draining. */
+	for (j = 0; !any_new && j < s->n_be; j++)
+		s->be[j].takes_new = s->be[j].weight && s->be[j].state != LIMPET_BE_DRAINING;
+	s->ring_size = cfg->ring_size;
+	if (state_ring_table(cfg, s->ring)) {
+		free(s->ring);
+		s->ring = NULL;
+	}
+	return s;
+}
+
+int affinity_update(struct affinity *a, const struct limpet_config *model, int backends_fd)
+{
+	struct affinity_service *next[LIMPET_MAX_SERVICES] = { NULL };
+	__u32 max_ttl = 0;
+	size_t i;
+
+	for (i = 0; i < model->n_services; i++) {
+		const struct service_config *cfg = &model->services[i];
+
+		if (cfg->mode != SERVICE_MODE_HTTP || cfg->id >= LIMPET_MAX_SERVICES)
+			continue;
+		next[cfg->id] = snapshot(cfg, backends_fd);
+		if (!next[cfg->id])
+			goto fail;
+		if (cfg->affinity.type == LIMPET_AFFINITY_COOKIE &&
+		    next[cfg->id]->cookie_ttl_s > max_ttl)
+			max_ttl = next[cfg->id]->cookie_ttl_s;
+	}
+	for (i = 0; i < LIMPET_MAX_SERVICES; i++) {
+		if (a->svc[i] && (!next[i] || next[i]->tag != a->svc[i]->tag)) {
+			/* Another service now, or none: its sessions are gone. */
+			sessions_forget_service(&a->sessions, (__u32)i);
+			memset(&a->counters[i], 0, sizeof(a->counters[i]));
+		}
+		service_free(a->svc[i]);
+		a->svc[i] = next[i];
+	}
+	a->max_ttl_s = max_ttl ? max_ttl : 23 * 3600;
+	return 0;
+fail:
+	for (i = 0; i < LIMPET_MAX_SERVICES; i++)
+		service_free(next[i]);
+	return -ENOMEM;
+}
+
+void affinity_set_keys(struct affinity *a, const struct keyring *kr, __u64 now_s)
+{
+	a->keys = *kr;
+	keys_for_verify(kr, now_s, a->max_ttl_s, &a->verify);
+}
+
+static const struct affinity_backend *by_tag(const struct affinity_service *s, __u32 tag)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_be; i++)
+		if (s->be[i].tag == tag)
+			return &s->be[i];
+	return NULL;
+}
+
+static const struct affinity_backend *by_id(const struct affinity_service *s, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_be; i++)
+		if (s->be[i].sb.id == id)
+			return &s->be[i];
+	return NULL;
+}
+
+static bool usable(const struct affinity_backend *b, __u8 family, const __u32 *tried,
+		   size_t n_tried)
+{
+	size_t i;
+
+	if (!b || b->family != family)
+		return false;
+	for (i = 0; i < n_tried; i++)
+		if (tried[i] == b->sb.id)
+			return false;
+	return true;
+}
+
+/*
+ * The ring's backend for <hash>, or onwards for one not yet tried: Maglev
+ * spreads each backend over the table, so a few hundred slots from any
+ * start meet every other backend.
+ */
+static const struct affinity_backend *ring_walk(const struct affinity_service *s, __u32 hash,
+						__u8 family, const __u32 *tried, size_t n_tried)
+{
+	__u32 step, slot;
+
+	if (!s->ring)
+		return NULL;
+	for (step = 0; step < s->ring_size && step < 4096; step++) {
+		const struct affinity_backend *b;
+
+		slot = (__u32)(((__u64)hash + step) % s->ring_size);
+		if (s->ring[slot] == MAGLEV_EMPTY)
+			continue;
+		b = by_id(s, s->ring[slot]);
+		if (usable(b, family, tried, n_tried))
+			return b;
+	}
+	return NULL;
+}
+
+/*
+ * Weighted rendezvous hashing (highest random weight) of a session key over
+ * the backends that take new sessions: adding a backend moves only the keys
+ * it wins, to it; removing one moves only its keys, spread by weight. The
+ * Maglev ring moves a few more (~0.1 % between old backends), which the
+ * session policies promise not to do. O(backends) per new connection.
+ */
+static const struct affinity_backend *hrw_pick(const struct affinity_service *s, __u64 key,
+					       __u8 family, const __u32 *tried, size_t n_tried)
+{
+	const struct affinity_backend *best = NULL;
+	double best_score = -1.0;
+	size_t i;
+
+	for (i = 0; i < s->n_be; i++) {
+		const struct affinity_backend *b = &s->be[i];
+		__u64 h;
+		double u, score;
+
+		if (!b->takes_new || !usable(b, family, tried, n_tried))
+			continue;
+		h = limpet_mix64(key ^ limpet_mix64(b->tag));
+		u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;	/* (0, 1) */
+		score = (double)b->weight / -log(u);
+		if (score > best_score) {
+			best_score = score;
+			best = b;
+		}
+	}
+	return best;
+}
+
+/*
+ * A new session id for a session starting on <b>. Under policy rebalance
+ * a session lives where the ring puts its id, so draw ids until the ring
+ * agrees with the first choice (about as many draws as backends):
+ * otherwise the second request would move it.
+ */
+static __u64 new_session(const struct affinity_service *s, const struct affinity_backend *b,
+			 __u8 family)
+{
+	__u64 session = rng_next();
+	int i;
+
+	if (s->aff.policy != POLICY_REBALANCE)
+		return session;
+	for (i = 0; i < 1024; i++, session = rng_next())
+		if (hrw_pick(s, session, family, NULL, 0) == b)
+			break;
+	return session;
+}
+
+static const struct affinity_service *service_of(const struct affinity *a,
+						 const struct slowpath_request *req)
+{
+	const struct segment *seg = req->first;
+	size_t i;
+
+	for (i = 0; i < LIMPET_MAX_SERVICES; i++) {
+		const struct affinity_service *s = a->svc[i];
+
+		if (s && s->port == ntohs(seg->dport) &&
+		    !memcmp(&s->vip.addr, &seg->dst, sizeof(seg->dst)) &&
+		    s->vip.family == seg->family)
+			return s;
+	}
+	return NULL;
+}
+
+/* What the request head says: from the data plane's scan, else our own. */
+struct head_facts {
+	bool from_xdp;
+	__u8 outcome;
+	struct limpet_token_fields token;
+	int header_ok;
+	__u64 header_key;
+};
+
+static int head_facts(const struct affinity *a, const struct affinity_service *s,
+		      const struct slowpath_request *req, __u64 now_s, struct head_facts *f)
+{
+	const struct flow_value *p = req->pending;
+	struct limpet_head_scan scan;
+	__u32 i;
+
+	memset(f, 0, sizeof(*f));
+	if (p && (p->pending.scan & LIMPET_PENDING_SCANNED)) {
+		f->outcome = p->pending.outcome;
+		f->token.session = p->pending.session;
+		f->token.backend_tag = p->pending.backend_tag;
+		f->header_ok = !!(p->pending.scan & LIMPET_PENDING_HEADER_OK);
+		f->header_key = p->pending.header_key;
+		f->from_xdp = true;
+		return 0;
+	}
+	limpet_head_init(&scan);
+	for (i = 0; i < req->head_len; i++)
+		if (limpet_head_step(&scan, &s->head, req->head[i]))
+			break;
+	if (!scan.complete && !req->head_final)
+		return -EAGAIN;
+	if (s->aff.type == LIMPET_AFFINITY_COOKIE)
+		f->outcome = limpet_head_cookie(&scan, &a->verify, s->tag, now_s, s->cookie_ttl_s,
+						&f->token);
+	if (s->aff.type == LIMPET_AFFINITY_HEADER)
+		f->header_key = limpet_head_session_key(&scan, &s->head,
+							s->aff.require_all_headers, &f->header_ok);
+	return 0;
+}
+
+int affinity_pick(struct affinity *a, const struct slowpath_request *req, const __u32 *tried,
+		  size_t n_tried, __u64 now_s, struct slowpath_backend *be,
+		  struct slowpath_service *svc, struct slowpath_cookie *cookie)
+{
+	const struct segment *seg = req->first;
+	const struct affinity_backend *token_be = NULL, *entry_be = NULL, *b = NULL;
+	const struct affinity_service *s = service_of(a, req);
+	struct limpet_route_in in = { 0 };
+	struct limpet_route_out out;
+	struct session_entry *entry = NULL;
+	struct head_facts f = { 0 };
+	__u8 kind = 0;
+	__u64 key = 0, session_key = 0;
+	__u32 hash = 0;
+	int ret;
+
+	if (!s)
+		return -EINVAL;
+	in.affinity = (__u8)s->aff.type;
+	in.fallback = (__u8)s->aff.fallback;
+	in.policy = (__u8)s->aff.policy;
+	in.failover = (__u8)s->failover;
+	in.token_state = LIMPET_BE_UNKNOWN;
+	in.entry_state = LIMPET_BE_UNKNOWN;
+	if (s->aff.type == LIMPET_AFFINITY_COOKIE || s->aff.type == LIMPET_AFFINITY_HEADER) {
+		ret = head_facts(a, s, req, now_s, &f);
+		if (ret)
+			return ret;
+	}
+	switch (s->aff.type) {
+	case LIMPET_AFFINITY_COOKIE:
+		in.outcome = f.outcome;
+		if (f.outcome == LIMPET_COOKIE_VALID) {
+			token_be = by_tag(s, f.token.backend_tag);
+			if (token_be)
+				in.token_state = token_be->state;
+		}
+		break;
+	case LIMPET_AFFINITY_HEADER:
+		kind = SESSION_HEADER;
+		key = f.header_key;
+		in.has_key = f.header_ok ? 1 : 0;
+		break;
+	case LIMPET_AFFINITY_CLIENT_IP:
+		kind = SESSION_CLIENT;
+		key = hash64(&seg->src, sizeof(seg->src));
+		in.has_key = 1;
+		break;
+	default:
+		break;
+	}
+	if (kind && in.has_key) {
+		entry = sessions_find(&a->sessions, s->id, kind, key, now_s);
+		entry_be = entry ? by_id(s, entry->backend_id) : NULL;
+		if (entry_be)
+			in.entry_state = entry_be->state;
+	}
+	limpet_route(&in, &out);
+
+	/* Session keys go by rendezvous hashing, addresses by the ring. */
+	switch (out.via) {
+	case LIMPET_ROUTE_TOKEN_BACKEND:
+		b = token_be;
+		session_key = f.token.session;
+		break;
+	case LIMPET_ROUTE_SESSION_ENTRY:
+		b = entry_be;
+		session_key = key;
+		break;
+	case LIMPET_ROUTE_RING_SESSION:
+		session_key = f.token.session;
+		break;
+	case LIMPET_ROUTE_RING_HEADER:
+		session_key = key;
+		break;
+	case LIMPET_ROUTE_RING_CLIENT_IP:
+		hash = limpet_hash_addr(&seg->src);
+		break;
+	default:	/* RANDOM */
+		hash = s->aff.type == LIMPET_AFFINITY_NONE ?
+			       limpet_hash_tuple(&seg->src, &seg->dst, seg->sport, seg->dport,
+						 IPPROTO_TCP) :
+			       (__u32)rng_next();
+		break;
+	}
+	/* The named backend unless tried already; else by the key. */
+	if (!usable(b, seg->family, tried, n_tried))
+		b = session_key ? hrw_pick(s, session_key, seg->family, tried, n_tried) :
+				  ring_walk(s, hash, seg->family, tried, n_tried);
+	if (!b)
+		return -ENOENT;
+
+	if (!n_tried) {
+		if (s->aff.type == LIMPET_AFFINITY_COOKIE || s->aff.type == LIMPET_AFFINITY_HEADER) {
+			if (f.from_xdp)
+				a->counters[s->id].scanned_in_xdp++;
+			else
+				a->counters[s->id].scanned_here++;
+		}
+		if (s->aff.type == LIMPET_AFFINITY_COOKIE && out.outcome < LIMPET_COOKIE_OUTCOMES)
+			a->counters[s->id].cookie[out.outcome]++;
+		if (s->aff.type == LIMPET_AFFINITY_HEADER && !in.has_key)
+			a->counters[s->id].header_missing++;
+		if ((token_be && token_be != b) || (entry_be && entry_be != b))
+			a->counters[s->id].failovers++;
+	}
+
+	memset(cookie, 0, sizeof(*cookie));
+	if (s->aff.type == LIMPET_AFFINITY_COOKIE) {
+		switch (out.issue) {
+		case LIMPET_ISSUE_NEW:
+			cookie->issue = true;
+			cookie->session = new_session(s, b, seg->family);
+			break;
+		case LIMPET_ISSUE_REISSUE:
+			cookie->issue = true;
+			cookie->session = f.token.session;
+			break;
+		case LIMPET_ISSUE_IF_MOVED:
+			cookie->issue = b->tag != f.token.backend_tag;
+			cookie->session = f.token.session;
+			break;
+		default:
+			cookie->session = f.token.session;
+			break;
+		}
+		if (!n_tried && cookie->issue)
+			a->counters[s->id].issued++;
+		if (!n_tried && cookie->issue && out.issue != LIMPET_ISSUE_NEW)
+			a->counters[s->id].reissued++;
+		sessions_touch(&a->sessions, s->id, SESSION_COOKIE, cookie->session, b->sb.id,
+			       now_s, s->cookie_ttl_s);
+	} else if (kind && in.has_key && out.remember) {
+		sessions_touch(&a->sessions, s->id, kind, key, b->sb.id, now_s, s->idle_ttl_s);
+	}
+	*be = b->sb;
+	*svc = s->sp;
+	/* failover none: a pinned session sees its backend fail, never moves. */
+	svc->no_retry = s->failover == FAILOVER_NONE &&
+			(out.via == LIMPET_ROUTE_TOKEN_BACKEND || out.via == LIMPET_ROUTE_SESSION_ENTRY);
+	return 0;
+}
+
+static size_t append(char *buf, size_t size, size_t at, const char *fmt, const char *arg)
+{
+	int n;
+
+	if (at >= size)
+		return size;
+	n = snprintf(buf + at, size - at, fmt, arg);
+	return n < 0 ? size : at + (size_t)n;
+}
+
+size_t affinity_cookie_line(const struct affinity *a, const struct slowpath_backend *be,
+			    const struct slowpath_cookie *cookie, __u64 now_s, char *buf,
+			    size_t size)
+{
+	static const char *const samesite[] = { [SAMESITE_LAX] = "Lax",
+						[SAMESITE_STRICT] = "Strict",
+						[SAMESITE_NONE] = "None" };
+	const struct cookie_key_entry *k = keys_current(&a->keys);
+	const struct affinity_service *s = be->service_id < LIMPET_MAX_SERVICES ?
+						   a->svc[be->service_id] : NULL;
+	struct limpet_token_fields f = { 0 };
+	struct limpet_cookie_key key = { 0 };
+	char token[LIMPET_TOKEN_CHARS + 1];
+	char max_age[24];
+	size_t at;
+
+	if (!k || !s)
+		return 0;
+	key.k0 = k->k0;
+	key.k1 = k->k1;
+	key.id = k->id;
+	key.valid = 1;
+	f.version = LIMPET_TOKEN_VERSION;
+	f.key_id = k->id;
+	f.session = cookie->session;
+	f.backend_tag = affinity_tag(be->name);
+	f.issued = (__u32)now_s;
+	limpet_token_encode(&f, &key, s->tag, token);
+	token[LIMPET_TOKEN_CHARS] = '\0';
+	snprintf(max_age, sizeof(max_age), "%u", s->cookie_ttl_s);
+
+	at = append(buf, size, 0, "Set-Cookie: %s=", s->aff.cookie.name);
+	at = append(buf, size, at, "%s", token);
+	at = append(buf, size, at, "; Path=%s", s->aff.cookie.path);
+	at = append(buf, size, at, "; Max-Age=%s", max_age);
+	if (s->aff.cookie.domain[0])
+		at = append(buf, size, at, "; Domain=%s", s->aff.cookie.domain);
+	at = append(buf, size, at, "%s", "; HttpOnly");
+	if (s->aff.cookie.secure)
+		at = append(buf, size, at, "%s", "; Secure");
+	if (s->aff.cookie.samesite != SAMESITE_UNSET)
+		at = append(buf, size, at, "; SameSite=%s", samesite[s->aff.cookie.samesite]);
+	at = append(buf, size, at, "%s", "\r\n");
+	return at < size ? at : 0;
+}
+
+void affinity_sessions(const struct affinity *a, __u32 service_id, __u64 now_s, __u32 *counts,
+		       size_t n_counts)
+{
+	sessions_count(&a->sessions, service_id, now_s, counts, n_counts);
+}
+
+const struct affinity_counters *affinity_counters(const struct affinity *a, __u32 service_id)
+{
+	return service_id < LIMPET_MAX_SERVICES ? &a->counters[service_id] : NULL;
+}
+
+int affinity_dp_value(const struct affinity *a, __u32 service_id,
+		      struct http_affinity_value *out)
+{
+	const struct affinity_service *s = service_id < LIMPET_MAX_SERVICES ?
+						   a->svc[service_id] : NULL;
+
+	if (!s || (s->aff.type != LIMPET_AFFINITY_COOKIE &&
+		   s->aff.type != LIMPET_AFFINITY_HEADER))
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	out->head = s->head;
+	out->service_tag = s->tag;
+	out->cookie_ttl_s = s->cookie_ttl_s;
+	out->require_all = s->aff.require_all_headers;
+	return 0;
+}
+
+void affinity_expire(struct affinity *a, __u64 now_s)
+{
+	sessions_expire(&a->sessions, now_s);
+}

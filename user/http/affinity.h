@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * affinity.h - which backend an HTTP connection goes to, and whether its
+ * first response gets a new cookie.
+ *
+ * The slow path asks at the first request of each connection. The answer
+ * comes from the request head: the data plane's scan of the first segment
+ * (parse, verify: include/limpet_head.h, limpet_token.h) when the head fit
+ * in it, else the same code run here over the whole head. The decision
+ * itself is limpet_route() (include/limpet_route.h); this file gives it
+ * the backends' states, the ring and the session table, and turns its
+ * answer into a backend.
+ *
+ * It works from a snapshot of the model taken whenever the model changes
+ * (affinity_update), so a pick costs no system call.
+ */
+#ifndef LIMPET_AFFINITY_H
+#define LIMPET_AFFINITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "model/config.h"
+#include "http/keys.h"
+#include "limpet_head.h"
+#include "limpet_maps.h"
+#include "http/segment.h"
+#include "http/sessions.h"
+#include "http/slowpath.h"
+
+/* Most sessions remembered (header, client and cookie sessions together). */
+#define AFFINITY_SESSIONS_MAX 1000000
+
+struct affinity_service;
+
+/* Per-service outcome counters (limpet stats). */
+struct affinity_counters {
+	__u64 cookie[LIMPET_COOKIE_OUTCOMES];	/* by enum limpet_cookie_outcome */
+	__u64 issued;		/* new sessions given a cookie */
+	__u64 reissued;		/* cookies re-issued for another backend */
+	__u64 failovers;	/* a pinned backend down: another one used */
+	__u64 header_missing;	/* header affinity without its headers: fallback */
+	__u64 scanned_in_xdp;	/* heads decided from the data plane's scan */
+	__u64 scanned_here;	/* heads the slow path scanned itself */
+};
+
+struct affinity {
+	struct affinity_service *svc[LIMPET_MAX_SERVICES];
+	struct session_table sessions;
+	struct keyring keys;
+	__u32 max_ttl_s;	/* the longest cookie TTL: keys stay valid that long */
+	struct limpet_cookie_keys verify;
+	struct affinity_counters counters[LIMPET_MAX_SERVICES];
+};
+
+int affinity_init(struct affinity *a);
+void affinity_free(struct affinity *a);
+
+/* Take a new snapshot of the HTTP services of <model>. 0 or -ENOMEM. */
+int affinity_update(struct affinity *a, const struct limpet_config *model, int backends_fd);
+
+/* New keys (loaded or rotated); recomputes the verification set. */
+void affinity_set_keys(struct affinity *a, const struct keyring *kr, __u64 now_s);
+
+/*
+ * The backend for <req>, not one of <tried>. Returns 0 with *be, *svc and
+ * *cookie filled; -EAGAIN when the head is needed and not complete yet;
+ * -ENOENT when no backend is left; -EINVAL when the VIP is no HTTP service.
+ */
+int affinity_pick(struct affinity *a, const struct slowpath_request *req, const __u32 *tried,
+		  size_t n_tried, __u64 now_s, struct slowpath_backend *be,
+		  struct slowpath_service *svc, struct slowpath_cookie *cookie);
+
+/*
+ * The "Set-Cookie: ..." line (CRLF included) naming <be> for <cookie>'s
+ * session, signed with the current key at <now_s>. Its length, or 0 when
+ * it cannot be made (no key, no room).
+ */
+size_t affinity_cookie_line(const struct affinity *a, const struct slowpath_backend *be,
+			    const struct slowpath_cookie *cookie, __u64 now_s, char *buf,
+			    size_t size);
+
+/*
+ * What the data plane looks for in the first request segment of cookie or
+ * header affinity service <service_id>: 0, -ENOENT for other services.
+ */
+int affinity_dp_value(const struct affinity *a, __u32 service_id,
+		      struct http_affinity_value *out);
+
+/* Live sessions of each backend of <service_id> (counts[backend id]). */
+void affinity_sessions(const struct affinity *a, __u32 service_id, __u64 now_s, __u32 *counts,
+		       size_t n_counts);
+
+const struct affinity_counters *affinity_counters(const struct affinity *a, __u32 service_id);
+
+/* Drop idle sessions. */
+void affinity_expire(struct affinity *a, __u64 now_s);
+
+/* The tag a token carries for backend <name> (stable across restarts). */
+__u32 affinity_tag(const char *name);
+
+#endif /* LIMPET_AFFINITY_H */

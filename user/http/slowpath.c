@@ -1,0 +1,1023 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * slowpath.c - the delayed-binding state machine (see slowpath.h).
+ *
+ * A connection record lives from the first request segment until the
+ * binding is handed to the data plane and a little longer (segments already
+ * queued on the AF_XDP socket still come here and are relayed), or, with a
+ * header to insert, until the response head went out and its
+ * retransmissions can no longer be expected. Each record is found by both
+ * of its flow keys: client -> VIP and backend -> client.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <strings.h>
+
+#include "http/slowpath.h"
+#include "limpet_hash.h"
+#include "limpet_splice.h"
+#include "base/log.h"
+
+/* Records linger BOUND_LINGER_MS after binding: some 30000 at 10000
+ * connections/s, each in two chains.
+ */
+#define BUCKETS 65536
+#define MAX_TRIED 16
+/* A request head longer than this is sent on after the binding. */
+#define HELD_MAX_BYTES (64 * 1024)
+#define SYN_RTO_FIRST_MS 200
+/* Relay what is still queued for a bound connection this long. */
+#define BOUND_LINGER_MS 3000
+/* A response head with a header to insert: keep the record for retransmissions. */
+#define INSERT_LINGER_MS 30000
+/* How long a 503'd client gets to close, and how often it is re-sent. */
+#define FAILED_LINGER_MS 5000
+#define FAILED_RTO_MS 300
+/* A client that never finishes the handshake's first request. */
+#define BINDING_MAX_MS 30000
+/* A request head that has not ended after this long is decided as it is. */
+#define HEAD_WAIT_MS 5000
+
+static const char RESPONSE_503[] =
+	"HTTP/1.1 503 Service Unavailable\r\n"
+	"Content-Type: text/plain\r\n"
+	"Content-Length: 24\r\n"
+	"Connection: close\r\n"
+	"\r\n"
+	"no backend is available\n";
+
+enum conn_state {
+	CONN_HEAD,	/* reading the request head to choose a backend */
+	CONN_BINDING,	/* SYN sent to a backend, client data held */
+	CONN_BOUND,	/* the data plane translates; stragglers relayed */
+	CONN_FAILED,	/* 503 sent, waiting for the client's FIN */
+};
+
+enum insert_state {
+	INSERT_NONE,
+	INSERT_PENDING,	/* waiting for the response head */
+	INSERT_DONE,	/* ins_pos set: rewrite segments that hold it */
+};
+
+struct held {
+	struct held *next;
+	__u32 seq;
+	__u32 th_len;
+	__u32 len;
+	__u8 th[LIMPET_TCP_HDR_MAX];
+	__u8 data[];
+};
+
+struct conn;
+
+struct index_entry {
+	struct index_entry *next;
+	struct flow_key key;
+	struct conn *conn;
+	bool linked;
+};
+
+/*
+ * Every record is on one list: the ones the tick must look at each time
+ * (reading the head, binding, failed), or one of two lists of bound
+ * records that only wait to expire, in the order they expire (each list
+ * has one linger time): the tick stops at the first that has not.
+ */
+enum conn_list {
+	LIST_ACTIVE,
+	LIST_LINGER,		/* BOUND_LINGER_MS */
+	LIST_LINGER_INSERT,	/* INSERT_LINGER_MS: a rewritten head may come again */
+	LISTS,
+};
+
+struct conn {
+	struct conn *next, *prev;	/* on sp->lists[list] */
+	enum conn_list list;
+	struct index_entry by_client;	/* client -> VIP */
+	struct index_entry by_backend;	/* backend -> client */
+	enum conn_state state;
+	__u8 family;
+	struct limpet_addr client, vip;
+	__be16 cport, vport;
+
+	__u32 cookie_isn;		/* our ISN toward the client */
+	__u32 client_isn;
+	bool ts_ok;			/* the client sends timestamps */
+	struct limpet_tscookie tsc;	/* what it offered, from our SYN-ACK's TSval */
+	__u32 our_tsval;		/* that TSval, as the client echoes it */
+	__u32 client_tsval;		/* its latest */
+	__u16 client_window;
+	__u32 client_next;		/* past the last byte (and FIN) it sent */
+	__u16 client_mss;
+
+	struct slowpath_backend be;
+	struct slowpath_service svc;
+	struct slowpath_cookie cookie;
+	struct segment first;		/* the first request segment, for pick() */
+	struct flow_value pending;	/* the data plane's entry, for pick() */
+	bool fin_seen;
+	__u32 tried[MAX_TRIED];
+	size_t n_tried;
+	__u64 born_ms, deadline_ms, rto_at_ms, rto_ms, expires_ms;
+
+	struct held *held;
+	size_t held_bytes;
+
+	struct limpet_splice fwd;	/* client -> backend */
+	struct limpet_splice ret;	/* backend -> client */
+	enum insert_state insert;
+	__u32 head_start;		/* backend seq where the awaited head begins */
+	__u32 ins_pos;
+	__u8 ins[SLOWPATH_INSERT_MAX];
+	__u16 ins_len;
+
+	int fail_sends;
+	__u64 fail_at_ms;
+};
+
+struct slowpath {
+	struct slowpath_ops ops;
+	struct index_entry *buckets[BUCKETS];
+	struct {
+		struct conn *head, *tail;
+	} lists[LISTS];
+	size_t n_conns;
+	struct slowpath_stats stats;
+};
+
+/* ---- index ---------------------------------------------------------------- */
+
+/*
+ * Every field mixed in: the client -> VIP keys of one busy client differ in
+ * the source port alone, and a bucket taken from the raw port bits put them
+ * all on one chain (each segment walked thousands of records).
+ */
+static __u32 key_hash(const struct flow_key *key)
+{
+	return limpet_hash_tuple(&key->src, &key->dst, key->sport, key->dport, key->proto) %
+	       BUCKETS;
+}
+
+static void index_add(struct slowpath *sp, struct index_entry *e, struct conn *c)
+{
+	__u32 b = key_hash(&e->key);
+
+	e->conn = c;
+	e->next = sp->buckets[b];
+	sp->buckets[b] = e;
+	e->linked = true;
+}
+
+static void index_del(struct slowpath *sp, struct index_entry *e)
+{
+	struct index_entry **pp;
+
+	if (!e->linked)
+		return;
+	for (pp = &sp->buckets[key_hash(&e->key)]; *pp; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	}
+	e->linked = false;
+}
+
+static struct index_entry *index_find(struct slowpath *sp, const struct flow_key *key)
+{
+	struct index_entry *e;
+
+	for (e = sp->buckets[key_hash(key)]; e; e = e->next)
+		if (!memcmp(&e->key, key, sizeof(*key)))
+			return e;
+	return NULL;
+}
+
+static void key_of(struct flow_key *key, const struct segment *seg)
+{
+	memset(key, 0, sizeof(*key));
+	key->src = seg->src;
+	key->dst = seg->dst;
+	key->sport = seg->sport;
+	key->dport = seg->dport;
+	key->proto = IPPROTO_TCP;
+	key->family = seg->family;
+}
+
+static void backend_key(struct flow_key *key, const struct conn *c)
+{
+	memset(key, 0, sizeof(*key));
+	key->src = c->be.addr;
+	key->dst = c->client;
+	key->sport = c->be.port;
+	key->dport = c->cport;
+	key->proto = IPPROTO_TCP;
+	key->family = c->family;
+}
+
+/* ---- sending ---------------------------------------------------------------- */
+
+static void send_segment(struct slowpath *sp, const struct conn *c, bool to_backend,
+			 const __u8 *th, __u32 th_len, const void *payload, __u32 len)
+{
+	__u8 pkt[SEG_PACKET_MAX + LIMPET_TCP_HDR_MAX];
+	int n;
+
+	if (to_backend)
+		n = segment_build(pkt, sizeof(pkt), c->family, &c->client, c->cport, &c->be.addr,
+				  c->be.port, th, th_len, payload, len);
+	else
+		n = segment_build(pkt, sizeof(pkt), c->family, &c->vip, c->vport, &c->client,
+				  c->cport, th, th_len, payload, len);
+	if (n > 0)
+		sp->ops.send(sp->ops.ctx, c->family, pkt, (size_t)n);
+}
+
+/* A bare segment of ours to the backend (SYN, RST). */
+static void send_to_backend(struct slowpath *sp, const struct conn *c, __u32 seq, __u32 ack,
+			    __u8 flags, const struct segment_opts *opts)
+{
+	__u8 th[LIMPET_TCP_HDR_MAX];
+	__u32 len = segment_header(th, seq, ack, flags, c->client_window, opts);
+
+	send_segment(sp, c, true, th, len, NULL, 0);
+}
+
+/* The TSval we send the client now: our SYN-ACK's, advanced in real time. */
+static __u32 our_tsval(const struct conn *c, __u64 now_ms)
+{
+	return c->our_tsval + (__u32)(now_ms - c->born_ms);
+}
+
+static void send_to_client(struct slowpath *sp, const struct conn *c, __u32 seq, __u32 ack,
+			   __u8 flags, const void *payload, __u32 len, __u64 now_ms)
+{
+	struct segment_opts o = { .wscale = LIMPET_WSCALE_NONE };
+	__u8 th[LIMPET_TCP_HDR_MAX];
+	__u16 window = 0xffff;
+	__u32 th_len;
+
+	if (c->ts_ok) {
+		o.ts = true;
+		o.tsval = our_tsval(c, now_ms);
+		o.tsecr = c->client_tsval;
+		if (c->tsc.wscale != LIMPET_WSCALE_NONE)
+			window >>= SLOWPATH_OUR_WSCALE;
+	}
+	th_len = segment_header(th, seq, ack, flags, window, &o);
+	send_segment(sp, c, false, th, th_len, payload, len);
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+static void held_free(struct conn *c)
+{
+	while (c->held) {
+		struct held *h = c->held;
+
+		c->held = h->next;
+		free(h);
+	}
+	c->held_bytes = 0;
+}
+
+static void list_del(struct slowpath *sp, struct conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		sp->lists[c->list].head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		sp->lists[c->list].tail = c->prev;
+	c->next = c->prev = NULL;
+}
+
+static void list_append(struct slowpath *sp, struct conn *c, enum conn_list list)
+{
+	c->list = list;
+	c->next = NULL;
+	c->prev = sp->lists[list].tail;
+	if (c->prev)
+		c->prev->next = c;
+	else
+		sp->lists[list].head = c;
+	sp->lists[list].tail = c;
+}
+
+/* <c> now only waits to expire, <ms> from <now_ms>, on <list>. */
+static void linger(struct slowpath *sp, struct conn *c, enum conn_list list, __u64 now_ms,
+		   __u64 ms)
+{
+	list_del(sp, c);
+	c->expires_ms = now_ms + ms;
+	list_append(sp, c, list);
+}
+
+static void conn_free(struct slowpath *sp, struct conn *c)
+{
+	index_del(sp, &c->by_client);
+	index_del(sp, &c->by_backend);
+	list_del(sp, c);
+	held_free(c);
+	free(c);
+	sp->n_conns--;
+}
+
+/* Give up a connection still being bound: its entries go, the backend's
+ * half-open side is reset.
+ */
+static void conn_abort(struct slowpath *sp, struct conn *c)
+{
+	if (c->by_backend.linked) {
+		send_to_backend(sp, c, c->client_isn + 1, 0, SEG_RST, NULL);
+		sp->ops.flow_del(sp->ops.ctx, &c->by_backend.key);
+	}
+	sp->ops.flow_del(sp->ops.ctx, &c->by_client.key);
+	conn_free(sp, c);
+}
+
+/* Keep <seg>'s data (and FIN) to release once bound, each sequence once. */
+static void hold(struct slowpath *sp, struct conn *c, const struct segment *seg)
+{
+	struct held *h, **pp;
+	__u32 end = seg->seq + seg->payload_len + !!(seg->flags & SEG_FIN);
+
+	if (!seg->payload_len && !(seg->flags & SEG_FIN))
+		return;
+	if (seg->flags & SEG_FIN)
+		c->fin_seen = true;
+	if (limpet_seq_after(end, c->client_next))
+		c->client_next = end;
+	for (pp = &c->held; *pp; pp = &(*pp)->next) {
+		if ((*pp)->seq == seg->seq && (*pp)->len >= seg->payload_len)
+			return;	/* a retransmission */
+		if (limpet_seq_after((*pp)->seq, seg->seq))
+			break;
+	}
+	if (c->held_bytes + seg->payload_len > HELD_MAX_BYTES)
+		return;	/* the client sends it again once bound */
+	h = malloc(sizeof(*h) + seg->payload_len);
+	if (!h)
+		return;
+	h->seq = seg->seq;
+	h->th_len = seg->th_len;
+	h->len = seg->payload_len;
+	memcpy(h->th, seg->th, seg->th_len);
+	memcpy(h->data, seg->payload, seg->payload_len);
+	h->next = *pp;
+	*pp = h;
+	c->held_bytes += h->len;
+	sp->stats.held++;
+}
+
+/* ---- binding ---------------------------------------------------------------- */
+
+static void send_syn(struct slowpath *sp, struct conn *c)
+{
+	struct segment_opts o = { .mss = c->client_mss, .wscale = LIMPET_WSCALE_NONE };
+	__u8 flags = SEG_SYN;
+
+	if (c->ts_ok) {
+		o.ts = true;
+		o.tsval = c->client_tsval;
+		o.sack_ok = c->tsc.sack_ok;
+		o.wscale = c->tsc.wscale;
+		if (c->tsc.ecn_ok)
+			flags |= SEG_ECE | SEG_CWR;
+	}
+	send_to_backend(sp, c, c->client_isn, 0, flags, &o);
+}
+
+/* Point the backend side at <c->be>: its entry, then its SYN. */
+static void open_backend(struct slowpath *sp, struct conn *c, __u64 now_ms)
+{
+	struct flow_value fv = { .flags = LIMPET_FLOW_SLOWPATH | LIMPET_FLOW_RET,
+				 .service_id = c->be.service_id };
+
+	backend_key(&c->by_backend.key, c);
+	index_add(sp, &c->by_backend, c);
+	sp->ops.flow_set(sp->ops.ctx, &c->by_backend.key, &fv);
+	c->tried[c->n_tried++] = c->be.id;
+	c->deadline_ms = now_ms + (c->svc.connect_timeout_ms ? c->svc.connect_timeout_ms : 2000);
+	c->rto_ms = SYN_RTO_FIRST_MS;
+	c->rto_at_ms = now_ms + c->rto_ms;
+	send_syn(sp, c);
+}
+
+/* The 503 and our FIN, from the sequence after our cookie. */
+static void send_503(struct slowpath *sp, struct conn *c, __u64 now_ms)
+{
+	send_to_client(sp, c, c->cookie_isn + 1, c->client_next, SEG_ACK | SEG_PSH | SEG_FIN,
+		       RESPONSE_503, sizeof(RESPONSE_503) - 1, now_ms);
+	c->fail_sends++;
+	c->fail_at_ms = now_ms + FAILED_RTO_MS * (1u << (c->fail_sends - 1));
+}
+
+static void fail_connection(struct slowpath *sp, struct conn *c, __u64 now_ms)
+{
+	pr_info("http: no backend answered a connection from a client of service id %u: 503",
+		c->be.service_id);
+	sp->stats.failed++;
+	c->state = CONN_FAILED;
+	held_free(c);
+	c->expires_ms = now_ms + FAILED_LINGER_MS;
+	send_503(sp, c, now_ms);
+}
+
+/*
+ * The request bytes held so far, from the first on and without gaps, into
+ * <buf> (SLOWPATH_HEAD_MAX bytes); their length.
+ */
+static __u32 head_bytes(const struct conn *c, __u8 *buf)
+{
+	__u32 next = c->client_isn + 1, len = 0, off, n;
+	const struct held *h;
+
+	for (h = c->held; h && len < SLOWPATH_HEAD_MAX; h = h->next) {
+		if (limpet_seq_after(h->seq, next))
+			break;	/* a hole */
+		off = next - h->seq;
+		if (off >= h->len)
+			continue;	/* all seen already */
+		n = h->len - off;
+		if (n > SLOWPATH_HEAD_MAX - len)
+			n = SLOWPATH_HEAD_MAX - len;
+		memcpy(buf + len, h->data + off, n);
+		len += n;
+		next += n;
+	}
+	return len;
+}
+
+/* Ask for a backend not tried yet, from the request head held. */
+static int pick(struct slowpath *sp, struct conn *c, bool final, struct slowpath_backend *be,
+		struct slowpath_service *svc, struct slowpath_cookie *cookie)
+{
+	static __u8 buf[SLOWPATH_HEAD_MAX];
+	struct slowpath_request req = { .first = &c->first, .pending = &c->pending, .head = buf };
+
+	req.head_len = head_bytes(c, buf);
+	req.head_final = final || c->fin_seen || req.head_len >= SLOWPATH_HEAD_MAX ||
+			 c->held_bytes >= HELD_MAX_BYTES;
+	return sp->ops.pick(sp->ops.ctx, &req, c->tried, c->n_tried, be, svc, cookie);
+}
+
+/* The backend at hand refused or stayed silent: the next one, or a 503. */
+static void next_backend(struct slowpath *sp, struct conn *c, __u64 now_ms)
+{
+	struct slowpath_backend be;
+	struct slowpath_service svc;
+	struct slowpath_cookie cookie;
+
+	send_to_backend(sp, c, c->client_isn + 1, 0, SEG_RST, NULL);
+	sp->ops.flow_del(sp->ops.ctx, &c->by_backend.key);
+	index_del(sp, &c->by_backend);
+	if (c->n_tried < MAX_TRIED && !c->svc.no_retry &&
+	    !pick(sp, c, true, &be, &svc, &cookie)) {
+		sp->stats.retries++;
+		c->be = be;
+		c->svc = svc;
+		/* The cookie names where the session is, from the first choice. */
+		c->cookie.issue = c->cookie.issue || cookie.issue;
+		open_backend(sp, c, now_ms);
+		return;
+	}
+	fail_connection(sp, c, now_ms);
+}
+
+/*
+ * Choose the backend once the request head allows it (at once for
+ * services that do not look at it) and open its side; a 503 when none is
+ * left. <final>: the head will not grow, decide with what there is.
+ */
+static void try_bind(struct slowpath *sp, struct conn *c, bool final, __u64 now_ms)
+{
+	int ret = pick(sp, c, final, &c->be, &c->svc, &c->cookie);
+
+	if (ret == -EAGAIN)
+		return;
+	if (ret) {
+		fail_connection(sp, c, now_ms);
+		return;
+	}
+	c->state = CONN_BINDING;
+	open_backend(sp, c, now_ms);
+}
+
+static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u64 now_ms)
+{
+	struct flow_value pending;
+	struct flow_key key;
+	struct conn *c;
+
+	key_of(&key, seg);
+	/* The data plane proved the handshake and kept it in the entry. */
+	if (sp->ops.flow_get(sp->ops.ctx, &key, &pending) ||
+	    !(pending.flags & LIMPET_FLOW_SLOWPATH) || (pending.flags & LIMPET_FLOW_RET) ||
+	    pending.pending.cookie_isn + 1 != seg->ack)
+		return NULL;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->family = seg->family;
+	c->client = seg->src;
+	c->vip = seg->dst;
+	c->cport = seg->sport;
+	c->vport = seg->dport;
+	c->cookie_isn = pending.pending.cookie_isn;
+	c->client_isn = pending.pending.client_isn;
+	c->client_next = c->client_isn + 1;
+	c->ts_ok = seg->opt.ts_ok;
+	if (c->ts_ok) {
+		limpet_tscookie_decode(seg->opt.tsecr, &c->tsc);
+		c->our_tsval = seg->opt.tsecr;
+		c->client_tsval = seg->opt.tsval;
+		c->client_mss = limpet_cookie_mss(c->tsc.mss_index, c->family == LIMPET_FAMILY_V6);
+	} else {
+		/* Nowhere to keep it: the largest common Ethernet MSS. */
+		c->tsc.wscale = LIMPET_WSCALE_NONE;
+		c->client_mss = limpet_cookie_mss(c->family == LIMPET_FAMILY_V6 ? 2 : 3,
+						  c->family == LIMPET_FAMILY_V6);
+	}
+	c->client_window = seg->window;
+	c->born_ms = now_ms;
+	c->expires_ms = now_ms + BINDING_MAX_MS;
+	c->first = *seg;
+	c->first.payload = NULL;
+	c->first.payload_len = 0;
+	c->pending = pending;
+	c->by_client.key = key;
+	c->be.service_id = pending.service_id;
+
+	index_add(sp, &c->by_client, c);
+	list_append(sp, c, LIST_ACTIVE);
+	sp->n_conns++;
+	sp->stats.connections++;
+	c->state = CONN_HEAD;
+	return c;
+}
+
+/* Translate <seg> (client -> VIP) for the backend, as the data plane does. */
+static void relay_to_backend(struct slowpath *sp, struct conn *c, const __u8 *th, __u32 th_len,
+			     const void *payload, __u32 len)
+{
+	__u8 out[LIMPET_TCP_HDR_MAX];
+
+	memcpy(out, th, th_len);
+	limpet_splice_tcp(&c->fwd, out, th_len);
+	send_segment(sp, c, true, out, th_len, payload, len);
+}
+
+static void install_flows(struct slowpath *sp, struct conn *c)
+{
+	struct flow_value fv = { .backend_id = c->be.id, .gen = c->be.gen,
+				 .service_id = c->be.service_id, .flags = LIMPET_FLOW_SPLICE };
+
+	fv.sp = c->fwd;
+	sp->ops.flow_set(sp->ops.ctx, &c->by_client.key, &fv);
+	fv.flags |= LIMPET_FLOW_RET;
+	fv.vip = c->vip;
+	fv.vip_port = c->vport;
+	fv.sp = c->ret;
+	sp->ops.flow_set(sp->ops.ctx, &c->by_backend.key, &fv);
+}
+
+/*
+ * The backend's SYN-ACK: both directions' translation (limpet_splice.h),
+ * the flow entries, then what the client sent meanwhile. Its first held
+ * segment's ack completes the backend's handshake.
+ */
+static void bind_backend(struct slowpath *sp, struct conn *c, const struct segment *synack,
+			 __u64 now_ms)
+{
+	const struct limpet_tcpopt *b = &synack->opt;
+	__u32 delta = c->cookie_isn - synack->seq;
+	bool scaled = c->ts_ok && c->tsc.wscale != LIMPET_WSCALE_NONE;
+	bool be_scales = scaled && b->wscale != LIMPET_WSCALE_NONE;
+	struct held *h;
+
+	memset(&c->fwd, 0, sizeof(c->fwd));
+	memset(&c->ret, 0, sizeof(c->ret));
+	c->fwd.ack_delta = delta;
+	c->ret.seq_delta = delta;
+	if (c->ts_ok && b->ts_ok) {
+		__u32 ts_delta = c->our_tsval - b->tsval;
+
+		c->fwd.flags |= LIMPET_SPLICE_TS;
+		c->fwd.tsecr_delta = ts_delta;
+		c->ret.flags |= LIMPET_SPLICE_TS;
+		c->ret.tsval_delta = ts_delta;
+	}
+	/* Client -> backend: scaled by the client's shift, read by the
+	 * backend with it only if it agreed to scaling.
+	 */
+	if (scaled) {
+		c->fwd.wscale_in = c->tsc.wscale;
+		c->fwd.wscale_out = be_scales ? c->tsc.wscale : 0;
+	}
+	/* Backend -> client: the client reads our promised shift. */
+	c->ret.wscale_in = be_scales ? b->wscale : 0;
+	c->ret.wscale_out = scaled ? SLOWPATH_OUR_WSCALE : 0;
+	if (c->fwd.wscale_in != c->fwd.wscale_out)
+		c->fwd.flags |= LIMPET_SPLICE_WINDOW;
+	if (c->ret.wscale_in != c->ret.wscale_out)
+		c->ret.flags |= LIMPET_SPLICE_WINDOW;
+
+	c->ins_len = 0;
+	if (c->svc.backend_header[0]) {
+		int n = snprintf((char *)c->ins, sizeof(c->ins), "%s: %s\r\n",
+				 c->svc.backend_header, c->be.name);
+
+		if (n > 0 && (size_t)n < sizeof(c->ins))
+			c->ins_len = (__u16)n;
+	}
+	if (c->cookie.issue && sp->ops.cookie_line) {
+		size_t n = sp->ops.cookie_line(sp->ops.ctx, &c->be, &c->cookie,
+					       (char *)c->ins + c->ins_len,
+					       sizeof(c->ins) - c->ins_len);
+
+		c->ins_len += (__u16)n;
+		sp->stats.cookies += n > 0;
+	}
+	if (c->ins_len) {
+		c->insert = INSERT_PENDING;
+		c->head_start = synack->seq + 1;
+		c->ret.flags |= LIMPET_SPLICE_HEAD_PENDING;
+	}
+
+	install_flows(sp, c);
+	c->state = CONN_BOUND;
+	if (c->insert == INSERT_PENDING)
+		linger(sp, c, LIST_LINGER_INSERT, now_ms, INSERT_LINGER_MS);
+	else
+		linger(sp, c, LIST_LINGER, now_ms, BOUND_LINGER_MS);
+	sp->stats.bound++;
+
+	for (h = c->held; h; h = h->next)
+		relay_to_backend(sp, c, h->th, h->th_len, h->data, h->len);
+	if (!c->held) {
+		/* Nothing held (the data came as a FIN alone): complete it. */
+		send_to_backend(sp, c, c->client_isn + 1, synack->seq + 1, SEG_ACK, NULL);
+	}
+	held_free(c);
+}
+
+/* ---- the response head ------------------------------------------------------ */
+
+int slowpath_insert_offset(const __u8 *payload, __u32 len, bool *informational,
+			   __u32 *head_len)
+{
+	__u32 i;
+
+	*informational = false;
+	*head_len = 0;
+	/* "HTTP/1.x NNN" */
+	if (len < 12 || memcmp(payload, "HTTP/1.", 7) || payload[8] != ' ')
+		return -1;
+	for (i = 0; i + 1 < len; i++)
+		if (payload[i] == '\r' && payload[i + 1] == '\n')
+			break;
+	if (i + 1 >= len)
+		return -1;
+	if (payload[9] == '1') {
+		*informational = true;
+		for (i = 0; i + 3 < len; i++) {
+			if (!memcmp(payload + i, "\r\n\r\n", 4)) {
+				*head_len = i + 4;
+				break;
+			}
+		}
+		return -1;
+	}
+	return (int)(i + 2);
+}
+
+/* Stop waiting for a head: the data plane forwards the rest itself. */
+static void insert_give_up(struct slowpath *sp, struct conn *c)
+{
+	c->insert = INSERT_NONE;
+	c->ret.flags &= ~LIMPET_SPLICE_HEAD_PENDING;
+	install_flows(sp, c);
+}
+
+/* Send backend segment <seg> to the client, translated. */
+static void relay_to_client(struct slowpath *sp, struct conn *c, const struct segment *seg)
+{
+	__u8 th[LIMPET_TCP_HDR_MAX];
+
+	memcpy(th, seg->th, seg->th_len);
+	limpet_splice_tcp(&c->ret, th, seg->th_len);
+	send_segment(sp, c, false, th, seg->th_len, seg->payload, seg->payload_len);
+	sp->stats.relayed++;
+}
+
+/*
+ * A backend segment that holds the insertion point: its bytes with the
+ * inserted ones at ins_pos, split in two when that outgrows the client's
+ * MSS. The same segment again (a retransmission) comes out the same.
+ */
+static void relay_inserted(struct slowpath *sp, struct conn *c, const struct segment *seg)
+{
+	struct limpet_splice before = c->ret;
+	__u32 at = c->ins_pos - seg->seq, total = seg->payload_len + c->ins_len;
+	__u32 opt_len = seg->th_len - LIMPET_TCP_HDR_MIN, room, first, seq;
+	__u8 th[LIMPET_TCP_HDR_MAX], buf[SEG_PACKET_MAX + SLOWPATH_INSERT_MAX];
+	__u8 flags = seg->flags;
+
+	if (total > sizeof(buf))
+		return;
+	memcpy(buf, seg->payload, at);
+	memcpy(buf + at, c->ins, c->ins_len);
+	memcpy(buf + at + c->ins_len, seg->payload + at, seg->payload_len - at);
+
+	/* This segment starts before the shift: translate as if none. */
+	before.ins_len = 0;
+	memcpy(th, seg->th, seg->th_len);
+	limpet_splice_tcp(&before, th, seg->th_len);
+	seq = limpet_get_be32(th + 4);
+
+	room = c->client_mss > opt_len ? c->client_mss - opt_len : c->client_mss;
+	first = total > room ? room : total;
+	if (first < total)
+		th[13] = flags & ~(SEG_FIN | SEG_PSH);
+	send_segment(sp, c, false, th, seg->th_len, buf, first);
+	if (first < total) {
+		th[13] = flags;
+		limpet_put_be32(th + 4, seq + first);
+		send_segment(sp, c, false, th, seg->th_len, buf + first, total - first);
+	}
+	sp->stats.inserted++;
+}
+
+static void backend_data(struct slowpath *sp, struct conn *c, const struct segment *seg,
+			 __u64 now_ms)
+{
+	bool informational;
+	__u32 head_len;
+	int at;
+
+	if (c->insert == INSERT_PENDING) {
+		if (limpet_seq_after(c->head_start, seg->seq)) {
+			/* An earlier 1xx again; merged with the head we wait for
+			 * (a retransmission), it cannot take the header any more.
+			 */
+			if (limpet_seq_after(seg->seq + seg->payload_len, c->head_start))
+				insert_give_up(sp, c);
+			relay_to_client(sp, c, seg);
+			return;
+		}
+		if (seg->seq != c->head_start) {
+			/* Past the head we have not seen: the backend sends it again. */
+			sp->stats.ignored++;
+			return;
+		}
+		at = slowpath_insert_offset(seg->payload, seg->payload_len, &informational,
+					    &head_len);
+		if (at < 0) {
+			if (informational && head_len && head_len < seg->payload_len) {
+				/* A 1xx and more in one segment: not worth splitting. */
+				insert_give_up(sp, c);
+			} else if (informational && head_len) {
+				c->head_start = seg->seq + head_len;
+			} else {
+				insert_give_up(sp, c);
+			}
+			relay_to_client(sp, c, seg);
+			return;
+		}
+		c->ins_pos = seg->seq + (__u32)at;
+		c->insert = INSERT_DONE;
+		c->ret.ins_pos = c->ins_pos;
+		c->ret.ins_len = c->ins_len;
+		c->ret.flags &= ~LIMPET_SPLICE_HEAD_PENDING;
+		c->fwd.ack_ins_pos = c->ins_pos;
+		c->fwd.ack_ins_len = c->ins_len;
+		install_flows(sp, c);
+		/* Retransmissions of the rewritten head come here: keep it. */
+		linger(sp, c, LIST_LINGER_INSERT, now_ms, INSERT_LINGER_MS);
+	}
+	if (c->insert == INSERT_DONE &&
+	    limpet_splice_holds_insertion(&c->ret, seg->seq, seg->payload_len)) {
+		relay_inserted(sp, c, seg);
+		return;
+	}
+	relay_to_client(sp, c, seg);
+}
+
+/* ---- segments ----------------------------------------------------------------- */
+
+static void client_segment(struct slowpath *sp, struct conn *c, const struct segment *seg,
+			   __u64 now_ms)
+{
+	if (seg->flags & SEG_RST) {
+		if (c->state == CONN_HEAD || c->state == CONN_BINDING) {
+			sp->stats.aborted++;
+			conn_abort(sp, c);
+		} else if (c->state == CONN_FAILED) {
+			sp->ops.flow_del(sp->ops.ctx, &c->by_client.key);
+			conn_free(sp, c);
+		} else {
+			relay_to_backend(sp, c, seg->th, seg->th_len, seg->payload,
+					 seg->payload_len);
+		}
+		return;
+	}
+	if (seg->opt.ts_ok)
+		c->client_tsval = seg->opt.tsval;
+	switch (c->state) {
+	case CONN_HEAD:
+		c->client_window = seg->window;
+		hold(sp, c, seg);
+		try_bind(sp, c, false, now_ms);
+		break;
+	case CONN_BINDING:
+		c->client_window = seg->window;
+		hold(sp, c, seg);
+		break;
+	case CONN_BOUND:
+		relay_to_backend(sp, c, seg->th, seg->th_len, seg->payload, seg->payload_len);
+		sp->stats.relayed++;
+		break;
+	case CONN_FAILED: {
+		__u32 end = seg->seq + seg->payload_len;
+
+		if (seg->flags & SEG_FIN) {
+			/* The client closes too: acknowledge its FIN, done. */
+			send_to_client(sp, c, (__u32)(c->cookie_isn + 1 + sizeof(RESPONSE_503)),
+				       end + 1, SEG_ACK, NULL, 0, now_ms);
+			sp->ops.flow_del(sp->ops.ctx, &c->by_client.key);
+			conn_free(sp, c);
+		} else if (seg->ack == (__u32)(c->cookie_isn + 1 + sizeof(RESPONSE_503))) {
+			c->fail_at_ms = c->expires_ms;	/* all arrived: no more resends */
+		}
+		break;
+	}
+	}
+}
+
+static void backend_segment(struct slowpath *sp, struct conn *c, const struct segment *seg,
+			    __u64 now_ms)
+{
+	if (c->state == CONN_BOUND) {
+		if (seg->flags & SEG_SYN)
+			return;	/* a SYN-ACK again: the client's next segment answers it */
+		if (seg->payload_len) {
+			backend_data(sp, c, seg, now_ms);
+		} else if (c->insert == INSERT_PENDING &&
+			   limpet_seq_after(seg->seq, c->head_start)) {
+			/* Sent after a head not seen yet (reordered): its place
+			 * is unknown until then; the backend sends it again.
+			 */
+			sp->stats.ignored++;
+		} else {
+			relay_to_client(sp, c, seg);
+		}
+		return;
+	}
+	if (c->state != CONN_BINDING || seg->ack != c->client_isn + 1) {
+		sp->stats.ignored++;
+		return;
+	}
+	if (seg->flags & SEG_RST) {
+		pr_debug("http: backend %s refused a connection", c->be.name);
+		next_backend(sp, c, now_ms);
+		return;
+	}
+	if ((seg->flags & (SEG_SYN | SEG_ACK)) == (SEG_SYN | SEG_ACK))
+		bind_backend(sp, c, seg, now_ms);
+}
+
+/*
+ * Is <c> the record of an earlier connection on the same addresses and
+ * ports? A client may reuse its port while the record still lingers; the
+ * data plane's pending entry then names the new handshake.
+ */
+static bool conn_superseded(struct slowpath *sp, const struct conn *c, const struct segment *seg)
+{
+	struct flow_value v;
+
+	if (c->state == CONN_HEAD || c->state == CONN_BINDING || (seg->flags & (SEG_SYN | SEG_RST)) ||
+	    sp->ops.flow_get(sp->ops.ctx, &c->by_client.key, &v))
+		return false;
+	return (v.flags & LIMPET_FLOW_SLOWPATH) && !(v.flags & LIMPET_FLOW_RET) &&
+	       v.pending.cookie_isn != c->cookie_isn && v.pending.cookie_isn + 1 == seg->ack;
+}
+
+void slowpath_segment(struct slowpath *sp, const struct segment *seg, __u64 now_ms)
+{
+	struct index_entry *e;
+	struct flow_key key;
+	struct conn *c;
+
+	key_of(&key, seg);
+	e = index_find(sp, &key);
+	if (e && e == &e->conn->by_client && conn_superseded(sp, e->conn, seg)) {
+		conn_free(sp, e->conn);
+		e = NULL;
+	}
+	if (!e) {
+		if ((seg->flags & (SEG_SYN | SEG_RST)) || !(seg->flags & SEG_ACK) ||
+		    !(seg->payload_len || (seg->flags & SEG_FIN)) ||
+		    !(c = new_conn(sp, seg, now_ms))) {
+			sp->stats.ignored++;
+			return;
+		}
+		hold(sp, c, seg);
+		try_bind(sp, c, false, now_ms);
+		return;
+	}
+	c = e->conn;
+	if (e == &c->by_client)
+		client_segment(sp, c, seg, now_ms);
+	else
+		backend_segment(sp, c, seg, now_ms);
+}
+
+void slowpath_tick(struct slowpath *sp, __u64 now_ms)
+{
+	struct conn *c, *next;
+	int l;
+
+	for (c = sp->lists[LIST_ACTIVE].head; c; c = next) {
+		next = c->next;
+		switch (c->state) {
+		case CONN_HEAD:
+			if (now_ms >= c->expires_ms) {
+				sp->stats.aborted++;
+				conn_abort(sp, c);
+			} else if (now_ms >= c->born_ms + HEAD_WAIT_MS) {
+				try_bind(sp, c, true, now_ms);
+			}
+			break;
+		case CONN_BINDING:
+			if (now_ms >= c->expires_ms) {
+				sp->stats.aborted++;
+				conn_abort(sp, c);
+			} else if (now_ms >= c->deadline_ms) {
+				pr_debug("http: backend %s did not answer in time", c->be.name);
+				next_backend(sp, c, now_ms);
+			} else if (now_ms >= c->rto_at_ms) {
+				sp->stats.syn_retransmits++;
+				send_syn(sp, c);
+				c->rto_ms *= 2;
+				c->rto_at_ms = now_ms + c->rto_ms;
+			}
+			break;
+		case CONN_FAILED:
+			if (now_ms >= c->expires_ms) {
+				sp->ops.flow_del(sp->ops.ctx, &c->by_client.key);
+				conn_free(sp, c);
+			} else if (now_ms >= c->fail_at_ms && c->fail_sends < 5) {
+				send_503(sp, c, now_ms);
+			}
+			break;
+		case CONN_BOUND:
+			break;	/* never on this list */
+		}
+	}
+	/* Bound records, oldest first: done at the first still lingering. */
+	for (l = LIST_LINGER; l < LISTS; l++) {
+		while ((c = sp->lists[l].head) && now_ms >= c->expires_ms) {
+			if (c->insert == INSERT_PENDING)
+				insert_give_up(sp, c);
+			conn_free(sp, c);
+		}
+	}
+}
+
+struct slowpath *slowpath_new(const struct slowpath_ops *ops)
+{
+	struct slowpath *sp = calloc(1, sizeof(*sp));
+
+	if (sp)
+		sp->ops = *ops;
+	return sp;
+}
+
+void slowpath_free(struct slowpath *sp)
+{
+	int l;
+
+	if (!sp)
+		return;
+	for (l = 0; l < LISTS; l++)
+		while (sp->lists[l].head)
+			conn_free(sp, sp->lists[l].head);
+	free(sp);
+}
+
+const struct slowpath_stats *slowpath_stats(const struct slowpath *sp)
+{
+	return &sp->stats;
+}
+
+size_t slowpath_connections(const struct slowpath *sp)
+{
+	return sp->n_conns;
+}

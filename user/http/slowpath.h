@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * slowpath.h - binding HTTP connections to a backend (delayed binding).
+ *
+ * The data plane completed the client's handshake with a SYN cookie and
+ * hands the first request segment here (through AF_XDP). The slow path
+ * holds it, opens the backend's side with the client's ISN and options (SYN
+ * retransmitted with backoff), and on the backend's SYN-ACK installs the
+ * translation of both directions in the flow table and releases what it
+ * held. A backend that refuses (RST) or stays silent past the connect
+ * timeout is replaced by the next on the ring; when none is left the client
+ * gets a 503 and a clean close. The first response head can get a header
+ * inserted (the response-rewriting primitive), which shifts the server's
+ * sequence space from there on (include/limpet_splice.h).
+ *
+ * This file is the state machine alone: packets out, flow entries and the
+ * choice of backend go through struct slowpath_ops, so the unit tests drive
+ * it with recorded segments and the controller with real sockets and maps.
+ */
+#ifndef LIMPET_SLOWPATH_H
+#define LIMPET_SLOWPATH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "limpet_maps.h"
+#include "http/segment.h"
+
+/* The window scale our SYN-ACK announces (bpf/lib/synproxy.h). */
+#define SLOWPATH_OUR_WSCALE 7
+
+/* Most bytes the slow path inserts into a response head (header lines). */
+#define SLOWPATH_INSERT_MAX 768
+
+/* The request head a backend is chosen from: scanned up to this many bytes. */
+#define SLOWPATH_HEAD_MAX 16384
+
+struct slowpath_backend {
+	__u32 id;
+	__u32 gen;
+	__u32 service_id;
+	struct limpet_addr addr;
+	__be16 port;
+	char name[LIMPET_NAME_MAX];
+};
+
+/* A service's settings that matter here. */
+struct slowpath_service {
+	__u64 connect_timeout_ms;
+	char backend_header[LIMPET_NAME_MAX];	/* "": insert nothing */
+	bool no_retry;		/* this backend or a 503 (failover none, pinned) */
+};
+
+/* Whether the first response gets a cookie, and for which session. */
+struct slowpath_cookie {
+	bool issue;
+	__u64 session;
+};
+
+/* What a backend is chosen from. */
+struct slowpath_request {
+	const struct segment *first;		/* the first request segment */
+	const struct flow_value *pending;	/* the data plane's entry for it */
+	const __u8 *head;			/* the request bytes so far, in order */
+	__u32 head_len;
+	bool head_final;			/* no more will come: decide now */
+};
+
+struct slowpath_ops {
+	void *ctx;
+	/* Send an IP packet (no link header). */
+	int (*send)(void *ctx, __u8 family, const void *pkt, size_t len);
+	int (*flow_get)(void *ctx, const struct flow_key *key, struct flow_value *val);
+	int (*flow_set)(void *ctx, const struct flow_key *key, const struct flow_value *val);
+	int (*flow_del)(void *ctx, const struct flow_key *key);
+	/*
+	 * The backend for the connection <req> opens (client -> VIP), not
+	 * one of the <n_tried> in <tried>: 0, -EAGAIN when it needs more of
+	 * the request head, -ENOENT when none is left, -EINVAL when the VIP
+	 * is no HTTP service.
+	 */
+	int (*pick)(void *ctx, const struct slowpath_request *req, const __u32 *tried,
+		    size_t n_tried, struct slowpath_backend *out, struct slowpath_service *svc,
+		    struct slowpath_cookie *cookie);
+	/*
+	 * The Set-Cookie line (CRLF included) for <cookie> on <be> into <buf>:
+	 * its length, 0 when there is none. May be NULL.
+	 */
+	size_t (*cookie_line)(void *ctx, const struct slowpath_backend *be,
+			      const struct slowpath_cookie *cookie, char *buf, size_t size);
+};
+
+struct slowpath_stats {
+	__u64 connections;	/* first request segments taken */
+	__u64 bound;		/* connections handed to the data plane */
+	__u64 retries;		/* backends that refused or timed out, next one tried */
+	__u64 failed;		/* no backend left: 503 sent */
+	__u64 syn_retransmits;
+	__u64 held;		/* client segments held while binding */
+	__u64 relayed;		/* segments translated here (races, insertion) */
+	__u64 inserted;		/* response heads rewritten (retransmissions included) */
+	__u64 ignored;		/* segments with no connection or out of place */
+	__u64 aborted;		/* client reset or went silent while binding */
+	__u64 cookies;		/* Set-Cookie lines inserted (first copies only) */
+};
+
+struct slowpath;
+
+struct slowpath *slowpath_new(const struct slowpath_ops *ops);
+void slowpath_free(struct slowpath *sp);
+
+/* One segment from an AF_XDP socket, at <now_ms> (CLOCK_MONOTONIC). */
+void slowpath_segment(struct slowpath *sp, const struct segment *seg, __u64 now_ms);
+
+/* Retransmissions, timeouts and the end of finished connections. */
+void slowpath_tick(struct slowpath *sp, __u64 now_ms);
+
+const struct slowpath_stats *slowpath_stats(const struct slowpath *sp);
+size_t slowpath_connections(const struct slowpath *sp);
+
+/*
+ * Where the bytes <ins> go into the response head starting <payload>:
+ * after the status line. Returns the offset, or -1 when this is not a
+ * response head that can take them (not HTTP/1.x, no complete status
+ * line); *informational is set for a 1xx head, which gets nothing, and
+ * *head_len then holds its length when it is complete in <payload>.
+ */
+int slowpath_insert_offset(const __u8 *payload, __u32 len, bool *informational,
+			   __u32 *head_len);
+
+#endif /* LIMPET_SLOWPATH_H */
