@@ -3,8 +3,9 @@
  * config.h - the YAML configuration, parsed and validated.
  *
  * config_load() fills a struct limpet_config with every default applied, or
- * fails with one line naming file, line and key (see ../shared/INTERFACE.md).
- * Durations are kept in milliseconds.
+ * fails with one line naming file, line and key. Durations are kept in
+ * milliseconds. These are the configuration's types alone: what exists only
+ * while limpet runs (ids, health verdicts, drains) is in model/model.h.
  */
 #ifndef LIMPET_CONFIG_H
 #define LIMPET_CONFIG_H
@@ -76,12 +77,6 @@ struct backend_config {
 	struct ip_address address;
 	__u16 port;			/* host order; default: the service port */
 	__u32 weight;			/* default 1; 0 = no new flows */
-
-	/* Run-time state, not read from the file. */
-	__u32 id;			/* backend id in the data plane */
-	bool draining;			/* no new flows; removed at drain_deadline_ms */
-	__u64 drain_deadline_ms;	/* CLOCK_MONOTONIC */
-	bool down;			/* failed its health checks */
 };
 
 struct cookie_config {
@@ -138,8 +133,6 @@ struct service_config {
 	struct http_config http;
 	struct backend_config *backends;
 	size_t n_backends;
-
-	__u32 id;			/* run time: service id in the data plane */
 };
 
 struct metrics_config {
