@@ -25,11 +25,25 @@ enum limpet_family {
 	LIMPET_FAMILY_V6 = 6,
 };
 
+/* A service's affinity type, as configured (affinity.type). */
 enum limpet_affinity {
-	LIMPET_AFFINITY_NONE = 0,	/* hash the 5-tuple */
-	LIMPET_AFFINITY_CLIENT_IP = 1,	/* hash the client address only */
+	LIMPET_AFFINITY_NONE = 0,
+	LIMPET_AFFINITY_CLIENT_IP = 1,
 	LIMPET_AFFINITY_COOKIE = 2,
 	LIMPET_AFFINITY_HEADER = 3,
+};
+
+/* What an L4 service's new flows are hashed by onto its Maglev table. */
+enum limpet_hash {
+	LIMPET_HASH_TUPLE = 0,		/* the 5-tuple: affinity none */
+	LIMPET_HASH_CLIENT = 1,		/* the client address alone: every other affinity */
+};
+
+/* What the data plane reads in the first request head of an HTTP service. */
+enum limpet_head_read {
+	LIMPET_HEAD_READ_NONE = 0,	/* nothing: the slow path binds by address */
+	LIMPET_HEAD_READ_COOKIE = 1,	/* the affinity cookie, verified */
+	LIMPET_HEAD_READ_HEADERS = 2,	/* the configured headers, hashed to a session key */
 };
 
 /* How a service's connections are bound to a backend. */
@@ -55,12 +69,16 @@ struct vip_key {
 	__u8 family;		/* enum limpet_family */
 };
 
+/*
+ * Each field means one thing, read by one part of the data plane: <hash> by
+ * the L4 binding (lb.h), <head_read> by the HTTP front end (synproxy.h).
+ */
 struct vip_value {
 	__u32 service_id;	/* index into rings, service_stats */
-	__u8 affinity;		/* enum limpet_affinity */
+	__u8 hash;		/* enum limpet_hash */
 	__u8 forwarding;	/* enum limpet_forwarding */
 	__u8 mode;		/* enum limpet_service_mode */
-	__u8 pad;
+	__u8 head_read;		/* enum limpet_head_read; mode http only */
 };
 
 /* Backend states as the data plane sees them. */
@@ -220,6 +238,8 @@ enum limpet_stat {
 	LIMPET_STAT_SPLICE_FWD,		/* HTTP: established client segment translated */
 	LIMPET_STAT_SPLICE_RET,		/* HTTP: established backend segment translated */
 	LIMPET_STAT_SPLICE_RST,		/* HTTP: RST from either side, flow removed */
+	LIMPET_STAT_HEADS_READ,		/* HTTP: a first request head read whole in XDP (an
+					 * event of a SLOWPATH packet, not an outcome) */
 	LIMPET_STAT_MAX,
 };
 

@@ -60,6 +60,11 @@ done < <(grep -HnE 'bpf_map(_|__)[a-z_]+\(|#include <bpf/|#include <xdp/libxdp\.
 	 user/*.c user/*/*.[ch] | grep -v '^user/dp/' || true)
 
 while IFS=: read -r file line text; do
+	report "$file:$line" "struct dataplane is dp/'s alone ($text)"
+done < <(grep -HnE '#include "dp/internal\.h"' user/*.c user/*/*.[ch] tests/*/*.[ch] |
+	 grep -v '^user/dp/' || true)
+
+while IFS=: read -r file line text; do
 	report "$file:$line" "model/ uses no JSON ($text)"
 done < <(grep -HnE '#include <jansson\.h>|json_' user/model/*.[ch] || true)
 

@@ -3,7 +3,7 @@
  * affinity.h - what the first request segment of a cookie or header
  * affinity service says, read in XDP and left in the connection's pending
  * flow entry for the slow path, which chooses the backend from it
- * (user/affinity.c, include/limpet_route.h).
+ * (user/http/affinity.c, include/limpet_route.h).
  *
  * The scanner and the token check are the ones the controller runs
  * (include/limpet_head.h, limpet_token.h). A head that does not end in
@@ -20,6 +20,7 @@
 #include "head.h"
 #include "maps.h"
 #include "splice.h"
+#include "stats.h"
 
 #define AFFINITY_NSEC_PER_SEC 1000000000ULL
 
@@ -46,7 +47,7 @@ struct affinity_job {
 	__u32 payload_off;	/* from the frame's start */
 	__u32 payload_len;
 	__u32 service_id;
-	__u32 affinity;		/* enum limpet_affinity */
+	__u32 head_read;	/* enum limpet_head_read */
 };
 
 struct {
@@ -75,7 +76,8 @@ static __always_inline void affinity_read_head(struct xdp_md *ctx, const struct 
 	if (!cfg || head_scan_payload(ctx, job->payload_off, job->payload_len, &cfg->head, &scan) ||
 	    !scan->complete)
 		return;
-	if (job->affinity == LIMPET_AFFINITY_COOKIE) {
+	stat_inc(LIMPET_STAT_HEADS_READ);
+	if (job->head_read == LIMPET_HEAD_READ_COOKIE) {
 		keys = bpf_map_lookup_elem(&cookie_keys, &zero);
 		if (!keys)
 			return;

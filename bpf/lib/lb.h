@@ -45,7 +45,7 @@ static __always_inline int pick_backend(const struct vip_value *vip, const struc
 	size = bpf_map_lookup_elem(ring, &slot);
 	if (!size || *size == 0)
 		return -1;
-	if (vip->affinity == LIMPET_AFFINITY_NONE)
+	if (vip->hash == LIMPET_HASH_TUPLE)
 		hash = limpet_hash_tuple(&p->src, &p->dst, p->sport, p->dport, p->proto);
 	else
 		hash = limpet_hash_addr(&p->src);

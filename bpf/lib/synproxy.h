@@ -384,8 +384,8 @@ static __always_inline int synproxy_pending(struct xdp_md *ctx, const struct pac
 	job->payload_off = payload_off;
 	job->payload_len = payload_len;
 	job->service_id = vip->service_id;
-	job->affinity = vip->affinity;
-	if (vip->affinity == LIMPET_AFFINITY_COOKIE || vip->affinity == LIMPET_AFFINITY_HEADER)
+	job->head_read = vip->head_read;
+	if (vip->head_read != LIMPET_HEAD_READ_NONE)
 		return SYNPROXY_READ_HEAD;
 	return affinity_commit_entry(ctx, job, fv);
 }

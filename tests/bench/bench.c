@@ -191,7 +191,7 @@ static void program_services(void)
 		};
 		struct vip_value vv = {
 			.service_id = sv->id,
-			.affinity = LIMPET_AFFINITY_CLIENT_IP,
+			.hash = LIMPET_HASH_CLIENT,
 			.forwarding = LIMPET_FWD_NAT,
 			.mode = sv->mode,
 		};

@@ -15,7 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "base/files.h"
-#include "http/keys.h"
+#include "http/keyring.h"
 #include "base/log.h"
 
 static char dir[64], path[96];

@@ -2,13 +2,12 @@
 /*
  * log.c - leveled logging to stderr. The default shows warnings and the
  * events an operator wants to see (attach, backend state changes, drains,
- * reloads); -v adds debug detail, including libbpf's and libxdp's messages.
+ * reloads); -v adds debug detail, including libbpf's and libxdp's messages
+ * (dp/dataplane.c routes them here).
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
 
 #include "base/log.h"
 
@@ -30,7 +29,7 @@ enum log_level log_get_level(void)
 	return current_level;
 }
 
-static void log_vmsg(enum log_level level, const char *prefix, const char *fmt, va_list ap)
+void log_vmsg(enum log_level level, const char *prefix, const char *fmt, va_list ap)
 {
 	if (level > current_level)
 		return;
@@ -47,27 +46,4 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (level <= current_level && fmt[0] && fmt[strlen(fmt) - 1] != '\n')
 		fputc('\n', stderr);
-}
-
-static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	/* libbpf warns about things limpet handles itself (a missing pin is
-	 * created, a native-mode failure falls back): keep them out of the
-	 * default output and report the outcome in limpet's own words.
-	 */
-	log_vmsg(LOG_LEVEL_DEBUG, "libbpf: ", fmt, ap);
-	return 0;
-}
-
-static int libxdp_log(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	/* e.g. its dispatcher check failing where freplace is not allowed. */
-	log_vmsg(LOG_LEVEL_DEBUG, "libxdp: ", fmt, ap);
-	return 0;
-}
-
-void log_hook_libraries(void)
-{
-	libbpf_set_print(libbpf_log);
-	libxdp_set_print(libxdp_log);
 }

@@ -7,6 +7,8 @@
 #ifndef LIMPET_LOG_H
 #define LIMPET_LOG_H
 
+#include <stdarg.h>
+
 enum log_level {
 	LOG_LEVEL_WARN = 0,
 	LOG_LEVEL_INFO = 1,
@@ -17,8 +19,8 @@ void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Route libbpf's and libxdp's messages through log_msg(). */
-void log_hook_libraries(void);
+/* The same with <prefix> ("libbpf: ") and no newline added: for library sinks. */
+void log_vmsg(enum log_level level, const char *prefix, const char *fmt, va_list ap);
 
 #define pr_warn(...) log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * dataplane.c - the XDP data plane seen from userspace: open the skeleton,
- * reuse or create the pinned maps, attach through libxdp, and program the
- * maps. Maps are pinned by name under /sys/fs/bpf/limpet/<instance>, so a
+ * reuse or create the pinned maps, attach through libxdp. Maps are pinned
+ * by name under /sys/fs/bpf/limpet/<instance>, so a
  * new controller (even a newer build) finds the flows the old one left and
  * not one established connection notices the restart.
  */
@@ -27,43 +27,15 @@
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
 
-#include "dp/dataplane.h"
 #include "base/files.h"
-#include "limpet_xdp.skel.h"
 #include "base/log.h"
+#include "dp/dataplane.h"
+#include "dp/internal.h"
+#include "dp/program.h"
+#include "limpet_xdp.skel.h"
 
 #define BPFFS "/sys/fs/bpf"
 #define PROG_NAME "limpet_xdp"
-
-static const char *const stat_names[LIMPET_STAT_MAX] = {
-	[LIMPET_STAT_PASS] = "pass",
-	[LIMPET_STAT_PASS_UNPARSED] = "pass_unparsed",
-	[LIMPET_STAT_PASS_FRAGMENT] = "pass_fragment",
-	[LIMPET_STAT_FWD_NEW] = "fwd_new_flow",
-	[LIMPET_STAT_FWD_EST] = "fwd_established",
-	[LIMPET_STAT_RET] = "return",
-	[LIMPET_STAT_FIB_PASS] = "fib_pass_to_kernel",
-	[LIMPET_STAT_DROP_MALFORMED] = "drop_malformed",
-	[LIMPET_STAT_DROP_NO_BACKEND] = "drop_no_backend",
-	[LIMPET_STAT_DROP_FIB] = "drop_no_route",
-	[LIMPET_STAT_DROP_TTL] = "drop_ttl",
-	[LIMPET_STAT_STALE_FLOW] = "stale_flow_rebound",
-	[LIMPET_STAT_SYNCOOKIE_SENT] = "syncookie_sent",
-	[LIMPET_STAT_SYNCOOKIE_ACK_OK] = "syncookie_ack_ok",
-	[LIMPET_STAT_SYNCOOKIE_BAD] = "syncookie_bad",
-	[LIMPET_STAT_SLOWPATH] = "slowpath",
-	[LIMPET_STAT_HTTP_NO_CONN] = "http_no_connection",
-	[LIMPET_STAT_SYNCOOKIE_ERR] = "syncookie_error",
-	[LIMPET_STAT_SLOWPATH_DOWN] = "slowpath_unavailable",
-	[LIMPET_STAT_SPLICE_FWD] = "http_fwd_established",
-	[LIMPET_STAT_SPLICE_RET] = "http_return",
-	[LIMPET_STAT_SPLICE_RST] = "http_reset",
-};
-
-const char *dp_stat_name(enum limpet_stat stat)
-{
-	return stat < LIMPET_STAT_MAX && stat_names[stat] ? stat_names[stat] : "unknown";
-}
 
 static bool is_bpffs(const char *path)
 {
@@ -122,31 +94,43 @@ int dp_pin_dir(const char *instance, char *buf, size_t len, char *err, size_t er
 	return 0;
 }
 
-int dp_open(struct dataplane *dp, const char *pin_dir, __u32 flow_entries)
+int dp_open(struct dataplane **out, const char *pin_dir, __u32 flow_entries)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct dataplane *dp;
 	struct bpf_map *map;
 	char probe[300];
 	int err;
 
-	memset(dp, 0, sizeof(*dp));
+	*out = NULL;
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
 	dp->ncpus = libbpf_num_possible_cpus();
-	if (dp->ncpus <= 0)
-		return dp->ncpus ? dp->ncpus : -EINVAL;
+	if (dp->ncpus <= 0) {
+		err = dp->ncpus ? dp->ncpus : -EINVAL;
+		free(dp);
+		return err;
+	}
 
 	if (pin_dir) {
 		snprintf(dp->pin_dir, sizeof(dp->pin_dir), "%s", pin_dir);
 		err = files_mkdir_p(pin_dir, 0700);
-		if (err)
+		if (err) {
+			free(dp);
 			return err;
+		}
 		snprintf(probe, sizeof(probe), "%s/flows", pin_dir);
 		dp->adopted = access(probe, F_OK) == 0;
 		opts.pin_root_path = dp->pin_dir;
 	}
 
 	dp->skel = limpet_xdp__open_opts(&opts);
-	if (!dp->skel)
-		return -errno ? -errno : -EINVAL;
+	if (!dp->skel) {
+		err = -errno ? -errno : -EINVAL;
+		free(dp);
+		return err;
+	}
 
 	err = bpf_map__set_max_entries(dp->skel->maps.flows, flow_entries);
 	if (err)
@@ -158,14 +142,15 @@ int dp_open(struct dataplane *dp, const char *pin_dir, __u32 flow_entries)
 				goto fail;
 		}
 	}
+	*out = dp;
 	return 0;
 fail:
 	limpet_xdp__destroy(dp->skel);
-	dp->skel = NULL;
+	free(dp);
 	return err;
 }
 
-static void dp_collect_fds(struct dataplane *dp)
+void dp_collect_fds(struct dataplane *dp)
 {
 	dp->vips_fd = bpf_map__fd(dp->skel->maps.vips);
 	dp->backends_fd = bpf_map__fd(dp->skel->maps.backends);
@@ -451,137 +436,46 @@ int dp_unpin(const char *pin_dir)
 
 void dp_close(struct dataplane *dp)
 {
+	if (!dp)
+		return;
 	/* Closing never detaches: the program stays attached and forwarding. */
 	if (dp->xdp_prog)
 		xdp_program__close(dp->xdp_prog);
 	if (dp->skel)
 		limpet_xdp__destroy(dp->skel);
-	dp->xdp_prog = NULL;
-	dp->skel = NULL;
+	dp_forget_programmed(dp);
+	free(dp);
 }
 
-static int errno_or(int ret)
+bool dp_adopted(const struct dataplane *dp)
 {
-	return ret < 0 ? -errno : 0;
+	return dp->adopted;
 }
 
-int dp_set_vip(struct dataplane *dp, const struct vip_key *key, const struct vip_value *val)
+int dp_prog_fd(const struct dataplane *dp)
 {
-	return errno_or(bpf_map_update_elem(dp->vips_fd, key, val, BPF_ANY));
+	return bpf_program__fd(dp->skel->progs.limpet_xdp);
 }
 
-int dp_del_vip(struct dataplane *dp, const struct vip_key *key)
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	int ret = bpf_map_delete_elem(dp->vips_fd, key);
-
-	return ret && errno != ENOENT ? -errno : 0;
+	/* libbpf warns about things limpet handles itself (a missing pin is
+	 * created, a native-mode failure falls back): keep them out of the
+	 * default output and report the outcome in limpet's own words.
+	 */
+	log_vmsg(LOG_LEVEL_DEBUG, "libbpf: ", fmt, ap);
+	return 0;
 }
 
-int dp_set_backend(struct dataplane *dp, __u32 id, const struct backend_value *val)
+static int libxdp_log(enum libxdp_print_level level, const char *fmt, va_list ap)
 {
-	return errno_or(bpf_map_update_elem(dp->backends_fd, &id, val, BPF_ANY));
+	/* e.g. its dispatcher check failing where freplace is not allowed. */
+	log_vmsg(LOG_LEVEL_DEBUG, "libxdp: ", fmt, ap);
+	return 0;
 }
 
-int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val)
+void dp_route_library_logs(void)
 {
-	return errno_or(bpf_map_lookup_elem(dp->backends_fd, &id, val));
-}
-
-int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size)
-{
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
-	LIBBPF_OPTS(bpf_map_batch_opts, batch);
-	__u32 *keys = NULL, *values = NULL, count = size + 1, i;
-	int inner, err;
-
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "limpet_ring", sizeof(__u32), sizeof(__u32),
-			       size + 1, &opts);
-	if (inner < 0)
-		return -errno;
-	keys = malloc(sizeof(*keys) * count);
-	values = malloc(sizeof(*values) * count);
-	if (!keys || !values) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < count; i++) {
-		keys[i] = i;
-		values[i] = i == LIMPET_RING_SIZE_SLOT ? size : table[i - 1];
-	}
-	err = errno_or(bpf_map_update_batch(inner, keys, values, &count, &batch));
-	if (err)
-		goto out;
-	/* One update of the outer map: packets see the old table or the new. */
-	err = errno_or(bpf_map_update_elem(dp->rings_fd, &service_id, &inner, BPF_ANY));
-out:
-	free(keys);
-	free(values);
-	close(inner);
-	return err;
-}
-
-int dp_clear_ring(struct dataplane *dp, __u32 service_id)
-{
-	int ret = bpf_map_delete_elem(dp->rings_fd, &service_id);
-
-	return ret && errno != ENOENT ? -errno : 0;
-}
-
-int dp_read_counters(struct dataplane *dp, int map_fd, __u32 id, struct limpet_counters *sum)
-{
-	struct limpet_counters *percpu;
-	int i, err;
-
-	memset(sum, 0, sizeof(*sum));
-	percpu = calloc(dp->ncpus, sizeof(*percpu));
-	if (!percpu)
-		return -ENOMEM;
-	err = errno_or(bpf_map_lookup_elem(map_fd, &id, percpu));
-	for (i = 0; !err && i < dp->ncpus; i++) {
-		sum->packets += percpu[i].packets;
-		sum->bytes += percpu[i].bytes;
-		sum->new_flows += percpu[i].new_flows;
-		sum->drops += percpu[i].drops;
-	}
-	free(percpu);
-	return err;
-}
-
-int dp_reset_counters(struct dataplane *dp, int map_fd, __u32 id)
-{
-	struct limpet_counters *zero = calloc(dp->ncpus, sizeof(*zero));
-	int err;
-
-	if (!zero)
-		return -ENOMEM;
-	err = errno_or(bpf_map_update_elem(map_fd, &id, zero, BPF_ANY));
-	free(zero);
-	return err;
-}
-
-int dp_read_global(struct dataplane *dp, __u64 out[LIMPET_STAT_MAX])
-{
-	__u64 *percpu = calloc(dp->ncpus, sizeof(*percpu));
-	__u32 stat;
-	int i, err = 0;
-
-	if (!percpu)
-		return -ENOMEM;
-	for (stat = 0; stat < LIMPET_STAT_MAX && !err; stat++) {
-		out[stat] = 0;
-		err = errno_or(bpf_map_lookup_elem(dp->global_stats_fd, &stat, percpu));
-		for (i = 0; !err && i < dp->ncpus; i++)
-			out[stat] += percpu[i];
-	}
-	free(percpu);
-	return err;
-}
-
-void dp_vip_key(struct vip_key *key, const struct ip_address *vip, __u16 port, __u8 proto)
-{
-	memset(key, 0, sizeof(*key));
-	key->addr = vip->addr;
-	key->port = htons(port);
-	key->proto = proto;
-	key->family = vip->family;
+	libbpf_set_print(libbpf_log);
+	libxdp_set_print(libxdp_log);
 }

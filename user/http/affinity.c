@@ -10,15 +10,14 @@
 #include <sys/random.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <bpf/bpf.h>
 
+#include "base/log.h"
+#include "dp/maglev.h"
+#include "dp/program.h"
 #include "http/affinity.h"
 #include "limpet_hash.h"
 #include "limpet_mix.h"
 #include "limpet_route.h"
-#include "base/log.h"
-#include "dp/maglev.h"
-#include "dp/state.h"
 
 /* Config durations are in milliseconds, cookie times in seconds. */
 #define MS_PER_S 1000
@@ -27,9 +26,8 @@ struct affinity_backend {
 	struct slowpath_backend sb;
 	__u8 family;
 	__u32 tag;
-	__u8 state;		/* enum limpet_be_state */
-	bool takes_new;		/* new sessions may start here (as in the ring) */
-	__u32 weight;
+	__u8 state;		/* enum limpet_be_state, model_route_state() */
+	__u32 weight;		/* for new sessions, model_new_flow_weight(): 0 takes none */
 };
 
 /* A snapshot of one HTTP service. */
@@ -45,7 +43,7 @@ struct affinity_service {
 	__u64 idle_ttl_s;
 	struct affinity_backend *be;
 	size_t n_be;
-	__u32 *ring;		/* backend ids; NULL when nothing takes new flows */
+	const __u32 *ring;	/* dp/program.c's table; NULL when nothing takes new flows */
 	__u32 ring_size;
 };
 
@@ -87,13 +85,13 @@ static void service_free(struct affinity_service *s)
 	if (!s)
 		return;
 	free(s->be);
-	free(s->ring);
 	free(s);
 }
 
-int affinity_init(struct affinity *a)
+int affinity_init(struct affinity *a, const struct cookie_keys *keys)
 {
 	memset(a, 0, sizeof(*a));
+	a->keys = keys;
 	return sessions_init(&a->sessions, AFFINITY_SESSIONS_MAX);
 }
 
@@ -105,16 +103,6 @@ void affinity_free(struct affinity *a)
 		service_free(a->svc[i]);
 	sessions_free(&a->sessions);
 	memset(a, 0, sizeof(*a));
-}
-
-static __u8 backend_state(const struct backend_config *b)
-{
-	if (b->down)
-		return LIMPET_BE_DOWN;
-	/* Weight 0: no new sessions, as draining, but keeps its own. */
-	if (b->draining || !b->weight)
-		return LIMPET_BE_DRAINING;
-	return LIMPET_BE_UP;
 }
 
 static void head_config(struct limpet_head_config *h, const struct affinity_config *aff)
@@ -140,15 +128,21 @@ static void head_config(struct limpet_head_config *h, const struct affinity_conf
 	h->n_headers = (__u8)i;
 }
 
-static struct affinity_service *snapshot(const struct service_config *cfg, int backends_fd)
+/*
+ * The snapshot of HTTP service <svc>: the backends the data plane knows
+ * (their ids, generations and addresses as dp/program.c wrote them), each
+ * with the model's verdict on new sessions, and the service's ring.
+ */
+static struct affinity_service *snapshot(const struct service *svc, const struct dataplane *dp)
 {
+	const struct service_config *cfg = &svc->conf;
 	struct affinity_service *s = calloc(1, sizeof(*s));
-	bool any_new = false;
+	bool panic = model_panics(svc);
 	size_t j;
 
 	if (!s)
 		return NULL;
-	s->id = cfg->id;
+	s->id = svc->id;
 	s->tag = affinity_tag(cfg->name);
 	s->vip = cfg->vip;
 	s->port = cfg->port;
@@ -160,63 +154,51 @@ static struct affinity_service *snapshot(const struct service_config *cfg, int b
 	head_config(&s->head, &cfg->affinity);
 	s->cookie_ttl_s = (__u32)(cfg->affinity.cookie.ttl_ms / MS_PER_S);
 	s->idle_ttl_s = cfg->affinity.idle_ttl_ms / MS_PER_S;
-	s->be = calloc(cfg->n_backends ? cfg->n_backends : 1, sizeof(*s->be));
-	s->ring = malloc(sizeof(*s->ring) * cfg->ring_size);
-	if (!s->be || !s->ring) {
+	s->be = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*s->be));
+	if (!s->be) {
 		service_free(s);
 		return NULL;
 	}
-	for (j = 0; j < cfg->n_backends; j++) {
-		const struct backend_config *b = &cfg->backends[j];
+	for (j = 0; j < svc->n_backends; j++) {
+		const struct backend *b = &svc->backends[j];
+		const struct backend_value *bv = dp_backend(dp, b->id);
 		struct affinity_backend *ab = &s->be[s->n_be];
-		struct backend_value bv;
 
-		/* The generation the data plane gave the id. */
-		if (bpf_map_lookup_elem(backends_fd, &b->id, &bv) ||
-		    bv.state != LIMPET_BACKEND_ACTIVE)
+		if (!bv)
 			continue;
 		ab->sb.id = b->id;
-		ab->sb.gen = bv.gen;
-		ab->sb.service_id = cfg->id;
-		ab->sb.addr = bv.addr;
-		ab->sb.port = bv.port;
-		snprintf(ab->sb.name, sizeof(ab->sb.name), "%s", b->name);
-		ab->family = bv.family;
-		ab->tag = affinity_tag(b->name);
-		ab->state = backend_state(b);
-		ab->weight = b->weight;
-		ab->takes_new = b->weight && state_takes_new_flows(cfg, b);
-		any_new |= ab->takes_new;
+		ab->sb.gen = bv->gen;
+		ab->sb.service_id = svc->id;
+		ab->sb.addr = bv->addr;
+		ab->sb.port = bv->port;
+		snprintf(ab->sb.name, sizeof(ab->sb.name), "%s", b->conf.name);
+		ab->family = bv->family;
+		ab->tag = affinity_tag(b->conf.name);
+		ab->state = model_route_state(b);
+		ab->weight = model_new_flow_weight(svc, b, panic);
 		s->n_be++;
 	}
-	/* As the ring's panic routing: all down, then all but draining. */
-	for (j = 0; !any_new && j < s->n_be; j++)
-		s->be[j].takes_new = s->be[j].weight && s->be[j].state != LIMPET_BE_DRAINING;
-	s->ring_size = cfg->ring_size;
-	if (state_ring_table(cfg, s->ring)) {
-		free(s->ring);
-		s->ring = NULL;
-	}
+	s->ring = dp_ring(dp, svc->id, &s->ring_size);
 	return s;
 }
 
-int affinity_update(struct affinity *a, const struct limpet_config *model, int backends_fd)
+int affinity_update(struct affinity *a, const struct model *model, const struct dataplane *dp)
 {
 	struct affinity_service *next[LIMPET_MAX_SERVICES] = { NULL };
 	__u32 max_ttl = 0;
 	size_t i;
 
 	for (i = 0; i < model->n_services; i++) {
-		const struct service_config *cfg = &model->services[i];
+		const struct service *svc = &model->services[i];
 
-		if (cfg->mode != SERVICE_MODE_HTTP || cfg->id >= LIMPET_MAX_SERVICES)
+		if (svc->conf.mode != SERVICE_MODE_HTTP || svc->id >= LIMPET_MAX_SERVICES)
 			continue;
-		next[cfg->id] = snapshot(cfg, backends_fd);
-		if (!next[cfg->id])
+		next[svc->id] = snapshot(svc, dp);
+		if (!next[svc->id])
 			goto fail;
-		if (cfg->affinity.type == LIMPET_AFFINITY_COOKIE &&
-		    next[cfg->id]->cookie_ttl_s > max_ttl)
-			max_ttl = next[cfg->id]->cookie_ttl_s;
+		if (svc->conf.affinity.type == LIMPET_AFFINITY_COOKIE &&
+		    next[svc->id]->cookie_ttl_s > max_ttl)
+			max_ttl = next[svc->id]->cookie_ttl_s;
 	}
 	for (i = 0; i < LIMPET_MAX_SERVICES; i++) {
 		if (a->svc[i] && (!next[i] || next[i]->tag != a->svc[i]->tag)) {
@@ -233,12 +215,6 @@ fail:
 	for (i = 0; i < LIMPET_MAX_SERVICES; i++)
 		service_free(next[i]);
 	return -ENOMEM;
-}
-
-void affinity_set_keys(struct affinity *a, const struct keyring *kr, __u64 now_s)
-{
-	a->keys = *kr;
-	keys_for_verify(kr, now_s, a->max_ttl_s, &a->verify);
 }
 
 static const struct affinity_backend *by_tag(const struct affinity_service *s, __u32 tag)
@@ -318,7 +294,7 @@ static const struct affinity_backend *hrw_pick(const struct affinity_service *s,
 		__u64 h;
 		double u, score;
 
-		if (!b->takes_new || !usable(b, family, tried, n_tried))
+		if (!b->weight || !usable(b, family, tried, n_tried))
 			continue;
 		h = limpet_mix64(key ^ limpet_mix64(b->tag));
 		u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;	/* (0, 1) */
@@ -401,7 +377,7 @@ static int head_facts(const struct affinity *a, const struct affinity_service *s
 	if (!scan.complete && !req->head_final)
 		return -EAGAIN;
 	if (s->aff.type == LIMPET_AFFINITY_COOKIE)
-		f->outcome = limpet_head_cookie(&scan, &a->verify, s->tag, now_s, s->cookie_ttl_s,
+		f->outcome = limpet_head_cookie(&scan, &a->keys->verify, s->tag, now_s, s->cookie_ttl_s,
 						&f->token);
 	if (s->aff.type == LIMPET_AFFINITY_HEADER)
 		f->header_key = limpet_head_session_key(&scan, &s->head,
@@ -569,7 +545,7 @@ size_t affinity_cookie_line(const struct affinity *a, const struct slowpath_back
 	static const char *const samesite[] = { [SAMESITE_LAX] = "Lax",
 						[SAMESITE_STRICT] = "Strict",
 						[SAMESITE_NONE] = "None" };
-	const struct cookie_key_entry *k = keys_current(&a->keys);
+	const struct cookie_key_entry *k = cookie_keys_current(a->keys);
 	const struct affinity_service *s = be->service_id < LIMPET_MAX_SERVICES ?
 						   a->svc[be->service_id] : NULL;
 	struct limpet_token_fields f = { 0 };

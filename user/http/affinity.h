@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "model/config.h"
-#include "http/keys.h"
+#include "http/keyring.h"
+#include "model/model.h"
 #include "limpet_head.h"
 #include "limpet_maps.h"
 #include "http/segment.h"
@@ -45,23 +45,24 @@ struct affinity_counters {
 	__u64 scanned_here;	/* heads the slow path scanned itself */
 };
 
+struct dataplane;
+
 struct affinity {
 	struct affinity_service *svc[LIMPET_MAX_SERVICES];
 	struct session_table sessions;
-	struct keyring keys;
-	__u32 max_ttl_s;	/* the longest cookie TTL: keys stay valid that long */
-	struct limpet_cookie_keys verify;
+	const struct cookie_keys *keys;	/* verify and sign with these (http.c owns them) */
+	__u32 max_ttl_s;	/* the longest cookie TTL of the snapshot */
 	struct affinity_counters counters[LIMPET_MAX_SERVICES];
 };
 
-int affinity_init(struct affinity *a);
+int affinity_init(struct affinity *a, const struct cookie_keys *keys);
 void affinity_free(struct affinity *a);
 
-/* Take a new snapshot of the HTTP services of <model>. 0 or -ENOMEM. */
-int affinity_update(struct affinity *a, const struct limpet_config *model, int backends_fd);
-
-/* New keys (loaded or rotated); recomputes the verification set. */
-void affinity_set_keys(struct affinity *a, const struct keyring *kr, __u64 now_s);
+/*
+ * Take a new snapshot of the HTTP services of <model>, as <dp> was just
+ * programmed from it (backend generations, rings). 0 or -ENOMEM.
+ */
+int affinity_update(struct affinity *a, const struct model *model, const struct dataplane *dp);
 
 /*
  * The backend for <req>, not one of <tried>. Returns 0 with *be, *svc and

@@ -11,15 +11,14 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
-#include <bpf/bpf.h>
 
-#include "http/slowpath_io.h"
 #include "base/clock.h"
-#include "http/affinity.h"
-#include "http/xsk.h"
-#include "http/segment.h"
-#include "limpet_hash.h"
 #include "base/log.h"
+#include "dp/maps.h"
+#include "http/affinity.h"
+#include "http/segment.h"
+#include "http/slowpath_io.h"
+#include "http/xsk.h"
 
 /* Retransmission and timeout resolution. */
 #define TICK_MS 50
@@ -57,7 +56,7 @@ static int op_flow_get(void *ctx, const struct flow_key *key, struct flow_value 
 {
 	struct slowpath_io *io = ctx;
 
-	return bpf_map_lookup_elem(io->dp->flows_fd, key, val) ? -errno : 0;
+	return dp_flow_get(io->dp, key, val);
 }
 
 static int op_flow_set(void *ctx, const struct flow_key *key, const struct flow_value *val)
@@ -66,14 +65,14 @@ static int op_flow_set(void *ctx, const struct flow_key *key, const struct flow_
 	struct flow_value v = *val;
 
 	v.atime_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
-	return bpf_map_update_elem(io->dp->flows_fd, key, &v, BPF_ANY) ? -errno : 0;
+	return dp_flow_set(io->dp, key, &v);
 }
 
 static int op_flow_del(void *ctx, const struct flow_key *key)
 {
 	struct slowpath_io *io = ctx;
 
-	return bpf_map_delete_elem(io->dp->flows_fd, key) ? -errno : 0;
+	return dp_flow_del(io->dp, key);
 }
 
 static int op_pick(void *ctx, const struct slowpath_request *req, const __u32 *tried,
@@ -161,7 +160,7 @@ void spio_close(struct slowpath_io *io)
 	if (!io)
 		return;
 	for (i = 0; i < io->n_ifaces; i++)
-		xsk_close_iface(io->ifaces[i].ports, io->ifaces[i].n, io->dp->xsk_ifaces_fd);
+		xsk_close_iface(io->ifaces[i].ports, io->ifaces[i].n);
 	if (io->timer_fd >= 0)
 		close(io->timer_fd);
 	rawsock_close(&io->raw);
@@ -184,8 +183,8 @@ int spio_add_iface(struct slowpath_io *io, const char *ifname, char *err, size_t
 		return -E2BIG;
 	}
 	ip = &io->ifaces[io->n_ifaces];
-	n = xsk_open_iface(ifname, (__u32)io->n_ifaces * LIMPET_XSK_MAX_QUEUES, io->dp->xsks_fd,
-			   io->dp->xsk_ifaces_fd, &ip->ports, err, errlen);
+	n = xsk_open_iface(io->dp, ifname, (__u32)io->n_ifaces * LIMPET_XSK_MAX_QUEUES, &ip->ports,
+			   err, errlen);
 	if (n < 0)
 		return n;
 	snprintf(ip->name, sizeof(ip->name), "%s", ifname);

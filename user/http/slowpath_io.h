@@ -11,8 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "dp/dataplane.h"
 #include "http/slowpath.h"
+
+struct dataplane;
 
 struct slowpath_io;
 

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <bpf/bpf.h>
 #include <xdp/xsk.h>
 
+#include "dp/maps.h"
 #include "http/xsk.h"
 #include "limpet_maps.h"
 
@@ -102,8 +102,8 @@ static int port_open(struct xsk_port *p, const char *ifname, __u32 queue)
 	return 0;
 }
 
-int xsk_open_iface(const char *ifname, __u32 base, int xsks_fd, int ifaces_fd,
-		   struct xsk_port **ports, char *err, size_t errlen)
+int xsk_open_iface(struct dataplane *dp, const char *ifname, __u32 base, struct xsk_port **ports,
+		   char *err, size_t errlen)
 {
 	__u32 ifindex = if_nametoindex(ifname);
 	struct xsk_iface_value val = { .base = base };
@@ -129,18 +129,19 @@ int xsk_open_iface(const char *ifname, __u32 base, int xsks_fd, int ifaces_fd,
 			break;
 		}
 		fd = xsk_socket__fd(arr[i].xsk);
-		if (bpf_map_update_elem(xsks_fd, &slot, &fd, BPF_ANY)) {
-			ret = -errno;
+		ret = dp_set_xsk(dp, slot, fd);
+		if (ret) {
 			snprintf(err, errlen, "cannot register the AF_XDP socket of %s: %s",
-				 ifname, strerror(errno));
+				 ifname, strerror(-ret));
 			break;
 		}
 	}
 	val.n_queues = (__u32)n;
-	if (!ret && bpf_map_update_elem(ifaces_fd, &ifindex, &val, BPF_ANY)) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot register %s for the slow path: %s", ifname,
-			 strerror(errno));
+	if (!ret) {
+		ret = dp_set_xsk_iface(dp, ifindex, &val);
+		if (ret)
+			snprintf(err, errlen, "cannot register %s for the slow path: %s", ifname,
+				 strerror(-ret));
 	}
 	if (ret) {
 		for (i = 0; i < n; i++)
@@ -152,11 +153,10 @@ int xsk_open_iface(const char *ifname, __u32 base, int xsks_fd, int ifaces_fd,
 	return n;
 }
 
-void xsk_close_iface(struct xsk_port *ports, int n, int ifaces_fd)
+void xsk_close_iface(struct xsk_port *ports, int n)
 {
 	int i;
 
-	(void)ifaces_fd;
 	/* Closing a socket removes it from the xsks map. */
 	for (i = 0; i < n; i++)
 		port_close(&ports[i]);

@@ -16,15 +16,17 @@
 
 struct xsk_port;
 
-/* Open sockets on every RX queue of <ifname>, registered at base slot
- * <base> of <xsks_fd> and in <ifaces_fd>. Returns the number of queues or
+struct dataplane;
+
+/* Open sockets on every RX queue of <ifname>, registered in <dp>'s xsks at
+ * base slot <base> and in its xsk_ifaces. Returns the number of queues or
  * -errno with one line in <err>; *<ports> gets an array of them.
  */
-int xsk_open_iface(const char *ifname, __u32 base, int xsks_fd, int ifaces_fd,
-		   struct xsk_port **ports, char *err, size_t errlen);
+int xsk_open_iface(struct dataplane *dp, const char *ifname, __u32 base, struct xsk_port **ports,
+		   char *err, size_t errlen);
 
-/* Close the <n> sockets of one interface and unregister it. */
-void xsk_close_iface(struct xsk_port *ports, int n, int ifaces_fd);
+/* Close the <n> sockets of one interface (closing takes them out of xsks). */
+void xsk_close_iface(struct xsk_port *ports, int n);
 
 int xsk_port_fd(const struct xsk_port *port);
 

@@ -29,28 +29,27 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/timerfd.h>
-#include <bpf/bpf.h>
 #include <jansson.h>
 
-#include "model/config.h"
 #include "base/clock.h"
-#include "proto/control.h"
-#include "run/controller.h"
-#include "dp/dataplane.h"
-#include "run/health.h"
 #include "base/log.h"
+#include "dp/dataplane.h"
+#include "dp/neigh.h"
+#include "dp/program.h"
+#include "http/http.h"
+#include "model/model.h"
+#include "proto/control.h"
+#include "run/commands.h"
+#include "run/controller.h"
+#include "run/health.h"
 #include "run/metrics.h"
 #include "run/report.h"
-#include "dp/state.h"
-#include "http/httpmode.h"
 
-/* A flow counts as live in status if it saw a packet this recently. */
-#define FLOW_ACTIVE_NS (120ULL * 1000000000ULL)
 #define NEIGH_REFRESH_MS 10000
 
 struct controller {
-	struct limpet_config model;	/* the file plus run-time CLI changes */
-	struct dataplane dp;
+	struct model model;		/* the file plus run-time CLI changes */
+	struct dataplane *dp;
 	char socket_path[108];
 	int listen_fd;
 	int signal_fd;
@@ -61,40 +60,13 @@ struct controller {
 	__u64 last_neigh_ms;
 	struct health_checker *health;
 	struct metrics_server *metrics;
-	struct httpmode http;		/* HTTP services: slow path, affinity, cookie keys */
+	struct http http;		/* HTTP services: slow path, affinity, cookie keys */
+	struct report_sources sources;	/* what reports read, for report_sources() */
 };
 
-/* ---- model edits ------------------------------------------------------ */
+static const struct report_sources *report_sources(struct controller *c);
 
-static struct service_config *find_service_or_reply(struct controller *c, const json_t *req,
-						    json_t **reply)
-{
-	const char *name = json_string_value(json_object_get(req, "service"));
-	struct service_config *svc = name ? config_find_service(&c->model, name) : NULL;
-
-	if (!svc)
-		*reply = control_reply_error("unknown service '%s'", name ? name : "");
-	return svc;
-}
-
-/* The backend a request names ("service", "name"), or NULL and an error
- * reply in <reply>.
- */
-static struct backend_config *find_backend_or_reply(struct controller *c, const json_t *req,
-						    struct service_config **svc, json_t **reply)
-{
-	const char *name = json_string_value(json_object_get(req, "name"));
-	struct backend_config *be;
-
-	*svc = find_service_or_reply(c, req, reply);
-	if (!*svc)
-		return NULL;
-	be = name ? config_find_backend(*svc, name) : NULL;
-	if (!be)
-		*reply = control_reply_error("unknown backend '%s' in service '%s'",
-					     name ? name : "", (*svc)->name);
-	return be;
-}
+/* ---- the model --------------------------------------------------------- */
 
 /*
  * The one way the model reaches the data plane: the health checker learns
@@ -116,16 +88,16 @@ static int model_apply(struct controller *c, char *err, size_t errlen)
 	}
 	n = 0;
 	for (i = 0; i < c->model.n_services; i++) {
-		struct service_config *svc = &c->model.services[i];
+		struct service *svc = &c->model.services[i];
 
 		for (j = 0; j < svc->n_backends; j++) {
 			struct health_target *t = &targets[n++];
 
-			snprintf(t->service, sizeof(t->service), "%s", svc->name);
-			snprintf(t->name, sizeof(t->name), "%s", svc->backends[j].name);
-			t->address = svc->backends[j].address;
-			t->port = svc->backends[j].port;
-			t->cfg = svc->health;
+			snprintf(t->service, sizeof(t->service), "%s", svc->conf.name);
+			snprintf(t->name, sizeof(t->name), "%s", svc->backends[j].conf.name);
+			t->address = svc->backends[j].conf.address;
+			t->port = svc->backends[j].conf.port;
+			t->cfg = svc->conf.health;
 		}
 	}
 	ret = c->health ? health_set_targets(c->health, targets, n) : 0;
@@ -135,27 +107,43 @@ static int model_apply(struct controller *c, char *err, size_t errlen)
 		return ret;
 	}
 	for (i = 0; c->health && i < c->model.n_services; i++) {
-		struct service_config *svc = &c->model.services[i];
+		struct service *svc = &c->model.services[i];
 
 		for (j = 0; j < svc->n_backends; j++) {
 			const struct health_status *hs =
-				health_get(c->health, svc->name, svc->backends[j].name);
+				health_get(c->health, svc->conf.name, svc->backends[j].conf.name);
 
 			svc->backends[j].down = hs && !hs->up;
 		}
 	}
-	ret = state_apply(&c->dp, &c->model, err, errlen);
-	return ret ? ret : httpmode_update(&c->http, &c->model, c->epoll_fd, err, errlen);
+	ret = dp_program(c->dp, &c->model, err, errlen);
+	return ret ? ret : http_update(&c->http, &c->model, c->epoll_fd, err, errlen);
 }
 
-/* Apply the model; on failure the caller restores what it changed. */
-static json_t *apply_or_error(struct controller *c)
+struct model *controller_model(struct controller *c)
 {
-	char err[CONFIG_ERR_MAX];
+	return &c->model;
+}
 
-	if (model_apply(c, err, sizeof(err)))
-		return control_reply_error("%s", err);
-	return NULL;
+int controller_commit(struct controller *c, struct model *next, char *err, size_t errlen)
+{
+	struct model old = c->model;
+	char ignored[CONFIG_ERR_MAX];
+	int ret;
+
+	c->model = *next;
+	ret = model_apply(c, err, errlen);
+	if (ret) {
+		/* The data plane may be half-way: program the running model again. */
+		c->model = old;
+		if (model_apply(c, ignored, sizeof(ignored)))
+			pr_warn("the running model could not be applied again: %s", ignored);
+		model_free(next);
+		return ret;
+	}
+	model_free(&old);
+	memset(next, 0, sizeof(*next));
+	return 0;
 }
 
 /* A backend passed or failed its checks: it gains or loses new flows. */
@@ -163,172 +151,17 @@ static void on_health_change(void *ctx, const char *service, const char *name, b
 			     const char *reason)
 {
 	struct controller *c = ctx;
-	struct service_config *svc = config_find_service(&c->model, service);
-	struct backend_config *be = svc ? config_find_backend(svc, name) : NULL;
+	struct service *svc = model_find_service(&c->model, service);
+	struct backend *be = model_find_backend(svc, name);
 	char err[CONFIG_ERR_MAX];
 
 	if (!be || be->down == !up)
 		return;
 	be->down = !up;
-	if (state_apply(&c->dp, &c->model, err, sizeof(err)))
+	if (dp_program(c->dp, &c->model, err, sizeof(err)))
 		pr_warn("backend %s/%s is %s but the data plane was not updated: %s", service,
 			name, up ? "up" : "down", err);
-	httpmode_health_changed(&c->http, &c->model);
-}
-
-static json_t *handle_backend_add(struct controller *c, const json_t *req)
-{
-	struct backend_config be = { .weight = 1 }, *grown;
-	struct service_config *svc;
-	const char *name, *address;
-	json_t *reply = NULL, *port, *weight;
-	size_t i;
-
-	svc = find_service_or_reply(c, req, &reply);
-	if (!svc)
-		return reply;
-	name = json_string_value(json_object_get(req, "name"));
-	address = json_string_value(json_object_get(req, "address"));
-	if (!name || !name[0] || strlen(name) >= sizeof(be.name))
-		return control_reply_error("backend add: invalid name");
-	if (config_find_backend(svc, name))
-		return control_reply_error("backend '%s' already exists in service '%s'", name,
-					   svc->name);
-	if (!address || parse_ip_address(address, &be.address))
-		return control_reply_error("backend add: invalid address '%s'",
-					   address ? address : "");
-	if (be.address.family != svc->vip.family)
-		return control_reply_error("backend add: address %s is not of the same family "
-					   "as the VIP of service '%s'", address, svc->name);
-	port = json_object_get(req, "port");
-	weight = json_object_get(req, "weight");
-	be.port = port ? json_integer_value(port) : svc->port;
-	if (port && (!json_is_integer(port) || json_integer_value(port) < 1 ||
-		     json_integer_value(port) > 65535))
-		return control_reply_error("backend add: port must be 1-65535");
-	if (weight && (!json_is_integer(weight) || json_integer_value(weight) < 0 ||
-		       json_integer_value(weight) > 65535))
-		return control_reply_error("backend add: weight must be 0-65535");
-	if (weight)
-		be.weight = json_integer_value(weight);
-	if (svc->forwarding == LIMPET_FWD_DSR && be.port != svc->port)
-		return control_reply_error("backend add: service '%s' uses dsr, so the backend "
-					   "port must be %u", svc->name, svc->port);
-	for (i = 0; i < svc->n_backends; i++) {
-		const struct backend_config *o = &svc->backends[i];
-
-		/* As in the file: one backend per address and port. */
-		if (o->port == be.port && o->address.family == be.address.family &&
-		    !memcmp(&o->address.addr, &be.address.addr, sizeof(be.address.addr)))
-			return control_reply_error("backend add: %s port %u is already backend "
-						   "'%s' of service '%s'", address, be.port,
-						   o->name, svc->name);
-	}
-	snprintf(be.name, sizeof(be.name), "%s", name);
-
-	grown = realloc(svc->backends, sizeof(*grown) * (svc->n_backends + 1));
-	if (!grown)
-		return control_reply_error("out of memory");
-	svc->backends = grown;
-	svc->backends[svc->n_backends++] = be;
-	reply = apply_or_error(c);
-	if (reply) {
-		svc->n_backends--;
-		apply_or_error(c);
-		return reply;
-	}
-	pr_info("backend %s/%s added (%s port %u weight %u)", svc->name, name, address, be.port,
-		be.weight);
-	return control_reply_ok(NULL);
-}
-
-static void remove_backend_at(struct service_config *svc, size_t idx)
-{
-	memmove(&svc->backends[idx], &svc->backends[idx + 1],
-		sizeof(*svc->backends) * (svc->n_backends - idx - 1));
-	svc->n_backends--;
-}
-
-static json_t *handle_backend_remove(struct controller *c, const json_t *req)
-{
-	struct service_config *svc;
-	struct backend_config *be, saved;
-	json_t *reply = NULL;
-	size_t idx;
-
-	be = find_backend_or_reply(c, req, &svc, &reply);
-	if (!be)
-		return reply;
-	saved = *be;
-	idx = be - svc->backends;
-	remove_backend_at(svc, idx);
-	reply = apply_or_error(c);
-	if (reply) {
-		memmove(&svc->backends[idx + 1], &svc->backends[idx],
-			sizeof(*svc->backends) * (svc->n_backends - idx));
-		svc->backends[idx] = saved;
-		svc->n_backends++;
-		apply_or_error(c);
-		return reply;
-	}
-	pr_info("backend %s/%s removed", svc->name, saved.name);
-	return control_reply_ok(NULL);
-}
-
-/* Change one backend field in place; undo it if the data plane refuses. */
-static json_t *edit_backend(struct controller *c, struct backend_config *be,
-			    const struct backend_config *edited)
-{
-	struct backend_config saved = *be;
-	json_t *reply;
-
-	*be = *edited;
-	reply = apply_or_error(c);
-	if (reply) {
-		*be = saved;
-		apply_or_error(c);
-		return reply;
-	}
-	return control_reply_ok(NULL);
-}
-
-static json_t *handle_backend_state(struct controller *c, const json_t *req, const char *cmd)
-{
-	struct backend_config *be, edited;
-	struct service_config *svc;
-	json_t *reply = NULL;
-
-	be = find_backend_or_reply(c, req, &svc, &reply);
-	if (!be)
-		return reply;
-	edited = *be;
-	if (!strcmp(cmd, "backend_drain")) {
-		json_t *timeout = json_object_get(req, "timeout_ms");
-		__u64 ms = svc->drain_timeout_ms;
-
-		if (timeout) {
-			if (!json_is_integer(timeout) || json_integer_value(timeout) <= 0)
-				return control_reply_error("backend drain: invalid timeout");
-			ms = json_integer_value(timeout);
-		}
-		edited.draining = true;
-		edited.drain_deadline_ms = clock_mono_ms() + ms;
-		pr_info("backend %s/%s draining for %llu ms", svc->name, be->name,
-			(unsigned long long)ms);
-	} else if (!strcmp(cmd, "backend_undrain")) {
-		edited.draining = false;
-		edited.drain_deadline_ms = 0;
-		pr_info("backend %s/%s undrained", svc->name, be->name);
-	} else {
-		json_t *weight = json_object_get(req, "weight");
-
-		if (!json_is_integer(weight) || json_integer_value(weight) < 0 ||
-		    json_integer_value(weight) > 65535)
-			return control_reply_error("backend weight: weight must be 0-65535");
-		edited.weight = json_integer_value(weight);
-		pr_info("backend %s/%s weight %u", svc->name, be->name, edited.weight);
-	}
-	return edit_backend(c, be, &edited);
+	http_health_changed(&c->http, &c->model);
 }
 
 /* ---- reload ------------------------------------------------------------ */
@@ -337,8 +170,7 @@ static void render_metrics(void *ctx, struct metrics_buf *b)
 {
 	struct controller *c = ctx;
 
-	report_metrics(&c->dp, &c->model, c->health, b);
-	httpmode_metrics(&c->http, &c->model, b);
+	report_metrics(report_sources(c), b);
 }
 
 static void watch_fd(struct controller *c, int fd, int op)
@@ -355,10 +187,11 @@ static void watch_fd(struct controller *c, int fd, int op)
 static int metrics_reconfigure(struct controller *c, const struct limpet_config *cfg, char *err,
 			       size_t errlen)
 {
+	const struct metrics_config *running = &c->model.conf.metrics;
 	struct metrics_server *fresh = NULL;
 
-	if (c->metrics && cfg->metrics.enabled && c->model.metrics.enabled &&
-	    !strcmp(cfg->metrics.listen, c->model.metrics.listen))
+	if (c->metrics && cfg->metrics.enabled && running->enabled &&
+	    !strcmp(cfg->metrics.listen, running->listen))
 		return 0;
 	if (cfg->metrics.enabled) {
 		fresh = metrics_start(cfg->metrics.listen, render_metrics, c, err, errlen);
@@ -399,7 +232,7 @@ static int attach_interfaces(struct controller *c, const struct limpet_config *r
 	for (i = 0; i < cfg->n_interfaces; i++) {
 		if (has_interface(running, cfg->interfaces[i].name))
 			continue;
-		ret = dp_attach(&c->dp, cfg->interfaces[i].name, cfg->interfaces[i].xdp_mode, err,
+		ret = dp_attach(c->dp, cfg->interfaces[i].name, cfg->interfaces[i].xdp_mode, err,
 				errlen);
 		if (ret)
 			return ret;
@@ -410,30 +243,27 @@ static int attach_interfaces(struct controller *c, const struct limpet_config *r
 /* Backends that the new file drops keep their flows until the service's
  * drain timeout: a reload never cuts an established connection.
  */
-static int carry_removed_backends(const struct limpet_config *old, struct limpet_config *new)
+static int carry_removed_backends(const struct model *old, struct model *next)
 {
 	size_t i, j;
 
 	for (i = 0; i < old->n_services; i++) {
-		const struct service_config *os = &old->services[i];
-		struct service_config *ns = config_find_service(new, os->name);
+		const struct service *os = &old->services[i];
+		struct service *ns = model_find_service(next, os->conf.name);
 
-		if (!ns || ns->vip.family != os->vip.family)
+		if (!ns || ns->conf.vip.family != os->conf.vip.family)
 			continue;
 		for (j = 0; j < os->n_backends; j++) {
-			struct backend_config be = os->backends[j], *grown;
+			struct backend be = os->backends[j];
 
-			if (config_find_backend(ns, be.name))
+			if (model_find_backend(ns, be.conf.name))
 				continue;
 			if (!be.draining) {
 				be.draining = true;
-				be.drain_deadline_ms = clock_mono_ms() + ns->drain_timeout_ms;
+				be.drain_deadline_ms = clock_mono_ms() + ns->conf.drain_timeout_ms;
 			}
-			grown = realloc(ns->backends, sizeof(*grown) * (ns->n_backends + 1));
-			if (!grown)
+			if (model_add_backend(ns, &be))
 				return -ENOMEM;
-			ns->backends = grown;
-			ns->backends[ns->n_backends++] = be;
 		}
 	}
 	return 0;
@@ -453,89 +283,116 @@ static int check_supported(const struct limpet_config *cfg, char *err, size_t er
 	return 0;
 }
 
-static json_t *handle_reload(struct controller *c)
+/* Refuse what a reload cannot change; 0 or -EINVAL with one line in <err>. */
+static int check_reloadable(const struct model *running, const struct limpet_config *fresh,
+			    char *err, size_t errlen)
 {
-	struct limpet_config fresh, old;
-	char err[CONFIG_ERR_MAX];
-	size_t i;
+	int ret = check_supported(fresh, err, errlen);
 
-	if (config_load(c->model.path, &fresh, err, sizeof(err)))
-		return control_reply_error("reload: %s (keeping the running configuration)", err);
-	if (check_supported(&fresh, err, sizeof(err)))
-		goto refuse;
-	if (strcmp(fresh.instance, c->model.instance)) {
-		snprintf(err, sizeof(err), "instance cannot change on reload");
-		goto refuse;
+	if (ret)
+		return ret;
+	if (strcmp(fresh->instance, running->conf.instance)) {
+		snprintf(err, errlen, "instance cannot change on reload");
+		return -EINVAL;
 	}
-	if (fresh.flow_table_size != c->model.flow_table_size) {
-		snprintf(err, sizeof(err), "flow_table_size cannot change on reload "
+	if (fresh->flow_table_size != running->conf.flow_table_size) {
+		snprintf(err, errlen, "flow_table_size cannot change on reload "
 			 "(it needs 'limpet down' and a new start)");
-		goto refuse;
+		return -EINVAL;
 	}
-	if (carry_removed_backends(&c->model, &fresh)) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto refuse;
-	}
-	if (attach_interfaces(c, &c->model, &fresh, err, sizeof(err)))
-		goto refuse;
-	if (metrics_reconfigure(c, &fresh, err, sizeof(err)))
-		goto refuse;
-	old = c->model;
-	c->model = fresh;
-	if (model_apply(c, err, sizeof(err))) {
-		char ignored[CONFIG_ERR_MAX];
+	return 0;
+}
 
-		c->model = old;
-		model_apply(c, ignored, sizeof(ignored));
-		config_free(&fresh);
+json_t *controller_reload(struct controller *c)
+{
+	struct interface_config *old_ifaces = NULL;
+	struct limpet_config fresh;
+	struct model next = { 0 };
+	char err[CONFIG_ERR_MAX];
+	size_t i, n_old = 0;
+	int ret;
+
+	if (config_load(c->model.conf.path, &fresh, err, sizeof(err)))
 		return control_reply_error("reload: %s (keeping the running configuration)", err);
+	ret = check_reloadable(&c->model, &fresh, err, sizeof(err));
+	if (!ret && (model_from_config(&next, &fresh) ||
+		     carry_removed_backends(&c->model, &next))) {
+		snprintf(err, sizeof(err), "out of memory");
+		ret = -ENOMEM;
 	}
-	for (i = 0; i < old.n_interfaces; i++) {
+	config_free(&fresh);
+	if (!ret)
+		ret = attach_interfaces(c, &c->model.conf, &next.conf, err, sizeof(err));
+	if (!ret)
+		ret = metrics_reconfigure(c, &next.conf, err, sizeof(err));
+	if (!ret) {
+		n_old = c->model.conf.n_interfaces;
+		old_ifaces = malloc(sizeof(*old_ifaces) * (n_old ? n_old : 1));
+		if (!old_ifaces)
+			ret = -ENOMEM;
+		else
+			memcpy(old_ifaces, c->model.conf.interfaces, sizeof(*old_ifaces) * n_old);
+	}
+	if (!ret)
+		ret = controller_commit(c, &next, err, sizeof(err));
+	else
+		model_free(&next);
+	if (ret) {
+		free(old_ifaces);
+		return control_reply_error("reload: %s (keeping the running configuration)",
+					   ret == -ENOMEM && !err[0] ? "out of memory" : err);
+	}
+	for (i = 0; i < n_old; i++) {
 		char derr[CONFIG_ERR_MAX];
 
-		if (!has_interface(&fresh, old.interfaces[i].name) &&
-		    dp_detach_ifname(old.interfaces[i].name, derr, sizeof(derr)))
+		if (!has_interface(&c->model.conf, old_ifaces[i].name) &&
+		    dp_detach_ifname(old_ifaces[i].name, derr, sizeof(derr)))
 			pr_warn("%s", derr);
 	}
-	config_free(&old);
-	pr_info("reloaded %s", c->model.path);
+	free(old_ifaces);
+	pr_info("reloaded %s", c->model.conf.path);
 	return control_reply_ok(NULL);
-refuse:
-	config_free(&fresh);
-	return control_reply_error("reload: %s (keeping the running configuration)", err);
+}
+
+/* ---- what the command handlers read --------------------------------------- */
+
+static const struct report_sources *report_sources(struct controller *c)
+{
+	c->sources = (struct report_sources){ .dp = c->dp, .model = &c->model,
+					      .health = c->health, .http = &c->http };
+	return &c->sources;
+}
+
+json_t *controller_status(struct controller *c)
+{
+	return report_status(report_sources(c));
+}
+
+json_t *controller_stats(struct controller *c)
+{
+	return report_stats(report_sources(c));
+}
+
+json_t *controller_rotate_keys(struct controller *c)
+{
+	char err[CONFIG_ERR_MAX];
+	unsigned int id, ttl_s;
+
+	if (http_rotate_keys(&c->http, &c->model, err, sizeof(err)))
+		return control_reply_error("keys rotate: %s", err);
+	http_key_info(&c->http, &id, &ttl_s);
+	return control_reply_ok(json_sprintf("key %u is current; older keys stay valid for %us",
+					     id, ttl_s));
+}
+
+void controller_stop(struct controller *c)
+{
+	c->stop = true;
 }
 
 static json_t *handle_request(void *ctx, const json_t *req)
 {
-	struct controller *c = ctx;
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-
-	if (!cmd)
-		return control_reply_error("bad request: no cmd");
-	pr_debug("request %s", cmd);
-	if (!strcmp(cmd, "status"))
-		return report_reply(httpmode_report_status(&c->http, &c->model,
-							   report_status(&c->dp, &c->model)));
-	if (!strcmp(cmd, "stats"))
-		return report_reply(httpmode_report_stats(&c->http, &c->model,
-							  report_stats(&c->dp, &c->model,
-								       c->health)));
-	if (!strcmp(cmd, "backend_add"))
-		return handle_backend_add(c, req);
-	if (!strcmp(cmd, "backend_remove"))
-		return handle_backend_remove(c, req);
-	if (!strcmp(cmd, "backend_drain") || !strcmp(cmd, "backend_undrain") ||
-	    !strcmp(cmd, "backend_weight"))
-		return handle_backend_state(c, req, cmd);
-	if (!strcmp(cmd, "reload"))
-		return handle_reload(c);
-	if (!strcmp(cmd, "keys_rotate"))
-		return httpmode_rotate_keys(&c->http, &c->model);
-	if (!strcmp(cmd, "shutdown")) {
-		c->stop = true;
-		return control_reply_ok(NULL);
-	}
-	return control_reply_error("unknown command '%s'", cmd);
+	return commands_serve(ctx, req);
 }
 
 /* ---- periodic work ------------------------------------------------------ */
@@ -543,72 +400,39 @@ static json_t *handle_request(void *ctx, const json_t *req)
 /* Remove draining backends whose deadline has passed. */
 static void expire_drains(struct controller *c)
 {
+	char err[CONFIG_ERR_MAX];
 	__u64 now = clock_mono_ms();
-	bool changed = false;
+	struct model next;
+	bool due = false;
 	size_t i, j;
 
-	for (i = 0; i < c->model.n_services; i++) {
-		struct service_config *svc = &c->model.services[i];
+	for (i = 0; i < c->model.n_services; i++)
+		for (j = 0; j < c->model.services[i].n_backends; j++)
+			due |= c->model.services[i].backends[j].draining &&
+			       c->model.services[i].backends[j].drain_deadline_ms <= now;
+	if (!due)
+		return;
+	if (model_copy(&next, &c->model)) {
+		pr_warn("drain deadlines: out of memory; trying again in a second");
+		return;
+	}
+	for (i = 0; i < next.n_services; i++) {
+		struct service *svc = &next.services[i];
 
 		for (j = 0; j < svc->n_backends;) {
-			struct backend_config *be = &svc->backends[j];
+			struct backend *be = &svc->backends[j];
 
 			if (be->draining && be->drain_deadline_ms <= now) {
-				pr_info("backend %s/%s: drain deadline passed, removed", svc->name,
-					be->name);
-				remove_backend_at(svc, j);
-				changed = true;
+				pr_info("backend %s/%s: drain deadline passed, removed",
+					svc->conf.name, be->conf.name);
+				model_remove_backend(svc, j);
 				continue;
 			}
 			j++;
 		}
 	}
-	if (changed) {
-		json_t *err = apply_or_error(c);
-
-		if (err) {
-			pr_warn("%s", json_string_value(json_object_get(err, "error")));
-			json_decref(err);
-		}
-	}
-}
-
-/* Keep backends' neighbour entries resolved, so bpf_fib_lookup() finds a MAC
- * and DSR (which cannot fall back to the kernel) never waits for ARP/ND:
- * a datagram to the discard port makes the kernel resolve the next hop.
- */
-static void nudge_neighbours(struct controller *c)
-{
-	int fd4 = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	size_t i, j;
-
-	for (i = 0; i < c->model.n_services; i++) {
-		struct service_config *svc = &c->model.services[i];
-
-		for (j = 0; j < svc->n_backends; j++) {
-			const struct ip_address *a = &svc->backends[j].address;
-
-			if (a->family == LIMPET_FAMILY_V4 && fd4 >= 0) {
-				struct sockaddr_in sin = { .sin_family = AF_INET,
-							   .sin_port = htons(9) };
-
-				sin.sin_addr.s_addr = a->addr.a[0];
-				sendto(fd4, "", 0, MSG_DONTWAIT, (void *)&sin, sizeof(sin));
-			} else if (a->family == LIMPET_FAMILY_V6 && fd6 >= 0) {
-				struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
-							     .sin6_port = htons(9) };
-
-				memcpy(&sin6.sin6_addr, &a->addr, sizeof(sin6.sin6_addr));
-				sendto(fd6, "", 0, MSG_DONTWAIT, (void *)&sin6, sizeof(sin6));
-			}
-		}
-	}
-	if (fd4 >= 0)
-		close(fd4);
-	if (fd6 >= 0)
-		close(fd6);
-	c->last_neigh_ms = clock_mono_ms();
+	if (controller_commit(c, &next, err, sizeof(err)))
+		pr_warn("%s", err);
 }
 
 static void on_tick(struct controller *c)
@@ -620,9 +444,11 @@ static void on_tick(struct controller *c)
 	expire_drains(c);
 	if (c->metrics)
 		metrics_process(c->metrics);
-	if (clock_mono_ms() - c->last_neigh_ms >= NEIGH_REFRESH_MS)
-		nudge_neighbours(c);
-	httpmode_tick(&c->http, &c->model);
+	if (clock_mono_ms() - c->last_neigh_ms >= NEIGH_REFRESH_MS) {
+		dp_nudge_neighbours(&c->model);
+		c->last_neigh_ms = clock_mono_ms();
+	}
+	http_tick(&c->http);
 }
 
 /* ---- set-up -------------------------------------------------------------- */
@@ -633,7 +459,7 @@ static int take_lock(struct controller *c, char *err, size_t errlen)
 	char path[160];
 
 	mkdir(CONTROL_SOCKET_DIR, 0755);
-	snprintf(path, sizeof(path), "%s/%s.lock", CONTROL_SOCKET_DIR, c->model.instance);
+	snprintf(path, sizeof(path), "%s/%s.lock", CONTROL_SOCKET_DIR, c->model.conf.instance);
 	c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (c->lock_fd < 0) {
 		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
@@ -641,7 +467,7 @@ static int take_lock(struct controller *c, char *err, size_t errlen)
 	}
 	if (flock(c->lock_fd, LOCK_EX | LOCK_NB)) {
 		snprintf(err, errlen, "another limpet controller is already running for instance "
-			 "'%s'", c->model.instance);
+			 "'%s'", c->model.conf.instance);
 		return -EBUSY;
 	}
 	return 0;
@@ -685,7 +511,7 @@ static void on_signal(struct controller *c)
 
 	while (read(c->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			json_t *reply = handle_reload(c);
+			json_t *reply = controller_reload(c);
 			json_t *error = json_object_get(reply, "error");
 
 			if (error)
@@ -728,7 +554,7 @@ static void serve(struct controller *c)
 			else if (c->metrics && fd == metrics_fd(c->metrics))
 				metrics_process(c->metrics);
 			else
-				httpmode_handle(&c->http, fd);
+				http_handle(&c->http, fd);
 		}
 	}
 }
@@ -762,7 +588,7 @@ int controller_run(const char *config_path, const char *socket_override)
 {
 	struct controller *c = calloc(1, sizeof(*c));
 	char err[CONFIG_ERR_MAX], pin_dir[256], abs_path[PATH_MAX];
-	bool loaded = false;
+	struct limpet_config cfg;
 	int status = 1, ret;
 
 	if (!c)
@@ -770,27 +596,32 @@ int controller_run(const char *config_path, const char *socket_override)
 	c->listen_fd = c->signal_fd = c->timer_fd = c->epoll_fd = c->lock_fd = -1;
 	if (!is_root("run"))
 		goto out;
-	if (config_load(absolute_path(config_path, abs_path), &c->model, err, sizeof(err)))
+	if (config_load(absolute_path(config_path, abs_path), &cfg, err, sizeof(err)))
 		goto fail;
-	loaded = true;
-	if (check_supported(&c->model, err, sizeof(err)) || take_lock(c, err, sizeof(err)))
+	ret = check_supported(&cfg, err, sizeof(err));
+	if (!ret && model_from_config(&c->model, &cfg)) {
+		snprintf(err, sizeof(err), "out of memory");
+		ret = -ENOMEM;
+	}
+	config_free(&cfg);
+	if (ret || take_lock(c, err, sizeof(err)))
 		goto fail;
-	resolve_socket(socket_override, c->model.instance, c->socket_path,
+	resolve_socket(socket_override, c->model.conf.instance, c->socket_path,
 		       sizeof(c->socket_path));
-	log_hook_libraries();
+	dp_route_library_logs();
 
-	if (dp_pin_dir(c->model.instance, pin_dir, sizeof(pin_dir), err, sizeof(err)))
+	if (dp_pin_dir(c->model.conf.instance, pin_dir, sizeof(pin_dir), err, sizeof(err)))
 		goto fail;
-	ret = dp_open(&c->dp, pin_dir, c->model.flow_table_size);
+	ret = dp_open(&c->dp, pin_dir, c->model.conf.flow_table_size);
 	if (ret) {
 		snprintf(err, sizeof(err), "cannot open the data plane: %s", strerror(-ret));
 		goto fail;
 	}
-	if (attach_interfaces(c, NULL, &c->model, err, sizeof(err)))
+	if (attach_interfaces(c, NULL, &c->model.conf, err, sizeof(err)))
 		goto fail;
-	if (c->dp.adopted)
+	if (dp_adopted(c->dp))
 		pr_info("adopted the pinned data plane in %s", pin_dir);
-	if (httpmode_init(&c->http, &c->dp)) {
+	if (http_init(&c->http, c->dp)) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
@@ -801,13 +632,14 @@ int controller_run(const char *config_path, const char *socket_override)
 	}
 	if (model_apply(c, err, sizeof(err)))
 		goto fail;
-	if (c->model.metrics.enabled) {
-		c->metrics = metrics_start(c->model.metrics.listen, render_metrics, c, err,
+	if (c->model.conf.metrics.enabled) {
+		c->metrics = metrics_start(c->model.conf.metrics.listen, render_metrics, c, err,
 					   sizeof(err));
 		if (!c->metrics)
 			goto fail;
 	}
-	nudge_neighbours(c);
+	dp_nudge_neighbours(&c->model);
+	c->last_neigh_ms = clock_mono_ms();
 
 	c->listen_fd = control_listen(c->socket_path);
 	if (c->listen_fd < 0) {
@@ -817,7 +649,7 @@ int controller_run(const char *config_path, const char *socket_override)
 		goto fail;
 	}
 	if (setup_loop(c, err, sizeof(err)) ||
-	    httpmode_update(&c->http, &c->model, c->epoll_fd, err, sizeof(err)))
+	    http_update(&c->http, &c->model, c->epoll_fd, err, sizeof(err)))
 		goto fail;
 
 	fprintf(stderr, "limpet: ready\n");
@@ -842,10 +674,9 @@ out:
 		metrics_stop(c->metrics);
 	if (c->health)
 		health_free(c->health);
-	httpmode_free(&c->http);
-	dp_close(&c->dp);
-	if (loaded)
-		config_free(&c->model);
+	http_free(&c->http);
+	dp_close(c->dp);
+	model_free(&c->model);
 	free(c);
 	return status;
 }

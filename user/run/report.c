@@ -2,21 +2,24 @@
 /*
  * report.c - status, stats and metrics. One reading serves each: the flow
  * table is walked once (batched) to count live flows and distinct clients
- * per backend, per-CPU counters are summed, and the health checker is
- * asked for each backend's last check.
+ * per backend, per-CPU counters are summed, the health checker is asked for
+ * each backend's last check, and the HTTP side for its counters and
+ * sessions.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
-#include <bpf/bpf.h>
 
+#include "base/clock.h"
+#include "dp/maps.h"
+#include "dp/program.h"
+#include "http/http.h"
 #include "proto/control.h"
 #include "run/health.h"
 #include "run/metrics.h"
 #include "run/report.h"
-#include "base/clock.h"
 
 /* A flow counts as live if it saw a packet this recently and has not closed. */
 #define FLOW_ACTIVE_NS (120ULL * 1000000000ULL)
@@ -55,77 +58,48 @@ static int add_session(struct session_ref **refs, size_t *n, size_t *cap, __u32 
 	return 0;
 }
 
-/* Count live flows and distinct clients per backend, in one batched pass
- * over the flow table (a million entries take a few hundred syscalls).
- */
-static int tally_flows(struct dataplane *dp, const struct limpet_config *model, struct tally *t)
+struct tally_walk {
+	struct tally *t;
+	struct dataplane *dp;
+	__u64 now;
+	struct session_ref *refs;
+	size_t n_refs, cap;
+};
+
+static int tally_one(void *ctx, const struct flow_key *key, const struct flow_value *v)
 {
-	enum { BATCH = 4096 };
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 *gens = calloc(LIMPET_MAX_BACKENDS, sizeof(*gens));
-	struct flow_key *keys = malloc(sizeof(*keys) * BATCH);
-	struct flow_value *vals = malloc(sizeof(*vals) * BATCH);
-	struct session_ref *refs = NULL;
-	size_t n_refs = 0, cap = 0, i, j;
-	__u64 in_batch = 0, out_batch = 0, now = clock_mono_ns();
-	bool first = true, done = false;
-	int ret = 0;
+	struct tally_walk *w = ctx;
+	const struct backend_value *be;
 
-	memset(t, 0, sizeof(*t));
-	if (!gens || !keys || !vals) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < model->n_services; i++)
-		for (j = 0; j < model->services[i].n_backends; j++) {
-			struct backend_value be = {};
-			__u32 id = model->services[i].backends[j].id;
-
-			if (!dp_get_backend(dp, id, &be))
-				gens[id] = be.gen;
-		}
-
-	while (!done) {
-		__u32 count = BATCH;
-
-		ret = bpf_map_lookup_batch(dp->flows_fd, first ? NULL : &in_batch, &out_batch, keys,
-					   vals, &count, &opts);
-		if (ret < 0 && errno != ENOENT) {
-			ret = -errno;
-			goto out;
-		}
-		done = ret < 0;
-		ret = 0;
-		first = false;
-		in_batch = out_batch;
-		for (i = 0; i < count && !ret; i++) {
-			const struct flow_value *v = &vals[i];
-
-			if ((v->flags & (LIMPET_FLOW_RET | LIMPET_FLOW_CLOSED | LIMPET_FLOW_SLOWPATH)) ||
-			    v->backend_id >= LIMPET_MAX_BACKENDS || v->gen != gens[v->backend_id] ||
-			    now - v->atime_ns > FLOW_ACTIVE_NS)
-				continue;
-			t->flows[v->backend_id]++;
-			ret = add_session(&refs, &n_refs, &cap, v->backend_id, &keys[i].src);
-		}
-	}
-	qsort(refs, n_refs, sizeof(*refs), cmp_session);
-	for (i = 0; i < n_refs; i++)
-		if (i == 0 || cmp_session(&refs[i], &refs[i - 1]))
-			t->sessions[refs[i].backend_id]++;
-out:
-	free(gens);
-	free(keys);
-	free(vals);
-	free(refs);
-	return ret;
+	if ((v->flags & (LIMPET_FLOW_RET | LIMPET_FLOW_CLOSED | LIMPET_FLOW_SLOWPATH)) ||
+	    w->now - v->atime_ns > FLOW_ACTIVE_NS)
+		return 0;
+	be = dp_backend(w->dp, v->backend_id);
+	if (!be || v->gen != be->gen)
+		return 0;	/* stale: its backend id changed hands */
+	w->t->flows[v->backend_id]++;
+	return add_session(&w->refs, &w->n_refs, &w->cap, v->backend_id, &key->src);
 }
 
-const char *report_backend_state(const struct backend_config *be)
+/* Count live flows and distinct clients per backend, in one pass over the
+ * flow table.
+ */
+static int tally_flows(struct dataplane *dp, struct tally *t)
 {
-	if (be->draining)
-		return "draining";
-	return be->down ? "down" : "up";
+	struct tally_walk w = { .t = t, .dp = dp, .now = clock_mono_ns() };
+	size_t i;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	ret = dp_flow_walk(dp, tally_one, &w);
+	if (!ret && w.n_refs) {
+		qsort(w.refs, w.n_refs, sizeof(*w.refs), cmp_session);
+		for (i = 0; i < w.n_refs; i++)
+			if (i == 0 || cmp_session(&w.refs[i], &w.refs[i - 1]))
+				t->sessions[w.refs[i].backend_id]++;
+	}
+	free(w.refs);
+	return ret;
 }
 
 json_t *report_reply(json_t *result)
@@ -135,42 +109,56 @@ json_t *report_reply(json_t *result)
 	return control_reply_ok(result);
 }
 
-json_t *report_status(struct dataplane *dp, const struct limpet_config *model)
+static bool has_sessions(const struct service *svc)
 {
+	return svc->conf.mode == SERVICE_MODE_HTTP &&
+	       svc->conf.affinity.type != LIMPET_AFFINITY_NONE;
+}
+
+json_t *report_status(const struct report_sources *src)
+{
+	static __u32 http_sessions_of[LIMPET_MAX_BACKENDS];
+	const struct model *model = src->model;
 	struct tally *t = malloc(sizeof(*t));
 	json_t *services;
 	char addr[INET6_ADDRSTRLEN];
 	size_t i, j;
 
-	if (!t || tally_flows(dp, model, t)) {
+	if (!t || tally_flows(src->dp, t)) {
 		free(t);
 		return NULL;
 	}
 	services = json_array();
 	for (i = 0; i < model->n_services; i++) {
-		const struct service_config *svc = &model->services[i];
+		const struct service *svc = &model->services[i];
+		const struct service_config *sc = &svc->conf;
 		json_t *backends = json_array();
 
-		for (j = 0; j < svc->n_backends; j++) {
-			const struct backend_config *be = &svc->backends[j];
-
-			format_ip_address(&be->address, addr, sizeof(addr));
-			json_array_append_new(backends, json_pack(
-				"{s:s, s:s, s:i, s:i, s:s, s:i, s:i}", "name", be->name,
-				"address", addr, "port", be->port, "weight", be->weight, "state",
-				report_backend_state(be), "flows", t->flows[be->id], "sessions",
-				t->sessions[be->id]));
+		/* HTTP affinity services count their sessions, not their clients. */
+		if (has_sessions(svc)) {
+			memset(http_sessions_of, 0, sizeof(http_sessions_of));
+			http_sessions(src->http, svc->id, http_sessions_of, LIMPET_MAX_BACKENDS);
 		}
-		format_ip_address(&svc->vip, addr, sizeof(addr));
+		for (j = 0; j < svc->n_backends; j++) {
+			const struct backend *be = &svc->backends[j];
+
+			format_ip_address(&be->conf.address, addr, sizeof(addr));
+			json_array_append_new(backends, json_pack(
+				"{s:s, s:s, s:i, s:i, s:s, s:i, s:i}", "name", be->conf.name,
+				"address", addr, "port", be->conf.port, "weight", be->conf.weight,
+				"state", model_state_name(be), "flows", t->flows[be->id], "sessions",
+				has_sessions(svc) ? http_sessions_of[be->id] : t->sessions[be->id]));
+		}
+		format_ip_address(&sc->vip, addr, sizeof(addr));
 		json_array_append_new(services, json_pack(
-			"{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "name", svc->name, "vip", addr,
-			"port", svc->port, "protocol", config_protocol_name(svc->protocol), "mode",
-			config_mode_name(svc->mode), "forwarding",
-			config_forwarding_name(svc->forwarding), "affinity",
-			config_affinity_name(svc->affinity.type), "backends", backends));
+			"{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:o}", "name", sc->name, "vip", addr,
+			"port", sc->port, "protocol", config_protocol_name(sc->protocol), "mode",
+			config_mode_name(sc->mode), "forwarding",
+			config_forwarding_name(sc->forwarding), "affinity",
+			config_affinity_name(sc->affinity.type), "backends", backends));
 	}
 	free(t);
-	return json_pack("{s:s, s:o}", "instance", model->instance, "services", services);
+	return json_pack("{s:s, s:o}", "instance", model->conf.instance, "services", services);
 }
 
 static json_t *counters_json(const struct limpet_counters *k)
@@ -179,17 +167,17 @@ static json_t *counters_json(const struct limpet_counters *k)
 			 (json_int_t)k->bytes, "new_flows", (json_int_t)k->new_flows);
 }
 
-static json_t *health_json(const struct health_checker *hc, const struct service_config *svc,
-			   const struct backend_config *be)
+static json_t *health_json(const struct health_checker *hc, const struct service *svc,
+			   const struct backend *be)
 {
-	const struct health_status *hs = hc ? health_get(hc, svc->name, be->name) : NULL;
-
+	const struct health_status *hs = hc ? health_get(hc, svc->conf.name, be->conf.name) :
+					      NULL;
 	json_t *o;
 
-	if (!hs || svc->health.type == HEALTH_NONE)
+	if (!hs || svc->conf.health.type == HEALTH_NONE)
 		return json_pack("{s:s}", "type", "none");
 	o = json_pack("{s:s, s:b, s:I, s:I, s:f, s:s}", "type",
-		      svc->health.type == HEALTH_HTTP ? "http" : "tcp", "up", hs->up, "checks",
+		      svc->conf.health.type == HEALTH_HTTP ? "http" : "tcp", "up", hs->up, "checks",
 		      (json_int_t)hs->checks, "failures", (json_int_t)hs->failures,
 		      "last_latency_ms", hs->last_latency_us / 1000.0, "last_error", hs->last_error);
 	/* What the checks learned of the backend's TCP stack (HTTP data path). */
@@ -200,9 +188,61 @@ static json_t *health_json(const struct health_checker *hc, const struct service
 	return o;
 }
 
-json_t *report_stats(struct dataplane *dp, const struct limpet_config *model,
-		     const struct health_checker *hc)
+/* The slow path's counters, beside the data plane's. */
+static void http_global(json_t *g, const struct http *http)
 {
+	const struct slowpath_stats *st = http_slowpath_stats(http);
+
+	if (!st)
+		return;
+	json_object_set_new(g, "http_connections", json_integer(st->connections));
+	json_object_set_new(g, "http_bound", json_integer(st->bound));
+	json_object_set_new(g, "http_backend_retries", json_integer(st->retries));
+	json_object_set_new(g, "http_503", json_integer(st->failed));
+	json_object_set_new(g, "http_syn_retransmits", json_integer(st->syn_retransmits));
+	json_object_set_new(g, "http_held_segments", json_integer(st->held));
+	json_object_set_new(g, "http_relayed", json_integer(st->relayed));
+	json_object_set_new(g, "http_heads_rewritten", json_integer(st->inserted));
+	json_object_set_new(g, "http_cookies_set", json_integer(st->cookies));
+	json_object_set_new(g, "http_aborted", json_integer(st->aborted));
+	json_object_set_new(g, "http_binding_now", json_integer(http_binding_now(http)));
+}
+
+/* An HTTP service's affinity counters. */
+static void http_service(json_t *o, const struct http *http, const struct service *svc)
+{
+	const struct affinity_counters *k = http_counters(http, svc->id);
+	enum limpet_affinity type = svc->conf.affinity.type;
+	char name[48];
+	size_t i;
+
+	if (!k)
+		return;
+	if (type == LIMPET_AFFINITY_COOKIE) {
+		for (i = 0; i < LIMPET_COOKIE_OUTCOMES; i++) {
+			snprintf(name, sizeof(name), "cookie_%s", limpet_cookie_outcome_names[i]);
+			json_object_set_new(o, name, json_integer((json_int_t)k->cookie[i]));
+		}
+		json_object_set_new(o, "cookies_issued", json_integer((json_int_t)k->issued));
+		json_object_set_new(o, "cookies_reissued",
+				    json_integer((json_int_t)k->reissued));
+	}
+	if (type == LIMPET_AFFINITY_HEADER)
+		json_object_set_new(o, "header_missing",
+				    json_integer((json_int_t)k->header_missing));
+	if (type == LIMPET_AFFINITY_COOKIE || type == LIMPET_AFFINITY_HEADER) {
+		/* Whose reading of the first request head decided the backend. */
+		json_object_set_new(o, "http_heads_read_xdp",
+				    json_integer((json_int_t)k->scanned_in_xdp));
+		json_object_set_new(o, "http_heads_read_slowpath",
+				    json_integer((json_int_t)k->scanned_here));
+	}
+	json_object_set_new(o, "affinity_failovers", json_integer((json_int_t)k->failovers));
+}
+
+json_t *report_stats(const struct report_sources *src)
+{
+	const struct model *model = src->model;
 	__u64 global[LIMPET_STAT_MAX];
 	struct limpet_counters k;
 	struct tally *t = malloc(sizeof(*t));
@@ -210,7 +250,7 @@ json_t *report_stats(struct dataplane *dp, const struct limpet_config *model,
 	size_t i, j;
 	__u32 s;
 
-	if (!t || dp_read_global(dp, global) || tally_flows(dp, model, t)) {
+	if (!t || dp_read_global(src->dp, global) || tally_flows(src->dp, t)) {
 		free(t);
 		return NULL;
 	}
@@ -218,32 +258,35 @@ json_t *report_stats(struct dataplane *dp, const struct limpet_config *model,
 	services = json_array();
 	for (s = 0; s < LIMPET_STAT_MAX; s++)
 		json_object_set_new(g, dp_stat_name(s), json_integer(global[s]));
+	http_global(g, src->http);
 	for (i = 0; i < model->n_services; i++) {
-		const struct service_config *svc = &model->services[i];
+		const struct service *svc = &model->services[i];
 		json_t *backends = json_array(), *o;
 
 		for (j = 0; j < svc->n_backends; j++) {
-			const struct backend_config *be = &svc->backends[j];
+			const struct backend *be = &svc->backends[j];
 
-			dp_read_counters(dp, dp->backend_stats_fd, be->id, &k);
+			dp_backend_counters(src->dp, be->id, &k);
 			o = counters_json(&k);
-			json_object_set_new(o, "name", json_string(be->name));
-			json_object_set_new(o, "state", json_string(report_backend_state(be)));
+			json_object_set_new(o, "name", json_string(be->conf.name));
+			json_object_set_new(o, "state", json_string(model_state_name(be)));
 			json_object_set_new(o, "active_flows", json_integer(t->flows[be->id]));
 			json_object_set_new(o, "sessions", json_integer(t->sessions[be->id]));
-			json_object_set_new(o, "health", health_json(hc, svc, be));
+			json_object_set_new(o, "health", health_json(src->health, svc, be));
 			json_array_append_new(backends, o);
 		}
-		dp_read_counters(dp, dp->service_stats_fd, svc->id, &k);
+		dp_service_counters(src->dp, svc->id, &k);
 		o = counters_json(&k);
 		json_object_set_new(o, "drops", json_integer(k.drops));
-		json_object_set_new(o, "name", json_string(svc->name));
+		json_object_set_new(o, "name", json_string(svc->conf.name));
 		json_object_set_new(o, "backends", backends);
+		if (svc->conf.mode == SERVICE_MODE_HTTP)
+			http_service(o, src->http, svc);
 		json_array_append_new(services, o);
 	}
 	free(t);
-	return json_pack("{s:s, s:o, s:o}", "instance", model->instance, "global", g, "services",
-			 services);
+	return json_pack("{s:s, s:o, s:o}", "instance", model->conf.instance, "global", g,
+			 "services", services);
 }
 
 /* ---- Prometheus ------------------------------------------------------------ */
@@ -254,8 +297,62 @@ struct backend_gauge {
 	const char *help;
 };
 
-void report_metrics(struct dataplane *dp, const struct limpet_config *model,
-		    const struct health_checker *hc, struct metrics_buf *b)
+/* The HTTP side's counters and live sessions. */
+static void http_metrics(const struct report_sources *src, struct metrics_buf *b)
+{
+	static __u32 counts[LIMPET_MAX_BACKENDS];
+	const struct model *model = src->model;
+	char labels[METRICS_LABELS_MAX];
+	size_t i, j, o;
+
+	metrics_family(b, "limpet_http_cookies_total", "counter",
+		       "First requests of cookie affinity services, by cookie outcome.");
+	for (i = 0; i < model->n_services; i++) {
+		const struct service *svc = &model->services[i];
+		const struct affinity_counters *k = http_counters(src->http, svc->id);
+
+		if (svc->conf.mode != SERVICE_MODE_HTTP ||
+		    svc->conf.affinity.type != LIMPET_AFFINITY_COOKIE || !k)
+			continue;
+		for (o = 0; o < LIMPET_COOKIE_OUTCOMES; o++)
+			metrics_sample_u64(b, "limpet_http_cookies_total",
+					   metrics_labels(labels, sizeof(labels), "service",
+							  svc->conf.name, "outcome",
+							  limpet_cookie_outcome_names[o], NULL),
+					   k->cookie[o]);
+	}
+	metrics_family(b, "limpet_http_cookies_issued_total", "counter",
+		       "Set-Cookie headers given to new sessions.");
+	for (i = 0; i < model->n_services; i++) {
+		const struct service *svc = &model->services[i];
+		const struct affinity_counters *k = http_counters(src->http, svc->id);
+
+		if (svc->conf.mode == SERVICE_MODE_HTTP &&
+		    svc->conf.affinity.type == LIMPET_AFFINITY_COOKIE && k)
+			metrics_sample_u64(b, "limpet_http_cookies_issued_total",
+					   metrics_labels(labels, sizeof(labels), "service",
+							  svc->conf.name, NULL),
+					   k->issued);
+	}
+	metrics_family(b, "limpet_http_sessions", "gauge",
+		       "Live affinity sessions of an HTTP service's backend (seen within their TTL).");
+	for (i = 0; i < model->n_services; i++) {
+		const struct service *svc = &model->services[i];
+
+		if (!has_sessions(svc))
+			continue;
+		memset(counts, 0, sizeof(counts));
+		http_sessions(src->http, svc->id, counts, LIMPET_MAX_BACKENDS);
+		for (j = 0; j < svc->n_backends; j++)
+			metrics_sample_u64(b, "limpet_http_sessions",
+					   metrics_labels(labels, sizeof(labels), "service",
+							  svc->conf.name, "backend",
+							  svc->backends[j].conf.name, NULL),
+					   counts[svc->backends[j].id]);
+	}
+}
+
+void report_metrics(const struct report_sources *src, struct metrics_buf *b)
 {
 	static const struct backend_gauge service_families[] = {
 		{ "limpet_service_packets_total", "counter", "Packets of the service, both ways." },
@@ -286,7 +383,9 @@ void report_metrics(struct dataplane *dp, const struct limpet_config *model,
 	size_t f, i, j;
 	__u32 s;
 
-	if (!t || tally_flows(dp, model, t) || dp_read_global(dp, global)) {
+	const struct model *model = src->model;
+
+	if (!t || tally_flows(src->dp, t) || dp_read_global(src->dp, global)) {
 		/* A 500, so Prometheus marks the scrape failed rather than empty. */
 		metrics_fail(b, -EIO, "cannot read the data plane");
 		free(t);
@@ -296,25 +395,30 @@ void report_metrics(struct dataplane *dp, const struct limpet_config *model,
 	metrics_family(b, "limpet_packets_total", "counter",
 		       "Packets seen by the data plane, by outcome (drops by reason).");
 	for (s = 0; s < LIMPET_STAT_MAX; s++)
-		metrics_sample_u64(b, "limpet_packets_total",
-				   metrics_labels(labels, sizeof(labels), "outcome",
-						  dp_stat_name(s), NULL), global[s]);
+		if (s != LIMPET_STAT_HEADS_READ)	/* an event, not an outcome */
+			metrics_sample_u64(b, "limpet_packets_total",
+					   metrics_labels(labels, sizeof(labels), "outcome",
+							  dp_stat_name(s), NULL), global[s]);
+	metrics_family(b, "limpet_http_heads_read_xdp_total", "counter",
+		       "First request heads read whole by the data plane.");
+	metrics_sample_u64(b, "limpet_http_heads_read_xdp_total", "",
+			   global[LIMPET_STAT_HEADS_READ]);
 
 	for (f = 0; f < sizeof(service_families) / sizeof(service_families[0]); f++) {
 		metrics_family(b, service_families[f].name, service_families[f].type,
 			       service_families[f].help);
 		for (i = 0; i < model->n_services; i++) {
-			const struct service_config *svc = &model->services[i];
+			const struct service *svc = &model->services[i];
 			__u64 v[4];
 
-			dp_read_counters(dp, dp->service_stats_fd, svc->id, &k);
+			dp_service_counters(src->dp, svc->id, &k);
 			v[0] = k.packets;
 			v[1] = k.bytes;
 			v[2] = k.new_flows;
 			v[3] = k.drops;
 			metrics_sample_u64(b, service_families[f].name,
 					   metrics_labels(labels, sizeof(labels), "service",
-							  svc->name, NULL), v[f]);
+							  svc->conf.name, NULL), v[f]);
 		}
 	}
 
@@ -322,15 +426,16 @@ void report_metrics(struct dataplane *dp, const struct limpet_config *model,
 		metrics_family(b, backend_families[f].name, backend_families[f].type,
 			       backend_families[f].help);
 		for (i = 0; i < model->n_services; i++) {
-			const struct service_config *svc = &model->services[i];
+			const struct service *svc = &model->services[i];
 
 			for (j = 0; j < svc->n_backends; j++) {
-				const struct backend_config *be = &svc->backends[j];
+				const struct backend *be = &svc->backends[j];
 				const struct health_status *hs =
-					hc ? health_get(hc, svc->name, be->name) : NULL;
+					src->health ? health_get(src->health, svc->conf.name,
+								 be->conf.name) : NULL;
 				double v[11];
 
-				dp_read_counters(dp, dp->backend_stats_fd, be->id, &k);
+				dp_backend_counters(src->dp, be->id, &k);
 				v[0] = k.packets;
 				v[1] = k.bytes;
 				v[2] = k.new_flows;
@@ -338,16 +443,18 @@ void report_metrics(struct dataplane *dp, const struct limpet_config *model,
 				v[4] = t->sessions[be->id];
 				v[5] = !be->down;
 				v[6] = be->draining;
-				v[7] = be->weight;
+				v[7] = be->conf.weight;
 				v[8] = hs ? hs->checks : 0;
 				v[9] = hs ? hs->failures : 0;
 				v[10] = hs ? hs->last_latency_us / 1e6 : 0;
 				metrics_sample(b, backend_families[f].name,
 					       metrics_labels(labels, sizeof(labels), "service",
-							      svc->name, "backend", be->name, NULL),
+							      svc->conf.name, "backend", be->conf.name,
+							      NULL),
 					       v[f]);
 			}
 		}
 	}
 	free(t);
+	http_metrics(src, b);
 }

@@ -1,33 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * report.h - what limpet tells its operator: `status` and `stats` (JSON,
- * as in ../shared/INTERFACE.md) and the Prometheus page, all built from the
- * same readings of the data plane, the model and the health checker.
+ * report.h - what limpet tells its operator: `status` and `stats` (JSON)
+ * and the Prometheus page, all built from the same readings of the data
+ * plane, the model, the health checker and the HTTP side.
  */
 #ifndef LIMPET_REPORT_H
 #define LIMPET_REPORT_H
 
 #include <jansson.h>
 
-#include "model/config.h"
-#include "dp/dataplane.h"
+#include "model/model.h"
 
+struct dataplane;
 struct health_checker;
+struct http;
 struct metrics_buf;
 
-/* "up", "down" or "draining". */
-const char *report_backend_state(const struct backend_config *be);
+/* Where a report reads from. */
+struct report_sources {
+	struct dataplane *dp;
+	const struct model *model;
+	const struct health_checker *health;	/* NULL: no checks known */
+	const struct http *http;
+};
 
 /* The status / stats objects; NULL when the data plane could not be read. */
-json_t *report_status(struct dataplane *dp, const struct limpet_config *model);
-json_t *report_stats(struct dataplane *dp, const struct limpet_config *model,
-		     const struct health_checker *hc);
+json_t *report_status(const struct report_sources *src);
+json_t *report_stats(const struct report_sources *src);
 
 /* A control reply carrying <result> (stolen), or an error reply if NULL. */
 json_t *report_reply(json_t *result);
 
 /* The Prometheus page. */
-void report_metrics(struct dataplane *dp, const struct limpet_config *model,
-		    const struct health_checker *hc, struct metrics_buf *b);
+void report_metrics(const struct report_sources *src, struct metrics_buf *b);
 
 #endif /* LIMPET_REPORT_H */

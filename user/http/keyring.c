@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * keys.c - the cookie MAC keys and their file (keys.h).
+ * keyring.c - the cookie MAC keys, their file and their owner (keyring.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,8 +13,9 @@
 
 #include "base/clock.h"
 #include "base/files.h"
-#include "http/keys.h"
 #include "base/log.h"
+#include "dp/maps.h"
+#include "http/keyring.h"
 
 #define LINE_MAX_LEN 256
 
@@ -242,4 +243,124 @@ void keys_for_verify(const struct keyring *kr, __u64 now_s, __u64 ttl_s,
 const struct cookie_key_entry *keys_current(const struct keyring *kr)
 {
 	return kr->n ? &kr->key[kr->n - 1] : NULL;
+}
+
+/* ---- the keys of a running controller ---------------------------------- */
+
+void cookie_keys_init(struct cookie_keys *k, struct dataplane *dp)
+{
+	memset(k, 0, sizeof(*k));
+	k->dp = dp;
+}
+
+/* The verification set and the wall clock, for the slow path and XDP. */
+static int push(struct cookie_keys *k)
+{
+	struct cookie_keys_value v = { 0 };
+	__u64 now = clock_wall_s();
+
+	keys_for_verify(&k->ring, now, k->ttl_s, &k->verify);
+	v.keys = k->verify;
+	v.boot_to_wall_ns = (__s64)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME));
+	k->pushed_s = now;
+	return dp_set_cookie_keys(k->dp, &v);
+}
+
+/* What the file looked like when we last read or wrote it. */
+static void remember_mtime(struct cookie_keys *k)
+{
+	struct stat st;
+
+	if (!stat(k->path, &st))
+		k->mtime = st.st_mtim;
+}
+
+static int load(struct cookie_keys *k, const char *path, char *err, size_t errlen)
+{
+	struct keyring kr;
+	int ret = keys_load(path, &kr, err, errlen);
+
+	if (ret)
+		return ret;
+	snprintf(k->path, sizeof(k->path), "%s", path);
+	k->ring = kr;
+	k->loaded = true;
+	remember_mtime(k);
+	return 0;
+}
+
+int cookie_keys_use(struct cookie_keys *k, const char *path, __u32 ttl_s, char *err,
+		    size_t errlen)
+{
+	int ret;
+
+	k->ttl_s = ttl_s;
+	if (!k->loaded || strcmp(k->path, path)) {
+		ret = load(k, path, err, errlen);
+		if (ret)
+			return ret;
+	}
+	ret = push(k);
+	if (ret)
+		snprintf(err, errlen, "cannot write the cookie key map: %s", strerror(-ret));
+	return ret;
+}
+
+int cookie_keys_rotate(struct cookie_keys *k, char *err, size_t errlen)
+{
+	const struct cookie_key_entry *cur;
+	int ret;
+
+	ret = keys_rotate(k->path, &k->ring, clock_wall_s(), k->ttl_s, err, errlen);
+	if (ret)
+		return ret;
+	remember_mtime(k);
+	ret = push(k);
+	if (ret) {
+		snprintf(err, errlen, "cannot write the cookie key map: %s", strerror(-ret));
+		return ret;
+	}
+	cur = keys_current(&k->ring);
+	pr_info("cookie key %u is now current (%s); older keys stay valid for %us", cur->id,
+		k->path, k->ttl_s);
+	return 0;
+}
+
+/* Another balancer (or an operator) rotated the shared file: follow it. */
+static void reread_if_changed(struct cookie_keys *k)
+{
+	char err[512];
+	struct stat st;
+
+	if (stat(k->path, &st) || (st.st_mtim.tv_sec == k->mtime.tv_sec &&
+				   st.st_mtim.tv_nsec == k->mtime.tv_nsec))
+		return;
+	if (load(k, k->path, err, sizeof(err))) {
+		pr_warn("%s changed but cannot be used; keeping the keys in use: %s", k->path,
+			err);
+		remember_mtime(k);	/* say it once, not every second */
+		return;
+	}
+	pr_info("cookie keys re-read from %s", k->path);
+	k->pushed_s = 0;
+}
+
+void cookie_keys_tick(struct cookie_keys *k)
+{
+	int ret;
+
+	if (!k->loaded)
+		return;
+	reread_if_changed(k);
+	/* Clock steps reach the data plane, and old keys run out, in a second. */
+	if (clock_wall_s() != k->pushed_s) {
+		ret = push(k);
+		if (ret)
+			pr_warn("cannot write the cookie key map: %s", strerror(-ret));
+	}
+}
+
+const struct cookie_key_entry *cookie_keys_current(const struct cookie_keys *k)
+{
+	return k->loaded ? keys_current(&k->ring) : NULL;
 }

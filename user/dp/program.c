@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * state.c - program the data plane from the configuration model.
+ * program.c - program the data plane from the model (program.h).
  *
  * Ids are the link between flows and backends: a flow records a backend id
  * and that backend's generation. So ids are kept in pinned registries and
@@ -18,11 +18,12 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/in.h>
-#include <bpf/bpf.h>
 
 #include "base/log.h"
+#include "dp/internal.h"
 #include "dp/maglev.h"
-#include "dp/state.h"
+#include "dp/maps.h"
+#include "dp/program.h"
 
 #define ID_NONE 0xffffffffu
 
@@ -38,10 +39,10 @@ static int registry_read(struct dataplane *dp, struct registry *reg)
 	__u32 id;
 
 	for (id = 0; id < LIMPET_MAX_SERVICES; id++)
-		if (bpf_map_lookup_elem(dp->service_names_fd, &id, &reg->services[id]))
+		if (dp_get_service_name(dp, id, &reg->services[id]))
 			return -errno;
 	for (id = 0; id < LIMPET_MAX_BACKENDS; id++)
-		if (bpf_map_lookup_elem(dp->backend_names_fd, &id, &reg->backends[id]))
+		if (dp_get_backend_name(dp, id, &reg->backends[id]))
 			return -errno;
 	return 0;
 }
@@ -68,16 +69,17 @@ static __u32 registry_find_backend(struct registry *reg, const char *service, co
 }
 
 static int assign_service_ids(struct dataplane *dp, struct registry *reg,
-			      struct limpet_config *model, char *err, size_t errlen)
+			      struct model *model, char *err, size_t errlen)
 {
 	__u32 next_free = 0;
 	size_t i;
+	int ret;
 
 	for (i = 0; i < model->n_services; i++) {
-		struct service_config *svc = &model->services[i];
+		struct service *svc = &model->services[i];
 		struct service_name_value val = { .in_use = 1 };
 
-		svc->id = registry_find_service(reg, svc->name);
+		svc->id = registry_find_service(reg, svc->conf.name);
 		if (svc->id == ID_NONE) {
 			while (next_free < LIMPET_MAX_SERVICES && reg->services[next_free].in_use)
 				next_free++;
@@ -87,26 +89,28 @@ static int assign_service_ids(struct dataplane *dp, struct registry *reg,
 				return -ENOSPC;
 			}
 			svc->id = next_free;
-			snprintf(val.name, sizeof(val.name), "%s", svc->name);
-			if (bpf_map_update_elem(dp->service_names_fd, &svc->id, &val, BPF_ANY))
-				return -errno;
+			snprintf(val.name, sizeof(val.name), "%s", svc->conf.name);
+			ret = dp_set_service_name(dp, svc->id, &val);
+			if (ret)
+				return ret;
 			reg->services[svc->id] = val;
-			dp_reset_counters(dp, dp->service_stats_fd, svc->id);
+			dp_reset_service_counters(dp, svc->id);
 		}
 		reg->service_kept[svc->id] = true;
 	}
 	return 0;
 }
 
-static int program_backend(struct dataplane *dp, const struct service_config *svc,
-			   struct backend_config *be, bool fresh)
+static int program_backend(struct dataplane *dp, const struct service *svc,
+			   const struct backend *be, bool fresh)
 {
 	struct backend_value old = {}, val = {};
+	int ret;
 
 	dp_get_backend(dp, be->id, &old);
-	val.addr = be->address.addr;
-	val.port = htons(be->port);
-	val.family = be->address.family;
+	val.addr = be->conf.address.addr;
+	val.port = htons(be->conf.port);
+	val.family = be->conf.address.family;
 	val.state = LIMPET_BACKEND_ACTIVE;
 	val.service_id = svc->id;
 	val.gen = old.gen;
@@ -114,27 +118,31 @@ static int program_backend(struct dataplane *dp, const struct service_config *sv
 	if (fresh || old.state != LIMPET_BACKEND_ACTIVE || memcmp(&old.addr, &val.addr,
 	    sizeof(val.addr)) || old.port != val.port || old.family != val.family)
 		val.gen = old.gen + 1;
-	if (!memcmp(&old, &val, sizeof(val)))
-		return 0;
-	return dp_set_backend(dp, be->id, &val);
+	if (memcmp(&old, &val, sizeof(val))) {
+		ret = dp_set_backend(dp, be->id, &val);
+		if (ret)
+			return ret;
+	}
+	dp->backends[be->id] = val;
+	return 0;
 }
 
 static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
-			      struct limpet_config *model, char *err, size_t errlen)
+			      struct model *model, char *err, size_t errlen)
 {
 	__u32 next_free = 0;
 	size_t i, j;
 	int ret;
 
 	for (i = 0; i < model->n_services; i++) {
-		struct service_config *svc = &model->services[i];
+		struct service *svc = &model->services[i];
 
 		for (j = 0; j < svc->n_backends; j++) {
-			struct backend_config *be = &svc->backends[j];
+			struct backend *be = &svc->backends[j];
 			struct backend_name_value val = { .in_use = 1 };
 			bool fresh = false;
 
-			be->id = registry_find_backend(reg, svc->name, be->name);
+			be->id = registry_find_backend(reg, svc->conf.name, be->conf.name);
 			if (be->id == ID_NONE) {
 				while (next_free < LIMPET_MAX_BACKENDS &&
 				       reg->backends[next_free].in_use)
@@ -145,13 +153,13 @@ static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 					return -ENOSPC;
 				}
 				be->id = next_free;
-				snprintf(val.service, sizeof(val.service), "%s", svc->name);
-				snprintf(val.name, sizeof(val.name), "%s", be->name);
-				if (bpf_map_update_elem(dp->backend_names_fd, &be->id, &val,
-							BPF_ANY))
-					return -errno;
+				snprintf(val.service, sizeof(val.service), "%s", svc->conf.name);
+				snprintf(val.name, sizeof(val.name), "%s", be->conf.name);
+				ret = dp_set_backend_name(dp, be->id, &val);
+				if (ret)
+					return ret;
 				reg->backends[be->id] = val;
-				dp_reset_counters(dp, dp->backend_stats_fd, be->id);
+				dp_reset_backend_counters(dp, be->id);
 				fresh = true;
 			}
 			reg->backend_kept[be->id] = true;
@@ -163,121 +171,117 @@ static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 	return 0;
 }
 
-__u8 state_affinity_code(const struct service_config *svc)
-{
-	return svc->affinity.type == LIMPET_AFFINITY_NONE ? LIMPET_AFFINITY_NONE :
-							     LIMPET_AFFINITY_CLIENT_IP;
-}
-
-bool state_takes_new_flows(const struct service_config *svc, const struct backend_config *be)
-{
-	/* failover none: clients keep their backend and see it fail. */
-	return !be->draining && (!be->down || svc->failover == FAILOVER_NONE);
-}
-
-/* Would the service take new flows if health were ignored, and does health
- * alone stop it?
- */
-static bool service_all_down(const struct service_config *svc)
-{
-	bool any_down = false;
-	size_t j;
-
-	for (j = 0; j < svc->n_backends; j++) {
-		const struct backend_config *be = &svc->backends[j];
-
-		if (be->draining || !be->weight)
-			continue;
-		if (!be->down)
-			return false;
-		any_down = true;
-	}
-	return any_down;
-}
-
-int state_ring_table(const struct service_config *svc, __u32 *table)
+/* Build <svc>'s Maglev table by the model's weights for new flows. */
+static int ring_table(const struct service *svc, __u32 *table)
 {
 	struct maglev_backend *mb;
+	bool panic = model_panics(svc);
 	size_t j;
 	int ret;
 
+	if (panic)
+		pr_warn("service %s: every backend is down; routing to all of them",
+			svc->conf.name);
 	mb = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*mb));
 	if (!mb)
 		return -ENOMEM;
 	for (j = 0; j < svc->n_backends; j++) {
-		mb[j].name = svc->backends[j].name;
+		mb[j].name = svc->backends[j].conf.name;
 		mb[j].id = svc->backends[j].id;
-		mb[j].weight = state_takes_new_flows(svc, &svc->backends[j]) ?
-				       svc->backends[j].weight : 0;
+		mb[j].weight = model_new_flow_weight(svc, &svc->backends[j], panic);
 	}
-	ret = maglev_build(mb, svc->n_backends, svc->ring_size, table);
-	if (ret == -ENOENT && service_all_down(svc)) {
-		/* Panic routing (as Envoy's): when every backend fails its
-		 * checks, the checks are as likely wrong as the backends, and
-		 * a dead service helps no one; spread over all of them.
-		 */
-		pr_warn("service %s: every backend is down; routing to all of them", svc->name);
-		for (j = 0; j < svc->n_backends; j++)
-			mb[j].weight = svc->backends[j].draining ? 0 : svc->backends[j].weight;
-		ret = maglev_build(mb, svc->n_backends, svc->ring_size, table);
-	}
+	ret = maglev_build(mb, svc->n_backends, svc->conf.ring_size, table);
 	free(mb);
 	return ret;
 }
 
-static int program_ring(struct dataplane *dp, const struct service_config *svc)
+static void forget_ring(struct dataplane *dp, __u32 service_id)
 {
-	__u32 *table = malloc(sizeof(*table) * svc->ring_size);
+	free(dp->rings[service_id]);
+	dp->rings[service_id] = NULL;
+	dp->ring_sizes[service_id] = 0;
+}
+
+static int program_ring(struct dataplane *dp, const struct service *svc)
+{
+	__u32 size = svc->conf.ring_size, *table = malloc(sizeof(*table) * size);
 	int ret;
 
 	if (!table)
 		return -ENOMEM;
-	ret = state_ring_table(svc, table);
-	if (ret == -ENOENT)
-		ret = dp_clear_ring(dp, svc->id); /* nothing takes new flows */
-	else if (!ret)
-		ret = dp_swap_ring(dp, svc->id, table, svc->ring_size);
-	free(table);
-	return ret;
+	ret = ring_table(svc, table);
+	if (ret == -ENOENT) {
+		free(table);
+		forget_ring(dp, svc->id);
+		return dp_clear_ring(dp, svc->id); /* nothing takes new flows */
+	}
+	if (!ret && (dp->ring_sizes[svc->id] != size ||
+		     memcmp(dp->rings[svc->id], table, sizeof(*table) * size)))
+		ret = dp_swap_ring(dp, svc->id, table, size);
+	if (ret) {
+		free(table);
+		return ret;
+	}
+	forget_ring(dp, svc->id);
+	dp->rings[svc->id] = table;
+	dp->ring_sizes[svc->id] = size;
+	return 0;
 }
 
-static int program_vip(struct dataplane *dp, const struct service_config *svc)
+void dp_vip_of(const struct service *svc, struct vip_key *key, struct vip_value *val)
 {
-	struct vip_value val = {
-		.service_id = svc->id,
-		.affinity = state_affinity_code(svc),
-		.forwarding = svc->forwarding,
-		.mode = svc->mode == SERVICE_MODE_HTTP ? LIMPET_MODE_HTTP : LIMPET_MODE_L4,
-	};
+	const struct service_config *c = &svc->conf;
+
+	memset(key, 0, sizeof(*key));
+	key->addr = c->vip.addr;
+	key->port = htons(c->port);
+	key->proto = c->protocol;
+	key->family = c->vip.family;
+	memset(val, 0, sizeof(*val));
+	val->service_id = svc->id;
+	val->hash = c->affinity.type == LIMPET_AFFINITY_NONE ? LIMPET_HASH_TUPLE :
+							       LIMPET_HASH_CLIENT;
+	val->forwarding = c->forwarding;
+	if (c->mode != SERVICE_MODE_HTTP)
+		return;
+	val->mode = LIMPET_MODE_HTTP;
+	if (c->affinity.type == LIMPET_AFFINITY_COOKIE)
+		val->head_read = LIMPET_HEAD_READ_COOKIE;
+	else if (c->affinity.type == LIMPET_AFFINITY_HEADER)
+		val->head_read = LIMPET_HEAD_READ_HEADERS;
+}
+
+static int program_vip(struct dataplane *dp, const struct service *svc)
+{
+	struct vip_value val;
 	struct vip_key key;
 
-	dp_vip_key(&key, &svc->vip, svc->port, svc->protocol);
+	dp_vip_of(svc, &key, &val);
 	return dp_set_vip(dp, &key, &val);
 }
 
-static bool model_has_vip(const struct limpet_config *model, const struct vip_key *key)
+static bool model_has_vip(const struct model *model, const struct vip_key *key)
 {
+	struct vip_value v;
 	struct vip_key k;
 	size_t i;
 
 	for (i = 0; i < model->n_services; i++) {
-		const struct service_config *svc = &model->services[i];
-
-		dp_vip_key(&k, &svc->vip, svc->port, svc->protocol);
+		dp_vip_of(&model->services[i], &k, &v);
 		if (!memcmp(&k, key, sizeof(k)))
 			return true;
 	}
 	return false;
 }
 
-static int retire_vips(struct dataplane *dp, const struct limpet_config *model)
+static int retire_vips(struct dataplane *dp, const struct model *model)
 {
 	struct vip_key key, next, stale[LIMPET_MAX_SERVICES];
+	const struct vip_key *prev = NULL;
 	size_t n = 0, i;
-	void *prev = NULL;
 
 	/* Collect first: deleting while walking a hash map restarts the walk. */
-	while (!bpf_map_get_next_key(dp->vips_fd, prev, &next)) {
+	while (!dp_next_vip(dp, prev, &next)) {
 		if (!model_has_vip(model, &next) && n < LIMPET_MAX_SERVICES)
 			stale[n++] = next;
 		key = next;
@@ -297,6 +301,7 @@ static int retire_unused(struct dataplane *dp, struct registry *reg)
 	struct service_name_value no_service = {};
 	struct backend_name_value no_backend = {};
 	__u32 id;
+	int ret;
 
 	for (id = 0; id < LIMPET_MAX_BACKENDS; id++) {
 		struct backend_value be = {};
@@ -308,22 +313,28 @@ static int retire_unused(struct dataplane *dp, struct registry *reg)
 		/* Keep gen: the next owner bumps it, so old flows stay stale. */
 		dp_get_backend(dp, id, &be);
 		be.state = LIMPET_BACKEND_UNUSED;
-		if (dp_set_backend(dp, id, &be) ||
-		    bpf_map_update_elem(dp->backend_names_fd, &id, &no_backend, BPF_ANY))
-			return -errno;
+		ret = dp_set_backend(dp, id, &be);
+		if (!ret)
+			ret = dp_set_backend_name(dp, id, &no_backend);
+		if (ret)
+			return ret;
+		dp->backends[id] = be;
 	}
 	for (id = 0; id < LIMPET_MAX_SERVICES; id++) {
 		if (!reg->services[id].in_use || reg->service_kept[id])
 			continue;
 		pr_info("service %s retired (id %u)", reg->services[id].name, id);
-		if (dp_clear_ring(dp, id) ||
-		    bpf_map_update_elem(dp->service_names_fd, &id, &no_service, BPF_ANY))
-			return -errno;
+		forget_ring(dp, id);
+		ret = dp_clear_ring(dp, id);
+		if (!ret)
+			ret = dp_set_service_name(dp, id, &no_service);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
 
-int state_apply(struct dataplane *dp, struct limpet_config *model, char *err, size_t errlen)
+int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errlen)
 {
 	struct registry *reg;
 	size_t i;
@@ -350,4 +361,27 @@ int state_apply(struct dataplane *dp, struct limpet_config *model, char *err, si
 		snprintf(err, errlen, "cannot program the data plane: %s", strerror(-ret));
 	free(reg);
 	return ret;
+}
+
+const struct backend_value *dp_backend(const struct dataplane *dp, __u32 id)
+{
+	if (id >= LIMPET_MAX_BACKENDS || dp->backends[id].state != LIMPET_BACKEND_ACTIVE)
+		return NULL;
+	return &dp->backends[id];
+}
+
+const __u32 *dp_ring(const struct dataplane *dp, __u32 service_id, __u32 *size)
+{
+	if (service_id >= LIMPET_MAX_SERVICES || !dp->rings[service_id])
+		return NULL;
+	*size = dp->ring_sizes[service_id];
+	return dp->rings[service_id];
+}
+
+void dp_forget_programmed(struct dataplane *dp)
+{
+	__u32 id;
+
+	for (id = 0; id < LIMPET_MAX_SERVICES; id++)
+		forget_ring(dp, id);
 }

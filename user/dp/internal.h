@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * internal.h - struct dataplane, private to dp/: the rest of the controller
+ * holds a pointer and calls the typed functions of dataplane.h, maps.h and
+ * program.h, so no file outside dp/ sees a map's file descriptor.
+ */
+#ifndef LIMPET_DP_INTERNAL_H
+#define LIMPET_DP_INTERNAL_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "limpet_maps.h"
+
+struct limpet_xdp;
+struct xdp_program;
+
+struct dataplane {
+	struct limpet_xdp *skel;
+	struct xdp_program *xdp_prog;	/* NULL until dp_attach() */
+	char pin_dir[256];		/* "" when not pinned (tests) */
+	bool adopted;			/* pinned maps existed: a restart */
+	bool loaded;			/* programs and maps are in the kernel */
+	int ncpus;
+	/* The maps, valid once loaded (dp_collect_fds()); see maps.c for who writes each. */
+	int vips_fd;
+	int backends_fd;
+	int rings_fd;
+	int flows_fd;
+	int service_stats_fd;
+	int backend_stats_fd;
+	int global_stats_fd;
+	int service_names_fd;
+	int backend_names_fd;
+	int xsks_fd;
+	int xsk_ifaces_fd;
+	int http_affinity_fd;
+	int cookie_keys_fd;
+	/* What dp_program() last wrote, read back without a system call. */
+	struct backend_value backends[LIMPET_MAX_BACKENDS];
+	__u32 *rings[LIMPET_MAX_SERVICES];	/* NULL: no table (nothing takes new flows) */
+	__u32 ring_sizes[LIMPET_MAX_SERVICES];
+};
+
+/* Fill the map descriptors from the loaded skeleton. */
+void dp_collect_fds(struct dataplane *dp);
+
+#endif /* LIMPET_DP_INTERNAL_H */

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * maps.c - every userspace read and write of a BPF map (maps.h).
+ *
+ * Who writes which map:
+ *   vips, backends, rings,        dp/program.c, from the model (the data
+ *   service_names, backend_names  plane only reads them)
+ *   flows                         the data plane; the slow path's bindings
+ *                                 (http/slowpath_io.c); read by reports
+ *   service_stats, backend_stats, the data plane; reset by dp/program.c
+ *   global_stats                  when an id changes hands
+ *   cookie_keys, http_affinity    http/keyring.c and http/http.c
+ *   xsks, xsk_ifaces              http/xsk.c
+ *   affinity_progs                dp/dataplane.c, at load
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "dp/internal.h"
+#include "dp/maps.h"
+
+static const char *const stat_names[LIMPET_STAT_MAX] = {
+	[LIMPET_STAT_PASS] = "pass",
+	[LIMPET_STAT_PASS_UNPARSED] = "pass_unparsed",
+	[LIMPET_STAT_PASS_FRAGMENT] = "pass_fragment",
+	[LIMPET_STAT_FWD_NEW] = "fwd_new_flow",
+	[LIMPET_STAT_FWD_EST] = "fwd_established",
+	[LIMPET_STAT_RET] = "return",
+	[LIMPET_STAT_FIB_PASS] = "fib_pass_to_kernel",
+	[LIMPET_STAT_DROP_MALFORMED] = "drop_malformed",
+	[LIMPET_STAT_DROP_NO_BACKEND] = "drop_no_backend",
+	[LIMPET_STAT_DROP_FIB] = "drop_no_route",
+	[LIMPET_STAT_DROP_TTL] = "drop_ttl",
+	[LIMPET_STAT_STALE_FLOW] = "stale_flow_rebound",
+	[LIMPET_STAT_SYNCOOKIE_SENT] = "syncookie_sent",
+	[LIMPET_STAT_SYNCOOKIE_ACK_OK] = "syncookie_ack_ok",
+	[LIMPET_STAT_SYNCOOKIE_BAD] = "syncookie_bad",
+	[LIMPET_STAT_SLOWPATH] = "slowpath",
+	[LIMPET_STAT_HTTP_NO_CONN] = "http_no_connection",
+	[LIMPET_STAT_SYNCOOKIE_ERR] = "syncookie_error",
+	[LIMPET_STAT_SLOWPATH_DOWN] = "slowpath_unavailable",
+	[LIMPET_STAT_SPLICE_FWD] = "http_fwd_established",
+	[LIMPET_STAT_SPLICE_RET] = "http_return",
+	[LIMPET_STAT_SPLICE_RST] = "http_reset",
+	[LIMPET_STAT_HEADS_READ] = "http_heads_read_xdp",
+};
+
+const char *dp_stat_name(enum limpet_stat stat)
+{
+	return stat < LIMPET_STAT_MAX && stat_names[stat] ? stat_names[stat] : "unknown";
+}
+
+
+static int errno_or(int ret)
+{
+	return ret < 0 ? -errno : 0;
+}
+
+int dp_set_vip(struct dataplane *dp, const struct vip_key *key, const struct vip_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->vips_fd, key, val, BPF_ANY));
+}
+
+int dp_del_vip(struct dataplane *dp, const struct vip_key *key)
+{
+	int ret = bpf_map_delete_elem(dp->vips_fd, key);
+
+	return ret && errno != ENOENT ? -errno : 0;
+}
+
+int dp_set_backend(struct dataplane *dp, __u32 id, const struct backend_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->backends_fd, &id, val, BPF_ANY));
+}
+
+int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val)
+{
+	return errno_or(bpf_map_lookup_elem(dp->backends_fd, &id, val));
+}
+
+int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	__u32 *keys = NULL, *values = NULL, count = size + 1, i;
+	int inner, err;
+
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "limpet_ring", sizeof(__u32), sizeof(__u32),
+			       size + 1, &opts);
+	if (inner < 0)
+		return -errno;
+	keys = malloc(sizeof(*keys) * count);
+	values = malloc(sizeof(*values) * count);
+	if (!keys || !values) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < count; i++) {
+		keys[i] = i;
+		values[i] = i == LIMPET_RING_SIZE_SLOT ? size : table[i - 1];
+	}
+	err = errno_or(bpf_map_update_batch(inner, keys, values, &count, &batch));
+	if (err)
+		goto out;
+	/* One update of the outer map: packets see the old table or the new. */
+	err = errno_or(bpf_map_update_elem(dp->rings_fd, &service_id, &inner, BPF_ANY));
+out:
+	free(keys);
+	free(values);
+	close(inner);
+	return err;
+}
+
+int dp_clear_ring(struct dataplane *dp, __u32 service_id)
+{
+	int ret = bpf_map_delete_elem(dp->rings_fd, &service_id);
+
+	return ret && errno != ENOENT ? -errno : 0;
+}
+
+static int read_counters(struct dataplane *dp, int map_fd, __u32 id, struct limpet_counters *sum)
+{
+	struct limpet_counters *percpu;
+	int i, err;
+
+	memset(sum, 0, sizeof(*sum));
+	percpu = calloc(dp->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	err = errno_or(bpf_map_lookup_elem(map_fd, &id, percpu));
+	for (i = 0; !err && i < dp->ncpus; i++) {
+		sum->packets += percpu[i].packets;
+		sum->bytes += percpu[i].bytes;
+		sum->new_flows += percpu[i].new_flows;
+		sum->drops += percpu[i].drops;
+	}
+	free(percpu);
+	return err;
+}
+
+static int reset_counters(struct dataplane *dp, int map_fd, __u32 id)
+{
+	struct limpet_counters *zero = calloc(dp->ncpus, sizeof(*zero));
+	int err;
+
+	if (!zero)
+		return -ENOMEM;
+	err = errno_or(bpf_map_update_elem(map_fd, &id, zero, BPF_ANY));
+	free(zero);
+	return err;
+}
+
+int dp_read_global(struct dataplane *dp, __u64 out[LIMPET_STAT_MAX])
+{
+	__u64 *percpu = calloc(dp->ncpus, sizeof(*percpu));
+	__u32 stat;
+	int i, err = 0;
+
+	if (!percpu)
+		return -ENOMEM;
+	for (stat = 0; stat < LIMPET_STAT_MAX && !err; stat++) {
+		out[stat] = 0;
+		err = errno_or(bpf_map_lookup_elem(dp->global_stats_fd, &stat, percpu));
+		for (i = 0; !err && i < dp->ncpus; i++)
+			out[stat] += percpu[i];
+	}
+	free(percpu);
+	return err;
+}
+
+int dp_service_counters(struct dataplane *dp, __u32 id, struct limpet_counters *sum)
+{
+	return read_counters(dp, dp->service_stats_fd, id, sum);
+}
+
+int dp_backend_counters(struct dataplane *dp, __u32 id, struct limpet_counters *sum)
+{
+	return read_counters(dp, dp->backend_stats_fd, id, sum);
+}
+
+int dp_reset_service_counters(struct dataplane *dp, __u32 id)
+{
+	return reset_counters(dp, dp->service_stats_fd, id);
+}
+
+int dp_reset_backend_counters(struct dataplane *dp, __u32 id)
+{
+	return reset_counters(dp, dp->backend_stats_fd, id);
+}
+
+int dp_get_vip(struct dataplane *dp, const struct vip_key *key, struct vip_value *val)
+{
+	return errno_or(bpf_map_lookup_elem(dp->vips_fd, key, val));
+}
+
+int dp_next_vip(struct dataplane *dp, const struct vip_key *prev, struct vip_key *next)
+{
+	return errno_or(bpf_map_get_next_key(dp->vips_fd, prev, next));
+}
+
+int dp_get_service_name(struct dataplane *dp, __u32 id, struct service_name_value *val)
+{
+	return errno_or(bpf_map_lookup_elem(dp->service_names_fd, &id, val));
+}
+
+int dp_set_service_name(struct dataplane *dp, __u32 id, const struct service_name_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->service_names_fd, &id, val, BPF_ANY));
+}
+
+int dp_get_backend_name(struct dataplane *dp, __u32 id, struct backend_name_value *val)
+{
+	return errno_or(bpf_map_lookup_elem(dp->backend_names_fd, &id, val));
+}
+
+int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_name_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->backend_names_fd, &id, val, BPF_ANY));
+}
+
+int dp_flow_get(struct dataplane *dp, const struct flow_key *key, struct flow_value *val)
+{
+	return errno_or(bpf_map_lookup_elem(dp->flows_fd, key, val));
+}
+
+int dp_flow_set(struct dataplane *dp, const struct flow_key *key, const struct flow_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->flows_fd, key, val, BPF_ANY));
+}
+
+int dp_flow_del(struct dataplane *dp, const struct flow_key *key)
+{
+	return errno_or(bpf_map_delete_elem(dp->flows_fd, key));
+}
+
+int dp_flow_walk(struct dataplane *dp, dp_flow_fn fn, void *ctx)
+{
+	enum { BATCH = 4096 };
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct flow_key *keys = malloc(sizeof(*keys) * BATCH);
+	struct flow_value *vals = malloc(sizeof(*vals) * BATCH);
+	__u64 in_batch = 0, out_batch = 0;
+	bool first = true, done = false;
+	int ret = 0;
+	__u32 i;
+
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (!done && !ret) {
+		__u32 count = BATCH;
+
+		ret = bpf_map_lookup_batch(dp->flows_fd, first ? NULL : &in_batch, &out_batch, keys,
+					   vals, &count, &opts);
+		if (ret < 0 && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		done = ret < 0;	/* ENOENT: this was the last batch */
+		ret = 0;
+		first = false;
+		in_batch = out_batch;
+		for (i = 0; i < count && !ret; i++)
+			ret = fn(ctx, &keys[i], &vals[i]);
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+int dp_set_cookie_keys(struct dataplane *dp, const struct cookie_keys_value *val)
+{
+	__u32 zero = 0;
+
+	return errno_or(bpf_map_update_elem(dp->cookie_keys_fd, &zero, val, BPF_ANY));
+}
+
+int dp_set_http_affinity(struct dataplane *dp, __u32 service_id,
+			 const struct http_affinity_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->http_affinity_fd, &service_id, val, BPF_ANY));
+}
+
+int dp_set_xsk(struct dataplane *dp, __u32 slot, int xsk_fd)
+{
+	return errno_or(bpf_map_update_elem(dp->xsks_fd, &slot, &xsk_fd, BPF_ANY));
+}
+
+int dp_set_xsk_iface(struct dataplane *dp, __u32 ifindex, const struct xsk_iface_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->xsk_ifaces_fd, &ifindex, val, BPF_ANY));
+}

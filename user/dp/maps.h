@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * maps.h - every read and write of a BPF map from userspace, as typed
+ * functions (the maps' layouts are in include/limpet_maps.h). Who writes
+ * each map is listed at the top of maps.c. All return 0 or -errno.
+ */
+#ifndef LIMPET_DP_MAPS_H
+#define LIMPET_DP_MAPS_H
+
+#include <linux/types.h>
+
+#include "limpet_maps.h"
+
+struct dataplane;
+
+/* vips: the VIPs of the model (dp/program.c). */
+int dp_set_vip(struct dataplane *dp, const struct vip_key *key, const struct vip_value *val);
+int dp_get_vip(struct dataplane *dp, const struct vip_key *key, struct vip_value *val);
+int dp_del_vip(struct dataplane *dp, const struct vip_key *key);
+/* The VIP after <prev> (NULL: the first) into <next>; -ENOENT at the end. */
+int dp_next_vip(struct dataplane *dp, const struct vip_key *prev, struct vip_key *next);
+
+/* backends: id -> where to send (dp/program.c; tests stage states with it). */
+int dp_set_backend(struct dataplane *dp, __u32 id, const struct backend_value *val);
+int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val);
+
+/* rings: build a new inner map from <table> (<size> slots) and swap it in whole. */
+int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size);
+int dp_clear_ring(struct dataplane *dp, __u32 service_id);
+
+/* service_names, backend_names: the pinned registries of ids (dp/program.c). */
+int dp_get_service_name(struct dataplane *dp, __u32 id, struct service_name_value *val);
+int dp_set_service_name(struct dataplane *dp, __u32 id, const struct service_name_value *val);
+int dp_get_backend_name(struct dataplane *dp, __u32 id, struct backend_name_value *val);
+int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_name_value *val);
+
+/* flows: written by the data plane; the slow path binds through these. */
+int dp_flow_get(struct dataplane *dp, const struct flow_key *key, struct flow_value *val);
+int dp_flow_set(struct dataplane *dp, const struct flow_key *key, const struct flow_value *val);
+int dp_flow_del(struct dataplane *dp, const struct flow_key *key);
+
+/*
+ * Call <fn> for every flow entry, read in batches (a million entries take a
+ * few hundred system calls). A non-zero return of <fn> stops the walk and
+ * is returned.
+ */
+typedef int (*dp_flow_fn)(void *ctx, const struct flow_key *key, const struct flow_value *val);
+int dp_flow_walk(struct dataplane *dp, dp_flow_fn fn, void *ctx);
+
+/* Per-CPU counters, summed. */
+int dp_read_global(struct dataplane *dp, __u64 out[LIMPET_STAT_MAX]);
+int dp_service_counters(struct dataplane *dp, __u32 id, struct limpet_counters *sum);
+int dp_backend_counters(struct dataplane *dp, __u32 id, struct limpet_counters *sum);
+int dp_reset_service_counters(struct dataplane *dp, __u32 id);
+int dp_reset_backend_counters(struct dataplane *dp, __u32 id);
+
+/* Name of a global counter, for stats output. */
+const char *dp_stat_name(enum limpet_stat stat);
+
+/* cookie_keys, http_affinity: what XDP verifies cookies with and looks for
+ * in first request heads (http/).
+ */
+int dp_set_cookie_keys(struct dataplane *dp, const struct cookie_keys_value *val);
+int dp_set_http_affinity(struct dataplane *dp, __u32 service_id,
+			 const struct http_affinity_value *val);
+
+/* xsks, xsk_ifaces: the slow path's AF_XDP sockets (http/xsk.c). */
+int dp_set_xsk(struct dataplane *dp, __u32 slot, int xsk_fd);
+int dp_set_xsk_iface(struct dataplane *dp, __u32 ifindex, const struct xsk_iface_value *val);
+
+#endif /* LIMPET_DP_MAPS_H */

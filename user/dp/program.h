@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * program.h - make the data plane match the model.
+ *
+ * dp_program() is idempotent: it is the one path for start-up, restart
+ * adoption, reload, health changes and every CLI change. It also keeps
+ * what it wrote (each backend's value, each service's Maglev table), so
+ * the HTTP side and the reports read them without a map lookup and
+ * without computing them a second time.
+ */
+#ifndef LIMPET_DP_PROGRAM_H
+#define LIMPET_DP_PROGRAM_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+#include "limpet_maps.h"
+#include "model/model.h"
+
+struct dataplane;
+
+/*
+ * Give every service and backend of <model> its id (the id it had in the
+ * pinned registry, else a free one), program backends, Maglev tables and
+ * VIPs, then retire what the model no longer has. Fills the ids in
+ * <model>. Returns 0 or -errno with one line in <err>.
+ */
+int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errlen);
+
+/* The value dp_program() gave backend <id>; NULL when the id is not in use. */
+const struct backend_value *dp_backend(const struct dataplane *dp, __u32 id);
+
+/*
+ * The Maglev table dp_program() gave service <service_id> (backend ids,
+ * MAGLEV_EMPTY for none) and its size in <size>; NULL when it has none
+ * (nothing takes new flows).
+ */
+const __u32 *dp_ring(const struct dataplane *dp, __u32 service_id, __u32 *size);
+
+/* The vips entry of <svc>: key and value exactly as dp_program() writes them. */
+void dp_vip_of(const struct service *svc, struct vip_key *key, struct vip_value *val);
+
+/* Forget what was programmed (dp_close()). */
+void dp_forget_programmed(struct dataplane *dp);
+
+#endif /* LIMPET_DP_PROGRAM_H */
