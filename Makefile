@@ -111,7 +111,8 @@ $(SAN_BUILD)/packet-tests: $(PKT_SRCS) $(SAN_OBJS) $(USER_HDRS) $(SKELS) $(PKT_B
 
 # ASAN_OPTIONS: Criterion forks a worker per test; leaks are reported per
 # worker, and a report is a failure.
-SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+	   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 sanitize: $(SAN_BUILD)/unit-tests $(SAN_BUILD)/packet-tests
 	$(SAN_ENV) $(SAN_BUILD)/unit-tests

@@ -45,6 +45,20 @@
 #define LIMPET_TCPOLEN_SACK_PERM 2
 #define LIMPET_TCPOLEN_TS 10
 
+/* TCP flag bits, byte 13 of the header. */
+#define LIMPET_TCP_FIN 0x01
+#define LIMPET_TCP_SYN 0x02
+#define LIMPET_TCP_RST 0x04
+#define LIMPET_TCP_PSH 0x08
+#define LIMPET_TCP_ACK 0x10
+#define LIMPET_TCP_ECE 0x40
+#define LIMPET_TCP_CWR 0x80
+
+/* The window scale limpet's SYN-ACK announces for the client's later
+ * windows (bpf/lib/synproxy.h), which the slow path translates to.
+ */
+#define LIMPET_OUR_WSCALE 7
+
 #define LIMPET_TCP_HDR_MIN 20
 #define LIMPET_TCP_HDR_MAX 60
 #define LIMPET_TCP_MAX_WSCALE 14	/* RFC 7323 2.3: larger shifts are read as 14 */

@@ -3,7 +3,9 @@
 #
 # run-all.sh - every test tier, cheapest first (`make test` builds the
 # binaries, then runs this from the top of the tree):
+#   layers  scripts/check-layers.sh (which part of user/ may call which)
 #   unit    build/unit-tests (Criterion)
+#   unit-asan  build/san/unit-tests: the same, built with ASan + UBSan
 #   packet  tests/packet/run.sh build/packet-tests (Criterion, XDP programs
 #           through bpf_prog_test_run_opts)
 #   e2e     tests/e2e/run.sh (network namespaces, nginx, the real limpet)
@@ -75,10 +77,27 @@ missing() { # <tier> <what>
 	total_fail=$((total_fail + 1))
 }
 
+echo "=== layers: bash scripts/check-layers.sh"
+if bash scripts/check-layers.sh; then
+	account layers 0 1 0 0
+else
+	account layers 1 0 1 0
+fi
+
 if [ -x "$build/unit-tests" ]; then
 	criterion_tier unit "$build/unit-tests"
 else
 	missing unit "$build/unit-tests"
+fi
+
+# Any ASan or UBSan report aborts the test it happens in: a failure.
+if [ -x "$build/san/unit-tests" ]; then
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		criterion_tier unit-asan "$build/san/unit-tests"
+else
+	missing unit-asan "$build/san/unit-tests"
 fi
 
 if [ -x "$build/packet-tests" ] && [ -f tests/packet/run.sh ]; then

@@ -59,7 +59,7 @@ static __always_inline int pick_backend(const struct vip_value *vip, const struc
 
 static __always_inline __u16 flow_flags_of(const struct packet *p)
 {
-	if (p->proto == IPPROTO_TCP && (p->tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)))
+	if (p->proto == IPPROTO_TCP && (p->tcp_flags & (LIMPET_TCP_FIN | LIMPET_TCP_RST)))
 		return LIMPET_FLOW_CLOSED;
 	return 0;
 }
@@ -87,7 +87,7 @@ static __always_inline bool flow_ended(const struct flow_value *fv, const struct
 	if (p->proto == IPPROTO_TCP) {
 		if (!(fv->flags & LIMPET_FLOW_CLOSED))
 			return false;
-		return (p->tcp_flags & TCP_FLAG_SYN) || now - fv->atime_ns > FLOW_CLOSED_TTL_NS;
+		return (p->tcp_flags & LIMPET_TCP_SYN) || now - fv->atime_ns > FLOW_CLOSED_TTL_NS;
 	}
 	return now - fv->atime_ns > FLOW_UDP_IDLE_NS;
 }
@@ -272,7 +272,7 @@ static __always_inline int lb_return(struct xdp_md *ctx, struct packet *p,
 static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 				     const struct flow_key *key, struct flow_value *fv, __u64 now)
 {
-	bool ret = fv->flags & LIMPET_FLOW_RET, rst = p->tcp_flags & TCP_FLAG_RST;
+	bool ret = fv->flags & LIMPET_FLOW_RET, rst = p->tcp_flags & LIMPET_TCP_RST;
 	struct backend_value *be;
 	struct splice_seg seg;
 	struct flow_key peer;

@@ -23,6 +23,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "limpet_maps.h"
+#include "limpet_tcpopt.h"
 
 #define IP_MF 0x2000
 #define IP_OFFSET 0x1fff
@@ -48,11 +49,6 @@ struct packet {
 	void *l3;		/* struct iphdr or struct ipv6hdr */
 	void *l4;		/* struct tcphdr or struct udphdr */
 };
-
-/* TCP flag bits in byte 13 of the header. */
-#define TCP_FLAG_FIN 0x01
-#define TCP_FLAG_SYN 0x02
-#define TCP_FLAG_RST 0x04
 
 static __always_inline int parse_l4(struct packet *p, void *data_end, __u32 l4_len)
 {

@@ -38,17 +38,11 @@
 /* synproxy_process(): read the request head first (see synproxy_pending). */
 #define SYNPROXY_READ_HEAD (-1)
 
-/* More TCP flag bits in byte 13 of the header (parse.h has FIN, SYN, RST). */
-#define TCP_FLAG_ACK 0x10
-#define TCP_FLAG_ECE 0x40
-#define TCP_FLAG_CWR 0x80
-
 /* Our side of the handshake. A SYN-ACK's window is never scaled (RFC 7323
  * 2.2), so the largest one it can announce; the shift we announce for
  * later windows allows 8 MiB, as Linux's default buffers do.
  */
 #define SYNPROXY_WINDOW 65535
-#define SYNPROXY_WSCALE 7
 #define SYNPROXY_TTL 64
 #define SYNPROXY_NSEC_PER_MSEC 1000000ULL
 
@@ -164,11 +158,11 @@ static __always_inline __u32 synproxy_tcp(struct tcphdr *t, __u8 *opts, const st
 	/* ECN is agreed as the kernel does (RFC 3168 6.1.1), only when the
 	 * cookie can remember it.
 	 */
-	bool ecn = opt->ts_ok && (in_flags & (TCP_FLAG_ECE | TCP_FLAG_CWR)) ==
-					 (TCP_FLAG_ECE | TCP_FLAG_CWR);
+	bool ecn = opt->ts_ok && (in_flags & (LIMPET_TCP_ECE | LIMPET_TCP_CWR)) ==
+					 (LIMPET_TCP_ECE | LIMPET_TCP_CWR);
 	__u32 tsval = limpet_tscookie_encode(now / SYNPROXY_NSEC_PER_MSEC, opt, ecn,
 					     limpet_cookie_mss_index(mss, v6));
-	__u32 len = LIMPET_TCP_HDR_MIN + limpet_synack_options(opts, opt, mss, SYNPROXY_WSCALE,
+	__u32 len = LIMPET_TCP_HDR_MIN + limpet_synack_options(opts, opt, mss, LIMPET_OUR_WSCALE,
 								tsval);
 
 	t->source = in->dest;
@@ -176,7 +170,7 @@ static __always_inline __u32 synproxy_tcp(struct tcphdr *t, __u8 *opts, const st
 	t->seq = bpf_htonl(isn);
 	t->ack_seq = bpf_htonl(bpf_ntohl(in->seq) + 1);
 	((__u8 *)t)[12] = (__u8)(len / 4) << 4;
-	((__u8 *)t)[13] = TCP_FLAG_SYN | TCP_FLAG_ACK | (ecn ? TCP_FLAG_ECE : 0);
+	((__u8 *)t)[13] = LIMPET_TCP_SYN | LIMPET_TCP_ACK | (ecn ? LIMPET_TCP_ECE : 0);
 	t->window = bpf_htons(SYNPROXY_WINDOW);
 	t->check = 0;
 	t->urg_ptr = 0;
@@ -419,17 +413,17 @@ static __noinline int synproxy_process(struct xdp_md *ctx, const struct packet *
 	    p->ip_len < l3_len)
 		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
 
-	if (flags & TCP_FLAG_RST)
+	if (flags & LIMPET_TCP_RST)
 		return synproxy_verdict(LIMPET_STAT_HTTP_NO_CONN, XDP_DROP);
-	if (flags & TCP_FLAG_SYN) {
+	if (flags & LIMPET_TCP_SYN) {
 		/* A SYN-ACK or a SYN-FIN opens nothing. */
-		if (flags & (TCP_FLAG_ACK | TCP_FLAG_FIN))
+		if (flags & (LIMPET_TCP_ACK | LIMPET_TCP_FIN))
 			return synproxy_verdict(LIMPET_STAT_HTTP_NO_CONN, XDP_DROP);
 		return synproxy_syn(ctx, p, l3_len, sizeof(struct ethhdr) + l3_len, th_len,
 				    seg_len, now);
 	}
 	/* A FIN before any data closes a connection no backend ever saw. */
-	if (!(flags & TCP_FLAG_ACK) || (seg_len == th_len && (flags & TCP_FLAG_FIN)))
+	if (!(flags & LIMPET_TCP_ACK) || (seg_len == th_len && (flags & LIMPET_TCP_FIN)))
 		return synproxy_verdict(LIMPET_STAT_HTTP_NO_CONN, XDP_DROP);
 
 	if (!synproxy_cookie_ok(p, data_end))

@@ -38,6 +38,7 @@
 #include "limpet_bench.skel.h"
 #include "limpet_maps.h"
 #include "dp/dataplane.h"
+#include "dp/maps.h"
 #include "dp/maglev.h"
 #include "packet/pkt.h"
 

@@ -15,6 +15,7 @@
 #include <linux/bpf.h>
 
 #include "dp/dataplane.h"
+#include "dp/maps.h"
 #include "limpet_maps.h"
 #include "packet/pkt.h"
 

@@ -44,6 +44,8 @@
 #define PKT_TCP_RST 0x04
 #define PKT_TCP_PSH 0x08
 #define PKT_TCP_ACK 0x10
+#define PKT_TCP_ECE 0x40
+#define PKT_TCP_CWR 0x80
 
 #define PKT_IP_MF 0x2000
 #define PKT_IP_DF 0x4000

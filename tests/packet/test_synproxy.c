@@ -32,12 +32,13 @@
 #include <criterion/logging.h>
 
 #include "dp/dataplane.h"
+#include "dp/maps.h"
 #include "limpet_hash.h"
 #include "limpet_tcpopt.h"
-#include "limpet_xdp.skel.h"
 #include "dp/maglev.h"
 #include "packet/pkt.h"
 #include "packet/harness.h"
+#include "packet/product.h"
 
 #define RING_SIZE 65537u
 #define NBACKENDS 3
@@ -46,10 +47,7 @@
 #define CLIENT6 "fd00:10::2"
 #define CLIENT_SEQ 0x01020304u	/* pkt_l4()'s */
 #define CLIENT_TSVAL 0x00c0ffeeu
-#define OUR_WSCALE 7		/* what the SYN-ACK announces */
 #define OUR_WINDOW 65535
-#define PKT_TCP_ECE 0x40
-#define PKT_TCP_CWR 0x80
 
 enum svc_idx {
 	SVC_HTTP4,
@@ -79,78 +77,76 @@ static const struct svc {
 			  { "fd00:20::11", "fd00:20::12", "fd00:20::13" }, LIMPET_AFFINITY_HEADER },
 };
 
-/* What the cookie and header services look for, and the keys. */
+/* The cookie service's TTL; its keys, written to its secret_file. */
 #define COOKIE_TTL_S 3600
-#define SERVICE_TAG 0x5eed1234u
-static struct http_affinity_value affinity_cfg[SVC_MAX];
-static struct cookie_keys_value keys;
+static const struct limpet_cookie_key key_new = { .k0 = 0x0706050403020100ull,
+						  .k1 = 0x0f0e0d0c0b0a0908ull, .id = 2, .valid = 1 };
+static const struct limpet_cookie_key key_old = { .k0 = 0x1111, .k1 = 0x2222, .id = 1,
+						  .valid = 1 };
 
 #define VIP_PORT 80
 #define BE_PORT 8080
 
-static struct dataplane dp;
+static struct dataplane *dp;
+static struct model model;
+static struct http http;		/* wrote cookie_keys and http_affinity */
+static char secret_file[256];
 static int prog_fd, if_client;
-static __u32 *ring[SVC_MAX];
+static __u32 ids[SVC_MAX][NBACKENDS];	/* the ids dp_program() gave the backends */
+static const __u32 *ring[SVC_MAX];	/* the tables it wrote */
 
 static __u32 be_id(int s, int j)
 {
-	return 1 + s * NBACKENDS + j;
+	return ids[s][j];
 }
 
-static __s64 clock_ns(clockid_t id)
+/* The key file of the cookie service: key_old, then key_new (current). */
+static void write_secret_file(void)
 {
-	struct timespec ts;
+	char text[512];
+	long long now = time(NULL);
 
-	clock_gettime(id, &ts);
-	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	snprintf(text, sizeof(text), "%u %lld %016llx%016llx\n%u %lld %016llx%016llx\n",
+		 key_old.id, now - 100, (unsigned long long)key_old.k0,
+		 (unsigned long long)key_old.k1, key_new.id, now - 10,
+		 (unsigned long long)key_new.k0, (unsigned long long)key_new.k1);
+	product_write_file(secret_file, sizeof(secret_file), "secret", text);
 }
 
-static void head_names(struct limpet_head_config *h, const char *cookie,
-		       const char *const *headers, int n)
+/* The configuration of svcs[], as an operator would write it. */
+static void services_yaml(char *y, size_t size)
 {
-	int i;
+	static const char *const affinity[] = {
+		[LIMPET_AFFINITY_CLIENT_IP] = "{type: client_ip}",
+		[LIMPET_AFFINITY_COOKIE] = "{type: cookie, cookie: {name: lb, ttl: 3600s}}",
+		[LIMPET_AFFINITY_HEADER] = "{type: header, headers: [X-Session-Id, x-tenant], "
+					   "require_all_headers: true}",
+	};
+	size_t at = 0;
+	int s, j;
 
-	memset(h, 0, sizeof(*h));
-	if (cookie) {
-		h->cookie_name_len = (__u8)strlen(cookie);
-		memcpy(h->cookie_name, cookie, h->cookie_name_len);
+	at += snprintf(y + at, size - at, "instance: pkt\ninterfaces:\n  - name: pkc0\n"
+		       "secret_file: %s\nservices:\n", secret_file);
+	for (s = 0; s < SVC_MAX; s++) {
+		at += snprintf(y + at, size - at,
+			       "  - name: %s\n    vip: \"%s\"\n    port: %u\n    mode: %s\n"
+			       "    affinity: %s\n    health: {type: none}\n    ring_size: %u\n"
+			       "    backends:\n",
+			       svcs[s].name, svcs[s].vip, VIP_PORT,
+			       svcs[s].mode == LIMPET_MODE_HTTP ? "http" : "l4",
+			       affinity[svcs[s].affinity], RING_SIZE);
+		for (j = 0; j < NBACKENDS; j++)
+			at += snprintf(y + at, size - at,
+				       "      - {name: %s-b%d, address: \"%s\", port: %u}\n",
+				       svcs[s].name, j, svcs[s].backends[j], BE_PORT);
+		cr_assert_lt(at, size);
 	}
-	for (i = 0; i < n; i++) {
-		h->header_len[i] = (__u8)strlen(headers[i]);
-		memcpy(h->header[i], headers[i], h->header_len[i]);
-	}
-	h->n_headers = (__u8)n;
-}
-
-/* As the controller writes them (user/httpmode.c): two keys, the clock. */
-static void set_affinity_maps(void)
-{
-	static const char *const headers[] = { "x-session-id", "x-tenant" };
-	__u32 zero = 0, id;
-
-	keys.keys.key[0] = (struct limpet_cookie_key){ .k0 = 0x0706050403020100ull,
-						       .k1 = 0x0f0e0d0c0b0a0908ull, .id = 2,
-						       .valid = 1 };
-	keys.keys.key[1] = (struct limpet_cookie_key){ .k0 = 0x1111, .k1 = 0x2222, .id = 1,
-						       .valid = 1 };
-	keys.boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
-	cr_assert_eq(bpf_map_update_elem(dp.cookie_keys_fd, &zero, &keys, BPF_ANY), 0);
-
-	id = SVC_COOKIE4;
-	head_names(&affinity_cfg[id].head, "lb", NULL, 0);
-	affinity_cfg[id].service_tag = SERVICE_TAG;
-	affinity_cfg[id].cookie_ttl_s = COOKIE_TTL_S;
-	cr_assert_eq(bpf_map_update_elem(dp.http_affinity_fd, &id, &affinity_cfg[id], BPF_ANY), 0);
-	id = SVC_HEADER6;
-	head_names(&affinity_cfg[id].head, NULL, headers, 2);
-	affinity_cfg[id].require_all = 1;
-	cr_assert_eq(bpf_map_update_elem(dp.http_affinity_fd, &id, &affinity_cfg[id], BPF_ANY), 0);
 }
 
 static void setup(void)
 {
-	struct maglev_backend mb[NBACKENDS];
-	char names[NBACKENDS][32];
+	char yaml[8192];
+	__u32 size;
 	int s, j, err;
 
 	if_client = if_nametoindex("pkc0");
@@ -159,57 +155,34 @@ static void setup(void)
 	err = dp_open(&dp, NULL, FLOW_ENTRIES);
 	cr_assert_eq(err, 0, "dp_open: %s", strerror(-err));
 	/* The verifier must take the program with the SYN-cookie path in it. */
-	err = dp_load(&dp);
+	err = dp_load(dp);
 	cr_assert_eq(err, 0, "dp_load: %s", strerror(-err));
-	prog_fd = bpf_program__fd(dp.skel->progs.limpet_xdp);
+	prog_fd = dp_prog_fd(dp);
 
+	write_secret_file();
+	services_yaml(yaml, sizeof(yaml));
+	product_model(yaml, &model);
+	product_program(dp, &model);
+	product_program_http(&http, dp, &model);
 	for (s = 0; s < SVC_MAX; s++) {
-		bool v6 = strchr(svcs[s].vip, ':');
-		struct vip_key vk = {
-			.addr = pkt_addr(svcs[s].vip),
-			.port = htons(VIP_PORT),
-			.proto = IPPROTO_TCP,
-			.family = v6 ? LIMPET_FAMILY_V6 : LIMPET_FAMILY_V4,
-		};
-		struct vip_value vv = {
-			.service_id = s,
-			.affinity = svcs[s].affinity,
-			.forwarding = LIMPET_FWD_NAT,
-			.mode = svcs[s].mode,
-		};
-
-		for (j = 0; j < NBACKENDS; j++) {
-			struct backend_value be = {
-				.addr = pkt_addr(svcs[s].backends[j]),
-				.port = htons(BE_PORT),
-				.family = vk.family,
-				.state = LIMPET_BACKEND_ACTIVE,
-				.gen = 1,
-				.service_id = s,
-			};
-
-			cr_assert_eq(dp_set_backend(&dp, be_id(s, j), &be), 0);
-			snprintf(names[j], sizeof(names[j]), "%s-b%d", svcs[s].name, j);
-			mb[j].name = names[j];
-			mb[j].id = be_id(s, j);
-			mb[j].weight = 1;
-		}
-		ring[s] = calloc(RING_SIZE, sizeof(__u32));
+		cr_assert_eq(model.services[s].id, (__u32)s);
+		for (j = 0; j < NBACKENDS; j++)
+			ids[s][j] = model.services[s].backends[j].id;
+		ring[s] = dp_ring(dp, s, &size);
 		cr_assert_not_null(ring[s]);
-		cr_assert_eq(maglev_build(mb, NBACKENDS, RING_SIZE, ring[s]), 0);
-		cr_assert_eq(dp_swap_ring(&dp, s, ring[s], RING_SIZE), 0);
-		cr_assert_eq(dp_set_vip(&dp, &vk, &vv), 0, "dp_set_vip %s", svcs[s].name);
+		cr_assert_eq(size, RING_SIZE);
 	}
-	set_affinity_maps();
+	/* The keys the product pushed are the file's, current first. */
+	cr_assert_eq(http.keys.verify.key[0].id, key_new.id);
+	cr_assert_eq(http.keys.verify.key[1].id, key_old.id);
 }
 
 static void teardown(void)
 {
-	int s;
-
-	dp_close(&dp);
-	for (s = 0; s < SVC_MAX; s++)
-		free(ring[s]);
+	http_free(&http);
+	dp_close(dp);
+	model_free(&model);
+	unlink(secret_file);
 }
 
 TestSuite(synproxy, .init = setup, .fini = teardown, .timeout = 60);
@@ -387,7 +360,7 @@ static void check_synack(const char *desc, const __u8 *in, size_t in_len, const 
 			want_opts[16] = 1;
 			want_opts[17] = 3;
 			want_opts[18] = 3;
-			want_opts[19] = OUR_WSCALE;
+			want_opts[19] = LIMPET_OUR_WSCALE;
 		}
 	}
 	cr_assert_arr_eq(out + l4 + PKT_TCP_LEN, want_opts, optlen, "%s: options", desc);
@@ -435,7 +408,7 @@ struct step {
 
 static void run_frame(const __u8 *in, size_t len, struct result *r)
 {
-	xdp_run_frame(&dp, prog_fd, if_client, in, len, r);
+	xdp_run_frame(dp, prog_fd, if_client, in, len, r);
 }
 
 static void run_step(const struct step *st, struct synack_seen *seen)
@@ -530,11 +503,11 @@ static void expect_pending(const struct pkt_spec *data, __u32 cookie_isn)
 				.sport = htons(data->sport), .dport = htons(data->dport),
 				.proto = IPPROTO_TCP, .family = data->family };
 
-	cr_assert_eq(bpf_map_lookup_elem(dp.flows_fd, &key, &fv), 0, "no slow-path entry");
+	cr_assert_eq(dp_flow_get(dp, &key, &fv), 0, "no slow-path entry");
 	cr_expect_eq(fv.flags, LIMPET_FLOW_SLOWPATH);
 	cr_expect_eq(fv.pending.client_isn, data->seq - 1);
 	cr_expect_eq(fv.pending.cookie_isn, cookie_isn);
-	cr_assert_eq(bpf_map_delete_elem(dp.flows_fd, &key), 0);
+	cr_assert_eq(dp_flow_del(dp, &key), 0);
 }
 
 /* Send the SYN of <st> and keep what its SYN-ACK says. */
@@ -700,6 +673,11 @@ Test(synproxy, cookie_ack_window)
 	ack_window(SVC_HTTP6, 1300, 0);
 }
 
+static int any_flow(void *ctx, const struct flow_key *key, const struct flow_value *val)
+{
+	return -EEXIST;
+}
+
 /* Each SYN is answered afresh and leaves nothing behind: no flow. */
 Test(synproxy, stateless)
 {
@@ -711,8 +689,7 @@ Test(synproxy, stateless)
 	struct synack_seen a = handshake(&st), b = handshake(&st);
 	struct flow_key key;
 
-	cr_assert_eq(bpf_map_get_next_key(dp.flows_fd, NULL, &key), -ENOENT,
-		     "a flow was recorded");
+	cr_assert_eq(dp_flow_walk(dp, any_flow, &key), 0, "a flow was recorded");
 	/* A retransmitted SYN gets a SYN-ACK its ACK can complete, whichever
 	 * minute of the cookie's clock it falls in.
 	 */
@@ -1018,6 +995,36 @@ Test(synproxy, no_connection)
 	}
 }
 
+/*
+ * The vips entry of every service is what dp_program() derives from the
+ * configuration: the L4 hash for the binding at the SYN, and for HTTP
+ * services what XDP reads in the first request head. A service whose
+ * head is read must not look like one whose head is not (the bug of a
+ * byte read with two meanings: cookie services were written as client_ip
+ * and XDP never read a head).
+ */
+Test(synproxy, vip_entries_say_what_to_read)
+{
+	static const __u8 want_read[SVC_MAX] = {
+		[SVC_HTTP4] = LIMPET_HEAD_READ_NONE, [SVC_HTTP6] = LIMPET_HEAD_READ_NONE,
+		[SVC_L4] = LIMPET_HEAD_READ_NONE, [SVC_COOKIE4] = LIMPET_HEAD_READ_COOKIE,
+		[SVC_HEADER6] = LIMPET_HEAD_READ_HEADERS,
+	};
+	struct vip_value v, want;
+	struct vip_key k;
+	int s;
+
+	for (s = 0; s < SVC_MAX; s++) {
+		dp_vip_of(&model.services[s], &k, &want);
+		cr_assert_eq(dp_get_vip(dp, &k, &v), 0, "%s: no vips entry", svcs[s].name);
+		cr_expect_eq(v.head_read, want_read[s], "%s: head_read %u", svcs[s].name,
+			     v.head_read);
+		cr_expect_eq(v.hash, LIMPET_HASH_CLIENT, "%s: hash %u", svcs[s].name, v.hash);
+		cr_expect_eq(v.mode, svcs[s].mode, "%s: mode %u", svcs[s].name, v.mode);
+		cr_expect_eq(memcmp(&v, &want, sizeof(v)), 0, "%s", svcs[s].name);
+	}
+}
+
 /* ---- the L4 path beside it ---- */
 
 Test(synproxy, l4_service_unchanged)
@@ -1026,9 +1033,11 @@ Test(synproxy, l4_service_unchanged)
 	struct pkt_spec ack = to_vip(SVC_L4, 40060, PKT_TCP_ACK);
 	struct pkt_spec out, out_ack;
 	__u32 id = ring[SVC_L4][limpet_hash_addr(&syn.src) % RING_SIZE];
-	int j = (int)(id - be_id(SVC_L4, 0));
+	int j;
 
-	cr_assert(j >= 0 && j < NBACKENDS);
+	for (j = 0; j < NBACKENDS && be_id(SVC_L4, j) != id; j++)
+		;
+	cr_assert(j < NBACKENDS, "slot holds %u", id);
 	out = syn;
 	out.dst = pkt_addr(svcs[SVC_L4].backends[j]);
 	out.dport = BE_PORT;
@@ -1164,7 +1173,7 @@ static void token(char out[LIMPET_TOKEN_CHARS + 1], __u64 session, __u32 tag, __
 	struct limpet_token_fields f;
 
 	limpet_token_fields_init(&f, session, tag, (__u32)(time(NULL) - age));
-	limpet_token_encode(&f, &keys.keys.key[k], SERVICE_TAG, out);
+	limpet_token_encode(&f, k ? &key_old : &key_new, affinity_tag(svcs[SVC_COOKIE4].name), out);
 	out[LIMPET_TOKEN_CHARS] = '\0';
 }
 
@@ -1189,7 +1198,7 @@ static void first_head(int s, __u16 sport, const char *req, __u8 want_outcome, b
 	struct flow_key key = { .src = data.src, .dst = data.dst, .sport = htons(data.sport),
 				.dport = htons(data.dport), .proto = IPPROTO_TCP,
 				.family = data.family };
-	const struct http_affinity_value *cfg = &affinity_cfg[s];
+	struct http_affinity_value cfg_value, *cfg = &cfg_value;
 	struct limpet_token_fields f = { 0 };
 	struct limpet_head_scan scan;
 	__u8 frame[PKT_MAX], outcome = LIMPET_COOKIE_ABSENT, scanned;
@@ -1204,20 +1213,23 @@ static void first_head(int s, __u16 sport, const char *req, __u8 want_outcome, b
 	fix_tcp_csum(frame, len);
 	run_frame(frame, len, &r);
 	cr_assert_eq(r.verdict, XDP_DROP, "no AF_XDP socket here: dropped");
-	cr_assert_eq(bpf_map_lookup_elem(dp.flows_fd, &key, &fv), 0, "no pending entry");
-	cr_assert_eq(bpf_map_delete_elem(dp.flows_fd, &key), 0);
+	cr_assert_eq(dp_flow_get(dp, &key, &fv), 0, "no pending entry");
+	cr_assert_eq(dp_flow_del(dp, &key), 0);
 	cr_expect_eq(fv.flags, LIMPET_FLOW_SLOWPATH);
 	cr_expect_eq(fv.service_id, (__u32)s);
 	cr_expect_eq(fv.pending.cookie_isn, seen.isn);
 
-	/* The same bytes through the userspace build. */
+	/* The same bytes through the userspace build, with what the product
+	 * told the data plane to look for.
+	 */
+	cr_assert_eq(affinity_dp_value(&http.aff, (__u32)s, cfg), 0);
 	limpet_head_init(&scan);
 	for (i = 0; i < n; i++)
 		if (limpet_head_step(&scan, &cfg->head, (__u8)req[i]))
 			break;
 	scanned = scan.complete ? LIMPET_PENDING_SCANNED : 0;
 	if (scan.complete && svcs[s].affinity == LIMPET_AFFINITY_COOKIE)
-		outcome = limpet_head_cookie(&scan, &keys.keys, cfg->service_tag,
+		outcome = limpet_head_cookie(&scan, &http.keys.verify, cfg->service_tag,
 					     (__u64)time(NULL), cfg->cookie_ttl_s, &f);
 	if (scan.complete && svcs[s].affinity == LIMPET_AFFINITY_HEADER) {
 		hkey = limpet_head_session_key(&scan, &cfg->head, cfg->require_all, &ok);
@@ -1226,6 +1238,9 @@ static void first_head(int s, __u16 sport, const char *req, __u8 want_outcome, b
 	}
 	cr_expect_eq(fv.pending.scan, scanned, "scan flags %#x, userspace %#x", fv.pending.scan,
 		     scanned);
+	cr_expect_eq(r.delta[LIMPET_STAT_HEADS_READ], scan.complete ? 1 : 0,
+		     "http_heads_read_xdp moved by %lld: %s", (long long)r.delta[LIMPET_STAT_HEADS_READ],
+		     req);
 	cr_expect_eq(!!(fv.pending.scan & LIMPET_PENDING_SCANNED), want_scanned, "%s", req);
 	cr_expect_eq(fv.pending.outcome, outcome, "outcome %u, userspace %u: %s",
 		     fv.pending.outcome, outcome, req);

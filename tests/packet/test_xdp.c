@@ -14,9 +14,14 @@
  * Runs inside the namespace of tests/packet/run.sh (make packet):
  * bpf_fib_lookup() needs pkc0/pks0 and their neighbours. Each test loads a
  * private copy of the data plane (Criterion runs every test in its own
- * process) and programs the services of svcs[] below. The backend a new flow
- * should get is predicted from the service's Maglev table and the hash of
- * include/limpet_hash.h, the same contract the controller relies on.
+ * process) and programs the services of svcs[] below through the product
+ * (tests/packet/product.h: YAML -> config_load -> model -> dp_program), so
+ * the map values are the controller's own. A few tests then stage states
+ * the controller reaches only by timing (a backend id reused, a table
+ * naming a retired backend) with the typed map functions of dp/maps.h.
+ * The backend a new flow should get is predicted from the Maglev table
+ * dp_program() wrote and the hash of include/limpet_hash.h, the same
+ * contract the controller relies on.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -33,11 +38,12 @@
 #include <criterion/logging.h>
 
 #include "dp/dataplane.h"
-#include "limpet_hash.h"
-#include "limpet_xdp.skel.h"
 #include "dp/maglev.h"
-#include "packet/pkt.h"
+#include "dp/maps.h"
+#include "limpet_hash.h"
 #include "packet/harness.h"
+#include "packet/pkt.h"
+#include "packet/product.h"
 
 #define RING_SIZE 65537u
 #define NBACKENDS 3
@@ -53,8 +59,8 @@ enum svc_idx {
 	SVC_NONE4,	/* TCP NAT affinity none: 5-tuple hash */
 	SVC_DSR4,	/* TCP DSR, IPv4 */
 	SVC_DSR6,	/* TCP DSR, IPv6 */
-	SVC_EMPTY4,	/* every backend at weight 0: a table of MAGLEV_EMPTY */
-	SVC_NORING4,	/* no table at all */
+	SVC_EMPTY4,	/* a table of MAGLEV_EMPTY slots (staged: dp_program never writes one) */
+	SVC_NORING4,	/* every backend at weight 0: dp_program writes no table at all */
 	SVC_NONEIGH4,	/* NAT to a backend without a neighbour entry */
 	SVC_DSRNONEIGH4, /* DSR to a backend without a neighbour entry */
 	SVC_MAX,
@@ -68,8 +74,7 @@ struct svc {
 	__u8 affinity;
 	__u8 forwarding;
 	__u16 be_port;
-	unsigned int weights;	/* bit j: backend j has weight 1 in the table */
-	bool no_ring;
+	unsigned int weights;	/* bit j: backend j has weight 1, else 0 */
 	const char *backends[NBACKENDS];
 };
 
@@ -78,37 +83,38 @@ struct svc {
 
 static const struct svc svcs[SVC_MAX] = {
 	[SVC_WEB4] = { "web4", "10.100.0.100", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
-		       LIMPET_FWD_NAT, 8080, 7, false, BE4 },
+		       LIMPET_FWD_NAT, 8080, 7, BE4 },
 	[SVC_WEB6] = { "web6", "fd00:100::100", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
-		       LIMPET_FWD_NAT, 8080, 7, false, BE6 },
+		       LIMPET_FWD_NAT, 8080, 7, BE6 },
 	[SVC_DNS4] = { "dns4", "10.100.0.100", 53, IPPROTO_UDP, LIMPET_AFFINITY_CLIENT_IP,
-		       LIMPET_FWD_NAT, 5353, 7, false, BE4 },
+		       LIMPET_FWD_NAT, 5353, 7, BE4 },
 	[SVC_DNS6] = { "dns6", "fd00:100::100", 53, IPPROTO_UDP, LIMPET_AFFINITY_CLIENT_IP,
-		       LIMPET_FWD_NAT, 5353, 7, false, BE6 },
+		       LIMPET_FWD_NAT, 5353, 7, BE6 },
 	[SVC_NONE4] = { "none4", "10.100.0.101", 80, IPPROTO_TCP, LIMPET_AFFINITY_NONE,
-			LIMPET_FWD_NAT, 80, 7, false, BE4 },
+			LIMPET_FWD_NAT, 80, 7, BE4 },
 	[SVC_DSR4] = { "dsr4", "10.100.0.102", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
-		       LIMPET_FWD_DSR, 80, 7, false, BE4 },
+		       LIMPET_FWD_DSR, 80, 7, BE4 },
 	[SVC_DSR6] = { "dsr6", "fd00:100::102", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
-		       LIMPET_FWD_DSR, 80, 7, false, BE6 },
+		       LIMPET_FWD_DSR, 80, 7, BE6 },
 	[SVC_EMPTY4] = { "empty4", "10.100.0.103", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
-			 LIMPET_FWD_NAT, 80, 0, false, BE4 },
+			 LIMPET_FWD_NAT, 80, 7, BE4 },
 	[SVC_NORING4] = { "noring4", "10.100.0.104", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
-			  LIMPET_FWD_NAT, 80, 7, true, BE4 },
+			  LIMPET_FWD_NAT, 80, 0, BE4 },
 	[SVC_NONEIGH4] = { "noneigh4", "10.100.0.105", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
-			   LIMPET_FWD_NAT, 8080, 1, false, { "10.20.0.14" } },
+			   LIMPET_FWD_NAT, 8080, 1, { "10.20.0.14" } },
 	[SVC_DSRNONEIGH4] = { "dsrnoneigh4", "10.100.0.106", 80, IPPROTO_TCP,
-			      LIMPET_AFFINITY_CLIENT_IP, LIMPET_FWD_DSR, 80, 1, false,
-			      { "10.20.0.14" } },
+			      LIMPET_AFFINITY_CLIENT_IP, LIMPET_FWD_DSR, 80, 1, { "10.20.0.14" } },
 };
 
-static struct dataplane dp;
+static struct dataplane *dp;
+static struct model model;
 static int prog_fd, if_client, if_server;
-static __u32 *ring[SVC_MAX];
+static __u32 ids[SVC_MAX][NBACKENDS];	/* the ids dp_program() gave the backends */
+static __u32 *ring[SVC_MAX];		/* the tables it wrote */
 
 static __u32 be_id(int s, int j)
 {
-	return 1 + s * NBACKENDS + j;
+	return ids[s][j];
 }
 
 /* The neighbour MAC of backend <j> (10.20.0.11 + j / fd00:20::11 + j). */
@@ -120,6 +126,7 @@ static struct pkt_mac be_mac(int j)
 	return m;
 }
 
+/* Staged: backend <j> of <s> in <state> with <gen>, as no dp_program() leaves it. */
 static void set_backend(int s, int j, __u8 state, __u32 gen)
 {
 	struct backend_value be = {
@@ -131,36 +138,64 @@ static void set_backend(int s, int j, __u8 state, __u32 gen)
 		.service_id = s,
 	};
 
-	cr_assert_eq(dp_set_backend(&dp, be_id(s, j), &be), 0, "dp_set_backend %s/%d", svcs[s].name,
+	cr_assert_eq(dp_set_backend(dp, be_id(s, j), &be), 0, "dp_set_backend %s/%d", svcs[s].name,
 		     j);
 }
 
+/* Staged: <table> as service <s>'s Maglev table. */
 static void swap_ring(int s, const __u32 *table)
 {
 	memcpy(ring[s], table, RING_SIZE * sizeof(*table));
-	cr_assert_eq(dp_swap_ring(&dp, s, ring[s], RING_SIZE), 0, "dp_swap_ring %s", svcs[s].name);
+	cr_assert_eq(dp_swap_ring(dp, s, ring[s], RING_SIZE), 0, "dp_swap_ring %s", svcs[s].name);
 }
 
-/* A Maglev table of service <s> holding the backends in the bit mask <weights>. */
-static void build_ring(int s, unsigned int weights)
+/* Take the tables dp_program() wrote (a missing one reads as all empty). */
+static void read_rings(void)
 {
-	struct maglev_backend mb[NBACKENDS];
-	char names[NBACKENDS][32];
-	__u32 *table = malloc(RING_SIZE * sizeof(*table));
-	int j, n = 0, ret;
+	const __u32 *table;
+	__u32 size, i;
+	int s;
 
-	cr_assert_not_null(table);
-	for (j = 0; j < NBACKENDS && svcs[s].backends[j]; j++, n++) {
-		snprintf(names[j], sizeof(names[j]), "%s-b%d", svcs[s].name, j);
-		mb[j].name = names[j];
-		mb[j].id = be_id(s, j);
-		mb[j].weight = (weights >> j) & 1;
+	for (s = 0; s < SVC_MAX; s++) {
+		table = dp_ring(dp, model.services[s].id, &size);
+		if (!table) {
+			for (i = 0; i < RING_SIZE; i++)
+				ring[s][i] = MAGLEV_EMPTY;
+			continue;
+		}
+		cr_assert_eq(size, RING_SIZE);
+		memcpy(ring[s], table, RING_SIZE * sizeof(*table));
 	}
-	ret = maglev_build(mb, n, RING_SIZE, table);
-	cr_assert(ret == 0 || (ret == -ENOENT && !weights), "maglev_build %s: %d", svcs[s].name,
-		  ret);
-	swap_ring(s, table);
-	free(table);
+}
+
+/* The configuration of svcs[], as an operator would write it. */
+static char *services_yaml(void)
+{
+	size_t size = 65536, at = 0;
+	char *y = malloc(size);
+	int s, j;
+
+	cr_assert_not_null(y);
+	at += snprintf(y + at, size - at, "instance: pkt\ninterfaces:\n  - name: pks0\n"
+		       "services:\n");
+	for (s = 0; s < SVC_MAX; s++) {
+		const struct svc *v = &svcs[s];
+
+		at += snprintf(y + at, size - at,
+			       "  - name: %s\n    vip: %s\n    port: %u\n    protocol: %s\n"
+			       "    forwarding: %s\n    affinity: {type: %s}\n"
+			       "    health: {type: none}\n    ring_size: %u\n    backends:\n",
+			       v->name, v->vip, v->port, v->proto == IPPROTO_UDP ? "udp" : "tcp",
+			       v->forwarding == LIMPET_FWD_DSR ? "dsr" : "nat",
+			       v->affinity == LIMPET_AFFINITY_NONE ? "none" : "client_ip",
+			       RING_SIZE);
+		for (j = 0; j < NBACKENDS && v->backends[j]; j++)
+			at += snprintf(y + at, size - at,
+				       "      - {name: %s-b%d, address: \"%s\", port: %u, weight: %u}\n",
+				       v->name, j, v->backends[j], v->be_port, (v->weights >> j) & 1);
+		cr_assert_lt(at, size);
+	}
+	return y;
 }
 
 static void check_mac(const char *ifname, struct pkt_mac want)
@@ -179,6 +214,7 @@ static void check_mac(const char *ifname, struct pkt_mac want)
 
 static void setup(void)
 {
+	char *yaml;
 	int s, j, err;
 
 	if_client = if_nametoindex("pkc0");
@@ -190,38 +226,35 @@ static void setup(void)
 
 	err = dp_open(&dp, NULL, FLOW_ENTRIES);
 	cr_assert_eq(err, 0, "dp_open: %s", strerror(-err));
-	err = dp_load(&dp);
+	err = dp_load(dp);
 	cr_assert_eq(err, 0, "dp_load: %s", strerror(-err));
-	prog_fd = bpf_program__fd(dp.skel->progs.limpet_xdp);
+	prog_fd = dp_prog_fd(dp);
 
+	yaml = services_yaml();
+	product_model(yaml, &model);
+	free(yaml);
+	product_program(dp, &model);
 	for (s = 0; s < SVC_MAX; s++) {
-		struct vip_key vk = {
-			.addr = pkt_addr(svcs[s].vip),
-			.port = htons(svcs[s].port),
-			.proto = svcs[s].proto,
-			.family = strchr(svcs[s].vip, ':') ? LIMPET_FAMILY_V6 : LIMPET_FAMILY_V4,
-		};
-		struct vip_value vv = {
-			.service_id = s,
-			.affinity = svcs[s].affinity,
-			.forwarding = svcs[s].forwarding,
-		};
-
+		cr_assert_eq(model.services[s].id, (__u32)s, "%s: service id %u", svcs[s].name,
+			     model.services[s].id);
 		for (j = 0; j < NBACKENDS && svcs[s].backends[j]; j++)
-			set_backend(s, j, LIMPET_BACKEND_ACTIVE, 1);
+			ids[s][j] = model.services[s].backends[j].id;
 		ring[s] = calloc(RING_SIZE, sizeof(__u32));
 		cr_assert_not_null(ring[s]);
-		if (!svcs[s].no_ring)
-			build_ring(s, svcs[s].weights);
-		cr_assert_eq(dp_set_vip(&dp, &vk, &vv), 0, "dp_set_vip %s", svcs[s].name);
 	}
+	read_rings();
+	/* Staged: every slot empty, which dp_program() never writes. */
+	for (j = 0; j < (int)RING_SIZE; j++)
+		ring[SVC_EMPTY4][j] = MAGLEV_EMPTY;
+	swap_ring(SVC_EMPTY4, ring[SVC_EMPTY4]);
 }
 
 static void teardown(void)
 {
 	int s;
 
-	dp_close(&dp);
+	dp_close(dp);
+	model_free(&model);
 	for (s = 0; s < SVC_MAX; s++)
 		free(ring[s]);
 }
@@ -230,6 +263,7 @@ static void teardown(void)
 static int predict(int s, const struct pkt_spec *in)
 {
 	__u32 hash, id;
+	int j;
 
 	if (svcs[s].affinity == LIMPET_AFFINITY_NONE)
 		hash = limpet_hash_tuple(&in->src, &in->dst, htons(in->sport), htons(in->dport),
@@ -237,9 +271,11 @@ static int predict(int s, const struct pkt_spec *in)
 	else
 		hash = limpet_hash_addr(&in->src);
 	id = ring[s][hash % RING_SIZE];
-	cr_assert(id >= be_id(s, 0) && id < be_id(s, NBACKENDS), "%s: slot holds %u",
-		  svcs[s].name, id);
-	return id - be_id(s, 0);
+	for (j = 0; j < NBACKENDS && svcs[s].backends[j]; j++)
+		if (be_id(s, j) == id)
+			return j;
+	cr_assert_fail("%s: slot holds %u, no backend of the service", svcs[s].name, id);
+	return -1;
 }
 
 /* A client's frame to service <s>. */
@@ -326,7 +362,7 @@ struct step {
 
 static void run_frame(const __u8 *in, size_t len, enum ingress ingress, struct result *r)
 {
-	xdp_run_frame(&dp, prog_fd, ingress == FROM_CLIENT ? if_client : if_server, in, len, r);
+	xdp_run_frame(dp, prog_fd, ingress == FROM_CLIENT ? if_client : if_server, in, len, r);
 }
 
 static void check_frame(const char *desc, const struct result *r, const __u8 *want,
@@ -982,8 +1018,9 @@ Test(xdp, stale_flow_removed_backend)
 
 	cr_assert_eq(sent_to(SVC_WEB4, &syn, XDP_REDIRECT), j);
 	/* The controller removes backend j: state UNUSED, table without it. */
-	set_backend(SVC_WEB4, j, LIMPET_BACKEND_UNUSED, 1);
-	build_ring(SVC_WEB4, 7 & ~(1u << j));
+	model_remove_backend(&model.services[SVC_WEB4], j);
+	product_program(dp, &model);
+	read_rings();
 	k = predict(SVC_WEB4, &ack);
 	cr_assert_neq(k, j);
 	r = reply(SVC_WEB4, k, &ack, PKT_TCP_ACK);
@@ -1124,12 +1161,13 @@ Test(xdp, ring_swap)
 	}
 }
 
-static void check_counters(const char *what, int map_fd, __u32 id, __u64 packets, __u64 bytes,
+static void check_counters(const char *what, bool service, __u32 id, __u64 packets, __u64 bytes,
 			   __u64 new_flows, __u64 drops)
 {
 	struct limpet_counters c;
 
-	cr_assert_eq(dp_read_counters(&dp, map_fd, id, &c), 0);
+	cr_assert_eq(service ? dp_service_counters(dp, id, &c) : dp_backend_counters(dp, id, &c),
+		     0);
 	cr_expect(c.packets == packets && c.bytes == bytes && c.new_flows == new_flows &&
 			  c.drops == drops,
 		  "%s: packets %llu bytes %llu new_flows %llu drops %llu, expected %llu %llu %llu "
@@ -1166,10 +1204,9 @@ Test(xdp, service_and_backend_counters)
 		RUN_STEPS(steps);
 	}
 	/* Packets and bytes of both directions (IP lengths), one new flow. */
-	check_counters("service", dp.service_stats_fd, SVC_WEB4, 3, 3 * ip_len + 100, 1, 1);
-	check_counters("backend", dp.backend_stats_fd, be_id(SVC_WEB4, j), 3, 3 * ip_len + 100, 1,
-		       0);
-	check_counters("other backend", dp.backend_stats_fd, be_id(SVC_WEB4, other), 0, 0, 0, 0);
+	check_counters("service", true, SVC_WEB4, 3, 3 * ip_len + 100, 1, 1);
+	check_counters("backend", false, be_id(SVC_WEB4, j), 3, 3 * ip_len + 100, 1, 0);
+	check_counters("other backend", false, be_id(SVC_WEB4, other), 0, 0, 0, 0);
 }
 
 /* ---- fuzz ---- */

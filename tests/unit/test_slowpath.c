@@ -353,14 +353,14 @@ static void client_data(struct slowpath *sp, __u32 off, const void *data, __u32 
 {
 	struct segment_opts o = client_ts(CTS, F.our_ts);
 
-	feed(sp, &F.client, &F.vip, CISN + 1 + off, F.cookie + 1, SEG_ACK | flags, CWIN, &o, data,
+	feed(sp, &F.client, &F.vip, CISN + 1 + off, F.cookie + 1, LIMPET_TCP_ACK | flags, CWIN, &o, data,
 	     len, now);
 }
 
 /* The first request segment: the whole request head. */
 static void first_request(struct slowpath *sp, __u64 now)
 {
-	client_data(sp, 0, REQUEST, REQ_LEN, SEG_PSH, now);
+	client_data(sp, 0, REQUEST, REQ_LEN, LIMPET_TCP_PSH, now);
 }
 
 /* Backend <i>'s SYN-ACK: shift 9, SACK, timestamps. */
@@ -369,7 +369,7 @@ static void synack(struct slowpath *sp, int i, __u64 now)
 	struct segment_opts o = { .mss = 1460, .wscale = 9, .sack_ok = true, .ts = true,
 				  .tsval = BTS, .tsecr = CTS };
 
-	feed(sp, &F.be[i], &F.client, BISN, CISN + 1, SEG_SYN | SEG_ACK, 65160, &o, NULL, 0, now);
+	feed(sp, &F.be[i], &F.client, BISN, CISN + 1, LIMPET_TCP_SYN | LIMPET_TCP_ACK, 65160, &o, NULL, 0, now);
 }
 
 /* Backend <i>'s data at <off> bytes into its stream, TSval BTS + <dt>. */
@@ -378,7 +378,7 @@ static void backend_data(struct slowpath *sp, int i, __u32 off, const void *data
 {
 	struct segment_opts o = client_ts(BTS + dt, CTS);
 
-	feed(sp, &F.be[i], &F.client, BISN + 1 + off, CISN + 1 + REQ_LEN, SEG_ACK | flags, 100,
+	feed(sp, &F.be[i], &F.client, BISN + 1 + off, CISN + 1 + REQ_LEN, LIMPET_TCP_ACK | flags, 100,
 	     &o, data, len, now);
 }
 
@@ -419,7 +419,7 @@ static void expect_payload(const struct segment *s, const void *data, __u32 len)
 
 static void expect_syn(const struct segment *s, int be)
 {
-	expect_seg(s, &F.client, &F.be[be], CISN, 0, SEG_SYN);
+	expect_seg(s, &F.client, &F.be[be], CISN, 0, LIMPET_TCP_SYN);
 	cr_expect_eq(s->payload_len, 0);
 }
 
@@ -467,7 +467,7 @@ Test(slowpath, first_segment_other_options)
 	client_offered(LIMPET_WSCALE_NONE, false, true, 1);
 	first_request(sp, 0);
 	s = sent(0);
-	expect_seg(s, &F.client, &F.be[0], CISN, 0, SEG_SYN | SEG_ECE | SEG_CWR);
+	expect_seg(s, &F.client, &F.be[0], CISN, 0, LIMPET_TCP_SYN | LIMPET_TCP_ECE | LIMPET_TCP_CWR);
 	cr_expect_eq(s->opt.mss, 1480 - 60);
 	cr_expect_eq(s->opt.sack_ok, 0);
 	cr_expect_eq(s->opt.wscale, LIMPET_WSCALE_NONE);
@@ -477,9 +477,9 @@ Test(slowpath, first_segment_other_options)
 	/* No timestamps: nowhere the cookie kept anything but the MSS. */
 	sp = setup(LIMPET_FAMILY_V4, 1, NULL);
 	o = (struct segment_opts){ .wscale = LIMPET_WSCALE_NONE };
-	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, SEG_ACK, CWIN, &o, REQUEST, REQ_LEN, 0);
+	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, LIMPET_TCP_ACK, CWIN, &o, REQUEST, REQ_LEN, 0);
 	s = sent(0);
-	expect_seg(s, &F.client, &F.be[0], CISN, 0, SEG_SYN);
+	expect_seg(s, &F.client, &F.be[0], CISN, 0, LIMPET_TCP_SYN);
 	cr_expect_eq(s->opt.mss, 1460);
 	cr_expect_eq(s->opt.sack_ok, 0);
 	cr_expect_eq(s->opt.wscale, LIMPET_WSCALE_NONE);
@@ -494,13 +494,13 @@ Test(slowpath, first_segment_rejected)
 	struct flow_value *fv;
 
 	/* An ack that is not the cookie's. */
-	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 2, SEG_ACK, CWIN, &o, REQUEST, REQ_LEN, 0);
+	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 2, LIMPET_TCP_ACK, CWIN, &o, REQUEST, REQ_LEN, 0);
 	/* A bare ACK, a SYN, a RST: nothing to bind. */
-	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, SEG_ACK, CWIN, &o, NULL, 0, 0);
-	feed(sp, &F.client, &F.vip, CISN, 0, SEG_SYN, CWIN, &o, NULL, 0, 0);
-	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, SEG_RST | SEG_ACK, CWIN, &o, NULL, 0, 0);
+	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, LIMPET_TCP_ACK, CWIN, &o, NULL, 0, 0);
+	feed(sp, &F.client, &F.vip, CISN, 0, LIMPET_TCP_SYN, CWIN, &o, NULL, 0, 0);
+	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, LIMPET_TCP_RST | LIMPET_TCP_ACK, CWIN, &o, NULL, 0, 0);
 	/* Data without ACK. */
-	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, SEG_PSH, CWIN, &o, REQUEST, REQ_LEN, 0);
+	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, LIMPET_TCP_PSH, CWIN, &o, REQUEST, REQ_LEN, 0);
 	/* An entry that is no pending handshake. */
 	fv = flow_at(&F.client, &F.vip);
 	fv->flags = LIMPET_FLOW_SPLICE;
@@ -527,7 +527,7 @@ Test(slowpath, first_segment_rejected)
 	first_request(sp, 0);
 	cr_assert_eq(F.n_sent, 1);
 	expect_seg(sent(0), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN,
-		   SEG_ACK | SEG_PSH | SEG_FIN);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN);
 	cr_expect_eq(slowpath_stats(sp)->failed, 1);
 	cr_expect_eq(slowpath_stats(sp)->connections, 1);
 	slowpath_free(sp);
@@ -577,14 +577,14 @@ Test(slowpath, synack_binds_and_releases)
 	cr_expect_eq(fv->sp.tsval_delta, ts_delta);
 	cr_expect_eq(fv->sp.tsecr_delta, 0);
 	cr_expect_eq(fv->sp.wscale_in, 9);
-	cr_expect_eq(fv->sp.wscale_out, SLOWPATH_OUR_WSCALE);
+	cr_expect_eq(fv->sp.wscale_out, LIMPET_OUR_WSCALE);
 	cr_expect_eq(fv->sp.flags, LIMPET_SPLICE_TS | LIMPET_SPLICE_WINDOW);
 	cr_expect_eq(fv->sp.ins_len, 0);
 
 	/* The held request completes the backend's handshake. */
 	cr_assert_eq(F.n_sent, 2);
 	s = sent(1);
-	expect_seg(s, &F.client, &F.be[0], CISN + 1, BISN + 1, SEG_ACK | SEG_PSH);
+	expect_seg(s, &F.client, &F.be[0], CISN + 1, BISN + 1, LIMPET_TCP_ACK | LIMPET_TCP_PSH);
 	expect_ts(s, CTS, BTS);
 	cr_expect_eq(s->window, CWIN);
 	expect_payload(s, REQUEST, REQ_LEN);
@@ -596,11 +596,11 @@ Test(slowpath, synack_binds_and_releases)
 
 	/* A client segment still queued for the slow path: relayed, translated. */
 	o = client_ts(CTS + 1, BTS + 7 + ts_delta);
-	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, F.cookie + 1 + 5, SEG_ACK, CWIN, &o, NULL, 0,
+	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, F.cookie + 1 + 5, LIMPET_TCP_ACK, CWIN, &o, NULL, 0,
 	     30);
 	cr_assert_eq(F.n_sent, 3);
 	s = sent(2);
-	expect_seg(s, &F.client, &F.be[0], CISN + 1 + REQ_LEN, BISN + 1 + 5, SEG_ACK);
+	expect_seg(s, &F.client, &F.be[0], CISN + 1 + REQ_LEN, BISN + 1 + 5, LIMPET_TCP_ACK);
 	expect_ts(s, CTS + 1, BTS + 7);
 
 	/* The record goes a little after; the entries stay, the data plane's. */
@@ -623,7 +623,7 @@ Test(slowpath, synack_without_scaling_or_timestamps)
 
 	first_request(sp, 0);
 	/* A backend that offers neither timestamps nor window scaling. */
-	feed(sp, &F.be[0], &F.client, BISN, CISN + 1, SEG_SYN | SEG_ACK, 65535, &o, NULL, 0, 5);
+	feed(sp, &F.be[0], &F.client, BISN, CISN + 1, LIMPET_TCP_SYN | LIMPET_TCP_ACK, 65535, &o, NULL, 0, 5);
 	fv = flow_at(&F.client, &F.vip);
 	cr_assert(fv);
 	cr_expect_eq(fv->sp.flags, LIMPET_SPLICE_WINDOW, "no TS; the client's shift to none");
@@ -633,7 +633,7 @@ Test(slowpath, synack_without_scaling_or_timestamps)
 	cr_assert(fv);
 	cr_expect_eq(fv->sp.flags, LIMPET_SPLICE_WINDOW);
 	cr_expect_eq(fv->sp.wscale_in, 0);
-	cr_expect_eq(fv->sp.wscale_out, SLOWPATH_OUR_WSCALE);
+	cr_expect_eq(fv->sp.wscale_out, LIMPET_OUR_WSCALE);
 	cr_expect_eq(fv->sp.tsval_delta, 0);
 
 	/* The released request: window in bytes for a backend that does not scale. */
@@ -653,7 +653,7 @@ Test(slowpath, held_segments_released_once_in_order)
 	int i;
 
 	client_data(sp, 0, a, la, 0, 0);
-	client_data(sp, la + lb, c, lc, SEG_PSH, 1);	/* out of order */
+	client_data(sp, la + lb, c, lc, LIMPET_TCP_PSH, 1);	/* out of order */
 	client_data(sp, la, b, lb, 0, 2);
 	client_data(sp, la, b, lb, 0, 3);		/* duplicated */
 	client_data(sp, 0, a, la, 0, 4);		/* and the first again */
@@ -662,12 +662,12 @@ Test(slowpath, held_segments_released_once_in_order)
 
 	synack(sp, 0, 10);
 	cr_assert_eq(F.n_sent, 4, "%d packets", F.n_sent);
-	expect_seg(sent(1), &F.client, &F.be[0], CISN + 1, BISN + 1, SEG_ACK);
+	expect_seg(sent(1), &F.client, &F.be[0], CISN + 1, BISN + 1, LIMPET_TCP_ACK);
 	expect_payload(sent(1), a, la);
-	expect_seg(sent(2), &F.client, &F.be[0], CISN + 1 + la, BISN + 1, SEG_ACK);
+	expect_seg(sent(2), &F.client, &F.be[0], CISN + 1 + la, BISN + 1, LIMPET_TCP_ACK);
 	expect_payload(sent(2), b, lb);
 	expect_seg(sent(3), &F.client, &F.be[0], CISN + 1 + la + lb, BISN + 1,
-		   SEG_ACK | SEG_PSH);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH);
 	expect_payload(sent(3), c, lc);
 	for (i = 1; i < 4; i++)
 		expect_ts(sent(i), CTS, BTS);
@@ -682,13 +682,13 @@ Test(slowpath, backend_rst_tries_next)
 
 	first_request(sp, 0);
 	/* A RST that does not answer our SYN: ignored. */
-	feed(sp, &F.be[0], &F.client, 0, CISN + 5, SEG_RST | SEG_ACK, 0, &none, NULL, 0, 5);
+	feed(sp, &F.be[0], &F.client, 0, CISN + 5, LIMPET_TCP_RST | LIMPET_TCP_ACK, 0, &none, NULL, 0, 5);
 	cr_expect_eq(F.n_sent, 1);
 	cr_expect_eq(slowpath_stats(sp)->ignored, 1);
 
-	feed(sp, &F.be[0], &F.client, 0, CISN + 1, SEG_RST | SEG_ACK, 0, &none, NULL, 0, 10);
+	feed(sp, &F.be[0], &F.client, 0, CISN + 1, LIMPET_TCP_RST | LIMPET_TCP_ACK, 0, &none, NULL, 0, 10);
 	cr_assert_eq(F.n_sent, 3);
-	expect_seg(sent(1), &F.client, &F.be[0], CISN + 1, 0, SEG_RST);
+	expect_seg(sent(1), &F.client, &F.be[0], CISN + 1, 0, LIMPET_TCP_RST);
 	expect_syn(sent(2), 1);
 	expect_ts(sent(2), CTS, 0);
 	cr_expect_null(flow_at(&F.be[0], &F.client), "the refused backend's entry is gone");
@@ -703,7 +703,7 @@ Test(slowpath, backend_rst_tries_next)
 
 	synack(sp, 1, 30);
 	cr_assert_eq(F.n_sent, 4);
-	expect_seg(sent(3), &F.client, &F.be[1], CISN + 1, BISN + 1, SEG_ACK | SEG_PSH);
+	expect_seg(sent(3), &F.client, &F.be[1], CISN + 1, BISN + 1, LIMPET_TCP_ACK | LIMPET_TCP_PSH);
 	expect_payload(sent(3), REQUEST, REQ_LEN);
 	fv = flow_at(&F.client, &F.vip);
 	cr_assert(fv);
@@ -761,7 +761,7 @@ Test(slowpath, syn_timeouts_then_503)
 	/* connect_timeout_ms: reset backend 1, SYN to backend 2. */
 	slowpath_tick(sp, 1000);
 	cr_assert_eq(F.n_sent, 5);
-	expect_seg(sent(3), &F.client, &F.be[0], CISN + 1, 0, SEG_RST);
+	expect_seg(sent(3), &F.client, &F.be[0], CISN + 1, 0, LIMPET_TCP_RST);
 	expect_syn(sent(4), 1);
 	cr_expect_null(flow_at(&F.be[0], &F.client));
 	cr_expect(flow_at(&F.be[1], &F.client));
@@ -773,15 +773,15 @@ Test(slowpath, syn_timeouts_then_503)
 	expect_syn(sent(5), 1);
 	slowpath_tick(sp, 2000);
 	cr_assert_eq(F.n_sent, 8);
-	expect_seg(sent(6), &F.client, &F.be[1], CISN + 1, 0, SEG_RST);
+	expect_seg(sent(6), &F.client, &F.be[1], CISN + 1, 0, LIMPET_TCP_RST);
 	cr_expect_null(flow_at(&F.be[1], &F.client));
 
 	/* The 503 and our FIN, from the VIP, right after the cookie. */
 	expect_seg(sent(7), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN,
-		   SEG_ACK | SEG_PSH | SEG_FIN);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN);
 	expect_503(sent(7));
 	expect_ts(sent(7), F.our_ts + 2000, CTS);
-	cr_expect_eq(sent(7)->window, 0xffff >> SLOWPATH_OUR_WSCALE);
+	cr_expect_eq(sent(7)->window, 0xffff >> LIMPET_OUR_WSCALE);
 	len503 = sent(7)->payload_len;
 	cr_expect_eq(slowpath_stats(sp)->failed, 1);
 	cr_expect_eq(slowpath_stats(sp)->retries, 1);
@@ -793,21 +793,21 @@ Test(slowpath, syn_timeouts_then_503)
 	slowpath_tick(sp, 2300);
 	cr_assert_eq(F.n_sent, 9);
 	expect_seg(sent(8), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN,
-		   SEG_ACK | SEG_PSH | SEG_FIN);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN);
 	expect_payload(sent(8), sent(7)->payload, len503);
 
 	/* The client acks it all: no more resends. */
 	fin_seq = F.cookie + 1 + len503 + 1;
 	o = client_ts(CTS + 10, F.our_ts + 2300);
-	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, fin_seq, SEG_ACK, CWIN, &o, NULL, 0, 2400);
+	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, fin_seq, LIMPET_TCP_ACK, CWIN, &o, NULL, 0, 2400);
 	slowpath_tick(sp, 4000);
 	cr_expect_eq(F.n_sent, 9);
 
 	/* Its FIN gets our ACK, and the entry goes. */
-	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, fin_seq, SEG_ACK | SEG_FIN, CWIN, &o, NULL,
+	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, fin_seq, LIMPET_TCP_ACK | LIMPET_TCP_FIN, CWIN, &o, NULL,
 	     0, 4100);
 	cr_assert_eq(F.n_sent, 10);
-	expect_seg(sent(9), &F.vip, &F.client, fin_seq, CISN + 1 + REQ_LEN + 1, SEG_ACK);
+	expect_seg(sent(9), &F.vip, &F.client, fin_seq, CISN + 1 + REQ_LEN + 1, LIMPET_TCP_ACK);
 	cr_expect_eq(sent(9)->payload_len, 0);
 	expect_ts(sent(9), F.our_ts + 4100, CTS + 10);
 	cr_expect_null(flow_at(&F.client, &F.vip));
@@ -833,27 +833,27 @@ Test(slowpath, failed_ack_across_wrap)
 
 	cr_assert_eq(F.cookie, COOKIE_NEAR_WRAP);
 	first_request(sp, 0);
-	feed(sp, &F.be[0], &F.client, 0, CISN + 1, SEG_RST | SEG_ACK, 0, &none, NULL, 0, 10);
+	feed(sp, &F.be[0], &F.client, 0, CISN + 1, LIMPET_TCP_RST | LIMPET_TCP_ACK, 0, &none, NULL, 0, 10);
 	cr_assert_eq(F.n_sent, 3);
 	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN,
-		   SEG_ACK | SEG_PSH | SEG_FIN);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN);
 	fin_seq = F.cookie + 1 + sent(2)->payload_len + 1;
 	cr_assert_lt(fin_seq, F.cookie, "the 503 crosses 2^32");
 
 	/* The client has it all before the first resend. */
 	o = client_ts(CTS + 10, F.our_ts + 10);
-	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, fin_seq, SEG_ACK, CWIN, &o, NULL, 0, 100);
+	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, fin_seq, LIMPET_TCP_ACK, CWIN, &o, NULL, 0, 100);
 	slowpath_tick(sp, 310);
 	slowpath_tick(sp, 1000);
 	cr_expect_eq(F.n_sent, 3, "the 503 was re-sent %d times after the client "
 				  "acked it (ack compared in 64 bits)", F.n_sent - 3);
 
 	/* Its FIN is answered right across the wrap. */
-	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, fin_seq, SEG_ACK | SEG_FIN, CWIN, &o, NULL,
+	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, fin_seq, LIMPET_TCP_ACK | LIMPET_TCP_FIN, CWIN, &o, NULL,
 	     0, 1100);
 	cr_assert_gt(F.n_sent, 3);
 	expect_seg(sent(F.n_sent - 1), &F.vip, &F.client, fin_seq, CISN + 1 + REQ_LEN + 1,
-		   SEG_ACK);
+		   LIMPET_TCP_ACK);
 	cr_expect_eq(slowpath_connections(sp), 0);
 	slowpath_free(sp);
 }
@@ -865,11 +865,11 @@ Test(slowpath, all_refuse_then_503_expires)
 	int i;
 
 	first_request(sp, 0);
-	feed(sp, &F.be[0], &F.client, 0, CISN + 1, SEG_RST | SEG_ACK, 0, &none, NULL, 0, 10);
+	feed(sp, &F.be[0], &F.client, 0, CISN + 1, LIMPET_TCP_RST | LIMPET_TCP_ACK, 0, &none, NULL, 0, 10);
 	cr_assert_eq(F.n_sent, 3);
-	expect_seg(sent(1), &F.client, &F.be[0], CISN + 1, 0, SEG_RST);
+	expect_seg(sent(1), &F.client, &F.be[0], CISN + 1, 0, LIMPET_TCP_RST);
 	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN,
-		   SEG_ACK | SEG_PSH | SEG_FIN);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN);
 	expect_503(sent(2));
 	cr_expect_eq(slowpath_stats(sp)->retries, 0);
 	cr_expect_eq(slowpath_stats(sp)->failed, 1);
@@ -889,10 +889,10 @@ Test(slowpath, client_rst_while_binding)
 	struct segment_opts o = client_ts(CTS, F.our_ts);
 
 	first_request(sp, 0);
-	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, F.cookie + 1, SEG_RST | SEG_ACK, 0, &o, NULL,
+	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, F.cookie + 1, LIMPET_TCP_RST | LIMPET_TCP_ACK, 0, &o, NULL,
 	     0, 50);
 	cr_assert_eq(F.n_sent, 2);
-	expect_seg(sent(1), &F.client, &F.be[0], CISN + 1, 0, SEG_RST);
+	expect_seg(sent(1), &F.client, &F.be[0], CISN + 1, 0, LIMPET_TCP_RST);
 	cr_expect_null(flow_at(&F.client, &F.vip));
 	cr_expect_null(flow_at(&F.be[0], &F.client));
 	cr_expect_eq(slowpath_connections(sp), 0);
@@ -912,7 +912,7 @@ Test(slowpath, binding_gives_up_after_30s)
 	first_request(sp, 0);
 	slowpath_tick(sp, 30000);
 	cr_assert_eq(F.n_sent, 2);
-	expect_seg(sent(1), &F.client, &F.be[0], CISN + 1, 0, SEG_RST);
+	expect_seg(sent(1), &F.client, &F.be[0], CISN + 1, 0, LIMPET_TCP_RST);
 	cr_expect_null(flow_at(&F.client, &F.vip));
 	cr_expect_null(flow_at(&F.be[0], &F.client));
 	cr_expect_eq(slowpath_stats(sp)->aborted, 1);
@@ -956,9 +956,9 @@ Test(slowpath, insert_header)
 				    LIMPET_SPLICE_HEAD_PENDING);
 	cr_expect_eq(fwd->sp.flags & LIMPET_SPLICE_HEAD_PENDING, 0);
 
-	backend_data(sp, 0, 0, HEAD, HEAD_LEN, SEG_PSH, 10, 100);
+	backend_data(sp, 0, 0, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 10, 100);
 	cr_assert_eq(F.n_sent, 3);
-	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, SEG_ACK | SEG_PSH);
+	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, LIMPET_TCP_ACK | LIMPET_TCP_PSH);
 	expect_payload(sent(2), HEAD_OUT, sizeof(HEAD_OUT) - 1);
 	expect_ts(sent(2), BTS + 10 + ts_delta, CTS);
 	cr_expect_eq(sent(2)->window, 400, "100 << 9 >> 7");
@@ -976,7 +976,7 @@ Test(slowpath, insert_header)
 
 	/* A retransmission comes out byte for byte the same. */
 	first = F.sent[2];
-	backend_data(sp, 0, 0, HEAD, HEAD_LEN, SEG_PSH, 10, 300);
+	backend_data(sp, 0, 0, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 10, 300);
 	cr_assert_eq(F.n_sent, 4);
 	cr_expect_eq(F.sent[3].len, first.len);
 	cr_expect(!memcmp(F.sent[3].frame, first.frame, ETH_HLEN + first.len),
@@ -984,20 +984,20 @@ Test(slowpath, insert_header)
 	cr_expect_eq(slowpath_stats(sp)->inserted, 2);
 
 	/* What follows is shifted by the inserted bytes (wrapping 2^32). */
-	backend_data(sp, 0, HEAD_LEN, "more", 4, SEG_PSH | SEG_FIN, 20, 400);
+	backend_data(sp, 0, HEAD_LEN, "more", 4, LIMPET_TCP_PSH | LIMPET_TCP_FIN, 20, 400);
 	cr_assert_eq(F.n_sent, 5);
 	expect_seg(sent(4), &F.vip, &F.client, F.cookie + 1 + HEAD_LEN + INS_LEN, CISN + 1 + REQ_LEN,
-		   SEG_ACK | SEG_PSH | SEG_FIN);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN);
 	expect_payload(sent(4), "more", 4);
 	cr_expect_lt(sent(4)->seq, F.cookie, "past 2^32");
 
 	/* The client's ack of it all, back in the backend's space. */
 	o = client_ts(CTS + 1, BTS + 20 + ts_delta);
 	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, F.cookie + 1 + HEAD_LEN + INS_LEN + 4 + 1,
-	     SEG_ACK, CWIN, &o, NULL, 0, 500);
+	     LIMPET_TCP_ACK, CWIN, &o, NULL, 0, 500);
 	cr_assert_eq(F.n_sent, 6);
 	expect_seg(sent(5), &F.client, &F.be[0], CISN + 1 + REQ_LEN, BISN + 1 + HEAD_LEN + 4 + 1,
-		   SEG_ACK);
+		   LIMPET_TCP_ACK);
 	expect_ts(sent(5), CTS + 1, BTS + 20);
 	slowpath_free(sp);
 }
@@ -1022,12 +1022,12 @@ Test(slowpath, insert_split_over_client_mss)
 	memcpy(want + STATUS_LEN, INS, INS_LEN);
 	memcpy(want + STATUS_LEN + INS_LEN, head + STATUS_LEN, len - STATUS_LEN);
 
-	backend_data(sp, 0, 0, head, len, SEG_PSH | SEG_FIN, 5, 100);
+	backend_data(sp, 0, 0, head, len, LIMPET_TCP_PSH | LIMPET_TCP_FIN, 5, 100);
 	cr_assert_eq(F.n_sent, 4, "%d packets", F.n_sent);
-	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, SEG_ACK);
+	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, LIMPET_TCP_ACK);
 	cr_expect_eq(sent(2)->payload_len, 524);
 	expect_seg(sent(3), &F.vip, &F.client, F.cookie + 1 + 524, CISN + 1 + REQ_LEN,
-		   SEG_ACK | SEG_PSH | SEG_FIN);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN);
 	cr_expect_eq(sent(3)->payload_len, len + INS_LEN - 524);
 	cr_assert_leq(sent(2)->payload_len + sent(3)->payload_len, sizeof(got));
 	memcpy(got, sent(2)->payload, sent(2)->payload_len);
@@ -1037,7 +1037,7 @@ Test(slowpath, insert_split_over_client_mss)
 	expect_ts(sent(3), sent(2)->opt.tsval, CTS);
 
 	/* The same again: the same two segments. */
-	backend_data(sp, 0, 0, head, len, SEG_PSH | SEG_FIN, 5, 300);
+	backend_data(sp, 0, 0, head, len, LIMPET_TCP_PSH | LIMPET_TCP_FIN, 5, 300);
 	cr_assert_eq(F.n_sent, 6);
 	cr_expect(!memcmp(F.sent[4].frame, F.sent[2].frame, ETH_HLEN + F.sent[2].len));
 	cr_expect(!memcmp(F.sent[5].frame, F.sent[3].frame, ETH_HLEN + F.sent[3].len));
@@ -1054,17 +1054,17 @@ Test(slowpath, insert_head_split_after_status_line)
 
 	backend_data(sp, 0, 0, HEAD, STATUS_LEN, 0, 1, 100);
 	cr_assert_eq(F.n_sent, 3);
-	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, SEG_ACK);
+	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, LIMPET_TCP_ACK);
 	expect_payload(sent(2), HEAD, STATUS_LEN);
 	ret = flow_at(&F.be[0], &F.client);
 	cr_expect_eq(ret->sp.ins_pos, BISN + 1 + STATUS_LEN);
 	cr_expect_eq(ret->sp.ins_len, INS_LEN);
 	cr_expect_eq(ret->sp.flags & LIMPET_SPLICE_HEAD_PENDING, 0);
 
-	backend_data(sp, 0, STATUS_LEN, HEAD + STATUS_LEN, HEAD_LEN - STATUS_LEN, SEG_PSH, 2, 110);
+	backend_data(sp, 0, STATUS_LEN, HEAD + STATUS_LEN, HEAD_LEN - STATUS_LEN, LIMPET_TCP_PSH, 2, 110);
 	cr_assert_eq(F.n_sent, 4);
 	expect_seg(sent(3), &F.vip, &F.client, F.cookie + 1 + STATUS_LEN, CISN + 1 + REQ_LEN,
-		   SEG_ACK | SEG_PSH);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH);
 	expect_payload(sent(3), HEAD_OUT + STATUS_LEN, sizeof(HEAD_OUT) - 1 - STATUS_LEN);
 	slowpath_free(sp);
 }
@@ -1076,23 +1076,23 @@ Test(slowpath, insert_after_100_continue)
 	struct slowpath *sp = bound_with_header(3);
 	struct flow_value *ret;
 
-	backend_data(sp, 0, 0, cont, lc, SEG_PSH, 1, 100);
+	backend_data(sp, 0, 0, cont, lc, LIMPET_TCP_PSH, 1, 100);
 	cr_assert_eq(F.n_sent, 3);
-	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, SEG_ACK | SEG_PSH);
+	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, LIMPET_TCP_ACK | LIMPET_TCP_PSH);
 	expect_payload(sent(2), cont, lc);
 	ret = flow_at(&F.be[0], &F.client);
 	cr_expect(ret->sp.flags & LIMPET_SPLICE_HEAD_PENDING, "still waiting for the final head");
 	cr_expect_eq(ret->sp.ins_len, 0);
 
 	/* The 100 again: relayed as it was. */
-	backend_data(sp, 0, 0, cont, lc, SEG_PSH, 1, 200);
+	backend_data(sp, 0, 0, cont, lc, LIMPET_TCP_PSH, 1, 200);
 	cr_assert_eq(F.n_sent, 4);
 	cr_expect(!memcmp(F.sent[3].frame, F.sent[2].frame, ETH_HLEN + F.sent[2].len));
 
-	backend_data(sp, 0, lc, HEAD, HEAD_LEN, SEG_PSH, 2, 300);
+	backend_data(sp, 0, lc, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 2, 300);
 	cr_assert_eq(F.n_sent, 5);
 	expect_seg(sent(4), &F.vip, &F.client, F.cookie + 1 + lc, CISN + 1 + REQ_LEN,
-		   SEG_ACK | SEG_PSH);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH);
 	expect_payload(sent(4), HEAD_OUT, sizeof(HEAD_OUT) - 1);
 	cr_expect_eq(ret->sp.ins_pos, BISN + 1 + lc + STATUS_LEN);
 	cr_expect_eq(ret->sp.ins_len, INS_LEN);
@@ -1123,13 +1123,13 @@ Test(slowpath, insert_1xx_collapsed_with_head)
 	struct flow_value *ret = flow_at(&F.be[0], &F.client);
 	__u32 shift;
 
-	backend_data(sp, 0, 0, cont, lc, SEG_PSH, 1, 100);
+	backend_data(sp, 0, 0, cont, lc, LIMPET_TCP_PSH, 1, 100);
 	cr_assert_eq(F.n_sent, 3);
 
 	/* The 100 again, with the final head collapsed into it. */
 	memcpy(both, cont, lc);
 	memcpy(both + lc, HEAD, HEAD_LEN);
-	backend_data(sp, 0, 0, both, lc + HEAD_LEN, SEG_PSH, 2, 400);
+	backend_data(sp, 0, 0, both, lc + HEAD_LEN, LIMPET_TCP_PSH, 2, 400);
 	cr_assert_eq(F.n_sent, 4);
 	shift = ret->sp.ins_len;
 	cr_expect_eq(sent(3)->payload_len, lc + HEAD_LEN + shift);
@@ -1137,10 +1137,10 @@ Test(slowpath, insert_1xx_collapsed_with_head)
 		     "still waiting for a head the client already has");
 
 	/* The body goes on. */
-	backend_data(sp, 0, lc + HEAD_LEN, "more", 4, SEG_PSH, 3, 500);
+	backend_data(sp, 0, lc + HEAD_LEN, "more", 4, LIMPET_TCP_PSH, 3, 500);
 	cr_assert_eq(F.n_sent, 5, "the data after the head was dropped");
 	expect_seg(sent(4), &F.vip, &F.client, F.cookie + 1 + lc + HEAD_LEN + shift,
-		   CISN + 1 + REQ_LEN, SEG_ACK | SEG_PSH);
+		   CISN + 1 + REQ_LEN, LIMPET_TCP_ACK | LIMPET_TCP_PSH);
 	slowpath_free(sp);
 }
 
@@ -1151,9 +1151,9 @@ Test(slowpath, no_insert_into_non_http)
 	struct slowpath *sp = bound_with_header(3);
 	struct flow_value *ret, *fwd;
 
-	backend_data(sp, 0, 0, junk, lj, SEG_PSH, 1, 100);
+	backend_data(sp, 0, 0, junk, lj, LIMPET_TCP_PSH, 1, 100);
 	cr_assert_eq(F.n_sent, 3);
-	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, SEG_ACK | SEG_PSH);
+	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, LIMPET_TCP_ACK | LIMPET_TCP_PSH);
 	expect_payload(sent(2), junk, lj);
 	ret = flow_at(&F.be[0], &F.client);
 	fwd = flow_at(&F.client, &F.vip);
@@ -1163,10 +1163,10 @@ Test(slowpath, no_insert_into_non_http)
 	cr_expect_eq(slowpath_stats(sp)->inserted, 0);
 
 	/* Later data, even an HTTP head, is relayed untouched. */
-	backend_data(sp, 0, lj, HEAD, HEAD_LEN, SEG_PSH, 2, 200);
+	backend_data(sp, 0, lj, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 2, 200);
 	cr_assert_eq(F.n_sent, 4);
 	expect_seg(sent(3), &F.vip, &F.client, F.cookie + 1 + lj, CISN + 1 + REQ_LEN,
-		   SEG_ACK | SEG_PSH);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH);
 	expect_payload(sent(3), HEAD, HEAD_LEN);
 	slowpath_free(sp);
 }
@@ -1181,7 +1181,7 @@ Test(slowpath, insert_waits_for_the_head)
 	backend_data(sp, 0, 100, "later", 5, 0, 1, 100);
 	cr_expect_eq(F.n_sent, 2);
 	cr_expect_eq(slowpath_stats(sp)->ignored, 1);
-	backend_data(sp, 0, 0, HEAD, HEAD_LEN, SEG_PSH, 2, 110);
+	backend_data(sp, 0, 0, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 2, 110);
 	cr_assert_eq(F.n_sent, 3);
 	expect_payload(sent(2), HEAD_OUT, sizeof(HEAD_OUT) - 1);
 	slowpath_free(sp);
@@ -1194,14 +1194,14 @@ Test(slowpath, insert_fin_after_the_head_is_shifted)
 	 */
 	struct slowpath *sp = bound_with_header(3);
 
-	backend_data(sp, 0, HEAD_LEN, NULL, 0, SEG_FIN, 1, 100);
+	backend_data(sp, 0, HEAD_LEN, NULL, 0, LIMPET_TCP_FIN, 1, 100);
 	cr_expect_eq(F.n_sent, 2, "a FIN past the unseen head went out");
 	cr_expect_eq(slowpath_stats(sp)->ignored, 1);
-	backend_data(sp, 0, 0, HEAD, HEAD_LEN, SEG_PSH, 2, 110);
-	backend_data(sp, 0, HEAD_LEN, NULL, 0, SEG_FIN, 3, 120);
+	backend_data(sp, 0, 0, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 2, 110);
+	backend_data(sp, 0, HEAD_LEN, NULL, 0, LIMPET_TCP_FIN, 3, 120);
 	cr_assert_eq(F.n_sent, 4);
 	expect_seg(sent(3), &F.vip, &F.client, F.cookie + 1 + HEAD_LEN + INS_LEN,
-		   CISN + 1 + REQ_LEN, SEG_ACK | SEG_FIN);
+		   CISN + 1 + REQ_LEN, LIMPET_TCP_ACK | LIMPET_TCP_FIN);
 	slowpath_free(sp);
 }
 
@@ -1234,13 +1234,13 @@ Test(slowpath, insert_linger_counts_from_the_head)
 	struct slowpath *sp = bound_with_header(3);
 	struct sent first;
 
-	backend_data(sp, 0, 0, HEAD, HEAD_LEN, SEG_PSH, 29990, 29990);
+	backend_data(sp, 0, 0, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 29990, 29990);
 	cr_assert_eq(F.n_sent, 3);
 	expect_payload(sent(2), HEAD_OUT, sizeof(HEAD_OUT) - 1);
 	first = F.sent[2];
 
 	slowpath_tick(sp, 30010);
-	backend_data(sp, 0, 0, HEAD, HEAD_LEN, SEG_PSH, 29990, 30200);
+	backend_data(sp, 0, 0, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 29990, 30200);
 	cr_assert_eq(F.n_sent, 4, "the head's retransmission 210 ms after it was "
 				  "rewritten was dropped (record freed 30 s after binding)");
 	cr_expect(!memcmp(F.sent[3].frame, first.frame, ETH_HLEN + first.len));
@@ -1310,7 +1310,7 @@ Test(slowpath, head_in_two_segments_waits_for_its_end)
 	/* A retransmission of the first part changes nothing. */
 	client_data(sp, 0, PART1, PART1_LEN, 0, 5);
 	cr_expect_eq(F.n_sent, 0);
-	client_data(sp, PART1_LEN, PART2, PART2_LEN, SEG_PSH, 10);
+	client_data(sp, PART1_LEN, PART2, PART2_LEN, LIMPET_TCP_PSH, 10);
 	cr_assert_eq(F.n_sent, 1);
 	expect_syn(sent(0), 0);
 	cr_expect_eq(F.head_len, PART1_LEN + PART2_LEN, "shown the whole head");
@@ -1329,7 +1329,7 @@ Test(slowpath, head_out_of_order_is_read_in_order)
 	F.need_head = true;
 	/* The first segment proves the handshake; the second part overtakes. */
 	client_data(sp, 0, PART1, 10, 0, 0);
-	client_data(sp, PART1_LEN, PART2, PART2_LEN, SEG_PSH, 1);
+	client_data(sp, PART1_LEN, PART2, PART2_LEN, LIMPET_TCP_PSH, 1);
 	cr_expect_eq(F.n_sent, 0, "a hole: still waiting");
 	cr_expect_eq(F.head_len, 10, "only the bytes before the hole");
 	client_data(sp, 10, PART1 + 10, PART1_LEN - 10, 0, 2);
@@ -1358,7 +1358,7 @@ Test(slowpath, head_cut_by_fin_is_final)
 	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
 
 	F.need_head = true;
-	client_data(sp, 0, PART1, PART1_LEN, SEG_FIN, 0);
+	client_data(sp, 0, PART1, PART1_LEN, LIMPET_TCP_FIN, 0);
 	cr_assert_eq(F.n_sent, 1);
 	cr_expect(F.head_final);
 	slowpath_free(sp);
@@ -1375,7 +1375,7 @@ Test(slowpath, cookie_line_inserted_with_the_backend_header)
 	first_request(sp, 0);
 	synack(sp, 0, 10);
 	cr_assert_eq(F.n_sent, 2);
-	backend_data(sp, 0, 0, HEAD, HEAD_LEN, SEG_PSH, 10, 100);
+	backend_data(sp, 0, 0, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 10, 100);
 	cr_assert_eq(F.n_sent, 3);
 	expect_payload(sent(2), OUT, sizeof(OUT) - 1);
 	ret = flow_at(&F.be[0], &F.client);
@@ -1394,11 +1394,11 @@ Test(slowpath, cookie_names_the_backend_that_answered)
 	F.issue_cookie = true;
 	first_request(sp, 0);
 	/* be1 refuses: be2 answers, and the cookie must say be2. */
-	feed(sp, &F.be[0], &F.client, 0, CISN + 1, SEG_RST | SEG_ACK, 0, &NO_OPTS, NULL, 0, 5);
+	feed(sp, &F.be[0], &F.client, 0, CISN + 1, LIMPET_TCP_RST | LIMPET_TCP_ACK, 0, &NO_OPTS, NULL, 0, 5);
 	cr_assert_eq(F.n_sent, 3);
 	expect_syn(sent(2), 1);
 	synack(sp, 1, 10);
-	backend_data(sp, 1, 0, HEAD, HEAD_LEN, SEG_PSH, 10, 100);
+	backend_data(sp, 1, 0, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 10, 100);
 	cr_assert_eq(F.n_sent, 5);
 	expect_payload(sent(4), OUT, sizeof(OUT) - 1);
 	slowpath_free(sp);
@@ -1410,10 +1410,10 @@ Test(slowpath, no_retry_means_503_when_the_pinned_backend_refuses)
 
 	F.svc.no_retry = true;
 	first_request(sp, 0);
-	feed(sp, &F.be[0], &F.client, 0, CISN + 1, SEG_RST | SEG_ACK, 0, &NO_OPTS, NULL, 0, 5);
+	feed(sp, &F.be[0], &F.client, 0, CISN + 1, LIMPET_TCP_RST | LIMPET_TCP_ACK, 0, &NO_OPTS, NULL, 0, 5);
 	cr_assert_eq(F.n_sent, 3, "SYN, RST, 503");
 	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN,
-		   SEG_ACK | SEG_PSH | SEG_FIN);
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN);
 	cr_expect_eq(slowpath_stats(sp)->retries, 0);
 	cr_expect_eq(slowpath_stats(sp)->failed, 1);
 	slowpath_free(sp);

@@ -14,14 +14,6 @@
 #include "limpet_maps.h"
 #include "limpet_tcpopt.h"
 
-#define SEG_FIN 0x01
-#define SEG_SYN 0x02
-#define SEG_RST 0x04
-#define SEG_PSH 0x08
-#define SEG_ACK 0x10
-#define SEG_ECE 0x40
-#define SEG_CWR 0x80
-
 /* Room for any IP packet the slow path builds: 40 + 60 + a full frame. */
 #define SEG_PACKET_MAX 2048
 

@@ -265,7 +265,7 @@ static void send_to_client(struct slowpath *sp, const struct conn *c, __u32 seq,
 		o.tsval = our_tsval(c, now_ms);
 		o.tsecr = c->client_tsval;
 		if (c->tsc.wscale != LIMPET_WSCALE_NONE)
-			window >>= SLOWPATH_OUR_WSCALE;
+			window >>= LIMPET_OUR_WSCALE;
 	}
 	th_len = segment_header(th, seq, ack, flags, window, &o);
 	send_segment(sp, c, false, th, th_len, payload, len);
@@ -334,7 +334,7 @@ static void conn_free(struct slowpath *sp, struct conn *c)
 static void conn_abort(struct slowpath *sp, struct conn *c)
 {
 	if (c->by_backend.linked) {
-		send_to_backend(sp, c, c->client_isn + 1, 0, SEG_RST, NULL);
+		send_to_backend(sp, c, c->client_isn + 1, 0, LIMPET_TCP_RST, NULL);
 		sp->ops.flow_del(sp->ops.ctx, &c->by_backend.key);
 	}
 	sp->ops.flow_del(sp->ops.ctx, &c->by_client.key);
@@ -345,11 +345,11 @@ static void conn_abort(struct slowpath *sp, struct conn *c)
 static void hold(struct slowpath *sp, struct conn *c, const struct segment *seg)
 {
 	struct held *h, **pp;
-	__u32 end = seg->seq + seg->payload_len + !!(seg->flags & SEG_FIN);
+	__u32 end = seg->seq + seg->payload_len + !!(seg->flags & LIMPET_TCP_FIN);
 
-	if (!seg->payload_len && !(seg->flags & SEG_FIN))
+	if (!seg->payload_len && !(seg->flags & LIMPET_TCP_FIN))
 		return;
-	if (seg->flags & SEG_FIN)
+	if (seg->flags & LIMPET_TCP_FIN)
 		c->fin_seen = true;
 	if (limpet_seq_after(end, c->client_next))
 		c->client_next = end;
@@ -380,7 +380,7 @@ static void hold(struct slowpath *sp, struct conn *c, const struct segment *seg)
 static void send_syn(struct slowpath *sp, struct conn *c)
 {
 	struct segment_opts o = { .mss = c->client_mss, .wscale = LIMPET_WSCALE_NONE };
-	__u8 flags = SEG_SYN;
+	__u8 flags = LIMPET_TCP_SYN;
 
 	if (c->ts_ok) {
 		o.ts = true;
@@ -388,7 +388,7 @@ static void send_syn(struct slowpath *sp, struct conn *c)
 		o.sack_ok = c->tsc.sack_ok;
 		o.wscale = c->tsc.wscale;
 		if (c->tsc.ecn_ok)
-			flags |= SEG_ECE | SEG_CWR;
+			flags |= LIMPET_TCP_ECE | LIMPET_TCP_CWR;
 	}
 	send_to_backend(sp, c, c->client_isn, 0, flags, &o);
 }
@@ -412,7 +412,7 @@ static void open_backend(struct slowpath *sp, struct conn *c, __u64 now_ms)
 /* The 503 and our FIN, from the sequence after our cookie. */
 static void send_503(struct slowpath *sp, struct conn *c, __u64 now_ms)
 {
-	send_to_client(sp, c, c->cookie_isn + 1, c->client_next, SEG_ACK | SEG_PSH | SEG_FIN,
+	send_to_client(sp, c, c->cookie_isn + 1, c->client_next, LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN,
 		       RESPONSE_503, sizeof(RESPONSE_503) - 1, now_ms);
 	c->fail_sends++;
 	c->fail_at_ms = now_ms + FAILED_RTO_MS * (1u << (c->fail_sends - 1));
@@ -474,7 +474,7 @@ static void next_backend(struct slowpath *sp, struct conn *c, __u64 now_ms)
 	struct slowpath_service svc;
 	struct slowpath_cookie cookie;
 
-	send_to_backend(sp, c, c->client_isn + 1, 0, SEG_RST, NULL);
+	send_to_backend(sp, c, c->client_isn + 1, 0, LIMPET_TCP_RST, NULL);
 	sp->ops.flow_del(sp->ops.ctx, &c->by_backend.key);
 	index_del(sp, &c->by_backend);
 	if (c->n_tried < MAX_TRIED && !c->svc.no_retry &&
@@ -623,7 +623,7 @@ static void bind_backend(struct slowpath *sp, struct conn *c, const struct segme
 	}
 	/* Backend -> client: the client reads our promised shift. */
 	c->ret.wscale_in = be_scales ? b->wscale : 0;
-	c->ret.wscale_out = scaled ? SLOWPATH_OUR_WSCALE : 0;
+	c->ret.wscale_out = scaled ? LIMPET_OUR_WSCALE : 0;
 	if (c->fwd.wscale_in != c->fwd.wscale_out)
 		c->fwd.flags |= LIMPET_SPLICE_WINDOW;
 	if (c->ret.wscale_in != c->ret.wscale_out)
@@ -663,7 +663,7 @@ static void bind_backend(struct slowpath *sp, struct conn *c, const struct segme
 		relay_to_backend(sp, c, h->th, h->th_len, h->data, h->len);
 	if (!c->held) {
 		/* Nothing held (the data came as a FIN alone): complete it. */
-		send_to_backend(sp, c, c->client_isn + 1, synack->seq + 1, SEG_ACK, NULL);
+		send_to_backend(sp, c, c->client_isn + 1, synack->seq + 1, LIMPET_TCP_ACK, NULL);
 	}
 	held_free(c);
 }
@@ -745,7 +745,7 @@ static void relay_inserted(struct slowpath *sp, struct conn *c, const struct seg
 	room = c->client_mss > opt_len ? c->client_mss - opt_len : c->client_mss;
 	first = total > room ? room : total;
 	if (first < total)
-		th[13] = flags & ~(SEG_FIN | SEG_PSH);
+		th[13] = flags & ~(LIMPET_TCP_FIN | LIMPET_TCP_PSH);
 	send_segment(sp, c, false, th, seg->th_len, buf, first);
 	if (first < total) {
 		th[13] = flags;
@@ -815,7 +815,7 @@ static void backend_data(struct slowpath *sp, struct conn *c, const struct segme
 static void client_segment(struct slowpath *sp, struct conn *c, const struct segment *seg,
 			   __u64 now_ms)
 {
-	if (seg->flags & SEG_RST) {
+	if (seg->flags & LIMPET_TCP_RST) {
 		if (c->state == CONN_HEAD || c->state == CONN_BINDING) {
 			sp->stats.aborted++;
 			conn_abort(sp, c);
@@ -847,10 +847,10 @@ static void client_segment(struct slowpath *sp, struct conn *c, const struct seg
 	case CONN_FAILED: {
 		__u32 end = seg->seq + seg->payload_len;
 
-		if (seg->flags & SEG_FIN) {
+		if (seg->flags & LIMPET_TCP_FIN) {
 			/* The client closes too: acknowledge its FIN, done. */
 			send_to_client(sp, c, (__u32)(c->cookie_isn + 1 + sizeof(RESPONSE_503)),
-				       end + 1, SEG_ACK, NULL, 0, now_ms);
+				       end + 1, LIMPET_TCP_ACK, NULL, 0, now_ms);
 			sp->ops.flow_del(sp->ops.ctx, &c->by_client.key);
 			conn_free(sp, c);
 		} else if (seg->ack == (__u32)(c->cookie_isn + 1 + sizeof(RESPONSE_503))) {
@@ -865,7 +865,7 @@ static void backend_segment(struct slowpath *sp, struct conn *c, const struct se
 			    __u64 now_ms)
 {
 	if (c->state == CONN_BOUND) {
-		if (seg->flags & SEG_SYN)
+		if (seg->flags & LIMPET_TCP_SYN)
 			return;	/* a SYN-ACK again: the client's next segment answers it */
 		if (seg->payload_len) {
 			backend_data(sp, c, seg, now_ms);
@@ -884,12 +884,12 @@ static void backend_segment(struct slowpath *sp, struct conn *c, const struct se
 		sp->stats.ignored++;
 		return;
 	}
-	if (seg->flags & SEG_RST) {
+	if (seg->flags & LIMPET_TCP_RST) {
 		pr_debug("http: backend %s refused a connection", c->be.name);
 		next_backend(sp, c, now_ms);
 		return;
 	}
-	if ((seg->flags & (SEG_SYN | SEG_ACK)) == (SEG_SYN | SEG_ACK))
+	if ((seg->flags & (LIMPET_TCP_SYN | LIMPET_TCP_ACK)) == (LIMPET_TCP_SYN | LIMPET_TCP_ACK))
 		bind_backend(sp, c, seg, now_ms);
 }
 
@@ -902,7 +902,7 @@ static bool conn_superseded(struct slowpath *sp, const struct conn *c, const str
 {
 	struct flow_value v;
 
-	if (c->state == CONN_HEAD || c->state == CONN_BINDING || (seg->flags & (SEG_SYN | SEG_RST)) ||
+	if (c->state == CONN_HEAD || c->state == CONN_BINDING || (seg->flags & (LIMPET_TCP_SYN | LIMPET_TCP_RST)) ||
 	    sp->ops.flow_get(sp->ops.ctx, &c->by_client.key, &v))
 		return false;
 	return (v.flags & LIMPET_FLOW_SLOWPATH) && !(v.flags & LIMPET_FLOW_RET) &&
@@ -922,8 +922,8 @@ void slowpath_segment(struct slowpath *sp, const struct segment *seg, __u64 now_
 		e = NULL;
 	}
 	if (!e) {
-		if ((seg->flags & (SEG_SYN | SEG_RST)) || !(seg->flags & SEG_ACK) ||
-		    !(seg->payload_len || (seg->flags & SEG_FIN)) ||
+		if ((seg->flags & (LIMPET_TCP_SYN | LIMPET_TCP_RST)) || !(seg->flags & LIMPET_TCP_ACK) ||
+		    !(seg->payload_len || (seg->flags & LIMPET_TCP_FIN)) ||
 		    !(c = new_conn(sp, seg, now_ms))) {
 			sp->stats.ignored++;
 			return;

@@ -27,9 +27,6 @@
 #include "limpet_maps.h"
 #include "http/segment.h"
 
-/* The window scale our SYN-ACK announces (bpf/lib/synproxy.h). */
-#define SLOWPATH_OUR_WSCALE 7
-
 /* Most bytes the slow path inserts into a response head (header lines). */
 #define SLOWPATH_INSERT_MAX 768
 

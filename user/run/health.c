@@ -722,7 +722,8 @@ int health_set_targets(struct health_checker *hc, const struct health_target *ta
 			next[i]->st.up = old->st.up;
 		fresh[n_fresh++] = next[i];
 	}
-	qsort(next, n, sizeof(*next), target_ptr_cmp);
+	if (n)	/* qsort(NULL, 0, ...) is undefined */
+		qsort(next, n, sizeof(*next), target_ptr_cmp);
 	for (i = 1; i < n; i++) {
 		if (!target_cmp(&next[i - 1]->t, &next[i]->t)) {
 			err = -EINVAL;
