@@ -14,7 +14,6 @@
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "proto/command.h"
@@ -450,11 +449,31 @@ static const struct kind *member_kind(const struct grammar *g, const char *key, 
 	return NULL;
 }
 
+/* What JSON value <v> is, for a message. */
+static const char *json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "a list";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a real number";
+	case JSON_NULL:
+		return "null";
+	default:
+		return "a boolean";
+	}
+}
+
 /* Member <v> of kind <k> as the text its parser reads. */
 static int member_text(const struct command *c, const struct kind *k, const json_t *v,
 		       char *buf, size_t len, const char **text, char *err, size_t errlen)
 {
-	char q[VALUE_QUOTE_BUF];
 	const char *s;
 
 	if (!k->integer && json_is_string(v)) {
@@ -473,11 +492,8 @@ static int member_text(const struct command *c, const struct kind *k, const json
 		*text = buf;
 		return 0;
 	}
-	/* Neither: show what came, as compact JSON. */
-	s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	snprintf(err, errlen, "%s: %s: expected a JSON %s, got %s", c->name, k->label,
-		 k->integer ? "integer" : "string", value_quote(q, sizeof(q), s ? s : "?"));
-	free((void *)s);
+		 k->integer ? "integer" : "string", json_kind(v));
 	return -EINVAL;
 }
 
