@@ -6,11 +6,11 @@
  * COMMANDS is generated from commands[] (proto/command.h), the table that
  * drives --help, the argument parser and the controller's dispatch;
  * CONFIGURATION from config_keys[] below, a summary of the YAML keys and
- * their defaults (the full reference is the README). Text taken from a table goes through man_text(), which escapes
- * what troff would otherwise interpret: a backslash, a '.' or '\'' starting
- * a line (a request), and '-', written \- so that options, keys and values
- * render as the ASCII hyphen-minus one can copy. The fixed prose is written
- * in troff directly.
+ * their defaults (the full reference is the README). Text taken from a
+ * table goes through man_text(), which escapes what troff would otherwise
+ * interpret: a backslash, a '.' or '\'' starting a line (a request), and '-',
+ * written \- so that options, keys and values render as the ASCII
+ * hyphen-minus one can copy. The fixed prose is written in troff directly.
  */
 #include <ctype.h>
 #include <stdbool.h>
