@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * main.c - the `limpet` binary: global options, then one subcommand. The
- * commands that run here (run, down, version, help) are dispatched from
+ * main.c - the `limpet` binary: global options, then one subcommand, found
+ * in commands[] (proto/command.h). The commands that run here (run, down,
+ * version, help) are dispatched by their enum command_id from
  * local_commands[]; every other one is a request to the running controller
- * (cli.c). Usage text comes from cli_commands[], the same table cli.c
- * parses with, so --help cannot drift from what is accepted.
+ * (cli/cli.c). Usage text comes from the same table, so --help cannot drift
+ * from what is accepted.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "cli/cli.h"
+#include "cli/manpage.h"
+#include "proto/command.h"
 #include "proto/control.h"
 #include "run/controller.h"
-#include "base/log.h"
-#include "cli/manpage.h"
 
 #define DEFAULT_INSTANCE "limpet"
 
@@ -24,8 +26,9 @@ struct global_opts {
 };
 
 /* `limpet run|down --config FILE`: the only option both take. */
-static const char *parse_config_arg(const char *cmd, int argc, char **argv)
+static const char *parse_config_arg(enum command_id id, int argc, char **argv)
 {
+	const char *cmd = commands[id].name;
 	const char *path = NULL;
 	int i;
 
@@ -39,7 +42,7 @@ static const char *parse_config_arg(const char *cmd, int argc, char **argv)
 									  LOG_LEVEL_DEBUG);
 		else {
 			fprintf(stderr, "limpet: %s: unexpected argument '%s' (usage: limpet %s "
-				"--config FILE)\n", cmd, argv[i], cmd);
+				"%s)\n", cmd, argv[i], cmd, commands[id].synopsis);
 			return NULL;
 		}
 	}
@@ -50,14 +53,14 @@ static const char *parse_config_arg(const char *cmd, int argc, char **argv)
 
 static int cmd_run(const struct global_opts *g, int argc, char **argv)
 {
-	const char *path = parse_config_arg("run", argc, argv);
+	const char *path = parse_config_arg(CMD_RUN, argc, argv);
 
 	return path ? controller_run(path, g->socket) : 2;
 }
 
 static int cmd_down(const struct global_opts *g, int argc, char **argv)
 {
-	const char *path = parse_config_arg("down", argc, argv);
+	const char *path = parse_config_arg(CMD_DOWN, argc, argv);
 
 	return path ? controller_down(path, g->socket) : 2;
 }
@@ -76,22 +79,21 @@ static int cmd_help(const struct global_opts *g, int argc, char **argv)
 		return 0;
 	}
 	if (argc > 1) {
-		fprintf(stderr, "limpet: help: unexpected argument '%s' (usage: limpet help "
-			"[--man])\n", argv[1]);
+		fprintf(stderr, "limpet: %s: unexpected argument '%s' (usage: limpet %s %s)\n",
+			commands[CMD_HELP].name, argv[1], commands[CMD_HELP].name,
+			commands[CMD_HELP].synopsis);
 		return 2;
 	}
 	cli_usage(stdout);
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(const struct global_opts *g, int argc, char **argv);
-} local_commands[] = {
-	{ "run", cmd_run },
-	{ "down", cmd_down },
-	{ "version", cmd_version },
-	{ "help", cmd_help },
+/* The commands run here; the others (NULL) go to the controller. */
+static int (*const local_commands[CMD_MAX])(const struct global_opts *g, int argc, char **argv) = {
+	[CMD_RUN] = cmd_run,
+	[CMD_DOWN] = cmd_down,
+	[CMD_VERSION] = cmd_version,
+	[CMD_HELP] = cmd_help,
 };
 
 int main(int argc, char **argv)
@@ -104,9 +106,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct global_opts g = {};
-	char socket_path[108];
-	size_t i;
-	int opt;
+	char socket_path[108], err[COMMAND_ERR_MAX];
+	int opt, id, used;
 
 	/* '+': stop at the subcommand; its options are its own. */
 	while ((opt = getopt_long(argc, argv, "+vh", long_opts, NULL)) != -1) {
@@ -134,9 +135,13 @@ int main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 
-	for (i = 0; i < sizeof(local_commands) / sizeof(local_commands[0]); i++)
-		if (!strcmp(argv[0], local_commands[i].name))
-			return local_commands[i].fn(&g, argc, argv);
+	id = command_find(argc, argv, &used, err, sizeof(err));
+	if (id < 0) {
+		fprintf(stderr, "limpet: %s\n", err);
+		return 2;
+	}
+	if (local_commands[id])
+		return local_commands[id](&g, argc, argv);
 
 	if (g.socket)
 		snprintf(socket_path, sizeof(socket_path), "%s", g.socket);

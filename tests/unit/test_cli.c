@@ -2,10 +2,11 @@
 /*
  * test_cli.c - the CLI's argument parsing and the control socket protocol.
  *
- * cli_build_request() is checked table-first: every valid form against the
- * exact request it must produce, every invalid form against -EINVAL and a
- * word of its message. The socket tests run a real server thread on a
- * socket in a fresh temporary directory.
+ * A command line becomes a request as cli_run() makes it: command_from_argv()
+ * then command_request() (proto/command.h). That is checked table-first:
+ * every valid form against the exact request it must produce, every invalid
+ * form against -EINVAL and a word of its message. The socket tests run a
+ * real server thread on a socket in a fresh temporary directory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,7 @@
 #include <criterion/criterion.h>
 
 #include "cli/cli.h"
+#include "proto/command.h"
 #include "proto/control.h"
 
 #define MAX_ARGS 12
@@ -104,20 +106,32 @@ static const struct invalid_case invalid_cases[] = {
 	{ { "backend", "weight", "web", "b1", "3", "4" }, "unexpected argument \"4\"" },
 	/* addresses */
 	{ { "backend", "add", "web", "b3", "10.0.0.300" },
-	  "backend add: invalid address \"10.0.0.300\"" },
-	{ { "backend", "add", "web", "b3", "example.com" }, "invalid address \"example.com\"" },
-	{ { "backend", "add", "web", "b3", "2001:db8::g" }, "invalid address \"2001:db8::g\"" },
-	{ { "backend", "add", "web", "b3", "" }, "invalid address \"\"" },
+	  "backend add: address: expected an IPv4 or IPv6 address, got \"10.0.0.300\"" },
+	{ { "backend", "add", "web", "b3", "example.com" },
+	  "address: expected an IPv4 or IPv6 address, got \"example.com\"" },
+	{ { "backend", "add", "web", "b3", "2001:db8::g" },
+	  "address: expected an IPv4 or IPv6 address, got \"2001:db8::g\"" },
+	{ { "backend", "add", "web", "b3", "" },
+	  "address: expected an IPv4 or IPv6 address, got \"\"" },
+	/* the file's rule: a backend address is unicast */
+	{ { "backend", "add", "web", "b3", "0.0.0.0" },
+	  "backend add: address: expected a unicast address, got \"0.0.0.0\"" },
+	{ { "backend", "add", "web", "b3", "255.255.255.255" }, "expected a unicast address" },
+	{ { "backend", "add", "web", "b3", "224.0.0.1" }, "expected a unicast address" },
+	{ { "backend", "add", "web", "b3", "::" }, "expected a unicast address, got \"::\"" },
+	{ { "backend", "add", "web", "b3", "ff02::1" }, "expected a unicast address" },
 	/* weights */
 	{ { "backend", "weight", "web", "b1", "-1" },
-	  "backend weight: weight must be an integer 0-65535, got \"-1\"" },
-	{ { "backend", "weight", "web", "b1", "65536" }, "weight must be an integer 0-65535" },
+	  "backend weight: weight: expected an integer 0-65535, got \"-1\"" },
+	{ { "backend", "weight", "web", "b1", "65536" }, "weight: expected an integer 0-65535" },
+	{ { "backend", "weight", "web", "b1", "70000" },
+	  "backend weight: weight: expected an integer 0-65535, got \"70000\"" },
 	{ { "backend", "weight", "web", "b1", "heavy" }, "got \"heavy\"" },
 	{ { "backend", "add", "web", "b3", "10.0.0.3", "--weight", "1.5" },
-	  "weight must be an integer 0-65535, got \"1.5\"" },
+	  "backend add: weight: expected an integer 0-65535, got \"1.5\"" },
 	/* ports */
 	{ { "backend", "add", "web", "b3", "10.0.0.3", "--port", "0" },
-	  "backend add: port must be an integer 1-65535, got \"0\"" },
+	  "backend add: port: expected an integer 1-65535, got \"0\"" },
 	{ { "backend", "add", "web", "b3", "10.0.0.3", "--port=65536" }, "got \"65536\"" },
 	{ { "backend", "add", "web", "b3", "10.0.0.3", "--port", "http" }, "got \"http\"" },
 	{ { "backend", "add", "web", "b3", "10.0.0.3", "--port" }, "option --port needs a value" },
@@ -125,9 +139,15 @@ static const struct invalid_case invalid_cases[] = {
 	  "option --port given twice" },
 	/* durations */
 	{ { "backend", "drain", "web", "b1", "--timeout", "5x" },
-	  "backend drain: invalid duration \"5x\"" },
-	{ { "backend", "drain", "web", "b1", "--timeout", "30" }, "invalid duration \"30\"" },
-	{ { "backend", "drain", "web", "b1", "--timeout=" }, "invalid duration \"\"" },
+	  "backend drain: timeout: expected a duration such as 500ms, 30s, 5m, 23h or 7d, "
+	  "got \"5x\"" },
+	{ { "backend", "drain", "web", "b1", "--timeout", "30" }, "timeout: expected a duration" },
+	{ { "backend", "drain", "web", "b1", "--timeout=" }, "duration such as 500ms, 30s, 5m, "
+	  "23h or 7d, got \"\"" },
+	{ { "backend", "drain", "web", "b1", "--timeout", "0s" },
+	  "backend drain: timeout: must be greater than 0, got \"0s\"" },
+	{ { "backend", "drain", "web", "b1", "--timeout", "213503982334d" },
+	  "timeout: expected a duration of at most 106751991167d" },
 	{ { "backend", "drain", "web", "b1", "--timeout" }, "option --timeout needs a value" },
 	/* options */
 	{ { "status", "--yaml" }, "status: unknown option \"--yaml\"" },
@@ -138,12 +158,21 @@ static const struct invalid_case invalid_cases[] = {
 	{ { "backend", "weight", "web", "b1", "--weight=3" }, "unknown option \"--weight\"" },
 	{ { "backend", "add", "web", "b3", "10.0.0.3", "--json" }, "unknown option \"--json\"" },
 	/* names */
-	{ { "backend", "remove", "web app", "b1" }, "invalid service name \"web app\"" },
-	{ { "backend", "remove", "web", "b/1" }, "invalid backend name \"b/1\"" },
-	{ { "backend", "remove", "web", "" }, "invalid backend name \"\"" },
-	{ { "backend", "remove", "web", "b\xc3\xa9" }, "invalid backend name" },
+	{ { "backend", "remove", "web app", "b1" },
+	  "backend remove: service: expected a name of 1-63 characters from [A-Za-z0-9_.-], "
+	  "got \"web app\"" },
+	{ { "backend", "remove", "web", "b/1" }, "name: expected a name of 1-63 characters from "
+	  "[A-Za-z0-9_.-], got \"b/1\"" },
+	{ { "backend", "remove", "web", "" }, "name: expected a name of 1-63 characters from "
+	  "[A-Za-z0-9_.-], got \"\"" },
+	{ { "backend", "remove", "web", "b\xc3\xa9" }, "backend remove: name: expected a name" },
 	{ { "backend", "remove", "s", NAME_63 "x" },
-	  "invalid backend name" },
+	  "backend remove: name: expected a name of 1-63 characters" },
+	{ { "backend", "add", "web", "a b", "10.0.0.3" },
+	  "backend add: name: expected a name of 1-63 characters from [A-Za-z0-9_.-], "
+	  "got \"a b\"" },
+	/* a request only, not typed */
+	{ { "shutdown" }, "unknown command \"shutdown\"" },
 };
 
 static int argv_count(const char *const *argv)
@@ -177,6 +206,23 @@ static char *argv_text(const char *const *argv)
 	return buf;
 }
 
+/* The request a command line becomes, as cli_run() builds it. */
+static int build_request(int argc, char **argv, json_t **request, bool *json_output, char *err,
+			 size_t errlen)
+{
+	struct command_args args;
+	int ret;
+
+	*request = NULL;
+	*json_output = false;
+	ret = command_from_argv(argc, argv, &args, err, errlen);
+	if (ret)
+		return ret;
+	*request = command_request(&args);
+	*json_output = args.json;
+	return *request ? 0 : -ENOMEM;
+}
+
 Test(cli, valid_requests)
 {
 	size_t i;
@@ -189,7 +235,7 @@ Test(cli, valid_requests)
 		bool want_json = has_arg(c->argv, "--json"), json_output = !want_json;
 		int ret;
 
-		ret = cli_build_request(argv_count(c->argv), (char **)c->argv, &request,
+		ret = build_request(argv_count(c->argv), (char **)c->argv, &request,
 					&json_output, err, sizeof(err));
 		cr_expect_eq(ret, 0, "%s: returned %d (%s)", argv_text(c->argv), ret, err);
 		if (ret)
@@ -217,7 +263,7 @@ Test(cli, invalid_requests)
 		bool json_output;
 		int ret;
 
-		ret = cli_build_request(argv_count(c->argv), (char **)c->argv, &request,
+		ret = build_request(argv_count(c->argv), (char **)c->argv, &request,
 					&json_output, err, sizeof(err));
 		cr_expect_eq(ret, -EINVAL, "%s: returned %d", argv_text(c->argv), ret);
 		cr_expect_null(request, "%s: request left set", argv_text(c->argv));
@@ -238,12 +284,14 @@ Test(cli, command_table)
 	size_t i;
 	int argc;
 
-	cr_assert_gt(cli_n_commands, 10);
-	for (i = 0; i < cli_n_commands; i++) {
-		const struct cli_command *c = &cli_commands[i];
+	cr_assert_gt(CMD_MAX, 10);
+	for (i = 0; i < CMD_MAX; i++) {
+		const struct command *c = &commands[i];
 
-		cr_expect(c->name && c->args && c->help && *c->help, "entry %zu incomplete", i);
-		if (!c->cmd)
+		cr_expect(c->name && c->synopsis && c->help && *c->help, "entry %zu incomplete", i);
+		cr_expect_eq(command_find_request(c->request), c->request ? (int)i : -EINVAL,
+			     "%s: request %s", c->name, c->request);
+		if (!c->request || c->hidden)
 			continue;
 		snprintf(words, sizeof(words), "%s", c->name);
 		argc = 0;
@@ -251,7 +299,7 @@ Test(cli, command_table)
 		     argv[argc] = strtok_r(NULL, " ", &save))
 			argc++;
 		err[0] = '\0';
-		cli_build_request(argc, argv, &request, &json_output, err, sizeof(err));
+		build_request(argc, argv, &request, &json_output, err, sizeof(err));
 		cr_expect(!strstr(err, "bad synopsis"), "%s: %s", c->name, err);
 		json_decref(request);
 	}
@@ -266,9 +314,14 @@ Test(cli, usage_lists_every_command)
 	cr_assert_not_null(f);
 	cli_usage(f);
 	fclose(f);
-	for (i = 0; i < cli_n_commands; i++)
-		cr_expect(strstr(text, cli_commands[i].name), "usage lacks %s",
-			  cli_commands[i].name);
+	for (i = 0; i < CMD_MAX; i++) {
+		if (commands[i].hidden)
+			cr_expect(!strstr(text, commands[i].name), "usage shows hidden %s",
+				  commands[i].name);
+		else
+			cr_expect(strstr(text, commands[i].name), "usage lacks %s",
+				  commands[i].name);
+	}
 	cr_expect(strstr(text, "run --config FILE"));
 	cr_expect(strstr(text, "backend add SERVICE NAME ADDRESS [--port P] [--weight W]"));
 	cr_expect(strstr(text, "--socket PATH"));

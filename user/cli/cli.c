@@ -1,62 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * cli.c - the client-side subcommands (status, stats, backend, reload, keys).
- *
- * Each command line becomes one request object, validated here with the
- * same parsers the configuration uses, so a typo is reported before anything
- * reaches the controller (exit 2). The grammar of every command is its
- * synopsis in cli_commands[]: an upper-case word is a positional whose kind
- * (cli_kinds[]) says how to check it and which request member it fills;
- * "[--opt VALUE]" is an option of kind VALUE; "[--json]" a flag.
+ * cli.c - the client: a command line becomes its arguments
+ * (command_from_argv(), proto/command.h), then the request
+ * (command_request()) sent over the control socket; the reply is printed as
+ * a table, or as JSON with --json. A bad value is refused here, before
+ * anything reaches the controller (exit 2), in the words the controller and
+ * the configuration file use for it.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* vasprintf */
 #endif
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "model/config.h"
+#include "proto/command.h"
 #include "proto/control.h"
-
-const struct cli_command cli_commands[] = {
-	{ "run", "--config FILE", "start the controller in the foreground", NULL },
-	{ "down", "--config FILE", "detach every program and remove every pin of the instance",
-	  NULL },
-	{ "status", "[--json]", "services, backends and their state", "status" },
-	{ "stats", "[--json]", "counters per service and per backend", "stats" },
-	{ "backend add", "SERVICE NAME ADDRESS [--port P] [--weight W]",
-	  "add a backend at run time (port: the service port, weight: 1)", "backend_add" },
-	{ "backend remove", "SERVICE NAME", "remove a backend: its sessions spread over the rest",
-	  "backend_remove" },
-	{ "backend drain", "SERVICE NAME [--timeout DURATION]",
-	  "no new sessions; existing ones stay until they end or the timeout passes",
-	  "backend_drain" },
-	{ "backend undrain", "SERVICE NAME", "back to normal", "backend_undrain" },
-	{ "backend weight", "SERVICE NAME W", "change a weight (0 = no new sessions)",
-	  "backend_weight" },
-	{ "reload", "", "re-read the config file and apply the difference without dropping flows",
-	  "reload" },
-	{ "keys rotate", "", "new cookie key; the previous one stays valid for the cookie TTL",
-	  "keys_rotate" },
-	{ "version", "", "print the version", NULL },
-};
-
-const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
 void cli_usage(FILE *out)
 {
 	size_t i;
 
 	fprintf(out, "usage: limpet [--socket PATH] COMMAND [ARGS]\n\ncommands:\n");
-	for (i = 0; i < cli_n_commands; i++)
-		fprintf(out, "  limpet %s%s%s\n        %s\n", cli_commands[i].name,
-			*cli_commands[i].args ? " " : "", cli_commands[i].args,
-			cli_commands[i].help);
+	for (i = 0; i < CMD_MAX; i++) {
+		const struct command *c = &commands[i];
+
+		if (c->hidden)
+			continue;
+		fprintf(out, "  limpet %s%s%s\n        %s\n", c->name, *c->synopsis ? " " : "",
+			c->synopsis, c->help);
+	}
 	fprintf(out,
 		"\nglobal options:\n"
 		"  --socket PATH   control socket of the running controller (default\n"
@@ -65,395 +40,6 @@ void cli_usage(FILE *out)
 		"  -h, --help      this text\n"
 		"\nDURATION is written 500ms, 30s, 5m, 23h or 7d. Changes made with the CLI\n"
 		"last until the next reload or restart.\n");
-}
-
-/* ---- argument kinds ---------------------------------------------------- */
-
-struct cli_kind;
-typedef int (*cli_put_fn)(const struct cli_kind *kind, json_t *req, const char *text,
-			  char *err, size_t errlen);
-
-struct cli_kind {
-	const char *token;	/* as written in a synopsis */
-	const char *key;	/* request member it fills */
-	const char *what;	/* for error messages */
-	cli_put_fn put;		/* validate <text>, set <key> */
-};
-
-static int set_member(json_t *req, const char *key, json_t *value, char *err, size_t errlen)
-{
-	if (!value || json_object_set_new(req, key, value)) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-/* Names end up in map keys, metric labels and log lines: keep them plain. */
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s), i;
-
-	if (n < 1 || n >= LIMPET_NAME_MAX)
-		return false;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
-			return false;
-	return true;
-}
-
-static int put_name(const struct cli_kind *kind, json_t *req, const char *text, char *err,
-		    size_t errlen)
-{
-	if (!valid_name(text)) {
-		snprintf(err, errlen, "invalid %s \"%s\" (1-%d characters of A-Z a-z 0-9 _ . -)",
-			 kind->what, text, LIMPET_NAME_MAX - 1);
-		return -EINVAL;
-	}
-	return set_member(req, kind->key, json_string(text), err, errlen);
-}
-
-static int put_address(const struct cli_kind *kind, json_t *req, const char *text, char *err,
-		       size_t errlen)
-{
-	struct ip_address ip;
-
-	if (parse_ip_address(text, &ip)) {
-		snprintf(err, errlen, "invalid %s \"%s\"", kind->what, text);
-		return -EINVAL;
-	}
-	/* As typed: the controller parses it again with the same parser. */
-	return set_member(req, kind->key, json_string(text), err, errlen);
-}
-
-static int put_port(const struct cli_kind *kind, json_t *req, const char *text, char *err,
-		    size_t errlen)
-{
-	__u16 port;
-
-	if (parse_port(text, &port)) {
-		snprintf(err, errlen, "%s must be an integer 1-65535, got \"%s\"", kind->what,
-			 text);
-		return -EINVAL;
-	}
-	return set_member(req, kind->key, json_integer(port), err, errlen);
-}
-
-static int put_weight(const struct cli_kind *kind, json_t *req, const char *text, char *err,
-		      size_t errlen)
-{
-	__u32 weight;
-
-	if (parse_weight(text, &weight)) {
-		snprintf(err, errlen, "%s must be an integer 0-65535, got \"%s\"", kind->what,
-			 text);
-		return -EINVAL;
-	}
-	return set_member(req, kind->key, json_integer(weight), err, errlen);
-}
-
-static int put_duration(const struct cli_kind *kind, json_t *req, const char *text, char *err,
-			size_t errlen)
-{
-	__u64 ms;
-
-	if (parse_duration_ms(text, &ms) || ms > (__u64)INT64_MAX) {
-		snprintf(err, errlen, "invalid %s \"%s\" (write e.g. 500ms, 30s, 5m, 23h, 7d)",
-			 kind->what, text);
-		return -EINVAL;
-	}
-	return set_member(req, kind->key, json_integer((json_int_t)ms), err, errlen);
-}
-
-static const struct cli_kind cli_kinds[] = {
-	{ "SERVICE", "service", "service name", put_name },
-	{ "NAME", "name", "backend name", put_name },
-	{ "ADDRESS", "address", "address", put_address },
-	{ "P", "port", "port", put_port },
-	{ "W", "weight", "weight", put_weight },
-	{ "DURATION", "timeout_ms", "duration", put_duration },
-};
-
-static const struct cli_kind *find_kind(const char *token, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(cli_kinds) / sizeof(cli_kinds[0]); i++)
-		if (strlen(cli_kinds[i].token) == len && !strncmp(cli_kinds[i].token, token, len))
-			return &cli_kinds[i];
-	return NULL;
-}
-
-/* ---- grammar from the synopsis ----------------------------------------- */
-
-#define CLI_MAX_POS 4
-#define CLI_MAX_OPT 4
-#define CLI_OPT_MAX 24
-
-struct cli_opt {
-	char name[CLI_OPT_MAX];		/* without "--" */
-	const struct cli_kind *kind;	/* NULL: the --json flag */
-};
-
-struct cli_grammar {
-	const struct cli_kind *pos[CLI_MAX_POS];
-	size_t n_pos;
-	struct cli_opt opt[CLI_MAX_OPT];
-	size_t n_opt;
-};
-
-/* Split <args> ("SERVICE NAME [--timeout DURATION] [--json]") into a grammar. */
-static int parse_synopsis(const char *args, struct cli_grammar *g)
-{
-	const char *p = args, *tok;
-	size_t len;
-	bool in_opt = false;
-
-	memset(g, 0, sizeof(*g));
-	for (;;) {
-		while (*p == ' ')
-			p++;
-		if (!*p)
-			break;
-		tok = p;
-		len = strcspn(p, " ");
-		p += len;
-
-		if (!strncmp(tok, "[--", 3)) {
-			struct cli_opt *o = &g->opt[g->n_opt];
-			size_t nlen = strcspn(tok + 3, " ]");
-
-			if (g->n_opt >= CLI_MAX_OPT || nlen >= CLI_OPT_MAX || in_opt)
-				return -EINVAL;
-			memcpy(o->name, tok + 3, nlen);
-			o->name[nlen] = '\0';
-			g->n_opt++;
-			/* "[--json]" closes at once; otherwise a value token follows. */
-			in_opt = tok[len - 1] != ']';
-			if (!in_opt && strcmp(o->name, "json"))
-				return -EINVAL;
-		} else if (in_opt) {
-			if (tok[len - 1] != ']')
-				return -EINVAL;
-			g->opt[g->n_opt - 1].kind = find_kind(tok, len - 1);
-			if (!g->opt[g->n_opt - 1].kind)
-				return -EINVAL;
-			in_opt = false;
-		} else {
-			if (g->n_pos >= CLI_MAX_POS)
-				return -EINVAL;
-			g->pos[g->n_pos] = find_kind(tok, len);
-			if (!g->pos[g->n_pos])
-				return -EINVAL;
-			g->n_pos++;
-		}
-	}
-	return in_opt ? -EINVAL : 0;
-}
-
-/* ---- command lookup ---------------------------------------------------- */
-
-/* Does <name> ("backend add") start with the word <word>? Sets <*rest> past it. */
-static bool first_word_is(const char *name, const char *word, const char **rest)
-{
-	size_t n = strlen(word);
-
-	if (strncmp(name, word, n) || (name[n] != ' ' && name[n] != '\0'))
-		return false;
-	*rest = name[n] ? name + n + 1 : name + n;
-	return true;
-}
-
-/* The actions of group <word> as "add|remove|...". */
-static void list_actions(const char *word, char *buf, size_t len)
-{
-	const char *rest;
-	size_t i, used = 0;
-
-	buf[0] = '\0';
-	for (i = 0; i < cli_n_commands && used < len; i++)
-		if (first_word_is(cli_commands[i].name, word, &rest) && *rest)
-			used += snprintf(buf + used, len - used, "%s%s", used ? "|" : "", rest);
-}
-
-/*
- * Find the command named by argv[0] (and argv[1] for a group such as
- * "backend"). Returns it and in <*used> how many words its name took.
- */
-static const struct cli_command *find_command(int argc, char **argv, int *used, char *err,
-					      size_t errlen)
-{
-	const char *rest;
-	bool group = false;
-	char actions[128];
-	size_t i;
-
-	for (i = 0; i < cli_n_commands; i++) {
-		if (!first_word_is(cli_commands[i].name, argv[0], &rest))
-			continue;
-		if (!*rest) {
-			*used = 1;
-			return &cli_commands[i];
-		}
-		group = true;
-		if (argc > 1 && !strcmp(rest, argv[1])) {
-			*used = 2;
-			return &cli_commands[i];
-		}
-	}
-	if (!group) {
-		snprintf(err, errlen, "unknown command \"%s\" (see limpet --help)", argv[0]);
-		return NULL;
-	}
-	list_actions(argv[0], actions, sizeof(actions));
-	if (argc < 2)
-		snprintf(err, errlen, "%s: missing action; usage: limpet %s {%s} ...", argv[0],
-			 argv[0], actions);
-	else
-		snprintf(err, errlen, "%s: unknown action \"%s\"; usage: limpet %s {%s} ...",
-			 argv[0], argv[1], argv[0], actions);
-	return NULL;
-}
-
-/* ---- request building -------------------------------------------------- */
-
-/* "-x" and "--xyz" are options; "-1" is a (bad) number, "-" a positional. */
-static bool looks_like_option(const char *arg)
-{
-	return arg[0] == '-' && arg[1] && !isdigit((unsigned char)arg[1]);
-}
-
-static int apply_option(const struct cli_command *c, const struct cli_grammar *g,
-			int argc, char **argv, int *i, unsigned int *seen, json_t *req,
-			bool *json_output, char *err, size_t errlen)
-{
-	const char *arg = argv[*i], *name, *eq, *value;
-	char msg[CLI_ERR_MAX];
-	size_t nlen, k;
-	int ret;
-
-	if (strncmp(arg, "--", 2))
-		goto unknown;
-	name = arg + 2;
-	eq = strchr(name, '=');
-	nlen = eq ? (size_t)(eq - name) : strlen(name);
-	for (k = 0; k < g->n_opt; k++)
-		if (strlen(g->opt[k].name) == nlen && !strncmp(g->opt[k].name, name, nlen))
-			break;
-	if (k == g->n_opt)
-		goto unknown;
-
-	if (*seen & (1u << k)) {
-		snprintf(err, errlen, "%s: option --%s given twice", c->name, g->opt[k].name);
-		return -EINVAL;
-	}
-	*seen |= 1u << k;
-
-	if (!g->opt[k].kind) {
-		if (eq) {
-			snprintf(err, errlen, "%s: option --%s takes no value", c->name,
-				 g->opt[k].name);
-			return -EINVAL;
-		}
-		*json_output = true;
-		return 0;
-	}
-	if (eq) {
-		value = eq + 1;
-	} else if (*i + 1 < argc) {
-		value = argv[++*i];
-	} else {
-		snprintf(err, errlen, "%s: option --%s needs a value (%s)", c->name,
-			 g->opt[k].name, g->opt[k].kind->token);
-		return -EINVAL;
-	}
-	ret = g->opt[k].kind->put(g->opt[k].kind, req, value, msg, sizeof(msg));
-	if (ret)
-		snprintf(err, errlen, "%s: %s", c->name, msg);
-	return ret;
-
-unknown:
-	nlen = strcspn(arg, "=");
-	snprintf(err, errlen, "%s: unknown option \"%.*s\"", c->name, (int)nlen, arg);
-	return -EINVAL;
-}
-
-int cli_build_request(int argc, char **argv, json_t **request, bool *json_output, char *err,
-		      size_t errlen)
-{
-	const struct cli_command *c;
-	struct cli_grammar g;
-	char msg[CLI_ERR_MAX];
-	unsigned int seen = 0;
-	bool options_done = false;
-	size_t n_pos = 0;
-	json_t *req = NULL;
-	int i, used, ret;
-
-	*request = NULL;
-	*json_output = false;
-	if (argc < 1) {
-		snprintf(err, errlen, "missing command (see limpet --help)");
-		return -EINVAL;
-	}
-	c = find_command(argc, argv, &used, err, errlen);
-	if (!c)
-		return -EINVAL;
-	if (!c->cmd) {
-		snprintf(err, errlen, "%s: not a controller command", c->name);
-		return -EINVAL;
-	}
-	if (parse_synopsis(c->args, &g)) {
-		/* cli_commands[] is wrong: the unit tests parse every entry. */
-		snprintf(err, errlen, "%s: internal error: bad synopsis \"%s\"", c->name, c->args);
-		return -EINVAL;
-	}
-
-	req = json_pack("{s:s}", "cmd", c->cmd);
-	if (!req) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-
-	for (i = used; i < argc; i++) {
-		if (!options_done && !strcmp(argv[i], "--")) {
-			options_done = true;
-			continue;
-		}
-		if (!options_done && looks_like_option(argv[i])) {
-			ret = apply_option(c, &g, argc, argv, &i, &seen, req, json_output, err,
-					   errlen);
-			if (ret)
-				goto out;
-			continue;
-		}
-		if (n_pos == g.n_pos) {
-			snprintf(err, errlen,
-				 "%s: unexpected argument \"%s\"; usage: limpet %s%s%s", c->name,
-				 argv[i], c->name, *c->args ? " " : "", c->args);
-			ret = -EINVAL;
-			goto out;
-		}
-		ret = g.pos[n_pos]->put(g.pos[n_pos], req, argv[i], msg, sizeof(msg));
-		if (ret) {
-			snprintf(err, errlen, "%s: %s", c->name, msg);
-			goto out;
-		}
-		n_pos++;
-	}
-	if (n_pos < g.n_pos) {
-		snprintf(err, errlen, "%s: missing %s; usage: limpet %s %s", c->name,
-			 g.pos[n_pos]->token, c->name, c->args);
-		ret = -EINVAL;
-		goto out;
-	}
-
-	*request = req;
-	req = NULL;
-	ret = 0;
-out:
-	json_decref(req);
-	return ret;
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -724,7 +310,7 @@ static int print_stats(const json_t *result)
 	return 0;
 }
 
-static int print_result(const char *cmd, const json_t *result, bool json_output)
+static int print_result(enum command_id id, const json_t *result, bool json_output)
 {
 	if (json_output) {
 		/* ENCODE_ANY: the result of a mutating command may be a scalar. */
@@ -734,9 +320,9 @@ static int print_result(const char *cmd, const json_t *result, bool json_output)
 		putchar('\n');
 		return 0;
 	}
-	if (!strcmp(cmd, "status"))
+	if (id == CMD_STATUS)
 		return print_status(result);
-	if (!strcmp(cmd, "stats"))
+	if (id == CMD_STATS)
 		return print_stats(result);
 	if (json_is_string(result))
 		printf("%s\n", json_string_value(result));
@@ -746,17 +332,22 @@ static int print_result(const char *cmd, const json_t *result, bool json_output)
 int cli_run(const char *socket_path, int argc, char **argv)
 {
 	json_t *request = NULL, *reply = NULL;
-	const char *cmd, *msg;
+	struct command_args args;
 	char err[CLI_ERR_MAX];
-	bool json_output;
+	const char *name, *msg;
 	int status = 1, ret;
 
-	ret = cli_build_request(argc, argv, &request, &json_output, err, sizeof(err));
+	ret = command_from_argv(argc, argv, &args, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "limpet: %s\n", err);
 		return ret == -EINVAL ? 2 : 1;
 	}
-	cmd = json_string_value(json_object_get(request, "cmd"));
+	name = commands[args.id].name;
+	request = command_request(&args);
+	if (!request) {
+		fprintf(stderr, "limpet: %s: out of memory\n", name);
+		return 1;
+	}
 
 	if (control_request(socket_path, request, &reply, err, sizeof(err))) {
 		fprintf(stderr, "limpet: %s\n", err);
@@ -768,13 +359,13 @@ int cli_run(const char *socket_path, int argc, char **argv)
 		goto out;
 	}
 
-	ret = print_result(cmd, json_object_get(reply, "result"), json_output);
+	ret = print_result(args.id, json_object_get(reply, "result"), args.json);
 	if (ret == -EPROTO) {
-		fprintf(stderr, "limpet: %s: unexpected result from the controller\n", cmd);
+		fprintf(stderr, "limpet: %s: unexpected result from the controller\n", name);
 		goto out;
 	}
 	if (ret) {
-		fprintf(stderr, "limpet: %s: %s\n", cmd, strerror(-ret));
+		fprintf(stderr, "limpet: %s: %s\n", name, strerror(-ret));
 		goto out;
 	}
 	/* A full disk or closed pipe must not look like success to a script. */

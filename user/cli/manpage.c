@@ -3,21 +3,21 @@
  * manpage.c - limpet(8) in troff (man(7) macros), printed by
  * `limpet help --man`.
  *
- * COMMANDS is generated from cli_commands[] (cli.c), the table that drives
- * --help and the argument parser; CONFIGURATION from config_keys[] below, a
- * summary of the YAML keys and their defaults (the full reference is the
- * README). Text taken from a table goes through man_text(), which escapes
- * what troff would otherwise interpret: a backslash, a '.' or '\'' starting
- * a line (a request), and '-', written \- so that options, keys and values
- * render as the ASCII hyphen-minus one can copy. The fixed prose is written
- * in troff directly.
+ * COMMANDS is generated from commands[] (proto/command.h), the table that
+ * drives --help, the argument parser and the controller's dispatch;
+ * CONFIGURATION from config_keys[] below, a summary of the YAML keys and
+ * their defaults (the full reference is the README). Text taken from a
+ * table goes through man_text(), which escapes what troff would otherwise
+ * interpret: a backslash, a '.' or '\'' starting a line (a request), and '-',
+ * written \- so that options, keys and values render as the ASCII
+ * hyphen-minus one can copy. The fixed prose is written in troff directly.
  */
 #include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "proto/command.h"
 #include "proto/control.h"
 #include "limpet_limits.h"
 #include "cli/manpage.h"
@@ -90,21 +90,12 @@ static const struct config_key config_keys[] = {
 	{ "services[].backends[].weight", "1", "0-65535; 0 = no new flows" },
 };
 
-/* Run locally by main.c, so not in cli_commands[]. */
-static const struct cli_command help_command = {
-	"help", "[--man]", "print the usage; with --man, this manual page", NULL,
-};
-
 /* More than the one line of --help, for a few commands (troff). */
-static const struct {
-	const char *name;
-	const char *text;
-} command_notes[] = {
-	{ "run",
-	  "Prints\n.B limpet: ready\non standard error once traffic is being balanced.\n"
-	  "See\n.BR SIGNALS .\n" },
-	{ "down", "Also stops a controller still running for that instance.\n" },
-	{ "reload", "Same as sending SIGHUP to the controller.\n" },
+static const char *const command_notes[CMD_MAX] = {
+	[CMD_RUN] = "Prints\n.B limpet: ready\non standard error once traffic is being "
+		    "balanced.\nSee\n.BR SIGNALS .\n",
+	[CMD_DOWN] = "Also stops a controller still running for that instance.\n",
+	[CMD_RELOAD] = "Same as sending SIGHUP to the controller.\n",
 };
 
 /* Print <s> with troff's special characters escaped; <bol>: at line start. */
@@ -180,22 +171,21 @@ static void man_synopsis(FILE *out, const char *args)
 	}
 }
 
-static void man_command(FILE *out, const struct cli_command *c)
+static void man_command(FILE *out, enum command_id id)
 {
-	size_t i;
+	const struct command *c = &commands[id];
 
 	fputs(".TP\n\\fBlimpet ", out);
 	man_text(out, c->name, false);
 	fputs("\\fR", out);
-	if (*c->args) {
+	if (*c->synopsis) {
 		fputc(' ', out);
-		man_synopsis(out, c->args);
+		man_synopsis(out, c->synopsis);
 	}
 	fputc('\n', out);
 	man_sentence(out, c->help);
-	for (i = 0; i < sizeof(command_notes) / sizeof(command_notes[0]); i++)
-		if (!strcmp(command_notes[i].name, c->name))
-			fputs(command_notes[i].text, out);
+	if (command_notes[id])
+		fputs(command_notes[id], out);
 }
 
 static void man_config_key(FILE *out, const struct config_key *k)
@@ -255,9 +245,9 @@ void manpage_print(FILE *out)
 	      "Durations are written\n"
 	      ".BR 500ms \", \" 30s \", \" 5m \", \" 23h \" or \" 7d .\n"
 	      ".SH COMMANDS\n", out);
-	for (i = 0; i < cli_n_commands; i++)
-		man_command(out, &cli_commands[i]);
-	man_command(out, &help_command);
+	for (i = 0; i < CMD_MAX; i++)
+		if (!commands[i].hidden)
+			man_command(out, i);
 
 	fputs(".SH GLOBAL OPTIONS\n"
 	      "Given before the command.\n"

@@ -2,8 +2,8 @@
 /*
  * manpage.h - limpet(8), the troff man page printed by `limpet help --man`.
  *
- * The COMMANDS section is generated from cli_commands[], the table that also
- * drives --help and the argument parser, so the page cannot drift from what
+ * The COMMANDS section is generated from commands[] (proto/command.h), the
+ * table that also drives --help and the argument parser, so the page cannot drift from what
  * the binary accepts. `make man` writes it to build/limpet.8.
  */
 #ifndef LIMPET_MANPAGE_H

@@ -1,193 +1,65 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * config.c - read, validate and default the YAML configuration.
+ * config.c - the configuration's schema: its sections, their keys and
+ * defaults, and config_load().
  *
- * The file is read whole, loaded with libyaml's document API and then walked
- * against a fixed schema. Each mapping is first checked for unknown and
- * duplicate keys; its values are then parsed in a fixed order, so that a
- * check which depends on another key (dsr needs mode l4, a backend's family
- * must be the VIP's) always finds that key already parsed. The first problem
- * stops the walk and is reported as one line "FILE:LINE: KEY: problem", LINE
- * being 1-based: the line of the key, of the list item, or of the enclosing
- * mapping when a required key is missing.
+ * The file is walked with model/yaml.h against the fixed keys below. Each
+ * mapping is first checked for unknown and duplicate keys; its values are
+ * then parsed in a fixed order, so that a check which depends on another key
+ * (dsr needs mode l4, a backend's family must be the VIP's) always finds
+ * that key already parsed. The first problem stops the walk and is reported
+ * as one line "FILE:LINE: KEY: problem", LINE being 1-based: the line of the
+ * key, of the list item, or of the enclosing mapping when a required key is
+ * missing.
  *
- * Scalars are taken by their text whatever their YAML style (port: "80" is
- * port 80); a plain empty value, ~ or null reads as "" where a value is
- * expected and as an empty list or mapping where one is. Integers are decimal
- * without sign, booleans true/false, durations an integer and one unit
- * (ms, s, m, h, d). parse_duration_ms() accepts 0; the config rejects it where
- * 0 means nothing (TTLs, health interval and timeout, http connect_timeout).
+ * Every value goes through its parser in model/value.h (the command line and
+ * the control socket use the same ones), and a backend through the rules of
+ * model/rules.h (so does `backend add`). Durations may be 0 where 0 means
+ * something (drain_timeout); TTLs, health interval and timeout and the http
+ * connect_timeout must be greater.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <yaml.h>
+#include <strings.h>
 
 #include "model/config.h"
+#include "model/rules.h"
+#include "model/value.h"
+#include "model/yaml.h"
 
-#define CONFIG_FILE_MAX (4 << 20)	/* refuse absurd files before parsing them */
-#define KEY_PATH_MAX 192
-#define QUOTE_MAX 48			/* characters of a bad value echoed in an error */
-#define QUOTE_BUF (QUOTE_MAX * 4 + 8)
-#define IFNAME_MAX 15			/* IFNAMSIZ - 1 */
 #define FLOW_TABLE_MIN 1024
 #define FLOW_TABLE_MAX 67108864
 #define RING_SIZE_MIN 3
 #define HEALTH_COUNT_MAX 1000
-#define COOKIE_DOMAIN_MAX 253
 
 #define MS_PER_S 1000ULL
 #define MS_PER_M (60 * MS_PER_S)
 #define MS_PER_H (60 * MS_PER_M)
-#define MS_PER_D (24 * MS_PER_H)
 
 #define HTTP_CONNECT_TIMEOUT_MAX (60 * MS_PER_S)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 struct ctx {
-	const char *file;
-	yaml_document_t *doc;
-	char *err;
-	size_t err_len;
+	struct walk w;
 	size_t n_backends;	/* over all services, against LIMPET_MAX_BACKENDS */
 };
 
-/*
- * One value being parsed: a mapping entry (<key> set) or a list item
- * (<key> NULL, <index>). <node> is NULL when the key is absent.
- */
-struct field {
-	const char *key;
-	size_t index;
-	yaml_node_t *node;
-	int line;		/* 1-based: the key's line, or the item's */
-};
-
-/* ------------------------------------------------------------------------ */
-/* Shared parsers                                                            */
-
-/* Decimal digits only: no sign, no space, no base prefix. */
-static int parse_u64(const char *text, __u64 max, __u64 *out)
+/* "FILE:LINE: KEY: problem" at field <f> of the mapping or list at <path>. */
+static int __attribute__((format(printf, 4, 5)))
+fail_field(struct ctx *c, const char *path, const struct field *f, const char *fmt, ...)
 {
-	unsigned long long v;
-	char *end;
+	va_list ap;
+	int ret;
 
-	if (!text || *text < '0' || *text > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno || *end || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
-int parse_duration_ms(const char *text, __u64 *ms)
-{
-	static const struct {
-		const char *unit;
-		__u64 ms;
-	} units[] = {
-		{ "ms", 1 }, { "s", MS_PER_S }, { "m", MS_PER_M }, { "h", MS_PER_H },
-		{ "d", MS_PER_D },
-	};
-	const char *p = text;
-	__u64 n = 0;
-	size_t i;
-
-	if (!text || *p < '0' || *p > '9')
-		return -EINVAL;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		unsigned int d = *p - '0';
-
-		if (n > (UINT64_MAX - d) / 10)
-			return -EINVAL;
-		n = n * 10 + d;
-	}
-	for (i = 0; i < ARRAY_SIZE(units); i++) {
-		if (strcmp(p, units[i].unit))
-			continue;
-		if (n > UINT64_MAX / units[i].ms)
-			return -EINVAL;
-		*ms = n * units[i].ms;
-		return 0;
-	}
-	return -EINVAL;
-}
-
-int parse_ip_address(const char *text, struct ip_address *out)
-{
-	struct ip_address ip;
-
-	if (!text || !out)
-		return -EINVAL;
-	memset(&ip, 0, sizeof(ip));
-	if (inet_pton(AF_INET, text, &ip.addr.a[0]) == 1) {
-		ip.family = LIMPET_FAMILY_V4;
-	} else if (inet_pton(AF_INET6, text, ip.addr.a) == 1) {
-		ip.family = LIMPET_FAMILY_V6;
-	} else {
-		return -EINVAL;
-	}
-	*out = ip;
-	return 0;
-}
-
-int parse_port(const char *text, __u16 *port)
-{
-	__u64 v;
-
-	if (parse_u64(text, 65535, &v) || v == 0)
-		return -EINVAL;
-	*port = v;
-	return 0;
-}
-
-int parse_weight(const char *text, __u32 *weight)
-{
-	__u64 v;
-
-	if (parse_u64(text, 65535, &v))
-		return -EINVAL;
-	*weight = v;
-	return 0;
-}
-
-int format_ip_address(const struct ip_address *ip, char *buf, size_t len)
-{
-	const char *s;
-
-	if (!ip || !buf)
-		return -EINVAL;
-	if (ip->family == LIMPET_FAMILY_V4)
-		s = inet_ntop(AF_INET, &ip->addr.a[0], buf, len);
-	else if (ip->family == LIMPET_FAMILY_V6)
-		s = inet_ntop(AF_INET6, ip->addr.a, buf, len);
-	else
-		return -EINVAL;
-	return s ? 0 : -ENOSPC;
-}
-
-bool is_prime(__u32 n)
-{
-	__u32 d;
-
-	if (n < 2)
-		return false;
-	if (n % 2 == 0)
-		return n == 2;
-	for (d = 3; d <= n / d; d += 2)
-		if (n % d == 0)
-			return false;
-	return true;
+	va_start(ap, fmt);
+	ret = walk_vfail_field(&c->w, path, f, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 struct service_config *config_find_service(struct limpet_config *cfg, const char *name)
@@ -228,320 +100,23 @@ void config_free(struct limpet_config *cfg)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Errors                                                                    */
-
-static int vfail(struct ctx *c, int line, const char *key, const char *fmt, va_list ap)
-{
-	char msg[CONFIG_ERR_MAX];
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (c->err && c->err_len)
-		snprintf(c->err, c->err_len, "%s:%d: %s: %s", c->file, line, key, msg);
-	return -EINVAL;
-}
-
-static int __attribute__((format(printf, 4, 5)))
-fail(struct ctx *c, int line, const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = vfail(c, line, key, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-static int oom(struct ctx *c)
-{
-	if (c->err && c->err_len)
-		snprintf(c->err, c->err_len, "%s: out of memory", c->file);
-	return -ENOMEM;
-}
-
-/* "services[0]" + field "port" -> "services[0].port"; + item 2 -> "services[0][2]". */
-static void key_path(char *buf, size_t len, const char *path, const struct field *f)
-{
-	int n;
-
-	if (f->key)
-		n = snprintf(buf, len, "%s%s%s", path, *path ? "." : "", f->key);
-	else
-		n = snprintf(buf, len, "%s[%zu]", path, f->index);
-	if (n >= (int)len && len > 4)
-		strcpy(buf + len - 4, "...");
-}
-
-static int __attribute__((format(printf, 4, 5)))
-fail_field(struct ctx *c, const char *path, const struct field *f, const char *fmt, ...)
-{
-	char key[KEY_PATH_MAX];
-	va_list ap;
-	int ret;
-
-	key_path(key, sizeof(key), path, f);
-	va_start(ap, fmt);
-	ret = vfail(c, f->line, key, fmt, ap);
-	va_end(ap);
-	return ret;
-}
-
-/* Echo user text in an error: quoted, escaped, shortened; always one line. */
-static const char *quote(char *buf, size_t len, const char *s)
-{
-	size_t o = 0, i;
-
-	if (len < QUOTE_BUF)
-		return "";
-	buf[o++] = '"';
-	for (i = 0; s[i] && i < QUOTE_MAX; i++) {
-		unsigned char ch = s[i];
-
-		if (ch == '"' || ch == '\\') {
-			buf[o++] = '\\';
-			buf[o++] = ch;
-		} else if (ch == '\n') {
-			buf[o++] = '\\';
-			buf[o++] = 'n';
-		} else if (ch == '\t') {
-			buf[o++] = '\\';
-			buf[o++] = 't';
-		} else if (ch < 0x20 || ch == 0x7f) {
-			o += snprintf(buf + o, len - o, "\\x%02x", ch);
-		} else {
-			buf[o++] = ch;
-		}
-	}
-	if (s[i]) {
-		memcpy(buf + o, "...", 3);
-		o += 3;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Nodes                                                                     */
-
-static const char *node_text(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
-	size_t i;
-
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (i = 0; i < ARRAY_SIZE(nulls); i++)
-		if (!strcmp(node_text(n), nulls[i]))
-			return true;
-	return false;
-}
-
-static int node_line(const yaml_node_t *n)
-{
-	return (int)n->start_mark.line + 1;
-}
-
-static const char *kind(const yaml_node_t *n, char *buf, size_t len)
-{
-	switch (n->type) {
-	case YAML_MAPPING_NODE:
-		return "a mapping";
-	case YAML_SEQUENCE_NODE:
-		return "a list";
-	case YAML_SCALAR_NODE:
-		if (is_null(n))
-			return "an empty value";
-		return quote(buf, len, node_text(n));
-	default:
-		return "nothing";
-	}
-}
-
-/* A YAML null stands for an empty list or mapping ("backends:" alone). */
-static int expect_kind(struct ctx *c, const char *path, const struct field *f, yaml_node_type_t t)
-{
-	char q[QUOTE_BUF];
-
-	if (f->node->type == t || is_null(f->node))
-		return 0;
-	return fail_field(c, path, f, "expected %s, got %s",
-			  t == YAML_MAPPING_NODE ? "a mapping" : "a list",
-			  kind(f->node, q, sizeof(q)));
-}
-
-/* The text of a scalar field; "" for a YAML null. */
-static int scalar(struct ctx *c, const char *path, const struct field *f, const char **text)
-{
-	yaml_node_t *n = f->node;
-	char q[QUOTE_BUF];
-
-	if (n->type != YAML_SCALAR_NODE)
-		return fail_field(c, path, f, "expected a single value, got %s",
-				  kind(n, q, sizeof(q)));
-	if (strlen(node_text(n)) != n->data.scalar.length)
-		return fail_field(c, path, f, "contains a NUL character");
-	*text = is_null(n) ? "" : node_text(n);
-	return 0;
-}
-
-static size_t seq_len(const yaml_node_t *n)
-{
-	if (n->type != YAML_SEQUENCE_NODE)
-		return 0;
-	return n->data.sequence.items.top - n->data.sequence.items.start;
-}
-
-static struct field seq_item(struct ctx *c, const yaml_node_t *seq, size_t i)
-{
-	yaml_node_t *n = yaml_document_get_node(c->doc, seq->data.sequence.items.start[i]);
-
-	return (struct field){ .index = i, .node = n, .line = node_line(n) };
-}
-
-/* The line of <key> in mapping <map>, or the mapping's own line. */
-static int key_line(struct ctx *c, const yaml_node_t *map, const char *key)
-{
-	yaml_node_pair_t *p;
-
-	if (map->type != YAML_MAPPING_NODE)
-		return node_line(map);
-	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-
-		if (k->type == YAML_SCALAR_NODE && !strcmp(node_text(k), key))
-			return node_line(k);
-	}
-	return node_line(map);
-}
-
-static size_t edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j;
-	size_t row[QUOTE_MAX + 1];
-
-	if (la > QUOTE_MAX || lb > QUOTE_MAX)
-		return (size_t)-1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0];
-
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
-static int unknown_key(struct ctx *c, const char *path, const yaml_node_t *k,
-		       const char *const *keys, size_t n_keys)
-{
-	const char *name = node_text(k);
-	char shown[QUOTE_BUF], key[KEY_PATH_MAX];
-	const char *best = NULL;
-	size_t i, d, best_d = 3;
-	bool plain = strlen(name) <= QUOTE_MAX && *name;
-
-	for (i = 0; name[i]; i++)
-		if (name[i] <= ' ' || name[i] >= 0x7f)
-			plain = false;
-	snprintf(key, sizeof(key), "%s%s%s", path, *path ? "." : "",
-		 plain ? name : quote(shown, sizeof(shown), name));
-	for (i = 0; i < n_keys; i++) {
-		d = edit_distance(name, keys[i]);
-		if (d < best_d && d < strlen(keys[i])) {
-			best_d = d;
-			best = keys[i];
-		}
-	}
-	if (best)
-		return fail(c, node_line(k), key, "unknown key (did you mean \"%s\"?)", best);
-	return fail(c, node_line(k), key, "unknown key");
-}
-
-/*
- * Match the keys of mapping <map> (at <path>) against <keys>: out[i] gets the
- * value of keys[i], or .node = NULL. Unknown and repeated keys are errors.
- */
-static int get_fields(struct ctx *c, const char *path, const yaml_node_t *map,
-		      const char *const *keys, size_t n_keys, struct field *out)
-{
-	yaml_node_pair_t *p;
-	char q[QUOTE_BUF];
-	size_t i;
-
-	for (i = 0; i < n_keys; i++)
-		out[i] = (struct field){ .key = keys[i] };
-	if (map->type != YAML_MAPPING_NODE)
-		return 0;	/* a null: no keys */
-	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(c->doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
-
-		if (k->type != YAML_SCALAR_NODE || strlen(node_text(k)) != k->data.scalar.length)
-			return fail(c, node_line(k), *path ? path : "(root)",
-				    "expected a key name, got %s", kind(k, q, sizeof(q)));
-		for (i = 0; i < n_keys; i++)
-			if (!strcmp(keys[i], node_text(k)))
-				break;
-		if (i == n_keys)
-			return unknown_key(c, path, k, keys, n_keys);
-		if (out[i].node) {
-			struct field dup = { .key = keys[i], .line = node_line(k) };
-
-			return fail_field(c, path, &dup, "duplicate key (first at line %d)",
-					  out[i].line);
-		}
-		out[i].node = v;
-		out[i].line = node_line(k);
-	}
-	return 0;
-}
-
-static int require(struct ctx *c, const char *path, const yaml_node_t *map,
-		   const struct field *f)
-{
-	struct field missing = *f;
-
-	if (f->node)
-		return 0;
-	missing.line = node_line(map);
-	return fail_field(c, path, &missing, "missing required key");
-}
-
-/* ------------------------------------------------------------------------ */
-/* Value parsers                                                             */
+/* Values: the text of a field through its parser of model/value.h           */
 
 static int get_string(struct ctx *c, const char *path, const struct field *f, char *buf,
-		      size_t size, bool (*ok)(const char *), const char *what)
+		      size_t size, value_check_fn check)
 {
-	char q[QUOTE_BUF];
+	char q[VALUE_QUOTE_BUF], why[VALUE_WHY_MAX];
 	const char *s;
 	int err;
 
-	err = scalar(c, path, f, &s);
+	err = walk_scalar(&c->w, path, f, &s);
 	if (err)
 		return err;
-	if (ok && !ok(s))
-		return fail_field(c, path, f, "expected %s, got %s", what, quote(q, sizeof(q), s));
+	if (check && check(s, why, sizeof(why)))
+		return fail_field(c, path, f, "%s", why);
 	if (strlen(s) >= size)
 		return fail_field(c, path, f, "too long (at most %zu characters), got %s",
-				  size - 1, quote(q, sizeof(q), s));
+				  size - 1, value_quote(q, sizeof(q), s));
 	strcpy(buf, s);
 	return 0;
 }
@@ -549,20 +124,14 @@ static int get_string(struct ctx *c, const char *path, const struct field *f, ch
 static int get_uint(struct ctx *c, const char *path, const struct field *f, __u64 min, __u64 max,
 		    __u64 *out)
 {
-	char q[QUOTE_BUF];
+	char why[VALUE_WHY_MAX];
 	const char *s;
-	__u64 v;
 	int err;
 
-	err = scalar(c, path, f, &s);
-	if (err)
-		return err;
-	if (parse_u64(s, max, &v) || v < min)
-		return fail_field(c, path, f, "expected an integer %llu-%llu, got %s",
-				  (unsigned long long)min, (unsigned long long)max,
-				  quote(q, sizeof(q), s));
-	*out = v;
-	return 0;
+	err = walk_scalar(&c->w, path, f, &s);
+	if (!err && value_uint(s, min, max, out, why, sizeof(why)))
+		err = fail_field(c, path, f, "%s", why);
+	return err;
 }
 
 static int get_u32(struct ctx *c, const char *path, const struct field *f, __u32 min, __u32 max,
@@ -581,224 +150,76 @@ static int get_u32(struct ctx *c, const char *path, const struct field *f, __u32
 static int get_enum(struct ctx *c, const char *path, const struct field *f,
 		    const char *const *names, size_t n, int *out)
 {
-	char q[QUOTE_BUF], list[128] = "";
+	char why[VALUE_WHY_MAX];
 	const char *s;
-	size_t i, o = 0;
 	int err;
 
-	err = scalar(c, path, f, &s);
-	if (err)
-		return err;
-	for (i = 0; i < n; i++) {
-		if (!strcmp(s, names[i])) {
-			*out = i;
-			return 0;
-		}
-	}
-	for (i = 0; i < n && o < sizeof(list); i++)
-		o += snprintf(list + o, sizeof(list) - o, "%s%s", i ? " | " : "",
-			      *names[i] ? names[i] : "\"\"");
-	return fail_field(c, path, f, "expected %s%s, got %s", n > 2 ? "one of " : "", list,
-			  quote(q, sizeof(q), s));
+	err = walk_scalar(&c->w, path, f, &s);
+	if (!err && value_enum(s, names, n, out, why, sizeof(why)))
+		err = fail_field(c, path, f, "%s", why);
+	return err;
 }
 
 static int get_bool(struct ctx *c, const char *path, const struct field *f, bool *out)
 {
-	static const char *const yes[] = { "true", "True", "TRUE" };
-	static const char *const no[] = { "false", "False", "FALSE" };
-	char q[QUOTE_BUF];
+	char why[VALUE_WHY_MAX];
 	const char *s;
-	size_t i;
 	int err;
 
-	err = scalar(c, path, f, &s);
-	if (err)
-		return err;
-	for (i = 0; i < ARRAY_SIZE(yes); i++) {
-		if (!strcmp(s, yes[i])) {
-			*out = true;
-			return 0;
-		}
-		if (!strcmp(s, no[i])) {
-			*out = false;
-			return 0;
-		}
-	}
-	return fail_field(c, path, f, "expected true or false, got %s", quote(q, sizeof(q), s));
+	err = walk_scalar(&c->w, path, f, &s);
+	if (!err && value_bool(s, out, why, sizeof(why)))
+		err = fail_field(c, path, f, "%s", why);
+	return err;
 }
 
 static int get_duration(struct ctx *c, const char *path, const struct field *f, bool allow_zero,
 			__u64 *ms)
 {
-	char q[QUOTE_BUF];
+	char why[VALUE_WHY_MAX];
 	const char *s;
-	__u64 v;
 	int err;
 
-	err = scalar(c, path, f, &s);
-	if (err)
-		return err;
-	if (parse_duration_ms(s, &v))
-		return fail_field(c, path, f,
-				  "expected a duration such as 500ms, 30s, 5m, 23h or 7d, got %s",
-				  quote(q, sizeof(q), s));
-	if (!v && !allow_zero)
-		return fail_field(c, path, f, "must be greater than 0, got %s",
-				  quote(q, sizeof(q), s));
-	*ms = v;
-	return 0;
-}
-
-/* A unicast address: not unspecified, multicast or IPv4 broadcast. */
-static bool is_unicast(const struct ip_address *ip)
-{
-	const __u8 *b = (const __u8 *)ip->addr.a;
-
-	if (ip->family == LIMPET_FAMILY_V4) {
-		__u32 h = ntohl(ip->addr.a[0]);
-
-		return h != 0 && (h >> 28) != 0xe && h != 0xffffffffu;
-	}
-	if (b[0] == 0xff)
-		return false;
-	return ip->addr.a[0] || ip->addr.a[1] || ip->addr.a[2] || ip->addr.a[3];
+	err = walk_scalar(&c->w, path, f, &s);
+	if (!err && value_duration(s, allow_zero, ms, why, sizeof(why)))
+		err = fail_field(c, path, f, "%s", why);
+	return err;
 }
 
 static int get_address(struct ctx *c, const char *path, const struct field *f,
 		       struct ip_address *ip)
 {
-	char q[QUOTE_BUF];
+	char why[VALUE_WHY_MAX];
 	const char *s;
 	int err;
 
-	err = scalar(c, path, f, &s);
-	if (err)
-		return err;
-	if (parse_ip_address(s, ip))
-		return fail_field(c, path, f, "expected an IPv4 or IPv6 address, got %s",
-				  quote(q, sizeof(q), s));
-	if (!is_unicast(ip))
-		return fail_field(c, path, f, "expected a unicast address, got %s",
-				  quote(q, sizeof(q), s));
-	return 0;
+	err = walk_scalar(&c->w, path, f, &s);
+	if (!err && value_address(s, ip, why, sizeof(why)))
+		err = fail_field(c, path, f, "%s", why);
+	return err;
 }
 
-/* ------------------------------------------------------------------------ */
-/* String validators                                                         */
-
-static bool chars_ok(const char *s, size_t min, size_t max, const char *extra)
+static int get_port(struct ctx *c, const char *path, const struct field *f, __u16 *port)
 {
-	size_t n = strlen(s), i;
+	char why[VALUE_WHY_MAX];
+	const char *s;
+	int err;
 
-	if (n < min || n > max)
-		return false;
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9'))
-			continue;
-		if (!strchr(extra, ch))
-			return false;
-	}
-	return true;
+	err = walk_scalar(&c->w, path, f, &s);
+	if (!err && value_port(s, port, why, sizeof(why)))
+		err = fail_field(c, path, f, "%s", why);
+	return err;
 }
 
-static bool instance_ok(const char *s)
+static int get_weight(struct ctx *c, const char *path, const struct field *f, __u32 *weight)
 {
-	return chars_ok(s, 1, LIMPET_NAME_MAX - 1, "_-");
-}
+	char why[VALUE_WHY_MAX];
+	const char *s;
+	int err;
 
-static bool name_ok(const char *s)
-{
-	return chars_ok(s, 1, LIMPET_NAME_MAX - 1, "_.-");
-}
-
-/* RFC 9110 token: cookie and header names. */
-static bool token_ok(const char *s)
-{
-	return chars_ok(s, 1, LIMPET_NAME_MAX - 1, "!#$%&'*+-.^_`|~");
-}
-
-static bool domain_ok(const char *s)
-{
-	return chars_ok(s, 0, COOKIE_DOMAIN_MAX, ".-");
-}
-
-/* RFC 6265 path-value: any CHAR but CTLs and ';'. */
-static bool cookie_path_ok(const char *s)
-{
-	if (*s != '/')
-		return false;
-	for (; *s; s++)
-		if (*s < 0x20 || *s >= 0x7f || *s == ';')
-			return false;
-	return true;
-}
-
-/* backend_header: "" (off) or a header name. */
-static bool header_or_empty_ok(const char *s)
-{
-	return !*s || token_ok(s);
-}
-
-/* Goes into a request line: no space, no CTL. */
-static bool http_path_ok(const char *s)
-{
-	if (*s != '/')
-		return false;
-	for (; *s; s++)
-		if (*s <= 0x20 || *s >= 0x7f)
-			return false;
-	return true;
-}
-
-static bool ifname_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n < 1 || n > IFNAME_MAX || !strcmp(s, ".") || !strcmp(s, ".."))
-		return false;
-	for (; *s; s++)
-		if (*s <= 0x20 || *s >= 0x7f || *s == '/' || *s == ':')
-			return false;
-	return true;
-}
-
-static bool nonempty(const char *s)
-{
-	return *s;
-}
-
-/* "127.0.0.1:9100" or "[::1]:9100". */
-static bool listen_ok(const char *s)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	unsigned char a[16];
-	const char *colon;
-	__u16 port;
-	size_t n;
-
-	if (*s == '[') {
-		colon = strstr(s, "]:");
-		if (!colon)
-			return false;
-		n = colon - s - 1;
-		if (n >= sizeof(host))
-			return false;
-		memcpy(host, s + 1, n);
-		host[n] = '\0';
-		return inet_pton(AF_INET6, host, a) == 1 && !parse_port(colon + 2, &port);
-	}
-	colon = strrchr(s, ':');
-	if (!colon)
-		return false;
-	n = colon - s;
-	if (n >= sizeof(host))
-		return false;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	return inet_pton(AF_INET, host, a) == 1 && !parse_port(colon + 1, &port);
+	err = walk_scalar(&c->w, path, f, &s);
+	if (!err && value_weight(s, weight, why, sizeof(why)))
+		err = fail_field(c, path, f, "%s", why);
+	return err;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -966,52 +387,37 @@ static const char *const backend_keys[B_MAX] = {
 	[B_WEIGHT] = "weight",
 };
 
-#define NAME_WHAT "a name of 1-63 characters from [A-Za-z0-9_.-]"
-
 /* ------------------------------------------------------------------------ */
 /* Sections                                                                  */
 
-/* Open the mapping of field <f> (at <path>): its key path, then its fields. */
-static int open_mapping(struct ctx *c, const char *path, const struct field *f, char *sub,
-			const char *const *keys, size_t n_keys, struct field *out)
-{
-	int err;
-
-	err = expect_kind(c, path, f, YAML_MAPPING_NODE);
-	if (err)
-		return err;
-	key_path(sub, KEY_PATH_MAX, path, f);
-	return get_fields(c, sub, f->node, keys, n_keys, out);
-}
-
 static int parse_interfaces(struct ctx *c, const struct field *f, struct limpet_config *cfg)
 {
-	char path[KEY_PATH_MAX], sub[KEY_PATH_MAX], q[QUOTE_BUF];
+	char path[WALK_KEY_PATH_MAX], sub[WALK_KEY_PATH_MAX], q[VALUE_QUOTE_BUF];
 	size_t n, i, j;
 	int err, v;
 
-	err = expect_kind(c, "", f, YAML_SEQUENCE_NODE);
+	err = walk_expect_kind(&c->w, "", f, YAML_SEQUENCE_NODE);
 	if (err)
 		return err;
-	n = seq_len(f->node);
+	n = walk_seq_len(f->node);
 	if (!n)
 		return fail_field(c, "", f, "at least one interface is required");
 	cfg->interfaces = calloc(n, sizeof(*cfg->interfaces));
 	if (!cfg->interfaces)
-		return oom(c);
+		return walk_oom(&c->w);
 	cfg->n_interfaces = n;
-	key_path(path, sizeof(path), "", f);
+	walk_key_path(path, sizeof(path), "", f);
 
 	for (i = 0; i < n; i++) {
 		struct interface_config *ifc = &cfg->interfaces[i];
-		struct field item = seq_item(c, f->node, i), fl[I_MAX];
+		struct field item = walk_seq_item(&c->w, f->node, i), fl[I_MAX];
 
-		err = open_mapping(c, path, &item, sub, interface_keys, I_MAX, fl);
+		err = walk_open_mapping(&c->w, path, &item, sub, interface_keys, I_MAX, fl);
 		if (!err)
-			err = require(c, sub, item.node, &fl[I_NAME]);
+			err = walk_require(&c->w, sub, item.node, &fl[I_NAME]);
 		if (!err)
 			err = get_string(c, sub, &fl[I_NAME], ifc->name, sizeof(ifc->name),
-					 ifname_ok, "an interface name of 1-15 characters");
+					 value_interface);
 		if (err)
 			return err;
 		for (j = 0; j < i; j++) {
@@ -1019,8 +425,8 @@ static int parse_interfaces(struct ctx *c, const struct field *f, struct limpet_
 				continue;
 			return fail_field(c, sub, &fl[I_NAME],
 					  "duplicate interface %s (first at line %d)",
-					  quote(q, sizeof(q), ifc->name),
-					  key_line(c, seq_item(c, f->node, j).node, "name"));
+					  value_quote(q, sizeof(q), ifc->name),
+					  walk_item_key_line(&c->w, f->node, j, "name"));
 		}
 		ifc->xdp_mode = XDP_MODE_CFG_NATIVE;
 		if (fl[I_XDP_MODE].node) {
@@ -1036,15 +442,15 @@ static int parse_interfaces(struct ctx *c, const struct field *f, struct limpet_
 
 static int parse_metrics(struct ctx *c, const struct field *f, struct metrics_config *m)
 {
-	char sub[KEY_PATH_MAX];
+	char sub[WALK_KEY_PATH_MAX];
 	struct field fl[M_MAX];
 	int err;
 
-	err = open_mapping(c, "", f, sub, metrics_keys, M_MAX, fl);
+	err = walk_open_mapping(&c->w, "", f, sub, metrics_keys, M_MAX, fl);
 	if (err || !fl[M_LISTEN].node)
 		return err;
-	err = get_string(c, sub, &fl[M_LISTEN], m->listen, sizeof(m->listen), listen_ok,
-			 "host:port such as 127.0.0.1:9100 or [::1]:9100");
+	err = get_string(c, sub, &fl[M_LISTEN], m->listen, sizeof(m->listen),
+			 value_listen);
 	if (!err)
 		m->enabled = true;
 	return err;
@@ -1053,16 +459,16 @@ static int parse_metrics(struct ctx *c, const struct field *f, struct metrics_co
 static int parse_cookie(struct ctx *c, const char *path, const struct field *f,
 			struct cookie_config *ck)
 {
-	char sub[KEY_PATH_MAX];
+	char sub[WALK_KEY_PATH_MAX];
 	struct field fl[C_MAX];
 	int err, v;
 
-	err = open_mapping(c, path, f, sub, cookie_keys, C_MAX, fl);
+	err = walk_open_mapping(&c->w, path, f, sub, cookie_keys, C_MAX, fl);
 	if (err)
 		return err;
 	if (fl[C_NAME].node) {
-		err = get_string(c, sub, &fl[C_NAME], ck->name, sizeof(ck->name), token_ok,
-				 "a cookie name of 1-63 token characters");
+		err = get_string(c, sub, &fl[C_NAME], ck->name, sizeof(ck->name),
+				 value_cookie_name);
 		if (err)
 			return err;
 	}
@@ -1072,14 +478,14 @@ static int parse_cookie(struct ctx *c, const char *path, const struct field *f,
 			return err;
 	}
 	if (fl[C_PATH].node) {
-		err = get_string(c, sub, &fl[C_PATH], ck->path, sizeof(ck->path), cookie_path_ok,
-				 "a path starting with / without ';' or control characters");
+		err = get_string(c, sub, &fl[C_PATH], ck->path, sizeof(ck->path),
+				 value_cookie_path);
 		if (err)
 			return err;
 	}
 	if (fl[C_DOMAIN].node) {
-		err = get_string(c, sub, &fl[C_DOMAIN], ck->domain, sizeof(ck->domain), domain_ok,
-				 "a domain name of [A-Za-z0-9.-] or \"\"");
+		err = get_string(c, sub, &fl[C_DOMAIN], ck->domain, sizeof(ck->domain),
+				 value_cookie_domain);
 		if (err)
 			return err;
 	}
@@ -1104,30 +510,30 @@ static int parse_cookie(struct ctx *c, const char *path, const struct field *f,
 static int parse_headers(struct ctx *c, const char *path, const struct field *f,
 			 struct affinity_config *a)
 {
-	char sub[KEY_PATH_MAX], q[QUOTE_BUF];
+	char sub[WALK_KEY_PATH_MAX], q[VALUE_QUOTE_BUF];
 	size_t n, i, j;
 	int err;
 
-	err = expect_kind(c, path, f, YAML_SEQUENCE_NODE);
+	err = walk_expect_kind(&c->w, path, f, YAML_SEQUENCE_NODE);
 	if (err)
 		return err;
-	n = seq_len(f->node);
+	n = walk_seq_len(f->node);
 	if (n > CONFIG_MAX_HEADERS)
 		return fail_field(c, path, f, "at most %d headers, got %zu", CONFIG_MAX_HEADERS, n);
-	key_path(sub, sizeof(sub), path, f);
+	walk_key_path(sub, sizeof(sub), path, f);
 	for (i = 0; i < n; i++) {
-		struct field item = seq_item(c, f->node, i);
+		struct field item = walk_seq_item(&c->w, f->node, i);
 
-		err = get_string(c, sub, &item, a->headers[i], sizeof(a->headers[i]), token_ok,
-				 "a header name of 1-63 token characters");
+		err = get_string(c, sub, &item, a->headers[i], sizeof(a->headers[i]),
+				 value_header_name);
 		if (err)
 			return err;
 		for (j = 0; j < i; j++)
 			if (!strcasecmp(a->headers[j], a->headers[i]))
 				return fail_field(c, sub, &item,
 						  "duplicate header %s (first at line %d)",
-						  quote(q, sizeof(q), a->headers[i]),
-						  seq_item(c, f->node, j).line);
+						  value_quote(q, sizeof(q), a->headers[i]),
+						  walk_seq_item(&c->w, f->node, j).line);
 	}
 	a->n_headers = n;
 	return 0;
@@ -1137,11 +543,11 @@ static int parse_affinity(struct ctx *c, const char *path, const struct field *f
 			  struct service_config *svc)
 {
 	struct affinity_config *a = &svc->affinity;
-	char sub[KEY_PATH_MAX];
+	char sub[WALK_KEY_PATH_MAX];
 	struct field fl[A_MAX];
 	int err, v;
 
-	err = open_mapping(c, path, f, sub, affinity_keys, A_MAX, fl);
+	err = walk_open_mapping(&c->w, path, f, sub, affinity_keys, A_MAX, fl);
 	if (err)
 		return err;
 	if (fl[A_TYPE].node) {
@@ -1181,7 +587,7 @@ static int parse_affinity(struct ctx *c, const char *path, const struct field *f
 	if (a->type == LIMPET_AFFINITY_HEADER && !a->n_headers) {
 		struct field h = fl[A_HEADERS];
 
-		h.line = h.node ? h.line : node_line(f->node);
+		h.line = h.node ? h.line : walk_line(f->node);
 		return fail_field(c, sub, &h, "affinity type header needs at least one header");
 	}
 	if (fl[A_REQUIRE_ALL].node) {
@@ -1200,11 +606,11 @@ static int parse_affinity(struct ctx *c, const char *path, const struct field *f
 static int parse_health(struct ctx *c, const char *path, const struct field *f,
 			struct health_config *h)
 {
-	char sub[KEY_PATH_MAX];
+	char sub[WALK_KEY_PATH_MAX];
 	struct field fl[H_MAX];
 	int err, v;
 
-	err = open_mapping(c, path, f, sub, health_keys, H_MAX, fl);
+	err = walk_open_mapping(&c->w, path, f, sub, health_keys, H_MAX, fl);
 	if (err)
 		return err;
 	if (fl[H_TYPE].node) {
@@ -1214,8 +620,8 @@ static int parse_health(struct ctx *c, const char *path, const struct field *f,
 		h->type = v;
 	}
 	if (fl[H_PATH].node) {
-		err = get_string(c, sub, &fl[H_PATH], h->path, sizeof(h->path), http_path_ok,
-				 "a path starting with / without spaces or control characters");
+		err = get_string(c, sub, &fl[H_PATH], h->path, sizeof(h->path),
+				 value_http_path);
 		if (err)
 			return err;
 	}
@@ -1250,12 +656,12 @@ static int parse_health(struct ctx *c, const char *path, const struct field *f,
 static int parse_http(struct ctx *c, const char *path, const struct field *f,
 		      struct http_config *h)
 {
-	char sub[KEY_PATH_MAX], q[QUOTE_BUF];
+	char sub[WALK_KEY_PATH_MAX], q[VALUE_QUOTE_BUF];
 	struct field fl[HT_MAX];
 	size_t i;
 	int err;
 
-	err = open_mapping(c, path, f, sub, http_keys, HT_MAX, fl);
+	err = walk_open_mapping(&c->w, path, f, sub, http_keys, HT_MAX, fl);
 	if (err)
 		return err;
 	if (fl[HT_CONNECT_TIMEOUT].node) {
@@ -1263,16 +669,15 @@ static int parse_http(struct ctx *c, const char *path, const struct field *f,
 		if (err)
 			return err;
 		if (h->connect_timeout_ms > HTTP_CONNECT_TIMEOUT_MAX) {
-			const char *s = node_text(fl[HT_CONNECT_TIMEOUT].node);
+			const char *s = walk_text(fl[HT_CONNECT_TIMEOUT].node);
 
-			return fail_field(c, sub, &fl[HT_CONNECT_TIMEOUT],
-					  "must be at most 60s, got %s", quote(q, sizeof(q), s));
+			return fail_field(c, sub, &fl[HT_CONNECT_TIMEOUT], "must be at most 60s, got %s",
+					  value_quote(q, sizeof(q), s));
 		}
 	}
 	if (fl[HT_BACKEND_HEADER].node) {
 		err = get_string(c, sub, &fl[HT_BACKEND_HEADER], h->backend_header,
-				 sizeof(h->backend_header), header_or_empty_ok,
-				 "a header name of 1-63 token characters or \"\"");
+				 sizeof(h->backend_header), value_header_or_empty);
 		if (err)
 			return err;
 		for (i = 0; i < ARRAY_SIZE(reserved_headers); i++)
@@ -1281,84 +686,57 @@ static int parse_http(struct ctx *c, const char *path, const struct field *f,
 						  "%s would change how the response is framed or "
 						  "the connection kept; use another name such as "
 						  "X-Limpet-Backend",
-						  quote(q, sizeof(q), h->backend_header));
+						  value_quote(q, sizeof(q), h->backend_header));
 	}
 	return 0;
-}
-
-static bool ip_equal(const struct ip_address *a, const struct ip_address *b)
-{
-	return a->family == b->family && !memcmp(&a->addr, &b->addr, sizeof(a->addr));
-}
-
-static const char *family_name(__u8 family)
-{
-	return family == LIMPET_FAMILY_V4 ? "IPv4" : "IPv6";
 }
 
 static int parse_backend(struct ctx *c, const char *path, const struct field *item,
 			 const yaml_node_t *seq, struct service_config *svc, size_t i)
 {
 	struct backend_config *b = &svc->backends[i];
-	char sub[KEY_PATH_MAX], q[QUOTE_BUF], addr[INET6_ADDRSTRLEN];
+	char sub[WALK_KEY_PATH_MAX], why[VALUE_WHY_MAX];
 	struct field fl[B_MAX];
 	size_t j;
 	int err;
 
-	err = open_mapping(c, path, item, sub, backend_keys, B_MAX, fl);
+	err = walk_open_mapping(&c->w, path, item, sub, backend_keys, B_MAX, fl);
 	if (!err)
-		err = require(c, sub, item->node, &fl[B_NAME]);
+		err = walk_require(&c->w, sub, item->node, &fl[B_NAME]);
 	if (!err)
-		err = require(c, sub, item->node, &fl[B_ADDRESS]);
+		err = walk_require(&c->w, sub, item->node, &fl[B_ADDRESS]);
 	if (!err)
-		err = get_string(c, sub, &fl[B_NAME], b->name, sizeof(b->name), name_ok,
-				 NAME_WHAT);
+		err = get_string(c, sub, &fl[B_NAME], b->name, sizeof(b->name), value_name);
 	if (err)
 		return err;
 	for (j = 0; j < i; j++)
-		if (!strcmp(svc->backends[j].name, b->name))
-			return fail_field(c, sub, &fl[B_NAME],
-					  "duplicate backend name %s (first at line %d)",
-					  quote(q, sizeof(q), b->name),
-					  key_line(c, seq_item(c, seq, j).node, "name"));
+		if (rule_backend_name_clash(b, &svc->backends[j], why, sizeof(why)))
+			return fail_field(c, sub, &fl[B_NAME], "%s (first at line %d)", why,
+					  walk_item_key_line(&c->w, seq, j, "name"));
 
 	err = get_address(c, sub, &fl[B_ADDRESS], &b->address);
 	if (err)
 		return err;
-	if (b->address.family != svc->vip.family) {
-		format_ip_address(&b->address, addr, sizeof(addr));
-		return fail_field(c, sub, &fl[B_ADDRESS], "%s address %s in an %s service",
-				  family_name(b->address.family), addr,
-				  family_name(svc->vip.family));
-	}
+	if (rule_backend_family(svc, b, why, sizeof(why)))
+		return fail_field(c, sub, &fl[B_ADDRESS], "%s", why);
 
 	b->port = svc->port;
 	if (fl[B_PORT].node) {
-		__u64 v;
-
-		err = get_uint(c, sub, &fl[B_PORT], 1, 65535, &v);
+		err = get_port(c, sub, &fl[B_PORT], &b->port);
 		if (err)
 			return err;
-		b->port = v;
 	}
-	if (svc->forwarding == LIMPET_FWD_DSR && b->port != svc->port)
-		return fail_field(c, sub, &fl[B_PORT],
-				  "dsr requires the service port %u, got %u", svc->port, b->port);
+	if (rule_backend_port(svc, b, why, sizeof(why)))
+		return fail_field(c, sub, &fl[B_PORT], "%s", why);
 
-	for (j = 0; j < i; j++) {
-		const struct backend_config *o = &svc->backends[j];
-
-		if (o->port != b->port || !ip_equal(&o->address, &b->address))
-			continue;
-		return fail_field(c, sub, &fl[B_ADDRESS],
-				  "same address and port as backend %s (line %d)",
-				  quote(q, sizeof(q), o->name),
-				  key_line(c, seq_item(c, seq, j).node, "address"));
-	}
+	for (j = 0; j < i; j++)
+		if (rule_backend_endpoint_clash(b, &svc->backends[j], why, sizeof(why)))
+			return fail_field(c, sub, &fl[B_ADDRESS], "%s (line %d)", why,
+					  walk_item_key_line(&c->w, seq, j, "address"));
 
 	b->weight = 1;
 	if (fl[B_WEIGHT].node) {
-		err = get_u32(c, sub, &fl[B_WEIGHT], 0, 65535, &b->weight);
+		err = get_weight(c, sub, &fl[B_WEIGHT], &b->weight);
 		if (err)
 			return err;
 	}
@@ -1368,27 +746,26 @@ static int parse_backend(struct ctx *c, const char *path, const struct field *it
 static int parse_backends(struct ctx *c, const char *path, const struct field *f,
 			  struct service_config *svc)
 {
-	char sub[KEY_PATH_MAX];
+	char sub[WALK_KEY_PATH_MAX], why[VALUE_WHY_MAX];
 	size_t n, i;
 	int err;
 
-	err = expect_kind(c, path, f, YAML_SEQUENCE_NODE);
+	err = walk_expect_kind(&c->w, path, f, YAML_SEQUENCE_NODE);
 	if (err)
 		return err;
-	n = seq_len(f->node);
+	n = walk_seq_len(f->node);
 	c->n_backends += n;
-	if (c->n_backends > LIMPET_MAX_BACKENDS)
-		return fail_field(c, path, f, "too many backends: %zu in all services, at most %d",
-				  c->n_backends, LIMPET_MAX_BACKENDS);
+	if (rule_backends_total(c->n_backends, why, sizeof(why)))
+		return fail_field(c, path, f, "%s", why);
 	if (!n)
 		return 0;
 	svc->backends = calloc(n, sizeof(*svc->backends));
 	if (!svc->backends)
-		return oom(c);
+		return walk_oom(&c->w);
 	svc->n_backends = n;
-	key_path(sub, sizeof(sub), path, f);
+	walk_key_path(sub, sizeof(sub), path, f);
 	for (i = 0; i < n; i++) {
-		struct field item = seq_item(c, f->node, i);
+		struct field item = walk_seq_item(&c->w, f->node, i);
 
 		err = parse_backend(c, sub, &item, f->node, svc, i);
 		if (err)
@@ -1427,72 +804,53 @@ static void service_defaults(struct service_config *svc)
 	svc->http.backend_header[0] = '\0';
 }
 
-static __u32 next_prime(__u32 n)
-{
-	while (n < LIMPET_RING_SIZE_MAX && !is_prime(n))
-		n++;
-	return n;
-}
-
 static int parse_ring_size(struct ctx *c, const char *path, const struct field *f, __u32 *out)
 {
-	char q[QUOTE_BUF];
+	char why[VALUE_WHY_MAX];
 	const char *s;
-	__u64 v;
 	int err;
 
-	err = scalar(c, path, f, &s);
-	if (err)
-		return err;
-	if (parse_u64(s, LIMPET_RING_SIZE_MAX, &v) || v < RING_SIZE_MIN)
-		return fail_field(c, path, f, "expected a prime %d-%d, got %s", RING_SIZE_MIN,
-				  LIMPET_RING_SIZE_MAX, quote(q, sizeof(q), s));
-	if (!is_prime(v))
-		return fail_field(c, path, f, "expected a prime %d-%d, got %s (next prime: %u)",
-				  RING_SIZE_MIN, LIMPET_RING_SIZE_MAX, quote(q, sizeof(q), s),
-				  next_prime(v));
-	*out = v;
-	return 0;
+	err = walk_scalar(&c->w, path, f, &s);
+	if (!err && value_prime(s, RING_SIZE_MIN, LIMPET_RING_SIZE_MAX, out, why, sizeof(why)))
+		err = fail_field(c, path, f, "%s", why);
+	return err;
 }
 
 static int parse_service(struct ctx *c, const char *path, const struct field *item,
 			 const yaml_node_t *seq, struct limpet_config *cfg, size_t i)
 {
 	struct service_config *svc = &cfg->services[i];
-	char sub[KEY_PATH_MAX], q[QUOTE_BUF], addr[INET6_ADDRSTRLEN];
+	char sub[WALK_KEY_PATH_MAX], q[VALUE_QUOTE_BUF], addr[INET6_ADDRSTRLEN];
+	char why[VALUE_WHY_MAX];
 	struct field fl[S_MAX];
 	size_t j;
 	int err, v;
 
 	service_defaults(svc);
-	err = open_mapping(c, path, item, sub, service_keys, S_MAX, fl);
+	err = walk_open_mapping(&c->w, path, item, sub, service_keys, S_MAX, fl);
 	if (!err)
-		err = require(c, sub, item->node, &fl[S_NAME]);
+		err = walk_require(&c->w, sub, item->node, &fl[S_NAME]);
 	if (!err)
-		err = require(c, sub, item->node, &fl[S_VIP]);
+		err = walk_require(&c->w, sub, item->node, &fl[S_VIP]);
 	if (!err)
-		err = require(c, sub, item->node, &fl[S_PORT]);
+		err = walk_require(&c->w, sub, item->node, &fl[S_PORT]);
 	if (!err)
-		err = require(c, sub, item->node, &fl[S_BACKENDS]);
+		err = walk_require(&c->w, sub, item->node, &fl[S_BACKENDS]);
 	if (!err)
-		err = get_string(c, sub, &fl[S_NAME], svc->name, sizeof(svc->name), name_ok,
-				 NAME_WHAT);
+		err = get_string(c, sub, &fl[S_NAME], svc->name, sizeof(svc->name),
+				 value_name);
 	if (err)
 		return err;
 	for (j = 0; j < i; j++)
 		if (!strcmp(cfg->services[j].name, svc->name))
 			return fail_field(c, sub, &fl[S_NAME],
 					  "duplicate service name %s (first at line %d)",
-					  quote(q, sizeof(q), svc->name),
-					  key_line(c, seq_item(c, seq, j).node, "name"));
+					  value_quote(q, sizeof(q), svc->name),
+					  walk_item_key_line(&c->w, seq, j, "name"));
 
 	err = get_address(c, sub, &fl[S_VIP], &svc->vip);
-	if (!err) {
-		__u64 port;
-
-		err = get_uint(c, sub, &fl[S_PORT], 1, 65535, &port);
-		svc->port = port;
-	}
+	if (!err)
+		err = get_port(c, sub, &fl[S_PORT], &svc->port);
 	if (err)
 		return err;
 
@@ -1525,14 +883,14 @@ static int parse_service(struct ctx *c, const char *path, const struct field *it
 		const struct service_config *o = &cfg->services[j];
 
 		if (o->port != svc->port || o->protocol != svc->protocol ||
-		    !ip_equal(&o->vip, &svc->vip))
+		    !ip_address_equal(&o->vip, &svc->vip))
 			continue;
 		format_ip_address(&svc->vip, addr, sizeof(addr));
 		return fail_field(c, sub, &fl[S_VIP],
 				  "%s port %u/%s is already used by service %s (line %d)", addr,
 				  svc->port, svc->protocol == IPPROTO_UDP ? "udp" : "tcp",
-				  quote(q, sizeof(q), o->name),
-				  key_line(c, seq_item(c, seq, j).node, "vip"));
+				  value_quote(q, sizeof(q), o->name),
+				  walk_item_key_line(&c->w, seq, j, "vip"));
 	}
 
 	if (fl[S_AFFINITY].node) {
@@ -1579,36 +937,35 @@ static int parse_service(struct ctx *c, const char *path, const struct field *it
 	err = parse_backends(c, sub, &fl[S_BACKENDS], svc);
 	if (err)
 		return err;
-	if (svc->n_backends > svc->ring_size) {
+	if (rule_ring_holds(svc, svc->n_backends, why, sizeof(why))) {
 		const struct field *at = fl[S_RING_SIZE].node ? &fl[S_RING_SIZE] : &fl[S_BACKENDS];
 
-		return fail_field(c, sub, at, "ring_size %u is smaller than the %zu backends",
-				  svc->ring_size, svc->n_backends);
+		return fail_field(c, sub, at, "%s", why);
 	}
 	return 0;
 }
 
 static int parse_services(struct ctx *c, const struct field *f, struct limpet_config *cfg)
 {
-	char path[KEY_PATH_MAX];
+	char path[WALK_KEY_PATH_MAX];
 	size_t n, i;
 	int err;
 
-	err = expect_kind(c, "", f, YAML_SEQUENCE_NODE);
+	err = walk_expect_kind(&c->w, "", f, YAML_SEQUENCE_NODE);
 	if (err)
 		return err;
-	n = seq_len(f->node);
+	n = walk_seq_len(f->node);
 	if (n > LIMPET_MAX_SERVICES)
 		return fail_field(c, "", f, "at most %d services, got %zu", LIMPET_MAX_SERVICES, n);
 	if (!n)
 		return 0;
 	cfg->services = calloc(n, sizeof(*cfg->services));
 	if (!cfg->services)
-		return oom(c);
+		return walk_oom(&c->w);
 	cfg->n_services = n;
-	key_path(path, sizeof(path), "", f);
+	walk_key_path(path, sizeof(path), "", f);
 	for (i = 0; i < n; i++) {
-		struct field item = seq_item(c, f->node, i);
+		struct field item = walk_seq_item(&c->w, f->node, i);
 
 		err = parse_service(c, path, &item, f->node, cfg, i);
 		if (err)
@@ -1620,14 +977,14 @@ static int parse_services(struct ctx *c, const struct field *f, struct limpet_co
 static int parse_root(struct ctx *c, yaml_node_t *root, struct limpet_config *cfg)
 {
 	struct field fl[T_MAX];
-	char q[QUOTE_BUF];
+	char q[VALUE_QUOTE_BUF];
 	__u64 v;
 	int err;
 
 	if (root->type != YAML_MAPPING_NODE)
-		return fail(c, node_line(root), "(root)", "expected a mapping, got %s",
-			    kind(root, q, sizeof(q)));
-	err = get_fields(c, "", root, top_keys, T_MAX, fl);
+		return walk_fail(&c->w, walk_line(root), "(root)", "expected a mapping, got %s",
+				 walk_kind(root, q, sizeof(q)));
+	err = walk_get_fields(&c->w, "", root, top_keys, T_MAX, fl);
 	if (err)
 		return err;
 
@@ -1637,18 +994,18 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct limpet_config *cf
 
 	if (fl[T_INSTANCE].node) {
 		err = get_string(c, "", &fl[T_INSTANCE], cfg->instance, sizeof(cfg->instance),
-				 instance_ok, "a name of 1-63 characters from [A-Za-z0-9_-]");
+				 value_instance);
 		if (err)
 			return err;
 	}
-	err = require(c, "", root, &fl[T_INTERFACES]);
+	err = walk_require(&c->w, "", root, &fl[T_INTERFACES]);
 	if (!err)
 		err = parse_interfaces(c, &fl[T_INTERFACES], cfg);
 	if (err)
 		return err;
 	if (fl[T_SECRET_FILE].node) {
 		err = get_string(c, "", &fl[T_SECRET_FILE], cfg->secret_file,
-				 sizeof(cfg->secret_file), nonempty, "a file name");
+				 sizeof(cfg->secret_file), value_file_name);
 		if (err)
 			return err;
 	}
@@ -1671,92 +1028,10 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct limpet_config *cf
 /* ------------------------------------------------------------------------ */
 /* Loading                                                                   */
 
-static int read_file(const char *path, char **out, size_t *out_len)
-{
-	size_t len = 0, cap = 0;
-	char *buf = NULL, *nbuf;
-	struct stat st;
-	ssize_t r;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		err = -EISDIR;
-		goto out;
-	}
-	for (;;) {
-		if (len == cap) {
-			if (cap >= CONFIG_FILE_MAX) {
-				err = -EFBIG;
-				goto out;
-			}
-			cap = cap ? cap * 2 : 4096;
-			nbuf = realloc(buf, cap + 1);
-			if (!nbuf) {
-				err = -ENOMEM;
-				goto out;
-			}
-			buf = nbuf;
-		}
-		r = read(fd, buf + len, cap - len);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out;
-		}
-		if (!r)
-			break;
-		len += r;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*out_len = len;
-	buf = NULL;
-out:
-	free(buf);
-	close(fd);
-	return err;
-}
-
-static int syntax_error(struct ctx *c, const yaml_parser_t *p, const char *buf, size_t len)
-{
-	const char *problem = p->problem ? p->problem : "unknown error";
-	size_t line, i;
-	int o;
-
-	if (p->error == YAML_MEMORY_ERROR)
-		return oom(c);
-	if (!c->err || !c->err_len)
-		return -EINVAL;
-	if (p->error == YAML_READER_ERROR) {
-		/* No mark for encoding errors: count lines up to the offset. */
-		for (line = 1, i = 0; i < len && i < p->problem_offset; i++)
-			line += buf[i] == '\n';
-	} else {
-		line = p->problem_mark.line + 1;
-	}
-	o = snprintf(c->err, c->err_len, "%s:%zu: YAML syntax error: %s", c->file, line, problem);
-	if (p->context && o >= 0 && (size_t)o < c->err_len)
-		snprintf(c->err + o, c->err_len - o, " (%s at line %zu)", p->context,
-			 p->context_mark.line + 1);
-	return -EINVAL;
-}
-
 int config_load(const char *path, struct limpet_config *cfg, char *err, size_t err_len)
 {
-	struct ctx c = { .file = path, .err = err, .err_len = err_len };
-	yaml_document_t doc, extra;
-	yaml_parser_t parser;
+	struct ctx c = { 0 };
 	yaml_node_t *root;
-	char *buf = NULL;
-	size_t len = 0;
 	int ret;
 
 	if (!path || !cfg)
@@ -1764,51 +1039,22 @@ int config_load(const char *path, struct limpet_config *cfg, char *err, size_t e
 	memset(cfg, 0, sizeof(*cfg));
 	if (err && err_len)
 		err[0] = '\0';
-	if (strlen(path) >= sizeof(cfg->path))
-		ret = -ENAMETOOLONG;
-	else
-		ret = read_file(path, &buf, &len);
-	if (ret) {
+	if (strlen(path) >= sizeof(cfg->path)) {
 		if (err && err_len)
-			snprintf(err, err_len, "%s: cannot read: %s", path, strerror(-ret));
-		return ret;
+			snprintf(err, err_len, "%s: cannot read: %s", path,
+				 strerror(ENAMETOOLONG));
+		return -ENAMETOOLONG;
 	}
-	strcpy(cfg->path, path);
-
-	if (!yaml_parser_initialize(&parser)) {
-		free(buf);
-		return oom(&c);
+	ret = walk_load(&c.w, path, err, err_len, &root);
+	if (!ret) {
+		strcpy(cfg->path, path);
+		if (!root)
+			ret = walk_fail(&c.w, 1, "(root)",
+					"expected a mapping, got an empty document");
+		else
+			ret = parse_root(&c, root, cfg);
 	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, &doc)) {
-		ret = syntax_error(&c, &parser, buf, len);
-		goto out_parser;
-	}
-	c.doc = &doc;
-
-	/* A second document would be silently ignored: refuse it. */
-	if (!yaml_parser_load(&parser, &extra)) {
-		ret = syntax_error(&c, &parser, buf, len);
-		goto out_doc;
-	}
-	root = yaml_document_get_root_node(&extra);
-	if (root)
-		ret = fail(&c, node_line(root), "(root)", "only one YAML document is allowed");
-	yaml_document_delete(&extra);
-	if (ret)
-		goto out_doc;
-
-	root = yaml_document_get_root_node(&doc);
-	if (!root)
-		ret = fail(&c, 1, "(root)", "expected a mapping, got an empty document");
-	else
-		ret = parse_root(&c, root, cfg);
-
-out_doc:
-	yaml_document_delete(&doc);
-out_parser:
-	yaml_parser_delete(&parser);
-	free(buf);
+	walk_free(&c.w);
 	if (ret)
 		config_free(cfg);
 	return ret;

@@ -5,7 +5,9 @@
  * config_load() fills a struct limpet_config with every default applied, or
  * fails with one line naming file, line and key. Durations are kept in
  * milliseconds. These are the configuration's types alone: what exists only
- * while limpet runs (ids, health verdicts, drains) is in model/model.h.
+ * while limpet runs (ids, health verdicts, drains) is in model/model.h. Each
+ * value is read by its parser in model/value.h, each backend checked by the
+ * rules of model/rules.h; model/yaml.h walks the file.
  */
 #ifndef LIMPET_CONFIG_H
 #define LIMPET_CONFIG_H
@@ -16,6 +18,7 @@
 #include <linux/types.h>
 
 #include "limpet_maps.h"
+#include "model/value.h"		/* struct ip_address and the value parsers */
 
 #define CONFIG_ERR_MAX 512
 
@@ -64,12 +67,6 @@ enum health_type {
 struct interface_config {
 	char name[LIMPET_NAME_MAX];
 	enum xdp_mode_cfg xdp_mode;
-};
-
-/* An IPv4 or IPv6 address as the data plane stores it. */
-struct ip_address {
-	__u8 family;			/* LIMPET_FAMILY_V4 / _V6 */
-	struct limpet_addr addr;	/* network byte order */
 };
 
 struct backend_config {
@@ -163,14 +160,6 @@ void config_free(struct limpet_config *cfg);
 /* Find a service / backend by name; NULL when absent. */
 struct service_config *config_find_service(struct limpet_config *cfg, const char *name);
 struct backend_config *config_find_backend(struct service_config *svc, const char *name);
-
-/* Shared parsers, also used by the CLI. Return 0 or -EINVAL. */
-int parse_duration_ms(const char *text, __u64 *ms);		/* 500ms 30s 5m 23h 7d */
-int parse_ip_address(const char *text, struct ip_address *out);
-int parse_port(const char *text, __u16 *port);			/* 1..65535 */
-int parse_weight(const char *text, __u32 *weight);		/* 0..65535 */
-int format_ip_address(const struct ip_address *ip, char *buf, size_t len);
-bool is_prime(__u32 n);
 
 /* The words the configuration uses for these settings. */
 const char *config_protocol_name(__u8 protocol);

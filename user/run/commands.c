@@ -1,8 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * commands.c - the controller's side of the control socket (commands.h).
- * TEMPORARY port of the old handlers onto the model; replaced by the
- * table-driven version.
+ * commands.c - serve the control socket's commands (commands.h).
+ *
+ * A request is parsed once, by command_from_request(), and dispatched by its
+ * enum command_id through handlers[]. The backend commands never edit the
+ * running model: they edit a copy (model_copy()) and hand it to
+ * controller_commit(), which programs the data plane and the HTTP side from
+ * it, or keeps the running model and says why. `backend add` applies the
+ * file's rules (model/rules.h) to the new backend, so it refuses exactly
+ * what a configuration file would, in the same words, prefixed
+ * "backend add: <key>: ".
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,12 +18,52 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "model/model.h"
+#include "model/rules.h"
+#include "proto/command.h"
 #include "proto/control.h"
 #include "run/commands.h"
 #include "run/controller.h"
-#include "run/report.h"
 
-static json_t *commit_or_error(struct controller *c, struct model *next)
+typedef json_t *(*handler_fn)(struct controller *c, const struct command_args *a);
+
+/* ---- finding what a request names --------------------------------------- */
+
+/*
+ * The service <a> names in <m> and, when <be> is given, its backend; NULL,
+ * or the error reply naming what is missing.
+ */
+static json_t *find_target(const struct model *m, const struct command_args *a,
+			   struct service **svc, struct backend **be)
+{
+	*svc = model_find_service(m, a->service);
+	if (!*svc)
+		return control_reply_error("unknown service '%s'", a->service);
+	if (!be)
+		return NULL;
+	*be = model_find_backend(*svc, a->name);
+	if (!*be)
+		return control_reply_error("unknown backend '%s' in service '%s'", a->name,
+					   a->service);
+	return NULL;
+}
+
+/* A copy of the running model, with the service and backend <a> names in it. */
+static json_t *edit_begin(struct controller *c, const struct command_args *a, struct model *next,
+			  struct service **svc, struct backend **be)
+{
+	json_t *reply;
+
+	reply = find_target(controller_model(c), a, svc, be);
+	if (reply)
+		return reply;
+	if (model_copy(next, controller_model(c)))
+		return control_reply_error("out of memory");
+	/* Found in the running model, so in its copy too. */
+	return find_target(next, a, svc, be);
+}
+
+/* Make <next> the running model; it is taken (or freed) either way. */
+static json_t *edit_commit(struct controller *c, struct model *next)
 {
 	char err[CONFIG_ERR_MAX];
 
@@ -25,170 +72,183 @@ static json_t *commit_or_error(struct controller *c, struct model *next)
 	return NULL;
 }
 
-static json_t *handle_backend_add(struct controller *c, const json_t *req)
+/* ---- backend commands ---------------------------------------------------- */
+
+/* Would the file take <be> in <svc> of <m>? The rules in the file's order. */
+static json_t *check_new_backend(const struct model *m, const struct service *svc,
+				 const struct backend_config *be)
 {
-	struct backend be = { .conf.weight = 1 };
+	char why[VALUE_WHY_MAX];
+	const char *key = "name";
+	size_t i, total = 1;
+
+	for (i = 0; i < svc->n_backends; i++)
+		if (rule_backend_name_clash(be, &svc->backends[i].conf, why, sizeof(why)))
+			goto refuse;
+	if (rule_backend_fits(&svc->conf, be, &key, why, sizeof(why)))
+		goto refuse;
+	key = "address";
+	for (i = 0; i < svc->n_backends; i++)
+		if (rule_backend_endpoint_clash(be, &svc->backends[i].conf, why, sizeof(why)))
+			goto refuse;
+	key = "backends";
+	for (i = 0; i < m->n_services; i++)
+		total += m->services[i].n_backends;
+	if (rule_backends_total(total, why, sizeof(why)))
+		goto refuse;
+	key = "ring_size";
+	if (rule_ring_holds(&svc->conf, svc->n_backends + 1, why, sizeof(why)))
+		goto refuse;
+	return NULL;
+refuse:
+	return control_reply_error("%s: %s: %s", commands[CMD_BACKEND_ADD].name, key, why);
+}
+
+static json_t *handle_backend_add(struct controller *c, const struct command_args *a)
+{
+	struct backend be = { 0 };
 	struct service *svc;
-	const char *name = json_string_value(json_object_get(req, "name"));
-	const char *address = json_string_value(json_object_get(req, "address"));
-	const char *sname = json_string_value(json_object_get(req, "service"));
-	json_t *reply, *port, *weight;
 	struct model next;
-	size_t i;
+	json_t *reply;
 
-	svc = model_find_service(controller_model(c), sname);
-	if (!svc)
-		return control_reply_error("unknown service '%s'", sname ? sname : "");
-	if (!name || !name[0] || strlen(name) >= sizeof(be.conf.name))
-		return control_reply_error("backend add: invalid name");
-	if (model_find_backend(svc, name))
-		return control_reply_error("backend '%s' already exists in service '%s'", name,
-					   svc->conf.name);
-	if (!address || parse_ip_address(address, &be.conf.address))
-		return control_reply_error("backend add: invalid address '%s'",
-					   address ? address : "");
-	if (be.conf.address.family != svc->conf.vip.family)
-		return control_reply_error("backend add: address %s is not of the same family "
-					   "as the VIP of service '%s'", address, svc->conf.name);
-	port = json_object_get(req, "port");
-	weight = json_object_get(req, "weight");
-	be.conf.port = port ? json_integer_value(port) : svc->conf.port;
-	if (port && (!json_is_integer(port) || json_integer_value(port) < 1 ||
-		     json_integer_value(port) > 65535))
-		return control_reply_error("backend add: port must be 1-65535");
-	if (weight && (!json_is_integer(weight) || json_integer_value(weight) < 0 ||
-		       json_integer_value(weight) > 65535))
-		return control_reply_error("backend add: weight must be 0-65535");
-	if (weight)
-		be.conf.weight = json_integer_value(weight);
-	for (i = 0; i < svc->n_backends; i++) {
-		const struct backend_config *o = &svc->backends[i].conf;
-
-		if (o->port == be.conf.port && o->address.family == be.conf.address.family &&
-		    !memcmp(&o->address.addr, &be.conf.address.addr, sizeof(be.conf.address.addr)))
-			return control_reply_error("backend add: %s port %u is already backend "
-						   "'%s' of service '%s'", address, be.conf.port,
-						   o->name, svc->conf.name);
-	}
-	snprintf(be.conf.name, sizeof(be.conf.name), "%s", name);
-	if (model_copy(&next, controller_model(c)))
-		return control_reply_error("out of memory");
-	if (model_add_backend(model_find_service(&next, svc->conf.name), &be)) {
+	reply = find_target(controller_model(c), a, &svc, NULL);
+	if (reply)
+		return reply;
+	snprintf(be.conf.name, sizeof(be.conf.name), "%s", a->name);
+	be.conf.address = a->address;
+	be.conf.port = a->has_port ? a->port : svc->conf.port;
+	be.conf.weight = a->has_weight ? a->weight : 1;
+	reply = check_new_backend(controller_model(c), svc, &be.conf);
+	if (!reply)
+		reply = edit_begin(c, a, &next, &svc, NULL);
+	if (reply)
+		return reply;
+	if (model_add_backend(svc, &be)) {
 		model_free(&next);
 		return control_reply_error("out of memory");
 	}
-	reply = commit_or_error(c, &next);
+	reply = edit_commit(c, &next);
 	if (reply)
 		return reply;
-	pr_info("backend %s/%s added (%s port %u weight %u)", sname, name, address, be.conf.port,
-		be.conf.weight);
+	pr_info("backend %s/%s added (%s port %u weight %u)", a->service, a->name,
+		a->address_text, be.conf.port, be.conf.weight);
 	return control_reply_ok(NULL);
 }
 
-/* The backend of <req> in a copy of the model, or NULL and an error reply. */
-static struct backend *edit_target(struct controller *c, const json_t *req, struct model *next,
-				   struct service **svc, json_t **reply)
-{
-	const char *sname = json_string_value(json_object_get(req, "service"));
-	const char *name = json_string_value(json_object_get(req, "name"));
-	struct backend *be;
-
-	*svc = model_find_service(controller_model(c), sname);
-	if (!*svc) {
-		*reply = control_reply_error("unknown service '%s'", sname ? sname : "");
-		return NULL;
-	}
-	if (!model_find_backend(*svc, name)) {
-		*reply = control_reply_error("unknown backend '%s' in service '%s'",
-					     name ? name : "", (*svc)->conf.name);
-		return NULL;
-	}
-	if (model_copy(next, controller_model(c))) {
-		*reply = control_reply_error("out of memory");
-		return NULL;
-	}
-	*svc = model_find_service(next, sname);
-	be = model_find_backend(*svc, name);
-	return be;
-}
-
-static json_t *handle_backend_edit(struct controller *c, const json_t *req, const char *cmd)
+static json_t *handle_backend_remove(struct controller *c, const struct command_args *a)
 {
 	struct service *svc;
 	struct backend *be;
 	struct model next;
-	json_t *reply = NULL;
+	json_t *reply;
 
-	be = edit_target(c, req, &next, &svc, &reply);
-	if (!be)
+	reply = edit_begin(c, a, &next, &svc, &be);
+	if (reply)
 		return reply;
-	if (!strcmp(cmd, "backend_remove")) {
-		char name[LIMPET_NAME_MAX];
+	model_remove_backend(svc, be - svc->backends);
+	reply = edit_commit(c, &next);
+	if (reply)
+		return reply;
+	pr_info("backend %s/%s removed", a->service, a->name);
+	return control_reply_ok(NULL);
+}
 
-		snprintf(name, sizeof(name), "%s", be->conf.name);
-		model_remove_backend(svc, be - svc->backends);
-		reply = commit_or_error(c, &next);
-		if (!reply)
-			pr_info("backend %s/%s removed", svc->conf.name, name);
-		return reply ? reply : control_reply_ok(NULL);
-	}
-	if (!strcmp(cmd, "backend_drain")) {
-		json_t *timeout = json_object_get(req, "timeout_ms");
-		__u64 ms = svc->conf.drain_timeout_ms;
+/* Drain, undrain or re-weight one backend: the same edit of a copy. */
+static json_t *edit_backend(struct controller *c, const struct command_args *a)
+{
+	struct service *svc;
+	struct backend *be;
+	struct model next;
+	json_t *reply;
+	__u64 ms;
 
-		if (timeout) {
-			if (!json_is_integer(timeout) || json_integer_value(timeout) <= 0) {
-				model_free(&next);
-				return control_reply_error("backend drain: invalid timeout");
-			}
-			ms = json_integer_value(timeout);
-		}
+	reply = edit_begin(c, a, &next, &svc, &be);
+	if (reply)
+		return reply;
+	switch (a->id) {
+	case CMD_BACKEND_DRAIN:
+		ms = a->has_timeout ? a->timeout_ms : svc->conf.drain_timeout_ms;
 		be->draining = true;
 		be->drain_deadline_ms = clock_mono_ms() + ms;
-		pr_info("backend %s/%s draining for %llu ms", svc->conf.name, be->conf.name,
+		pr_info("backend %s/%s draining for %llu ms", a->service, a->name,
 			(unsigned long long)ms);
-	} else if (!strcmp(cmd, "backend_undrain")) {
+		break;
+	case CMD_BACKEND_UNDRAIN:
+		/* Not draining: nothing changes, and that is no error. */
 		be->draining = false;
 		be->drain_deadline_ms = 0;
-		pr_info("backend %s/%s undrained", svc->conf.name, be->conf.name);
-	} else {
-		json_t *weight = json_object_get(req, "weight");
-
-		if (!json_is_integer(weight) || json_integer_value(weight) < 0 ||
-		    json_integer_value(weight) > 65535) {
-			model_free(&next);
-			return control_reply_error("backend weight: weight must be 0-65535");
-		}
-		be->conf.weight = json_integer_value(weight);
-		pr_info("backend %s/%s weight %u", svc->conf.name, be->conf.name, be->conf.weight);
+		pr_info("backend %s/%s undrained", a->service, a->name);
+		break;
+	default:
+		be->conf.weight = a->weight;
+		pr_info("backend %s/%s weight %u", a->service, a->name, a->weight);
+		break;
 	}
-	reply = commit_or_error(c, &next);
+	reply = edit_commit(c, &next);
 	return reply ? reply : control_reply_ok(NULL);
 }
 
-json_t *commands_serve(struct controller *c, const json_t *req)
-{
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+/* ---- the others ---------------------------------------------------------- */
 
-	if (!cmd)
-		return control_reply_error("bad request: no cmd");
-	pr_debug("request %s", cmd);
-	if (!strcmp(cmd, "status"))
-		return report_reply(controller_status(c));
-	if (!strcmp(cmd, "stats"))
-		return report_reply(controller_stats(c));
-	if (!strcmp(cmd, "backend_add"))
-		return handle_backend_add(c, req);
-	if (!strcmp(cmd, "backend_remove") || !strcmp(cmd, "backend_drain") ||
-	    !strcmp(cmd, "backend_undrain") || !strcmp(cmd, "backend_weight"))
-		return handle_backend_edit(c, req, cmd);
-	if (!strcmp(cmd, "reload"))
-		return controller_reload(c);
-	if (!strcmp(cmd, "keys_rotate"))
-		return controller_rotate_keys(c);
-	if (!strcmp(cmd, "shutdown")) {
-		controller_stop(c);
-		return control_reply_ok(NULL);
-	}
-	return control_reply_error("unknown command '%s'", cmd);
+/* "cannot read the data plane" when a report has no result. */
+static json_t *report_reply(json_t *result)
+{
+	if (!result)
+		return control_reply_error("cannot read the data plane");
+	return control_reply_ok(result);
+}
+
+static json_t *handle_status(struct controller *c, const struct command_args *a)
+{
+	return report_reply(controller_status(c));
+}
+
+static json_t *handle_stats(struct controller *c, const struct command_args *a)
+{
+	return report_reply(controller_stats(c));
+}
+
+static json_t *handle_reload(struct controller *c, const struct command_args *a)
+{
+	return controller_reload(c);
+}
+
+static json_t *handle_keys_rotate(struct controller *c, const struct command_args *a)
+{
+	return controller_rotate_keys(c);
+}
+
+static json_t *handle_shutdown(struct controller *c, const struct command_args *a)
+{
+	controller_stop(c);
+	return control_reply_ok(NULL);
+}
+
+/* The commands run here; the local ones (run, down, version, help) never come. */
+static const handler_fn handlers[CMD_MAX] = {
+	[CMD_STATUS] = handle_status,
+	[CMD_STATS] = handle_stats,
+	[CMD_BACKEND_ADD] = handle_backend_add,
+	[CMD_BACKEND_REMOVE] = handle_backend_remove,
+	[CMD_BACKEND_DRAIN] = edit_backend,
+	[CMD_BACKEND_UNDRAIN] = edit_backend,
+	[CMD_BACKEND_WEIGHT] = edit_backend,
+	[CMD_RELOAD] = handle_reload,
+	[CMD_KEYS_ROTATE] = handle_keys_rotate,
+	[CMD_SHUTDOWN] = handle_shutdown,
+};
+
+json_t *commands_serve(struct controller *c, const json_t *request)
+{
+	char err[COMMAND_ERR_MAX];
+	struct command_args a;
+	json_t *reply;
+
+	if (command_from_request(request, &a, err, sizeof(err)))
+		return control_reply_error("%s", err);
+	pr_debug("request %s", commands[a.id].request);
+	if (!handlers[a.id])
+		return control_reply_error("unknown command '%s'", commands[a.id].request);
+	reply = handlers[a.id](c, &a);
+	return reply ? reply : control_reply_error("%s: internal error", commands[a.id].name);
 }
