@@ -38,6 +38,7 @@
 #include "dp/program.h"
 #include "http/http.h"
 #include "model/model.h"
+#include "proto/command.h"
 #include "proto/control.h"
 #include "run/commands.h"
 #include "run/controller.h"
@@ -697,7 +698,7 @@ int controller_down(const char *config_path, const char *socket_override)
 	}
 	/* A running controller is told to stop first, so it does not re-attach. */
 	resolve_socket(socket_override, cfg.instance, socket_path, sizeof(socket_path));
-	req = json_pack("{s:s}", "cmd", "shutdown");
+	req = command_request(&(struct command_args){ .id = CMD_SHUTDOWN });
 	if (!control_request(socket_path, req, &reply, err, sizeof(err)))
 		usleep(200 * 1000);
 	json_decref(req);

@@ -16,7 +16,6 @@
 #include "dp/maps.h"
 #include "dp/program.h"
 #include "http/http.h"
-#include "proto/control.h"
 #include "run/health.h"
 #include "run/metrics.h"
 #include "run/report.h"
@@ -100,13 +99,6 @@ static int tally_flows(struct dataplane *dp, struct tally *t)
 	}
 	free(w.refs);
 	return ret;
-}
-
-json_t *report_reply(json_t *result)
-{
-	if (!result)
-		return control_reply_error("cannot read the data plane");
-	return control_reply_ok(result);
 }
 
 static bool has_sessions(const struct service *svc)

@@ -28,9 +28,6 @@ struct report_sources {
 json_t *report_status(const struct report_sources *src);
 json_t *report_stats(const struct report_sources *src);
 
-/* A control reply carrying <result> (stolen), or an error reply if NULL. */
-json_t *report_reply(json_t *result);
-
 /* The Prometheus page. */
 void report_metrics(const struct report_sources *src, struct metrics_buf *b);
 
