@@ -14,6 +14,8 @@
 #     session;
 #   - `limpet keys rotate` while sessions go on: none moves, old cookies
 #     stay valid, new ones carry the new key id;
+#   - requests carrying a valid cookie have their head read by the data
+#     plane (http_heads_read_xdp grows by as many), not by the slow path;
 #   - `limpet stats` counts each outcome, `limpet status` the sessions.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -71,6 +73,32 @@ done
 spread=$(printf '%s\n' "${home[@]}" | sort | uniq -c | tr '\n' ' ')
 [ "$(printf '%s\n' "${home[@]}" | sort -u | wc -l)" -ge 3 ] || fail "sessions on too few backends: $spread"
 note "50 sessions x 20 new connections kept their backend ($spread)"
+
+# The heads of those requests were read in XDP: 20 more requests with a
+# valid cookie raise the data plane's counter and the service's by 20 each,
+# and the slow path reads none of them itself.
+heads() { # prints "<global http_heads_read_xdp> <web's> <web's read by the slow path>"
+	e2e_cli_ok stats --json
+	"$LAB_PYTHON" -c 'import json, sys
+s = json.loads(sys.stdin.read())
+web = next(v for v in s["services"] if v["name"] == "web")
+print(s["global"].get("http_heads_read_xdp", -1), web.get("http_heads_read_xdp", -1),
+      web.get("http_heads_read_slowpath", -1))' <<<"$E2E_OUT"
+}
+out=$(heads)
+read -r g0 w0 sp0 <<<"$out"
+for s in $(seq 20); do
+	b=$(get "$T/s$s.jar" "$(lab_client_addr "$s" 4)" "http://$LAB_VIP4/")
+	[ "$b" = "${home[$s]}" ] || fail "session $s went to '$b', not ${home[$s]}"
+done
+out=$(heads)
+read -r g1 w1 sp1 <<<"$out"
+[ "$g0" -ge 0 ] && [ "$w0" -ge 0 ] && [ "$sp0" -ge 0 ] ||
+	fail "stats --json has no http_heads_read_xdp / http_heads_read_slowpath ($g0 $w0 $sp0)"
+[ $((g1 - g0)) -ge 20 ] || fail "http_heads_read_xdp grew by $((g1 - g0)) over 20 cookie requests"
+[ $((w1 - w0)) -eq 20 ] || fail "web's http_heads_read_xdp grew by $((w1 - w0)), expected 20"
+[ "$sp1" = "$sp0" ] || fail "the slow path read $((sp1 - sp0)) heads itself"
+note "20 requests with a cookie: heads read in XDP ($g0 -> $g1), none by the slow path"
 
 # IPv6: a few sessions too.
 for s in 1 2 3 4 5; do
@@ -148,7 +176,7 @@ import json, sys
 stats, status, tampered = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), int(sys.argv[3])
 web = next(s for s in stats["services"] if s["name"] == "web")
 bad = []
-need = {"cookie_valid": 50 * 19 + 100 + 1, "cookie_absent": 50 + 3, "cookie_bad_mac": tampered,
+need = {"cookie_valid": 50 * 19 + 20 + 100 + 1, "cookie_absent": 50 + 3, "cookie_bad_mac": tampered,
         "cookie_malformed": 1, "cookies_issued": 50 + tampered + 3}
 bad += [f"{k}={web.get(k)} (< {v})" for k, v in need.items() if web.get(k, 0) < v]
 bad += [f"{k}={web.get(k)}" for k in ("cookie_expired", "cookie_unknown_backend") if web.get(k)]

@@ -34,7 +34,7 @@ struct config_key {
 	const char *help;	/* one line */
 };
 
-/* The keys of ../shared/INTERFACE.md with the defaults config_load() applies. */
+/* Every configuration key with the default config_load() applies. */
 static const struct config_key config_keys[] = {
 	{ "instance", "limpet", "names the pin directory and the default control socket" },
 	{ "interfaces[].name", NULL,
