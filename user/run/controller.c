@@ -313,6 +313,7 @@ json_t *controller_reload(struct controller *c)
 	size_t i, n_old = 0;
 	int ret;
 
+	err[0] = '\0';
 	if (config_load(c->model.conf.path, &fresh, err, sizeof(err)))
 		return control_reply_error("reload: %s (keeping the running configuration)", err);
 	ret = check_reloadable(&c->model, &fresh, err, sizeof(err));
