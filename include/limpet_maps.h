@@ -17,6 +17,7 @@
 #include "limpet_limits.h"
 #include "limpet_splice.h"
 #include "limpet_head.h"
+#include "limpet_syncookie.h"
 #include "limpet_token.h"
 
 /* Address families as stored in maps (not AF_*: the BPF side has no socket.h). */
@@ -159,7 +160,9 @@ struct flow_value {
 			__u32 backend_tag;	/* VALID cookie: the backend it names */
 			__u8 scan;		/* enum limpet_pending_scan */
 			__u8 outcome;		/* enum limpet_cookie_outcome */
-			__u16 pad;
+			__u8 syn;		/* no timestamps: LIMPET_PENDING_OWN_COOKIE
+						 * and the data of limpet's own cookie */
+			__u8 pad;
 		} pending;
 	};
 	struct limpet_splice sp;	/* LIMPET_FLOW_SPLICE: this direction's translation */
@@ -169,6 +172,11 @@ enum limpet_pending_scan {
 	LIMPET_PENDING_SCANNED = 1,	/* the head ended in the first segment */
 	LIMPET_PENDING_HEADER_OK = 2,	/* header affinity: header_key is a key */
 };
+
+/* pending.syn: the handshake was limpet's own cookie (a client without
+ * timestamps); the low bits are its data (limpet_syncookie_opts_of()).
+ */
+#define LIMPET_PENDING_OWN_COOKIE 0x80
 
 /*
  * http_affinity: service id -> what the data plane looks for in the first
@@ -240,8 +248,14 @@ enum limpet_stat {
 	LIMPET_STAT_SPLICE_RST,		/* HTTP: RST from either side, flow removed */
 	LIMPET_STAT_HEADS_READ,		/* HTTP: a first request head read whole in XDP (an
 					 * event of a SLOWPATH packet, not an outcome) */
+	LIMPET_STAT_SYNCOOKIE_OWN,	/* HTTP: of syncookie_sent, SYN-ACKs with limpet's own
+					 * cookie (no timestamps; an event, not an outcome) */
 	LIMPET_STAT_MAX,
 };
+
+/* Counters of an event of a packet whose outcome another counter has. */
+#define LIMPET_STAT_IS_EVENT(stat) \
+	((stat) == LIMPET_STAT_HEADS_READ || (stat) == LIMPET_STAT_SYNCOOKIE_OWN)
 
 /* Controller-only registries: which name owns which id. They live in pinned
  * maps so that a restarted controller gives every service and backend the id

@@ -12,10 +12,10 @@
  * none), bit 4 SACK permitted, bit 5 ECN agreed. Bits 6-7 repeat the index
  * of the cookie's MSS in the kernel's table (the cookie helpers check it but
  * do not give it back; the slow path needs it for the backend's SYN). The
- * bits above are our clock in milliseconds. A client that sends no timestamps gets a SYN-ACK with the
- * MSS alone: with nowhere to keep them, window scaling and SACK are not
- * agreed (RFC 7323 and RFC 2018 enable them only when both SYNs carry the
- * option), so such a connection runs with 64 KiB windows and without SACK.
+ * bits above are our clock in milliseconds. A client that sends no
+ * timestamps never echoes a TSval: its window shift, SACK and MSS ride in
+ * the ISN instead, limpet's own cookie (limpet_syncookie.h), and its
+ * SYN-ACK carries MSS, SACK-permitted and window scale without timestamps.
  *
  * Everything here is a pure function of its arguments, compiled for BPF
  * and for userspace (the slow path decodes a cookie'd ACK with the same
@@ -279,12 +279,13 @@ LIMPET_INLINE void limpet_tscookie_decode(__u32 tsecr, struct limpet_tscookie *o
  * option sits at a fixed offset, so the BPF side writes constant offsets:
  *
  *   0  MSS <mss>                          always
- *   4  SACK-perm or NOP NOP, TS header    client sent timestamps
+ *   with timestamps (the state in the TSval):
+ *   4  SACK-perm or NOP NOP, TS header
  *   8  TSval <tsval>, 12 TSecr = client's TSval
- *  16  NOP, window scale <wscale>         timestamps and window scale offered
- *
- * SACK and window scaling are agreed only with timestamps, the one place
- * the cookie can remember them (see the top of this file).
+ *  16  NOP, window scale <wscale>         window scale offered
+ *   without (the state in limpet's own cookie, limpet_syncookie.h):
+ *   4  NOP NOP SACK-perm, or 4 NOPs       SACK or window scale offered
+ *   8  NOP, window scale <wscale>         window scale offered
  */
 LIMPET_INLINE __u32 limpet_synack_options(__u8 *out, const struct limpet_tcpopt *client, __u16 mss,
 					  __u8 wscale, __u32 tsval)
@@ -293,8 +294,21 @@ LIMPET_INLINE __u32 limpet_synack_options(__u8 *out, const struct limpet_tcpopt 
 	out[1] = LIMPET_TCPOLEN_MSS;
 	out[2] = mss >> 8;
 	out[3] = (__u8)mss;
-	if (!client->ts_ok)
-		return 4;
+	if (!client->ts_ok) {
+		if (!client->sack_ok && client->wscale == LIMPET_WSCALE_NONE)
+			return 4;
+		out[4] = LIMPET_TCPOPT_NOP;
+		out[5] = LIMPET_TCPOPT_NOP;
+		out[6] = client->sack_ok ? LIMPET_TCPOPT_SACK_PERM : LIMPET_TCPOPT_NOP;
+		out[7] = client->sack_ok ? LIMPET_TCPOLEN_SACK_PERM : LIMPET_TCPOPT_NOP;
+		if (client->wscale == LIMPET_WSCALE_NONE)
+			return 8;
+		out[8] = LIMPET_TCPOPT_NOP;
+		out[9] = LIMPET_TCPOPT_WSCALE;
+		out[10] = LIMPET_TCPOLEN_WSCALE;
+		out[11] = wscale;
+		return 12;
+	}
 
 	if (client->sack_ok) {
 		out[4] = LIMPET_TCPOPT_SACK_PERM;

@@ -129,6 +129,18 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } cookie_keys SEC(".maps");
 
+/* The secret of limpet's own SYN cookie (include/limpet_syncookie.h):
+ * random, written once by the controller at load, pinned so a restart keeps
+ * the handshakes in flight valid.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct limpet_syncookie_key);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} syn_secret SEC(".maps");
+
 /* Controller-only: which name owns which service / backend id. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -263,6 +263,65 @@ static __always_inline int synproxy_synack6(struct xdp_md *ctx, const struct pac
 	return synproxy_send(ctx, &h->eth, sizeof(h->eth) + sizeof(h->ip) + tcp_len);
 }
 
+/* The counter of limpet's own cookies: the coarse clock, 64-second steps. */
+static __always_inline __u32 synproxy_own_count(__u64 now)
+{
+	return limpet_syncookie_count(now);
+}
+
+/*
+ * limpet's own cookie (include/limpet_syncookie.h) for the SYN <in> of
+ * <p>, whose options are <opt>: its ISN, and in <mss> the MSS it keeps.
+ * Negative when there is no secret yet.
+ */
+static __always_inline __s64 synproxy_own_cookie(const struct packet *p, const struct tcphdr *in,
+						 const struct limpet_tcpopt *opt, __u64 now,
+						 __u16 *mss)
+{
+	struct limpet_syncookie_opts o;
+	struct limpet_syncookie_key *key;
+	bool v6 = p->family == LIMPET_FAMILY_V6;
+	__u32 zero = 0;
+
+	key = bpf_map_lookup_elem(&syn_secret, &zero);
+	if (!key || (!key->k0 && !key->k1))
+		return -1;
+	/* Without an MSS option the kernel's default, 536. */
+	o.mss_index = limpet_cookie_mss_index(opt->mss ? opt->mss : 536, v6);
+	o.wscale = opt->wscale;
+	o.sack_ok = opt->sack_ok;
+	*mss = limpet_cookie_mss(o.mss_index, v6);
+	stat_inc(LIMPET_STAT_SYNCOOKIE_OWN);
+	return limpet_syncookie_make(key, p->src.a, p->dst.a, in->source, in->dest,
+				     bpf_ntohl(in->seq), synproxy_own_count(now), &o);
+}
+
+/*
+ * Does <p> complete a handshake of limpet's own cookie? Then 0 and, in
+ * <syn>, LIMPET_PENDING_OWN_COOKIE with the options it kept.
+ */
+static __always_inline int synproxy_own_cookie_ok(const struct packet *p, void *data_end,
+						  __u64 now, __u8 *syn)
+{
+	struct limpet_syncookie_opts o;
+	struct limpet_syncookie_key *key;
+	struct tcphdr *tcp = p->l4;
+	__u32 zero = 0;
+
+	if ((void *)(tcp + 1) > data_end)
+		return -1;
+	key = bpf_map_lookup_elem(&syn_secret, &zero);
+	if (!key || (!key->k0 && !key->k1))
+		return -1;
+	if (limpet_syncookie_check(key, p->src.a, p->dst.a, tcp->source, tcp->dest,
+				   bpf_ntohl(tcp->seq) - 1, bpf_ntohl(tcp->ack_seq) - 1,
+				   synproxy_own_count(now), &o))
+		return -1;
+	*syn = LIMPET_PENDING_OWN_COOKIE |
+	       (__u8)limpet_syncookie_data(&o);
+	return 0;
+}
+
 /*
  * A SYN: answer it with a cookie. The client's TCP header (<th_len> bytes
  * at <l4_off>, <seg_len> with data) is copied to the stack, where the
@@ -279,7 +338,7 @@ static __always_inline int synproxy_syn(struct xdp_md *ctx, const struct packet 
 	struct ethhdr *eth = p->eth;
 	bool v6 = p->family == LIMPET_FAMILY_V6;
 	__s64 cookie;
-	__u16 mss;
+	__u16 mss = 0;
 
 	if (!v6) {
 		/* The IPv4 header first, through the same buffer. */
@@ -294,9 +353,17 @@ static __always_inline int synproxy_syn(struct xdp_md *ctx, const struct packet 
 	    synproxy_csum(parser.buf, th_len, synproxy_pseudo_sum(&p->src, &p->dst, v6, th_len)))
 		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
 
+	parser.off = LIMPET_TCP_HDR_MIN;
+	parser.end = th_len;
+	limpet_tcpopt_init(&parser.opt);
+	bpf_loop(LIMPET_TCPOPT_MAX_STEPS, synproxy_opt_step, &parser, 0);
+
 	if ((void *)(eth + 1) > data_end)
 		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
-	if (v6) {
+	if (!parser.opt.ts_ok) {
+		/* No timestamps to keep the options in: limpet's own cookie. */
+		cookie = synproxy_own_cookie(p, in, &parser.opt, now, &mss);
+	} else if (v6) {
 		struct ipv6hdr *ip6h = p->l3;
 
 		if ((void *)(ip6h + 1) > data_end)
@@ -314,12 +381,8 @@ static __always_inline int synproxy_syn(struct xdp_md *ctx, const struct packet 
 	/* The MSS the cookie encodes: the client's, rounded down to the
 	 * kernel's table (536 when it sent none). We announce it as ours.
 	 */
-	mss = (__u16)(cookie >> 32);
-
-	parser.off = LIMPET_TCP_HDR_MIN;
-	parser.end = th_len;
-	limpet_tcpopt_init(&parser.opt);
-	bpf_loop(LIMPET_TCPOPT_MAX_STEPS, synproxy_opt_step, &parser, 0);
+	if (parser.opt.ts_ok)
+		mss = (__u16)(cookie >> 32);
 
 	if (v6)
 		return synproxy_synack6(ctx, p, eth, in, (__u32)cookie, mss, &parser.opt, now);
@@ -357,7 +420,7 @@ static __always_inline bool synproxy_cookie_ok(const struct packet *p, void *dat
  */
 static __always_inline int synproxy_pending(struct xdp_md *ctx, const struct packet *p,
 					    const struct vip_value *vip, __u32 payload_off,
-					    __u32 payload_len, __u64 now)
+					    __u32 payload_len, __u64 now, __u8 syn)
 {
 	struct tcphdr *tcp = p->l4;
 	struct affinity_job *job;
@@ -374,6 +437,7 @@ static __always_inline int synproxy_pending(struct xdp_md *ctx, const struct pac
 	fv->service_id = vip->service_id;
 	fv->pending.client_isn = bpf_ntohl(tcp->seq) - 1;
 	fv->pending.cookie_isn = bpf_ntohl(tcp->ack_seq) - 1;
+	fv->pending.syn = syn;
 	flow_key_of(&job->key, p);
 	job->payload_off = payload_off;
 	job->payload_len = payload_len;
@@ -392,6 +456,7 @@ static __noinline int synproxy_process(struct xdp_md *ctx, const struct packet *
 	struct tcphdr *tcp = p->l4;
 	__u8 flags = p->tcp_flags;
 	__u32 l3_len, th_len, seg_len;
+	__u8 syn = 0;
 
 	if ((void *)(tcp + 1) > data_end)
 		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
@@ -426,7 +491,7 @@ static __noinline int synproxy_process(struct xdp_md *ctx, const struct packet *
 	if (!(flags & LIMPET_TCP_ACK) || (seg_len == th_len && (flags & LIMPET_TCP_FIN)))
 		return synproxy_verdict(LIMPET_STAT_HTTP_NO_CONN, XDP_DROP);
 
-	if (!synproxy_cookie_ok(p, data_end))
+	if (!synproxy_cookie_ok(p, data_end) && synproxy_own_cookie_ok(p, data_end, now, &syn))
 		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_BAD, XDP_DROP);
 	if (seg_len == th_len)
 		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ACK_OK, XDP_DROP);
@@ -439,7 +504,7 @@ static __noinline int synproxy_process(struct xdp_md *ctx, const struct packet *
 	 */
 	return synproxy_pending(ctx, p, vip,
 				(__u32)((void *)tcp - (void *)(long)ctx->data) + th_len,
-				seg_len - th_len, now);
+				seg_len - th_len, now, syn);
 }
 
 #endif /* LIMPET_BPF_SYNPROXY_H */

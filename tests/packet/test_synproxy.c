@@ -296,7 +296,10 @@ static void check_synack(const char *desc, const __u8 *in, size_t in_len, const 
 	v6 = pkt_get16(out + 12) == PKT_ETH_P_IPV6;
 	cr_assert_eq(pkt_get16(out + 12), pkt_get16(in + 12), "%s: ethertype", desc);
 	ip_len = v6 ? PKT_IP6_LEN : PKT_IP4_LEN;
-	optlen = e->ts ? (e->wscale != LIMPET_WSCALE_NONE ? 20 : 16) : 4;
+	if (e->ts)
+		optlen = e->wscale != LIMPET_WSCALE_NONE ? 20 : 16;
+	else
+		optlen = e->wscale != LIMPET_WSCALE_NONE ? 12 : e->sack ? 8 : 4;
 
 	/* Lengths: nothing after the TCP header, no IP options, no padding. */
 	cr_assert_eq(l4, PKT_ETH_LEN + ip_len, "%s: IP header length", desc);
@@ -362,6 +365,20 @@ static void check_synack(const char *desc, const __u8 *in, size_t in_len, const 
 			want_opts[18] = 3;
 			want_opts[19] = LIMPET_OUR_WSCALE;
 		}
+	} else if (optlen > 4) {
+		/* limpet's own cookie keeps them: NOP NOP SACK-perm (or 4 NOPs),
+		 * NOP WS.
+		 */
+		want_opts[4] = 1;
+		want_opts[5] = 1;
+		want_opts[6] = e->sack ? 4 : 1;
+		want_opts[7] = e->sack ? 2 : 1;
+		if (e->wscale != LIMPET_WSCALE_NONE) {
+			want_opts[8] = 1;
+			want_opts[9] = 3;
+			want_opts[10] = 3;
+			want_opts[11] = LIMPET_OUR_WSCALE;
+		}
 	}
 	cr_assert_arr_eq(out + l4 + PKT_TCP_LEN, want_opts, optlen, "%s: options", desc);
 	if (e->ts) {
@@ -411,6 +428,19 @@ static void run_frame(const __u8 *in, size_t len, struct result *r)
 	xdp_run_frame(dp, prog_fd, if_client, in, len, r);
 }
 
+/* Is <frame> a SYN (no ACK) that offers no timestamps? */
+static bool syn_without_ts(const __u8 *frame, size_t len)
+{
+	struct limpet_tcpopt o;
+	size_t l4, l4_len;
+
+	l4_of(frame, len, &l4, &l4_len, NULL);
+	if ((frame[l4 + 13] & (PKT_TCP_SYN | PKT_TCP_ACK)) != PKT_TCP_SYN)
+		return false;
+	limpet_tcpopt_parse(frame + l4, (__u32)((frame[l4 + 12] >> 4) * 4), &o);
+	return !o.ts_ok;
+}
+
 static void run_step(const struct step *st, struct synack_seen *seen)
 {
 	__u8 in[PKT_MAX], want[PKT_MAX];
@@ -423,6 +453,14 @@ static void run_step(const struct step *st, struct synack_seen *seen)
 	run_frame(in, len, &r);
 	cr_assert_eq(r.verdict, st->verdict, "%s: verdict %s, expected %s", st->desc,
 		     verdict_name(r.verdict), verdict_name(st->verdict));
+	/* A SYN answered without timestamps gets limpet's own cookie, counted
+	 * as such beside syncookie_sent.
+	 */
+	if (syn_without_ts(in, len) && r.verdict == XDP_REDIRECT) {
+		cr_expect_eq(r.delta[LIMPET_STAT_SYNCOOKIE_OWN], 1, "%s: syncookie_own moved by %lld",
+			     st->desc, (long long)r.delta[LIMPET_STAT_SYNCOOKIE_OWN]);
+		r.delta[LIMPET_STAT_SYNCOOKIE_OWN]--;
+	}
 	check_deltas(st->desc, &r, st->deltas, MAX_DELTAS);
 	switch (st->out_kind) {
 	case OUT_SAME:
@@ -636,7 +674,9 @@ static void ack_window(int s, __u16 mss_in, int index)
 	struct synack_seen seen;
 	int k;
 
+	/* With timestamps: the kernel's cookie (without, limpet's own). */
 	opt_mss(&mss, mss_in);
+	opt_ts(&mss, CLIENT_TSVAL, 0);
 	{
 		const struct step st = { "SYN", syn, mss, .verdict = XDP_REDIRECT, .out_kind = OUT_ANY,
 					 .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } };
@@ -658,6 +698,72 @@ static void ack_window(int s, __u16 mss_in, int index)
 		adj.in.ack = seen.isn + 1 - (__u32)k;
 		run_step(&adj, NULL);
 	}
+}
+
+/*
+ * A client without timestamps (Windows' default) that offers SACK and a
+ * window shift: the SYN-ACK agrees both and its ISN is limpet's own cookie;
+ * the first request segment completes the handshake, and its pending entry
+ * gives the slow path the MSS, shift and SACK the cookie kept. A forged
+ * ack is refused.
+ */
+static void own_cookie_handshake(int s, __u16 sport)
+{
+	struct pkt_spec syn = to_vip(s, sport, PKT_TCP_SYN);
+	bool v6 = strchr(svcs[s].vip, ':');
+	struct opts windows = { .len = 0 }, none = { .len = 0 };
+	struct limpet_syncookie_opts kept;
+	struct synack_seen seen;
+	struct flow_value fv;
+	struct flow_key key;
+
+	opt_mss(&windows, v6 ? 1440 : 1460);
+	OPT(&windows, 1, 3, 3, 8, 1, 1, 4, 2);
+	{
+		const struct step st = { "SYN without TS, with WS 8 and SACK", syn, windows,
+					 .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
+					 .expect = { v6 ? 1440 : 1460, false, true, 8, false, 0 },
+					 .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } };
+
+		seen = handshake(&st);
+	}
+	{
+		struct pkt_spec ack = after_synack(&syn, &seen, PKT_TCP_ACK, 0);
+		struct pkt_spec forged = ack, data = after_synack(&syn, &seen,
+								  PKT_TCP_ACK | PKT_TCP_PSH, 40);
+		const struct step steps[] = {
+			{ "its ACK: the own cookie checks out", ack, none, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_ACK_OK, 1 } } },
+			{ "an ACK 500 off: refused", forged, none, .verdict = XDP_DROP,
+			  .deltas = { { LIMPET_STAT_SYNCOOKIE_BAD, 1 } } },
+			{ "the first request segment: to the slow path", data, none,
+			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_SLOWPATH_DOWN, 1 } } },
+		};
+		struct step adj[3];
+
+		memcpy(adj, steps, sizeof(adj));
+		adj[1].in.ack += 500;
+		run_step(&adj[0], NULL);
+		run_step(&adj[1], NULL);
+		run_step(&adj[2], NULL);
+		key = (struct flow_key){ .src = data.src, .dst = data.dst,
+					 .sport = htons(data.sport), .dport = htons(data.dport),
+					 .proto = IPPROTO_TCP, .family = data.family };
+	}
+	cr_assert_eq(dp_flow_get(dp, &key, &fv), 0, "no pending entry");
+	cr_assert_eq(dp_flow_del(dp, &key), 0);
+	cr_expect_eq(fv.pending.cookie_isn, seen.isn);
+	cr_assert(fv.pending.syn & LIMPET_PENDING_OWN_COOKIE, "not marked as limpet's own cookie");
+	limpet_syncookie_opts_of(fv.pending.syn & ~LIMPET_PENDING_OWN_COOKIE, &kept);
+	cr_expect_eq(limpet_cookie_mss(kept.mss_index, v6), v6 ? 1440 : 1460);
+	cr_expect_eq(kept.wscale, 8);
+	cr_expect(kept.sack_ok);
+}
+
+Test(synproxy, own_cookie_without_timestamps)
+{
+	own_cookie_handshake(SVC_HTTP4, 43000);
+	own_cookie_handshake(SVC_HTTP6, 43001);
 }
 
 Test(synproxy, cookie_ack_window)
@@ -740,9 +846,9 @@ Test(synproxy, syn_options4)
 			  .out_kind = OUT_SYNACK,
 			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
-			{ "WS and SACK without TS: nowhere to keep them, MSS only", syn, no_ts,
-			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
-			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			{ "WS and SACK without TS (Windows): kept in limpet's own cookie", syn,
+			  no_ts, .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
+			  .expect = { 1460, false, true, 8, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "TS only, no MSS: 536, NOP NOP TS, no WS", syn, ts_only,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
@@ -855,9 +961,9 @@ Test(synproxy, malformed_options)
 	OPT(&after_eol, 0, 1, 1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0);
 	{
 		const struct step steps[] = {
-			{ "TS running past the header: SYN-ACK with the MSS only", syn, cut_ts,
+			{ "TS running past the header: no TS, the SACK before it kept", syn, cut_ts,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
-			  .expect = { 1460, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .expect = { 1460, false, true, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "option length 0 after TS: TS and SACK kept, WS dropped", syn, zero_len,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
@@ -885,7 +991,7 @@ Test(synproxy, malformed_options)
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "IPv6: TS running past the header", syn6, cut_ts, .verdict = XDP_REDIRECT,
 			  .out_kind = OUT_SYNACK,
-			  .expect = { 1440, false, false, LIMPET_WSCALE_NONE, false, 0 },
+			  .expect = { 1440, false, true, LIMPET_WSCALE_NONE, false, 0 },
 			  .deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } } },
 			{ "data offset past the segment: malformed, dropped", syn,
 			  .mangle = doff_15, .verdict = XDP_DROP,
@@ -1078,8 +1184,9 @@ static __u32 rnd(void)
  * Random options, flags, lengths and byte flips on segments to the HTTP
  * VIPs. Whatever comes in: exactly one outcome counter moves, nothing is
  * passed to the kernel, and a SYN-ACK that goes out is whole: checksums
- * verify, its lengths agree, its option block is one of the three layouts
- * and echoes the TSval the client sent.
+ * verify, its lengths agree, its option block is one of the five layouts,
+ * echoes the TSval the client sent and agrees SACK and window scaling
+ * exactly when the client offered them.
  */
 Test(synproxy, fuzz)
 {
@@ -1130,7 +1237,8 @@ Test(synproxy, fuzz)
 			  "frame %d: verdict %s", i, verdict_name(r.verdict));
 		count[r.verdict]++;
 		for (k = 0; k < LIMPET_STAT_MAX; k++)
-			outcomes += r.delta[k];
+			if (!LIMPET_STAT_IS_EVENT(k))
+				outcomes += r.delta[k];
 		cr_assert_eq(outcomes, 1, "frame %d: %lld outcomes", i, (long long)outcomes);
 		if (r.verdict == XDP_PASS) {
 			/* Only frames that are no longer HTTP-VIP TCP may pass. */
@@ -1149,15 +1257,19 @@ Test(synproxy, fuzz)
 		cr_assert_eq(r.out_len, l4 + l4_len, "frame %d: bytes after the segment", i);
 		cr_assert_eq(l4_len, (size_t)(r.out[l4 + 12] >> 4) * 4, "frame %d: doff", i);
 		optlen = l4_len - PKT_TCP_LEN;
-		cr_assert(optlen == 4 || optlen == 16 || optlen == 20, "frame %d: %zu option bytes",
-			  i, optlen);
+		cr_assert(optlen == 4 || optlen == 8 || optlen == 12 || optlen == 16 || optlen == 20,
+			  "frame %d: %zu option bytes", i, optlen);
 		limpet_tcpopt_parse(r.out + l4, (__u32)l4_len, &out_opt);
 		l4_of(in, len, &l4, &l4_len, NULL);
 		limpet_tcpopt_parse(in + l4, (in[l4 + 12] >> 4) * 4, &in_opt);
 		cr_assert_eq(out_opt.ts_ok, in_opt.ts_ok, "frame %d: timestamps", i);
 		if (in_opt.ts_ok)
 			cr_assert_eq(out_opt.tsecr, in_opt.tsval, "frame %d: TSecr", i);
-		cr_assert_eq(out_opt.sack_ok, in_opt.ts_ok && in_opt.sack_ok, "frame %d: SACK", i);
+		cr_assert_eq(out_opt.sack_ok, in_opt.sack_ok, "frame %d: SACK", i);
+		cr_assert_eq(out_opt.wscale == LIMPET_WSCALE_NONE, in_opt.wscale == LIMPET_WSCALE_NONE,
+			     "frame %d: window scale", i);
+		cr_assert_eq(r.delta[LIMPET_STAT_SYNCOOKIE_OWN], !in_opt.ts_ok,
+			     "frame %d: limpet's own cookie", i);
 	}
 	cr_log_info("synproxy fuzz: %d frames: PASS %d DROP %d TX %d", FUZZ_FRAMES,
 		    count[XDP_PASS], count[XDP_DROP], count[XDP_REDIRECT]);

@@ -1418,3 +1418,64 @@ Test(slowpath, no_retry_means_503_when_the_pinned_backend_refuses)
 	cr_expect_eq(slowpath_stats(sp)->failed, 1);
 	slowpath_free(sp);
 }
+
+/* ---- clients without timestamps ---- */
+
+/*
+ * A client that sent no timestamps completed limpet's own cookie, which kept
+ * its window shift, SACK and MSS (limpet_syncookie.h): the backend's SYN
+ * offers them in its name, and the windows are translated as with
+ * timestamps, with none in sight.
+ */
+Test(slowpath, no_timestamps_own_cookie_keeps_scaling_and_sack)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
+	struct limpet_syncookie_opts kept = { .mss_index = 2, .wscale = 8, .sack_ok = 1 };
+	struct segment_opts be = { .mss = 1460, .wscale = 9, .sack_ok = true };
+	struct flow_key k = key_of(&F.client, &F.vip);
+	struct flow_value *fv = flow_at(&F.client, &F.vip);
+	const struct segment *syn;
+
+	cr_assert(fv);
+	fv->pending.syn = LIMPET_PENDING_OWN_COOKIE | (__u8)limpet_syncookie_data(&kept);
+	fake_flow_set(NULL, &k, fv);
+	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, LIMPET_TCP_ACK | LIMPET_TCP_PSH, CWIN,
+	     &NO_OPTS, REQUEST, REQ_LEN, 0);
+	cr_assert_eq(F.n_sent, 1, "the backend's SYN");
+	syn = sent(0);
+	expect_syn(syn, 0);
+	cr_expect_eq(syn->opt.mss, limpet_cookie_mss(2, false), "MSS %u", syn->opt.mss);
+	cr_expect_eq(syn->opt.wscale, 8, "the client's shift offered: %u", syn->opt.wscale);
+	cr_expect(syn->opt.sack_ok, "SACK offered");
+	cr_expect(!syn->opt.ts_ok, "no timestamps invented");
+
+	feed(sp, &F.be[0], &F.client, BISN, CISN + 1, LIMPET_TCP_SYN | LIMPET_TCP_ACK, 65535, &be,
+	     NULL, 0, 5);
+	fv = flow_at(&F.client, &F.vip);
+	cr_assert(fv);
+	cr_expect_eq(fv->sp.flags & LIMPET_SPLICE_WINDOW, 0, "both sides scale by 8");
+	cr_expect_eq(fv->sp.wscale_in, 8);
+	cr_expect_eq(fv->sp.wscale_out, 8);
+	fv = flow_at(&F.be[0], &F.client);
+	cr_assert(fv);
+	cr_expect_eq(fv->sp.flags & LIMPET_SPLICE_TS, 0);
+	cr_expect(fv->sp.flags & LIMPET_SPLICE_WINDOW, "9 in, our 7 out");
+	cr_expect_eq(fv->sp.wscale_in, 9);
+	cr_expect_eq(fv->sp.wscale_out, LIMPET_OUR_WSCALE);
+	slowpath_free(sp);
+}
+
+/* Without timestamps or our own cookie (an old pending entry): as before. */
+Test(slowpath, no_timestamps_kernel_cookie_agrees_nothing)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
+	const struct segment *syn;
+
+	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, LIMPET_TCP_ACK | LIMPET_TCP_PSH, CWIN,
+	     &NO_OPTS, REQUEST, REQ_LEN, 0);
+	cr_assert_eq(F.n_sent, 1);
+	syn = sent(0);
+	cr_expect_eq(syn->opt.wscale, LIMPET_WSCALE_NONE);
+	cr_expect(!syn->opt.sack_ok);
+	slowpath_free(sp);
+}

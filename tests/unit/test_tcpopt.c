@@ -394,8 +394,8 @@ static void check_synack(const struct limpet_tcpopt *c, const __u8 *want, __u32 
 	limpet_tcpopt_parse(h.b, h.len, &back);
 	cr_expect_eq(back.mss, 1440);
 	cr_expect_eq(back.ts_ok, c->ts_ok);
-	cr_expect_eq(back.sack_ok, c->ts_ok && c->sack_ok);
-	cr_expect_eq(back.wscale, c->ts_ok && c->wscale != NONE ? 7 : NONE);
+	cr_expect_eq(back.sack_ok, c->sack_ok);
+	cr_expect_eq(back.wscale, c->wscale != NONE ? 7 : NONE);
 	if (c->ts_ok)
 		cr_expect(back.tsval == 0x01020304 && back.tsecr == c->tsval);
 }
@@ -416,9 +416,15 @@ Test(tcpopt, synack_options)
 	c = client(1, 0, NONE);
 	check_synack(&c, (const __u8[]){ 2, 4, 0x05, 0xa0, 1, 1, 8, 10, 1, 2, 3, 4, 0xa1, 0xb2,
 					 0xc3, 0xd4 }, 16);
-	/* Without timestamps nothing but the MSS, whatever else was offered. */
+	/* Without timestamps (limpet's own cookie keeps the rest): SACK and
+	 * window scale all the same, at fixed offsets.
+	 */
 	c = client(0, 1, 8);
-	check_synack(&c, (const __u8[]){ 2, 4, 0x05, 0xa0 }, 4);
+	check_synack(&c, (const __u8[]){ 2, 4, 0x05, 0xa0, 1, 1, 4, 2, 1, 3, 3, 7 }, 12);
+	c = client(0, 0, 8);
+	check_synack(&c, (const __u8[]){ 2, 4, 0x05, 0xa0, 1, 1, 1, 1, 1, 3, 3, 7 }, 12);
+	c = client(0, 1, NONE);
+	check_synack(&c, (const __u8[]){ 2, 4, 0x05, 0xa0, 1, 1, 4, 2 }, 8);
 	c = client(0, 0, NONE);
 	check_synack(&c, (const __u8[]){ 2, 4, 0x05, 0xa0 }, 4);
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
@@ -31,6 +32,7 @@
 #include "base/log.h"
 #include "dp/dataplane.h"
 #include "dp/internal.h"
+#include "dp/maps.h"
 #include "dp/program.h"
 #include "limpet_xdp.skel.h"
 
@@ -167,7 +169,22 @@ void dp_collect_fds(struct dataplane *dp)
 	dp->cookie_keys_fd = bpf_map__fd(dp->skel->maps.cookie_keys);
 }
 
-/* The programs the entry point tail-calls (bpf/lib/affinity.h). */
+/* The secret of limpet's own SYN cookie: made once; a pinned one is kept. */
+static int dp_make_syn_secret(struct dataplane *dp)
+{
+	struct limpet_syncookie_key key = { 0 };
+	int ret = dp_get_syn_secret(dp, &key);
+
+	if (ret || key.k0 || key.k1)
+		return ret;
+	if (getrandom(&key, sizeof(key), 0) != sizeof(key))
+		return -EIO;
+	return dp_set_syn_secret(dp, &key);
+}
+
+/* The programs the entry point tail-calls (bpf/lib/affinity.h), and the
+ * values the data plane needs before its first packet.
+ */
 static int dp_fill_prog_slots(struct dataplane *dp)
 {
 	int prog = bpf_program__fd(dp->skel->progs.limpet_affinity);
@@ -176,7 +193,7 @@ static int dp_fill_prog_slots(struct dataplane *dp)
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.affinity_progs), &slot, &prog,
 				BPF_ANY))
 		return -errno;
-	return 0;
+	return dp_make_syn_secret(dp);
 }
 
 int dp_load(struct dataplane *dp)
@@ -389,6 +406,15 @@ int dp_attach(struct dataplane *dp, const char *ifname, enum xdp_mode_cfg mode, 
 	}
 attached:
 	dp_collect_fds(dp);
+	/* libxdp loaded the object, not dp_load(): the tail-call slots are
+	 * filled here too, else XDP never reads a request head.
+	 */
+	ret = dp_fill_prog_slots(dp);
+	if (ret) {
+		snprintf(err, errlen, "cannot fill the data plane's program slots: %s",
+			 strerror(-ret));
+		return ret;
+	}
 	pr_info("attached to %s (%s mode)", ifname, xmode == XDP_MODE_SKB ? "generic" : "native");
 	return 0;
 }

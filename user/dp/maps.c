@@ -11,7 +11,7 @@
  *   global_stats                  when an id changes hands
  *   cookie_keys, http_affinity    http/keyring.c and http/http.c
  *   xsks, xsk_ifaces              http/xsk.c
- *   affinity_progs                dp/dataplane.c, at load
+ *   affinity_progs, syn_secret    dp/dataplane.c, at load
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +22,7 @@
 
 #include "dp/internal.h"
 #include "dp/maps.h"
+#include "limpet_xdp.skel.h"
 
 static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_PASS] = "pass",
@@ -47,6 +48,7 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_SPLICE_RET] = "http_return",
 	[LIMPET_STAT_SPLICE_RST] = "http_reset",
 	[LIMPET_STAT_HEADS_READ] = "http_heads_read_xdp",
+	[LIMPET_STAT_SYNCOOKIE_OWN] = "syncookie_own",
 };
 
 const char *dp_stat_name(enum limpet_stat stat)
@@ -295,4 +297,20 @@ int dp_set_xsk(struct dataplane *dp, __u32 slot, int xsk_fd)
 int dp_set_xsk_iface(struct dataplane *dp, __u32 ifindex, const struct xsk_iface_value *val)
 {
 	return errno_or(bpf_map_update_elem(dp->xsk_ifaces_fd, &ifindex, val, BPF_ANY));
+}
+
+int dp_get_syn_secret(struct dataplane *dp, struct limpet_syncookie_key *key)
+{
+	int fd = bpf_map__fd(dp->skel->maps.syn_secret);
+	__u32 zero = 0;
+
+	return errno_or(bpf_map_lookup_elem(fd, &zero, key));
+}
+
+int dp_set_syn_secret(struct dataplane *dp, const struct limpet_syncookie_key *key)
+{
+	int fd = bpf_map__fd(dp->skel->maps.syn_secret);
+	__u32 zero = 0;
+
+	return errno_or(bpf_map_update_elem(fd, &zero, key, BPF_ANY));
 }

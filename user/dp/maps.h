@@ -64,6 +64,10 @@ int dp_set_cookie_keys(struct dataplane *dp, const struct cookie_keys_value *val
 int dp_set_http_affinity(struct dataplane *dp, __u32 service_id,
 			 const struct http_affinity_value *val);
 
+/* syn_secret: the key of limpet's own SYN cookie (dp/dataplane.c). */
+int dp_get_syn_secret(struct dataplane *dp, struct limpet_syncookie_key *key);
+int dp_set_syn_secret(struct dataplane *dp, const struct limpet_syncookie_key *key);
+
 /* xsks, xsk_ifaces: the slow path's AF_XDP sockets (http/xsk.c). */
 int dp_set_xsk(struct dataplane *dp, __u32 slot, int xsk_fd);
 int dp_set_xsk_iface(struct dataplane *dp, __u32 ifindex, const struct xsk_iface_value *val);

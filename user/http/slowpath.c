@@ -106,7 +106,7 @@ struct conn {
 	__u32 cookie_isn;		/* our ISN toward the client */
 	__u32 client_isn;
 	bool ts_ok;			/* the client sends timestamps */
-	struct limpet_tscookie tsc;	/* what it offered, from our SYN-ACK's TSval */
+	struct limpet_tscookie tsc;	/* what it offered: our TSval, or our own cookie */
 	__u32 our_tsval;		/* that TSval, as the client echoes it */
 	__u32 client_tsval;		/* its latest */
 	__u16 client_window;
@@ -264,9 +264,10 @@ static void send_to_client(struct slowpath *sp, const struct conn *c, __u32 seq,
 		o.ts = true;
 		o.tsval = our_tsval(c, now_ms);
 		o.tsecr = c->client_tsval;
-		if (c->tsc.wscale != LIMPET_WSCALE_NONE)
-			window >>= LIMPET_OUR_WSCALE;
 	}
+	/* Scaling was agreed with the cookie's SYN-ACK, timestamps or not. */
+	if (c->tsc.wscale != LIMPET_WSCALE_NONE)
+		window >>= LIMPET_OUR_WSCALE;
 	th_len = segment_header(th, seq, ack, flags, window, &o);
 	send_segment(sp, c, false, th, th_len, payload, len);
 }
@@ -382,11 +383,14 @@ static void send_syn(struct slowpath *sp, struct conn *c)
 	struct segment_opts o = { .mss = c->client_mss, .wscale = LIMPET_WSCALE_NONE };
 	__u8 flags = LIMPET_TCP_SYN;
 
+	/* What the client agreed with our SYN-ACK (its TSval or limpet's own
+	 * cookie kept it), offered to the backend in its name.
+	 */
+	o.sack_ok = c->tsc.sack_ok;
+	o.wscale = c->tsc.wscale;
 	if (c->ts_ok) {
 		o.ts = true;
 		o.tsval = c->client_tsval;
-		o.sack_ok = c->tsc.sack_ok;
-		o.wscale = c->tsc.wscale;
 		if (c->tsc.ecn_ok)
 			flags |= LIMPET_TCP_ECE | LIMPET_TCP_CWR;
 	}
@@ -539,6 +543,15 @@ static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u
 		c->our_tsval = seg->opt.tsecr;
 		c->client_tsval = seg->opt.tsval;
 		c->client_mss = limpet_cookie_mss(c->tsc.mss_index, c->family == LIMPET_FAMILY_V6);
+	} else if (pending.pending.syn & LIMPET_PENDING_OWN_COOKIE) {
+		/* No timestamps: limpet's own cookie kept the options. */
+		struct limpet_syncookie_opts o;
+
+		limpet_syncookie_opts_of(pending.pending.syn & ~LIMPET_PENDING_OWN_COOKIE, &o);
+		c->tsc.wscale = o.wscale;
+		c->tsc.sack_ok = o.sack_ok;
+		c->tsc.mss_index = o.mss_index;
+		c->client_mss = limpet_cookie_mss(o.mss_index, c->family == LIMPET_FAMILY_V6);
 	} else {
 		/* Nowhere to keep it: the largest common Ethernet MSS. */
 		c->tsc.wscale = LIMPET_WSCALE_NONE;
@@ -598,7 +611,7 @@ static void bind_backend(struct slowpath *sp, struct conn *c, const struct segme
 {
 	const struct limpet_tcpopt *b = &synack->opt;
 	__u32 delta = c->cookie_isn - synack->seq;
-	bool scaled = c->ts_ok && c->tsc.wscale != LIMPET_WSCALE_NONE;
+	bool scaled = c->tsc.wscale != LIMPET_WSCALE_NONE;
 	bool be_scales = scaled && b->wscale != LIMPET_WSCALE_NONE;
 	struct held *h;
 

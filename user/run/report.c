@@ -387,7 +387,7 @@ void report_metrics(const struct report_sources *src, struct metrics_buf *b)
 	metrics_family(b, "limpet_packets_total", "counter",
 		       "Packets seen by the data plane, by outcome (drops by reason).");
 	for (s = 0; s < LIMPET_STAT_MAX; s++)
-		if (s != LIMPET_STAT_HEADS_READ)	/* an event, not an outcome */
+		if (!LIMPET_STAT_IS_EVENT(s))
 			metrics_sample_u64(b, "limpet_packets_total",
 					   metrics_labels(labels, sizeof(labels), "outcome",
 							  dp_stat_name(s), NULL), global[s]);
@@ -395,6 +395,10 @@ void report_metrics(const struct report_sources *src, struct metrics_buf *b)
 		       "First request heads read whole by the data plane.");
 	metrics_sample_u64(b, "limpet_http_heads_read_xdp_total", "",
 			   global[LIMPET_STAT_HEADS_READ]);
+	metrics_family(b, "limpet_http_syncookies_own_total", "counter",
+		       "SYN-ACKs with limpet's own cookie: clients without TCP timestamps.");
+	metrics_sample_u64(b, "limpet_http_syncookies_own_total", "",
+			   global[LIMPET_STAT_SYNCOOKIE_OWN]);
 
 	for (f = 0; f < sizeof(service_families) / sizeof(service_families[0]); f++) {
 		metrics_family(b, service_families[f].name, service_families[f].type,
