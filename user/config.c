@@ -1749,36 +1749,22 @@ static int syntax_error(struct ctx *c, const yaml_parser_t *p, const char *buf, 
 	return -EINVAL;
 }
 
-int config_load(const char *path, struct limpet_config *cfg, char *err, size_t err_len)
+/*
+ * Parse <buf> (<len> bytes, NUL-terminated at buf[len]) read from <name>;
+ * the body of both loaders.
+ */
+static int load_text(const char *name, const char *buf, size_t len, struct limpet_config *cfg,
+		     char *err, size_t err_len)
 {
-	struct ctx c = { .file = path, .err = err, .err_len = err_len };
+	struct ctx c = { .file = name, .err = err, .err_len = err_len };
 	yaml_document_t doc, extra;
 	yaml_parser_t parser;
 	yaml_node_t *root;
-	char *buf = NULL;
-	size_t len = 0;
-	int ret;
+	int ret = 0;
 
-	if (!path || !cfg)
-		return -EINVAL;
-	memset(cfg, 0, sizeof(*cfg));
-	if (err && err_len)
-		err[0] = '\0';
-	if (strlen(path) >= sizeof(cfg->path))
-		ret = -ENAMETOOLONG;
-	else
-		ret = read_file(path, &buf, &len);
-	if (ret) {
-		if (err && err_len)
-			snprintf(err, err_len, "%s: cannot read: %s", path, strerror(-ret));
-		return ret;
-	}
-	strcpy(cfg->path, path);
-
-	if (!yaml_parser_initialize(&parser)) {
-		free(buf);
+	strcpy(cfg->path, name);
+	if (!yaml_parser_initialize(&parser))
 		return oom(&c);
-	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &doc)) {
 		ret = syntax_error(&c, &parser, buf, len);
@@ -1808,8 +1794,66 @@ out_doc:
 	yaml_document_delete(&doc);
 out_parser:
 	yaml_parser_delete(&parser);
-	free(buf);
 	if (ret)
 		config_free(cfg);
+	return ret;
+}
+
+int config_load(const char *path, struct limpet_config *cfg, char *err, size_t err_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (!path || !cfg)
+		return -EINVAL;
+	memset(cfg, 0, sizeof(*cfg));
+	if (err && err_len)
+		err[0] = '\0';
+	if (strlen(path) >= sizeof(cfg->path))
+		ret = -ENAMETOOLONG;
+	else
+		ret = read_file(path, &buf, &len);
+	if (ret) {
+		if (err && err_len)
+			snprintf(err, err_len, "%s: cannot read: %s", path, strerror(-ret));
+		return ret;
+	}
+	ret = load_text(path, buf, len, cfg, err, err_len);
+	free(buf);
+	return ret;
+}
+
+int config_load_buffer(const char *name, const char *text, size_t len, struct limpet_config *cfg,
+		       char *err, size_t err_len)
+{
+	char *buf;
+	int ret;
+
+	if (!name || !cfg || (!text && len))
+		return -EINVAL;
+	memset(cfg, 0, sizeof(*cfg));
+	if (err && err_len)
+		err[0] = '\0';
+	if (strlen(name) >= sizeof(cfg->path))
+		ret = -ENAMETOOLONG;
+	else if (len > CONFIG_FILE_MAX)
+		ret = -EFBIG;
+	else
+		ret = 0;
+	if (ret) {
+		if (err && err_len)
+			snprintf(err, err_len, "%s: cannot read: %s", name, strerror(-ret));
+		return ret;
+	}
+	/* libyaml reads <len> bytes; the NUL is for the line count of syntax errors. */
+	buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	if (len)
+		memcpy(buf, text, len);
+	buf[len] = '\0';
+	ret = load_text(name, buf, len, cfg, err, err_len);
+	free(buf);
 	return ret;
 }
