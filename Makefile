@@ -141,3 +141,8 @@ $(BUILD)/impair.bpf.o: tests/e2e/impair.bpf.c tests/e2e/impair.h | $(BUILD)
 
 $(BUILD)/impair: tests/e2e/impair.c tests/e2e/impair.h $(BUILD)/impair.skel.h
 	$(CC) $(CFLAGS) $< -o $@ $(shell pkg-config --libs libbpf) -lelf -lz
+
+# ---------------------------------------------------------------------------
+# libFuzzer targets and the BPF/userspace differential check of the parsers
+# that read what a stranger sends: tests/fuzz/fuzz.mk.
+include tests/fuzz/fuzz.mk
