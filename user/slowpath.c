@@ -680,10 +680,13 @@ int slowpath_insert_offset(const __u8 *payload, __u32 len, bool *informational,
 	/* "HTTP/1.x NNN" */
 	if (len < 12 || memcmp(payload, "HTTP/1.", 7) || payload[8] != ' ')
 		return -1;
-	for (i = 0; i + 1 < len; i++)
-		if (payload[i] == '\r' && payload[i + 1] == '\n')
+	/* The status line ends at the first LF. A bare LF takes nothing (as
+	 * a head of bare LFs): the first CRLF after it can be in the body.
+	 */
+	for (i = 0; i < len; i++)
+		if (payload[i] == '\n')
 			break;
-	if (i + 1 >= len)
+	if (i >= len || !i || payload[i - 1] != '\r')
 		return -1;
 	if (payload[9] == '1') {
 		*informational = true;
@@ -695,7 +698,7 @@ int slowpath_insert_offset(const __u8 *payload, __u32 len, bool *informational,
 		}
 		return -1;
 	}
-	return (int)(i + 2);
+	return (int)(i + 1);
 }
 
 /* Stop waiting for a head: the data plane forwards the rest itself. */

@@ -1268,6 +1268,9 @@ Test(slowpath, insert_offset)
 	cr_expect_eq(offset_of("HTTP/1.1 200 OK", &info, &hl), -1, "no end of line");
 	cr_expect_eq(offset_of("HTTP/1.1 200 OK\r", &info, &hl), -1, "CR without LF");
 	cr_expect_eq(offset_of("HTTP/1.1 200 OK\n\n", &info, &hl), -1, "bare LFs");
+	/* tests/fuzz/regress/insert: the first CRLF was in the body. */
+	cr_expect_eq(offset_of("HTTP/1.1 200 OK\nContent-Length: 4\n\nab\r\n", &info, &hl), -1,
+		     "a bare LF ends the status line");
 	cr_expect_eq(offset_of("HTTP/2 200\r\n\r\n", &info, &hl), -1, "not HTTP/1.x");
 	cr_expect_eq(offset_of("GET / HTTP/1.1\r\n", &info, &hl), -1, "a request");
 	cr_expect_eq(offset_of("HTTP/1.1 20", &info, &hl), -1, "too short");
