@@ -148,6 +148,9 @@ struct slowpath {
 	struct slowpath_stats stats;
 };
 
+/* A received segment's payload with our bytes inserted fits in one packet. */
+_Static_assert(SEG_FRAME_MAX + SLOWPATH_INSERT_MAX <= SEG_PACKET_MAX, "SEG_PACKET_MAX too small");
+
 /* ---- index ---------------------------------------------------------------- */
 
 /*
@@ -223,7 +226,7 @@ static void backend_key(struct flow_key *key, const struct conn *c)
 static void send_segment(struct slowpath *sp, const struct conn *c, bool to_backend,
 			 const __u8 *th, __u32 th_len, const void *payload, __u32 len)
 {
-	__u8 pkt[SEG_PACKET_MAX + LIMPET_TCP_HDR_MAX];
+	__u8 pkt[SEG_PACKET_MAX];
 	int n;
 
 	if (to_backend)
@@ -722,15 +725,15 @@ static void relay_to_client(struct slowpath *sp, struct conn *c, const struct se
 
 /*
  * A backend segment that holds the insertion point: its bytes with the
- * inserted ones at ins_pos, split in two when that outgrows the client's
- * MSS. The same segment again (a retransmission) comes out the same.
+ * inserted ones at ins_pos, in as many segments of the client's MSS as
+ * that takes. The same segment again (a retransmission) comes out the same.
  */
 static void relay_inserted(struct slowpath *sp, struct conn *c, const struct segment *seg)
 {
 	struct limpet_splice before = c->ret;
 	__u32 at = c->ins_pos - seg->seq, total = seg->payload_len + c->ins_len;
-	__u32 opt_len = seg->th_len - LIMPET_TCP_HDR_MIN, room, first, seq;
-	__u8 th[LIMPET_TCP_HDR_MAX], buf[SEG_PACKET_MAX + SLOWPATH_INSERT_MAX];
+	__u32 opt_len = seg->th_len - LIMPET_TCP_HDR_MIN, room, off, n, seq;
+	__u8 th[LIMPET_TCP_HDR_MAX], buf[SEG_FRAME_MAX + SLOWPATH_INSERT_MAX];
 	__u8 flags = seg->flags;
 
 	if (total > sizeof(buf))
@@ -746,14 +749,12 @@ static void relay_inserted(struct slowpath *sp, struct conn *c, const struct seg
 	seq = limpet_get_be32(th + 4);
 
 	room = c->client_mss > opt_len ? c->client_mss - opt_len : c->client_mss;
-	first = total > room ? room : total;
-	if (first < total)
-		th[13] = flags & ~(SEG_FIN | SEG_PSH);
-	send_segment(sp, c, false, th, seg->th_len, buf, first);
-	if (first < total) {
-		th[13] = flags;
-		limpet_put_be32(th + 4, seq + first);
-		send_segment(sp, c, false, th, seg->th_len, buf + first, total - first);
+	for (off = 0; off < total; off += n) {
+		n = total - off > room ? room : total - off;
+		/* FIN and PSH on the last piece only. */
+		th[13] = off + n < total ? flags & ~(SEG_FIN | SEG_PSH) : flags;
+		limpet_put_be32(th + 4, seq + off);
+		send_segment(sp, c, false, th, seg->th_len, buf + off, n);
 	}
 	sp->stats.inserted++;
 }

@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * fuzz_slowpath.c - libFuzzer target of the slow path's state machine
+ * (user/slowpath.c) and its segments (user/segment.c), driven through
+ * struct slowpath_ops with fakes as tests/unit/test_slowpath.c does.
+ *
+ * The input is a script. Byte 0 sets the scene (address family, whether
+ * the service inserts a header, issues cookies, waits for the whole
+ * request head, may retry); byte 1 what the client's SYN offered. Then
+ * each op is one byte and its arguments:
+ *
+ *   0, 1  a client segment (two client ports), 2 a backend segment (three
+ *         backends): flags, seq and ack as offsets from the handshake's,
+ *         options, payload from the input; built with segment_header() or
+ *         with raw option bytes, then through segment_build() and
+ *         segment_parse() as the AF_XDP path hands it over
+ *   3     time passes, slowpath_tick()
+ *   4     the data plane makes a new pending entry (port reuse)
+ *   5     the data plane loses an entry (LRU eviction)
+ *   6     the scene changes (another header, cookie, head or retry policy)
+ *   7     an Ethernet frame straight from the input to segment_parse()
+ *
+ * Every packet sent must parse (checksums included), be no longer than
+ * SEG_PACKET_MAX, go from the VIP to a client or from a client to a
+ * backend, and never carry a SYN to a client; every flow entry written
+ * must hold shifts and insertion lengths within range; the counters must
+ * stay consistent (nothing bound, failed or aborted that was not taken),
+ * and each segment counted as relayed must have gone out.
+ * At the end a tick far in the future leaves no connection, and freeing
+ * the slow path leaks nothing (LeakSanitizer).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "fuzz.h"
+#include "limpet_tcpopt.h"
+#include "log.h"
+#include "segment.h"
+#include "slowpath.h"
+
+#define CISN 0x11223344u
+#define BISN 0x70000000u
+#define COOKIE 0xffffffc0u
+#define CTS 5000u
+#define BTS 900000u
+#define ETH_HLEN 14
+#define MAX_FLOWS 64
+#define MAX_BE 3
+#define MAX_CLIENTS 2
+#define MAX_OPS 96
+#define MAX_SENDS 20000
+/* An AF_XDP frame (4096 bytes, 256 of headroom) holds this much TCP payload. */
+#define PAYLOAD_MAX (4096 - 256 - ETH_HLEN - 40 - LIMPET_TCP_HDR_MAX)
+
+struct ep {
+	struct limpet_addr addr;
+	__be16 port;
+};
+
+struct flow {
+	bool used;
+	struct flow_key key;
+	struct flow_value val;
+};
+
+static struct {
+	__u8 family;
+	struct ep client[MAX_CLIENTS], vip, be[MAX_BE];
+	struct slowpath_backend backends[MAX_BE];
+	struct slowpath_service svc;
+	struct flow flows[MAX_FLOWS];
+	__u32 cookie[MAX_CLIENTS];
+	bool need_head, issue_cookie;
+	__u32 our_ts;
+	int sends;
+} F;
+
+static bool addr_eq(const struct limpet_addr *a, const struct limpet_addr *b)
+{
+	return !memcmp(a, b, sizeof(*a));
+}
+
+static bool is_ep(const struct limpet_addr *a, __be16 port, const struct ep *e)
+{
+	return addr_eq(a, &e->addr) && port == e->port;
+}
+
+static int fake_send(void *ctx, __u8 family, const void *pkt, size_t len)
+{
+	static __u8 frame[ETH_HLEN + 65536];
+	struct segment s;
+	bool to_client = false, to_backend = false;
+	int i;
+
+	FUZZ_CHECK(++F.sends <= MAX_SENDS, "more than %d packets sent", MAX_SENDS);
+	FUZZ_CHECK(len <= SEG_PACKET_MAX, "a packet of %zu bytes sent", len);
+	FUZZ_CHECK(family == F.family, "family %u", family);
+	memset(frame, 0, ETH_HLEN);
+	frame[12] = family == LIMPET_FAMILY_V6 ? 0x86 : 0x08;
+	frame[13] = family == LIMPET_FAMILY_V6 ? 0xdd : 0x00;
+	memcpy(frame + ETH_HLEN, pkt, len);
+	FUZZ_CHECK(!segment_parse(frame, ETH_HLEN + len, &s), "a packet sent does not parse");
+	for (i = 0; i < MAX_CLIENTS; i++) {
+		to_client |= is_ep(&s.src, s.sport, &F.vip) && is_ep(&s.dst, s.dport, &F.client[i]);
+		to_backend |= is_ep(&s.src, s.sport, &F.client[i]);
+	}
+	if (to_backend) {
+		to_backend = false;
+		for (i = 0; i < MAX_BE; i++)
+			to_backend |= is_ep(&s.dst, s.dport, &F.be[i]);
+	}
+	FUZZ_CHECK(to_client || to_backend, "a packet to nobody");
+	if (to_client)
+		FUZZ_CHECK(!(s.flags & SEG_SYN), "a SYN to the client");
+	return 0;
+}
+
+static struct flow *flow_find(const struct flow_key *key)
+{
+	int i;
+
+	for (i = 0; i < MAX_FLOWS; i++)
+		if (F.flows[i].used && !memcmp(&F.flows[i].key, key, sizeof(*key)))
+			return &F.flows[i];
+	return NULL;
+}
+
+static int fake_flow_get(void *ctx, const struct flow_key *key, struct flow_value *val)
+{
+	struct flow *f = flow_find(key);
+
+	if (!f)
+		return -ENOENT;
+	*val = f->val;
+	return 0;
+}
+
+static void check_splice(const struct limpet_splice *sp)
+{
+	FUZZ_CHECK(sp->wscale_in <= LIMPET_TCP_MAX_WSCALE &&
+			   sp->wscale_out <= LIMPET_TCP_MAX_WSCALE,
+		   "shifts %u %u", sp->wscale_in, sp->wscale_out);
+	FUZZ_CHECK(sp->ins_len <= SLOWPATH_INSERT_MAX && sp->ack_ins_len <= SLOWPATH_INSERT_MAX,
+		   "insertion of %u/%u bytes", sp->ins_len, sp->ack_ins_len);
+	FUZZ_CHECK(!(sp->flags & ~7), "splice flags %#x", sp->flags);
+}
+
+static int fake_flow_set(void *ctx, const struct flow_key *key, const struct flow_value *val)
+{
+	struct flow *f = flow_find(key);
+	int i;
+
+	FUZZ_CHECK(key->proto == IPPROTO_TCP && key->family == F.family, "flow key");
+	if (val->flags & LIMPET_FLOW_SPLICE)
+		check_splice(&val->sp);
+	for (i = 0; !f && i < MAX_FLOWS; i++)
+		if (!F.flows[i].used)
+			f = &F.flows[i];
+	if (!f)
+		return -E2BIG;
+	f->used = true;
+	f->key = *key;
+	f->val = *val;
+	return 0;
+}
+
+static int fake_flow_del(void *ctx, const struct flow_key *key)
+{
+	struct flow *f = flow_find(key);
+
+	if (!f)
+		return -ENOENT;
+	f->used = false;
+	return 0;
+}
+
+static bool head_ended(const __u8 *head, __u32 len)
+{
+	__u32 i;
+
+	for (i = 0; i + 4 <= len; i++)
+		if (!memcmp(head + i, "\r\n\r\n", 4))
+			return true;
+	return false;
+}
+
+static int fake_pick(void *ctx, const struct slowpath_request *req, const __u32 *tried,
+		     size_t n_tried, struct slowpath_backend *out, struct slowpath_service *svc,
+		     struct slowpath_cookie *cookie)
+{
+	int i;
+	size_t j;
+
+	FUZZ_CHECK(req->head_len <= SLOWPATH_HEAD_MAX, "head of %u bytes", req->head_len);
+	FUZZ_CHECK(n_tried <= 16, "%zu tried", n_tried);
+	FUZZ_CHECK(req->pending && (req->pending->flags & LIMPET_FLOW_SLOWPATH), "pending entry");
+	if (F.need_head && !req->head_final && !head_ended(req->head, req->head_len))
+		return -EAGAIN;
+	cookie->issue = F.issue_cookie;
+	cookie->session = 0x1234;
+	for (i = 0; i < MAX_BE; i++) {
+		for (j = 0; j < n_tried; j++)
+			if (tried[j] == F.backends[i].id)
+				break;
+		if (j < n_tried)
+			continue;
+		*out = F.backends[i];
+		*svc = F.svc;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static size_t fake_cookie_line(void *ctx, const struct slowpath_backend *be,
+			       const struct slowpath_cookie *cookie, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "Set-Cookie: s=%llx-%s; Path=/; Max-Age=82800; HttpOnly\r\n",
+			 (unsigned long long)cookie->session, be->name);
+
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+static struct limpet_addr addr_of(__u8 family, __u8 last)
+{
+	struct limpet_addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (family == LIMPET_FAMILY_V6) {
+		__u8 b[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, last };
+
+		memcpy(&a, b, 16);
+	} else {
+		__u8 b[4] = { 10, 0, last >= 100 ? 0 : 1, last };
+
+		memcpy(&a.a[0], b, 4);
+	}
+	return a;
+}
+
+static struct flow_key key_of(const struct ep *src, const struct ep *dst)
+{
+	struct flow_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.src = src->addr;
+	k.dst = dst->addr;
+	k.sport = src->port;
+	k.dport = dst->port;
+	k.proto = IPPROTO_TCP;
+	k.family = F.family;
+	return k;
+}
+
+/* The entry the data plane makes when client <i>'s cookie handshake completes. */
+static void add_pending(int i)
+{
+	struct flow_value v = { .flags = LIMPET_FLOW_SLOWPATH, .service_id = 7 };
+	struct flow_key k = key_of(&F.client[i], &F.vip);
+
+	v.pending.client_isn = CISN + (__u32)i;
+	v.pending.cookie_isn = F.cookie[i];
+	fake_flow_set(NULL, &k, &v);
+}
+
+static void scene(__u8 b)
+{
+	static const char *const headers[4] = { "", "X-Backend", "X-Limpet-Backend-Name-Long", "A" };
+
+	snprintf(F.svc.backend_header, sizeof(F.svc.backend_header), "%s", headers[b & 3]);
+	F.issue_cookie = b & 4;
+	F.need_head = b & 8;
+	F.svc.no_retry = b & 16;
+	F.svc.connect_timeout_ms = (b & 32) ? 1 : 1000;
+}
+
+static void setup(__u8 b0, __u8 b1)
+{
+	struct limpet_tcpopt o;
+	int i;
+
+	memset(&F, 0, sizeof(F));
+	F.family = b0 & 0x80 ? LIMPET_FAMILY_V6 : LIMPET_FAMILY_V4;
+	for (i = 0; i < MAX_CLIENTS; i++) {
+		F.client[i].addr = addr_of(F.family, 1);
+		F.client[i].port = htons((__u16)(40000 + i));
+		F.cookie[i] = COOKIE + (__u32)i * 0x1000;
+	}
+	F.vip.addr = addr_of(F.family, 100);
+	F.vip.port = htons(80);
+	for (i = 0; i < MAX_BE; i++) {
+		struct slowpath_backend *b = &F.backends[i];
+
+		F.be[i].addr = addr_of(F.family, (__u8)(11 + i));
+		F.be[i].port = htons(8080);
+		b->id = 11 + (__u32)i;
+		b->gen = 3;
+		b->service_id = 7;
+		b->addr = F.be[i].addr;
+		b->port = F.be[i].port;
+		snprintf(b->name, sizeof(b->name), "be%d", i + 1);
+	}
+	scene(b0);
+	/* What the client's SYN offered, in our SYN-ACK's TSval. */
+	limpet_tcpopt_init(&o);
+	o.wscale = (b1 & 15) > LIMPET_TCP_MAX_WSCALE ? LIMPET_WSCALE_NONE : b1 & 15;
+	o.sack_ok = !!(b1 & 16);
+	o.ts_ok = 1;
+	F.our_ts = limpet_tscookie_encode(0x12345600u, &o, b1 & 32, (b1 >> 6) & 3);
+	for (i = 0; i < MAX_CLIENTS; i++)
+		add_pending(i);
+}
+
+/* A segment from <from> to <to>, its header and payload from the input. */
+static void segment_op(struct slowpath *sp, struct fuzz_in *in, const struct ep *from,
+		       const struct ep *to, __u32 seq0, __u32 ack0, __u32 ts0, __u32 tsecr0,
+		       __u64 now)
+{
+	static __u8 frame[ETH_HLEN + 40 + LIMPET_TCP_HDR_MAX + PAYLOAD_MAX];
+	struct segment_opts o = { .wscale = LIMPET_WSCALE_NONE };
+	__u8 th[LIMPET_TCP_HDR_MAX], how = fuzz_u8(in), flags = fuzz_u8(in);
+	__u32 seq = seq0 + (__u32)(__s16)fuzz_u16(in), ack = ack0, th_len, opt_len;
+	__u16 len = fuzz_u16(in), win = fuzz_u16(in);
+	const __u8 *payload, *opts;
+	struct segment seg;
+	size_t n;
+	int ret;
+
+	/* Mostly the ack the peer expects; sometimes anything. */
+	if (how & 1)
+		ack += (__u32)(__s8)fuzz_u8(in);
+	if (how & 2)
+		ack = fuzz_u32(in);
+	if (how & 4) {
+		/* Raw options: whatever the input says. */
+		th_len = segment_header(th, seq, ack, flags, win, NULL);
+		opts = fuzz_bytes(in, LIMPET_TCP_HDR_MAX - LIMPET_TCP_HDR_MIN, &n);
+		opt_len = (__u32)n & ~3u;
+		memcpy(th + LIMPET_TCP_HDR_MIN, opts, opt_len);
+		th_len += opt_len;
+		th[12] = (__u8)(th_len / 4) << 4;
+	} else {
+		o.ts = !(how & 8);
+		o.tsval = ts0 + (how >> 4);
+		o.tsecr = tsecr0;
+		if (flags & SEG_SYN) {
+			o.mss = 1460;
+			o.wscale = how & 0x10 ? LIMPET_WSCALE_NONE : (how >> 5) & 15;
+			o.sack_ok = how & 0x20;
+		}
+		th_len = segment_header(th, seq, ack, flags, win, &o);
+	}
+	payload = fuzz_bytes(in, len % (PAYLOAD_MAX + 1), &n);
+	memset(frame, 0, ETH_HLEN);
+	frame[12] = F.family == LIMPET_FAMILY_V6 ? 0x86 : 0x08;
+	frame[13] = F.family == LIMPET_FAMILY_V6 ? 0xdd : 0x00;
+	ret = segment_build(frame + ETH_HLEN, sizeof(frame) - ETH_HLEN, F.family, &from->addr,
+			    from->port, &to->addr, to->port, th, th_len, payload, (__u32)n);
+	FUZZ_CHECK(ret > 0, "segment_build: %d", ret);
+	FUZZ_CHECK(!segment_parse(frame, ETH_HLEN + (size_t)ret, &seg), "own segment does not parse");
+	FUZZ_CHECK(seg.payload_len == n && seg.th_len == th_len && seg.seq == seq && seg.ack == ack &&
+			   seg.flags == flags,
+		   "segment does not parse back");
+	slowpath_segment(sp, &seg, now);
+}
+
+/* An Ethernet frame as it comes: segment_parse() must refuse or read it in bounds. */
+static void frame_op(struct slowpath *sp, struct fuzz_in *in, __u64 now)
+{
+	const __u8 *raw;
+	struct segment seg;
+	__u8 *frame;
+	size_t n;
+
+	raw = fuzz_bytes(in, fuzz_u16(in) % 4096, &n);
+	frame = malloc(n ? n : 1);
+	FUZZ_CHECK(frame, "malloc");
+	memcpy(frame, raw, n);
+	if (!segment_parse(frame, n, &seg)) {
+		FUZZ_CHECK(seg.th_len >= LIMPET_TCP_HDR_MIN && seg.th_len <= LIMPET_TCP_HDR_MAX &&
+				   seg.payload >= frame && seg.payload + seg.payload_len <= frame + n,
+			   "segment outside its frame");
+		slowpath_segment(sp, &seg, now);
+	}
+	free(frame);
+}
+
+static void check_stats(const struct slowpath *sp)
+{
+	const struct slowpath_stats *st = slowpath_stats(sp);
+	int i;
+
+	FUZZ_CHECK(st->bound + st->failed + st->aborted <= st->connections,
+		   "bound %llu failed %llu aborted %llu of %llu", (unsigned long long)st->bound,
+		   (unsigned long long)st->failed, (unsigned long long)st->aborted,
+		   (unsigned long long)st->connections);
+	FUZZ_CHECK(slowpath_connections(sp) <= st->connections, "more records than connections");
+	FUZZ_CHECK(st->cookies <= st->bound, "cookies %llu, bound %llu",
+		   (unsigned long long)st->cookies, (unsigned long long)st->bound);
+	FUZZ_CHECK(st->retries <= 16 * st->connections, "retries");
+	for (i = 0; i < MAX_FLOWS; i++)
+		if (F.flows[i].used && (F.flows[i].val.flags & LIMPET_FLOW_SPLICE))
+			check_splice(&F.flows[i].val.sp);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct slowpath_ops ops = {
+		.send = fake_send,
+		.flow_get = fake_flow_get,
+		.flow_set = fake_flow_set,
+		.flow_del = fake_flow_del,
+		.pick = fake_pick,
+		.cookie_line = fake_cookie_line,
+	};
+	struct fuzz_in in = { data, size };
+	__u8 b0 = fuzz_u8(&in), b1 = fuzz_u8(&in), op;
+	struct flow_key k;
+	struct slowpath *sp;
+	__u64 now = 1000;
+	int ops_run, c, b;
+
+	log_set_level(LOG_LEVEL_WARN);
+	setup(b0, b1);
+	sp = slowpath_new(&ops);
+	FUZZ_CHECK(sp, "slowpath_new");
+	for (ops_run = 0; in.len && ops_run < MAX_OPS; ops_run++) {
+		const struct slowpath_stats *st = slowpath_stats(sp);
+		__u64 passed = st->relayed + st->inserted;
+		int sends = F.sends;
+
+		op = fuzz_u8(&in);
+		c = (op >> 3) & 1;
+		b = ((op >> 3) & 3) % MAX_BE;
+		switch (op & 7) {
+		case 0:
+		case 1:
+			c = op & 1;
+			segment_op(sp, &in, &F.client[c], &F.vip, CISN + (__u32)c + 1, F.cookie[c] + 1,
+				   CTS, F.our_ts, now);
+			break;
+		case 2:
+			segment_op(sp, &in, &F.be[b], &F.client[c], BISN + (__u32)b,
+				   CISN + (__u32)c + 1, BTS, CTS, now);
+			break;
+		case 3:
+			now += (__u64)fuzz_u16(&in) * (op & 0x80 ? 16 : 1);
+			slowpath_tick(sp, now);
+			break;
+		case 4:
+			F.cookie[c] += 0x10000;
+			add_pending(c);
+			break;
+		case 5:
+			k = op & 0x20 ? key_of(&F.be[b], &F.client[c]) : key_of(&F.client[c], &F.vip);
+			fake_flow_del(NULL, &k);
+			break;
+		case 6:
+			scene(fuzz_u8(&in));
+			break;
+		default:
+			frame_op(sp, &in, now);
+			break;
+		}
+		check_stats(sp);
+		/* What the slow path counts as relayed went out. */
+		FUZZ_CHECK((__u64)(F.sends - sends) >= st->relayed + st->inserted - passed,
+			   "%llu segments relayed, %d packets sent",
+			   (unsigned long long)(st->relayed + st->inserted - passed), F.sends - sends);
+	}
+	/* Long after: every record has expired. */
+	slowpath_tick(sp, now + 3600 * 1000);
+	check_stats(sp);
+	FUZZ_CHECK(!slowpath_connections(sp), "%zu connections left after an hour",
+		   slowpath_connections(sp));
+	slowpath_free(sp);
+	return 0;
+}
