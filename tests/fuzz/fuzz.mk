@@ -13,6 +13,14 @@ FUZZ_USER_SRCS := user/slowpath.c user/segment.c user/log.c user/config.c
 FUZZ_INC       := -Iinclude -Iuser -Itests -Itests/fuzz
 
 FUZZ_CC        ?= clang
+# libFuzzer's runtime (Debian: libfuzzer-14-dev, in scripts/install-deps.sh).
+FUZZ_RT        := $(shell $(FUZZ_CC) -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer-$(shell uname -m).a
+ifeq ($(wildcard $(FUZZ_RT)),)
+ifneq ($(filter fuzz%,$(MAKECMDGOALS))$(filter test,$(MAKECMDGOALS)),)
+$(info limpet: libFuzzer missing, running scripts/install-deps.sh)
+$(shell bash scripts/install-deps.sh >&2)
+endif
+endif
 FUZZ_SECONDS   ?= 30
 FUZZ_TARGETS   := head token tcpopt splice slowpath insert config
 FUZZ_DIR       := $(BUILD)/fuzz

@@ -160,7 +160,7 @@ services:
       type: cookie
       fallback: none
       policy: rebalance
-      cookie: {name: sid, ttl: 1h, path: /, domain: "", secure: true, samesite: Lax}
+      cookie: {name: sid, ttl: 1h, path: /, domain: "", secure: true, samesite: lax}
       idle_ttl: 30m
     failover: sticky
     drain_timeout: 5m
@@ -182,16 +182,27 @@ services:
         port: 8080
         weight: 3
       - {name: b2, address: 10.20.0.12}
+  - name: api
+    vip: fd00::80
+    port: 80
+    mode: http
+    affinity: {type: header, headers: [X-Session-Id, X-Tenant], require_all_headers: true}
+    backends: [{name: a1, address: "fd00::1"}]
   - name: dns
-    vip: fd00::53
+    vip: 10.100.0.53
     port: 53
     protocol: udp
-    affinity: {type: header, headers: [X-Session-Id, X-Tenant], require_all_headers: true}
-    backends: [{name: d1, address: "fd00::1"}]
+    backends: [{name: d1, address: 10.20.0.53, weight: 0}]
 """
 
 
 def configs():
+    # The unit tests' fixtures and the examples, as they are.
+    top = os.path.dirname(os.path.dirname(HERE))
+    for d in ("tests/unit/configs", "examples"):
+        for name in sorted(os.listdir(os.path.join(top, d))):
+            with open(os.path.join(top, d, name), "rb") as f:
+                put("config", d.split("/")[-1] + "-" + name, f.read())
     put("config", "full", CONFIG_FULL)
     put("config", "minimal", b"interfaces: [{name: eth0}]\nservices:\n  - name: web\n"
         b"    vip: 10.0.0.1\n    port: 80\n    backends: [{name: b1, address: 10.0.0.2}]\n")
