@@ -6,7 +6,7 @@
  *
  * The input is a script. Byte 0 sets the scene (address family, whether
  * the service inserts a header, issues cookies, waits for the whole
- * request head, may retry); byte 1 what the client's SYN offered. Then
+ * request head, may retry, has no backend at all); byte 1 what the client's SYN offered. Then
  * each op is one byte and its arguments:
  *
  *   0, 1  a client segment (two client ports), 2 a backend segment (three
@@ -18,7 +18,8 @@
  *   4     the data plane makes a new pending entry (port reuse)
  *   5     the data plane loses an entry (LRU eviction)
  *   6     the scene changes (another header, cookie, head or retry policy)
- *   7     an Ethernet frame straight from the input to segment_parse()
+ *   7     an Ethernet frame straight from the input to segment_parse(), its
+ *         TCP checksum made right unless the op's top bit is set
  *
  * Every packet sent must parse (checksums included), be no longer than
  * SEG_PACKET_MAX, go from the VIP to a client or from a client to a
@@ -73,7 +74,7 @@ static struct {
 	struct slowpath_service svc;
 	struct flow flows[MAX_FLOWS];
 	__u32 cookie[MAX_CLIENTS];
-	bool need_head, issue_cookie;
+	bool need_head, issue_cookie, no_backend;
 	__u32 our_ts;
 	int sends;
 } F;
@@ -199,6 +200,8 @@ static int fake_pick(void *ctx, const struct slowpath_request *req, const __u32 
 	FUZZ_CHECK(req->pending && (req->pending->flags & LIMPET_FLOW_SLOWPATH), "pending entry");
 	if (F.need_head && !req->head_final && !head_ended(req->head, req->head_len))
 		return -EAGAIN;
+	if (F.no_backend)
+		return -ENOENT;
 	cookie->issue = F.issue_cookie;
 	cookie->session = 0x1234;
 	for (i = 0; i < MAX_BE; i++) {
@@ -274,6 +277,7 @@ static void scene(__u8 b)
 	F.need_head = b & 8;
 	F.svc.no_retry = b & 16;
 	F.svc.connect_timeout_ms = (b & 32) ? 1 : 1000;
+	F.no_backend = b & 64;
 }
 
 static void setup(__u8 b0, __u8 b1)
@@ -366,8 +370,54 @@ static void segment_op(struct slowpath *sp, struct fuzz_in *in, const struct ep 
 	slowpath_segment(sp, &seg, now);
 }
 
+static __u32 sum16(__u32 sum, const __u8 *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		sum += (__u32)b[i] << 8 | b[i + 1];
+	if (len & 1)
+		sum += (__u32)b[len - 1] << 8;
+	return sum;
+}
+
+/*
+ * Make the TCP checksum of <frame> right where it is IPv4 or IPv6 TCP with
+ * lengths that fit, as a fuzzer cannot: else segment_parse() would refuse
+ * every frame at the checksum, before the checks behind it.
+ */
+static void fix_checksum(__u8 *f, size_t len)
+{
+	__u32 l3, ip_len, l4_len, sum = 0;
+	__u8 *tcp;
+
+	if (len < ETH_HLEN + 40)
+		return;
+	if (f[12] == 0x08 && f[13] == 0x00) {
+		l3 = (f[ETH_HLEN] & 0xf) * 4u;
+		ip_len = (__u32)(f[ETH_HLEN + 2] << 8 | f[ETH_HLEN + 3]);
+		sum = sum16(sum16(0, f + ETH_HLEN + 12, 4), f + ETH_HLEN + 16, 4);
+	} else if (f[12] == 0x86 && f[13] == 0xdd) {
+		l3 = 40;
+		ip_len = 40 + (__u32)(f[ETH_HLEN + 4] << 8 | f[ETH_HLEN + 5]);
+		sum = sum16(sum16(0, f + ETH_HLEN + 8, 16), f + ETH_HLEN + 24, 16);
+	} else {
+		return;
+	}
+	if (l3 < 20 || ip_len < l3 + LIMPET_TCP_HDR_MIN || ip_len > len - ETH_HLEN)
+		return;
+	tcp = f + ETH_HLEN + l3;
+	l4_len = ip_len - l3;
+	tcp[16] = tcp[17] = 0;
+	sum = sum16(sum + IPPROTO_TCP + (l4_len & 0xffff) + (l4_len >> 16), tcp, l4_len);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	tcp[16] = (__u8)(~sum >> 8);
+	tcp[17] = (__u8)~sum;
+}
+
 /* An Ethernet frame as it comes: segment_parse() must refuse or read it in bounds. */
-static void frame_op(struct slowpath *sp, struct fuzz_in *in, __u64 now)
+static void frame_op(struct slowpath *sp, struct fuzz_in *in, __u8 op, __u64 now)
 {
 	const __u8 *raw;
 	struct segment seg;
@@ -378,6 +428,8 @@ static void frame_op(struct slowpath *sp, struct fuzz_in *in, __u64 now)
 	frame = malloc(n ? n : 1);
 	FUZZ_CHECK(frame, "malloc");
 	memcpy(frame, raw, n);
+	if (!(op & 0x80))
+		fix_checksum(frame, n);
 	if (!segment_parse(frame, n, &seg)) {
 		FUZZ_CHECK(seg.th_len >= LIMPET_TCP_HDR_MIN && seg.th_len <= LIMPET_TCP_HDR_MAX &&
 				   seg.payload >= frame && seg.payload + seg.payload_len <= frame + n,
@@ -461,7 +513,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			scene(fuzz_u8(&in));
 			break;
 		default:
-			frame_op(sp, &in, now);
+			frame_op(sp, &in, op, now);
 			break;
 		}
 		check_stats(sp);

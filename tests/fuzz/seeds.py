@@ -118,6 +118,15 @@ def tick(ms, long=False):
     return bytes([3 | (0x80 if long else 0)]) + struct.pack(">H", ms)
 
 
+def frame_v4(payload, flags=0x18, seq=0x11223345, ack=0xffffffc1):
+    """client 10.0.1.1:40000 -> VIP 10.0.0.100:80; the target fixes the checksum."""
+    tcp = struct.pack(">HHIIBBHHH", 40000, 80, seq, ack, 5 << 4, flags, 502, 0, 0)
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), 0, 0x4000, 64, 6, 0,
+                     bytes([10, 0, 1, 1]), bytes([10, 0, 0, 100]))
+    f = bytes(12) + b"\x08\x00" + ip + tcp + payload
+    return bytes([7]) + struct.pack(">H", len(f)) + f
+
+
 def slowpaths():
     n = len(CISN_REQ)
     synack = seg(2, 0xe0, 0x12, 0, b"", 65160)
@@ -139,6 +148,8 @@ def slowpaths():
     put("slowpath", "no-ts-rst",
         bytes([0x00, 0x00]) + seg(0, 8, 0x18, 0, CISN_REQ) + seg(0, 8, 0x14, n, b"") +
         bytes([4]) + seg(0, 8, 0x18, 0, CISN_REQ) + bytes([5]) + tick(2000))
+    put("slowpath", "raw-frame",
+        bytes([0x00, 0x57]) + frame_v4(CISN_REQ) + synack + tick(100))
 
 
 CONFIG_FULL = b"""instance: lab
