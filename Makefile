@@ -2,7 +2,8 @@
 # limpet - XDP load balancer with session affinity.
 #
 #   make            build/limpet and the BPF objects
-#   make test       unit, packet and end-to-end tests (root)
+#   make test       unit, packet, fuzz-smoke and end-to-end tests (root)
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz/fuzz.mk)
 #   make bench      ns/packet through bpf_prog_test_run_opts (root)
 #   make man        build/limpet.8, the man page (`limpet help --man`)
 #   make install    /usr/local/sbin/limpet, its man page, limpet.service and,

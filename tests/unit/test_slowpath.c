@@ -1044,6 +1044,55 @@ Test(slowpath, insert_split_over_client_mss)
 	slowpath_free(sp);
 }
 
+/*
+ * tests/fuzz/regress/slowpath/jumbo-*: a head that takes several of the
+ * client's MSS once the header is in goes out in that many pieces, and a
+ * segment from a backend on a jumbo-frame link is relayed whole (the first
+ * was cut in two pieces, the second past the MSS; the other was dropped).
+ */
+Test(slowpath, insert_jumbo_segment_in_mss_pieces)
+{
+	static char head[3000], want[sizeof(head) + INS_LEN], got[sizeof(head) + INS_LEN],
+		big[3500];
+	struct slowpath *sp = bound_with_header(0);
+	__u32 len = sizeof(head), n, off = 0, i;
+	int k;
+
+	n = (__u32)snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %u\r\n\r\n",
+			    len - 41);
+	cr_assert_eq(n, 41);
+	for (i = n; i < len; i++)
+		head[i] = (char)('a' + i % 26);
+	memcpy(want, head, STATUS_LEN);
+	memcpy(want + STATUS_LEN, INS, INS_LEN);
+	memcpy(want + STATUS_LEN + INS_LEN, head + STATUS_LEN, len - STATUS_LEN);
+
+	backend_data(sp, 0, 0, head, len, SEG_PSH | SEG_FIN, 5, 100);
+	cr_assert_eq(F.n_sent, 2 + (int)((len + INS_LEN + 523) / 524), "%d packets", F.n_sent);
+	for (k = 2; k < F.n_sent; k++) {
+		bool last = k == F.n_sent - 1;
+
+		expect_seg(sent(k), &F.vip, &F.client, F.cookie + 1 + off, CISN + 1 + REQ_LEN,
+			   last ? SEG_ACK | SEG_PSH | SEG_FIN : SEG_ACK);
+		cr_expect_eq(sent(k)->payload_len, last ? len + INS_LEN - off : 524);
+		cr_assert_leq(off + sent(k)->payload_len, sizeof(got));
+		memcpy(got + off, sent(k)->payload, sent(k)->payload_len);
+		off += sent(k)->payload_len;
+	}
+	cr_expect_eq(off, len + INS_LEN);
+	cr_expect(!memcmp(got, want, len + INS_LEN), "the client's stream differs");
+
+	/* A jumbo segment after the head: whole, shifted. */
+	memset(big, 'z', sizeof(big));
+	k = F.n_sent;
+	backend_data(sp, 0, len, big, sizeof(big), SEG_PSH, 6, 200);
+	cr_assert_eq(F.n_sent, k + 1);
+	expect_seg(sent(k), &F.vip, &F.client, F.cookie + 1 + len + INS_LEN, CISN + 1 + REQ_LEN,
+		   SEG_ACK | SEG_PSH);
+	expect_payload(sent(k), big, sizeof(big));
+	slowpath_free(sp);
+}
+
 Test(slowpath, insert_head_split_after_status_line)
 {
 	/* The status line alone in the first segment: the header goes at the
