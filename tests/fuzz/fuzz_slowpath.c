@@ -11,7 +11,8 @@
  *
  *   0, 1  a client segment (two client ports), 2 a backend segment (three
  *         backends): flags, seq and ack as offsets from the handshake's,
- *         options, payload from the input; built with segment_header() or
+ *         options, payload from the input (a backend's from its response
+ *         stream when the op's bit 6 is set); built with segment_header() or
  *         with raw option bytes, then through segment_build() and
  *         segment_parse() as the AF_XDP path hands it over
  *   3     time passes, slowpath_tick()
@@ -24,7 +25,9 @@
  * Every packet sent must parse (checksums included), be no longer than
  * SEG_PACKET_MAX, go from the VIP to a client or from a client to a
  * backend, and never carry a SYN to a client; every flow entry written
- * must hold shifts and insertion lengths within range; the counters must
+ * must hold shifts and insertion lengths within range; what a client gets
+ * of a backend's response stream must be its bytes at the sequence numbers
+ * the return entry translates from; the counters must
  * stay consistent (nothing bound, failed or aborted that was not taken),
  * and each segment counted as relayed must have gone out.
  * At the end a tick far in the future leaves no connection, and freeing
@@ -77,7 +80,21 @@ static struct {
 	bool need_head, issue_cookie, no_backend;
 	__u32 our_ts;
 	int sends;
+	bool taint[MAX_CLIENTS];	/* the client's stream is not the backends' alone */
 } F;
+
+/*
+ * Byte <off> of every backend's response stream, counted from its ISN + 1:
+ * a head the slow path writes into, then a pattern. Segments in stream
+ * mode carry these bytes at their sequence numbers, so what reaches a
+ * client can be checked byte for byte.
+ */
+static __u8 stream_byte(__u32 off)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n";
+
+	return off < sizeof(head) - 1 ? (__u8)head[off] : (__u8)(off * 131 + 7);
+}
 
 static bool addr_eq(const struct limpet_addr *a, const struct limpet_addr *b)
 {
@@ -87,6 +104,45 @@ static bool addr_eq(const struct limpet_addr *a, const struct limpet_addr *b)
 static bool is_ep(const struct limpet_addr *a, __be16 port, const struct ep *e)
 {
 	return addr_eq(a, &e->addr) && port == e->port;
+}
+
+static struct flow *flow_find(const struct flow_key *key);
+static struct flow_key key_of(const struct ep *src, const struct ep *dst);
+
+/*
+ * The bytes a bound connection sends client <ci> are the backend's stream
+ * at the sequence numbers its return entry translates them from, with the
+ * inserted bytes (not checked here) at its insertion point.
+ */
+static void check_client_bytes(int ci, const struct segment *s)
+{
+	const struct limpet_splice *sp = NULL;
+	struct flow_key k;
+	struct flow *f;
+	__u32 i, q, bs;
+	int b;
+
+	for (b = 0; b < MAX_BE && !sp; b++) {
+		k = key_of(&F.be[b], &F.client[ci]);
+		f = flow_find(&k);
+		if (f && (f->val.flags & LIMPET_FLOW_SPLICE))
+			sp = &f->val.sp;
+	}
+	if (!sp)
+		return;	/* not bound (a 503), or the entry is gone */
+	b--;
+	for (i = 0; i < s->payload_len; i++) {
+		q = s->seq + i - sp->seq_delta;
+		if (!sp->ins_len || limpet_seq_after(sp->ins_pos, q))
+			bs = q;
+		else if (q - sp->ins_pos >= sp->ins_len)
+			bs = q - sp->ins_len;
+		else
+			continue;	/* an inserted byte */
+		FUZZ_CHECK(s->payload[i] == stream_byte(bs - (BISN + (__u32)b + 1)),
+			   "client %d gets %#x at seq %#x, backend %d's byte at %#x is %#x", ci,
+			   s->payload[i], s->seq + i, b, bs, stream_byte(bs - (BISN + (__u32)b + 1)));
+	}
 }
 
 static int fake_send(void *ctx, __u8 family, const void *pkt, size_t len)
@@ -114,8 +170,12 @@ static int fake_send(void *ctx, __u8 family, const void *pkt, size_t len)
 			to_backend |= is_ep(&s.dst, s.dport, &F.be[i]);
 	}
 	FUZZ_CHECK(to_client || to_backend, "a packet to nobody");
-	if (to_client)
+	if (to_client) {
 		FUZZ_CHECK(!(s.flags & SEG_SYN), "a SYN to the client");
+		for (i = 0; i < MAX_CLIENTS; i++)
+			if (is_ep(&s.dst, s.dport, &F.client[i]) && !F.taint[i])
+				check_client_bytes(i, &s);
+	}
 	return 0;
 }
 
@@ -318,9 +378,14 @@ static void setup(__u8 b0, __u8 b1)
 }
 
 /* A segment from <from> to <to>, its header and payload from the input. */
+/*
+ * A segment from <from> to <to>, its header and payload from the input;
+ * <stream> set: a backend's, its payload from stream_byte() (counted from
+ * seq0 + 1) unless <raw>, which then marks <taint>.
+ */
 static void segment_op(struct slowpath *sp, struct fuzz_in *in, const struct ep *from,
 		       const struct ep *to, __u32 seq0, __u32 ack0, __u32 ts0, __u32 tsecr0,
-		       __u64 now)
+		       __u64 now, bool stream, bool raw, bool *taint)
 {
 	static __u8 frame[ETH_HLEN + 40 + LIMPET_TCP_HDR_MAX + PAYLOAD_MAX];
 	struct segment_opts o = { .wscale = LIMPET_WSCALE_NONE };
@@ -356,7 +421,19 @@ static void segment_op(struct slowpath *sp, struct fuzz_in *in, const struct ep 
 		}
 		th_len = segment_header(th, seq, ack, flags, win, &o);
 	}
-	payload = fuzz_bytes(in, len % (PAYLOAD_MAX + 1), &n);
+	if (stream && !raw) {
+		static __u8 buf[PAYLOAD_MAX];
+		__u32 i;
+
+		n = len % (PAYLOAD_MAX + 1);
+		for (i = 0; i < n; i++)
+			buf[i] = stream_byte(seq + i - (seq0 + 1));
+		payload = buf;
+	} else {
+		payload = fuzz_bytes(in, len % (PAYLOAD_MAX + 1), &n);
+		if (stream && n)
+			*taint = true;
+	}
 	memset(frame, 0, ETH_HLEN);
 	frame[12] = F.family == LIMPET_FAMILY_V6 ? 0x86 : 0x08;
 	frame[13] = F.family == LIMPET_FAMILY_V6 ? 0xdd : 0x00;
@@ -491,11 +568,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 1:
 			c = op & 1;
 			segment_op(sp, &in, &F.client[c], &F.vip, CISN + (__u32)c + 1, F.cookie[c] + 1,
-				   CTS, F.our_ts, now);
+				   CTS, F.our_ts, now, false, true, NULL);
 			break;
 		case 2:
 			segment_op(sp, &in, &F.be[b], &F.client[c], BISN + (__u32)b,
-				   CISN + (__u32)c + 1, BTS, CTS, now);
+				   CISN + (__u32)c + 1, BTS, CTS, now, true, !(op & 0x40),
+				   &F.taint[c]);
 			break;
 		case 3:
 			now += (__u64)fuzz_u16(&in) * (op & 0x80 ? 16 : 1);
@@ -503,6 +581,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 4:
 			F.cookie[c] += 0x10000;
+			F.taint[c] = true;	/* the old connection's packets may follow */
 			add_pending(c);
 			break;
 		case 5:
@@ -513,6 +592,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			scene(fuzz_u8(&in));
 			break;
 		default:
+			F.taint[0] = F.taint[1] = true;
 			frame_op(sp, &in, op, now);
 			break;
 		}

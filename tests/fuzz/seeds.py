@@ -114,6 +114,11 @@ def seg(op, how, flags, seq_off, payload, win=502, extra=b""):
     return bytes([op, how, flags]) + struct.pack(">hHH", seq_off, len(payload), win) + extra + payload
 
 
+def stream(op, flags, seq_off, n, win=100):
+    """A backend segment in stream mode: <n> bytes of its response stream."""
+    return bytes([op | 0x40, 0, flags]) + struct.pack(">hHH", seq_off, n, win)
+
+
 def tick(ms, long=False):
     return bytes([3 | (0x80 if long else 0)]) + struct.pack(">H", ms)
 
@@ -148,6 +153,12 @@ def slowpaths():
     put("slowpath", "no-ts-rst",
         bytes([0x00, 0x00]) + seg(0, 8, 0x18, 0, CISN_REQ) + seg(0, 8, 0x14, n, b"") +
         bytes([4]) + seg(0, 8, 0x18, 0, CISN_REQ) + bytes([5]) + tick(2000))
+    put("slowpath", "stream-insert",
+        bytes([0x05, 0x57]) + bind + stream(2, 0x18, 1, 30) + stream(2, 0x18, 31, 1400) +
+        stream(2, 0x18, 1, 1430) + seg(0, 0, 0x10, n, b"") + stream(2, 0x19, 1431, 10))
+    put("slowpath", "stream-v6-retry",
+        bytes([0x82, 0xd3]) + seg(0, 0, 0x18, 0, CISN_REQ) + seg(2, 0, 0x14, 0, b"") +
+        seg(2 | 8, 0xe0, 0x12, 0, b"", 65160) + stream(2 | 8, 0x18, 1, 3000) + tick(40000, True))
     put("slowpath", "raw-frame",
         bytes([0x00, 0x57]) + frame_v4(CISN_REQ) + synack + tick(100))
 
