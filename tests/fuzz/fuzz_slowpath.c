@@ -11,8 +11,9 @@
  *
  *   0, 1  a client segment (two client ports), 2 a backend segment (three
  *         backends): flags, seq and ack as offsets from the handshake's,
- *         options, payload from the input (a backend's from its response
- *         stream when the op's bit 6 is set); built with segment_header() or
+ *         options, payload from the input (when the op's bit 6 is set, from
+ *         the client's request or the backend's response stream instead);
+ *         built with segment_header() or
  *         with raw option bytes, then through segment_build() and
  *         segment_parse() as the AF_XDP path hands it over
  *   3     time passes, slowpath_tick()
@@ -27,7 +28,8 @@
  * backend, and never carry a SYN to a client; every flow entry written
  * must hold shifts and insertion lengths within range; what a client gets
  * of a backend's response stream must be its bytes at the sequence numbers
- * the return entry translates from; the counters must
+ * the return entry translates from, and what a backend gets of a client's
+ * request stream its bytes at their own sequence numbers; the counters must
  * stay consistent (nothing bound, failed or aborted that was not taken),
  * and each segment counted as relayed must have gone out.
  * At the end a tick far in the future leaves no connection, and freeing
@@ -81,7 +83,16 @@ static struct {
 	__u32 our_ts;
 	int sends;
 	bool taint[MAX_CLIENTS];	/* the client's stream is not the backends' alone */
+	bool req_taint[MAX_CLIENTS];	/* the client sent bytes not of request_byte() */
 } F;
+
+/* Byte <off> of every client's request stream, from its ISN + 1. */
+static __u8 request_byte(__u32 off)
+{
+	static const char head[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+	return off < sizeof(head) - 1 ? (__u8)head[off] : (__u8)(off * 37 + 11);
+}
 
 /*
  * Byte <off> of every backend's response stream, counted from its ISN + 1:
@@ -170,6 +181,17 @@ static int fake_send(void *ctx, __u8 family, const void *pkt, size_t len)
 			to_backend |= is_ep(&s.dst, s.dport, &F.be[i]);
 	}
 	FUZZ_CHECK(to_client || to_backend, "a packet to nobody");
+	/* What reaches a backend is the client's request stream, untranslated. */
+	for (i = 0; to_backend && i < MAX_CLIENTS; i++) {
+		__u32 k;
+
+		if (!is_ep(&s.src, s.sport, &F.client[i]) || F.req_taint[i])
+			continue;
+		for (k = 0; k < s.payload_len; k++)
+			FUZZ_CHECK(s.payload[k] == request_byte(s.seq + k - (CISN + (__u32)i + 1)),
+				   "backend gets %#x at seq %#x from client %d", s.payload[k],
+				   s.seq + k, i);
+	}
 	if (to_client) {
 		FUZZ_CHECK(!(s.flags & SEG_SYN), "a SYN to the client");
 		for (i = 0; i < MAX_CLIENTS; i++)
@@ -379,9 +401,10 @@ static void setup(__u8 b0, __u8 b1)
 
 /* A segment from <from> to <to>, its header and payload from the input. */
 /*
- * A segment from <from> to <to>, its header and payload from the input;
- * <stream> set: a backend's, its payload from stream_byte() (counted from
- * seq0 + 1) unless <raw>, which then marks <taint>.
+ * A segment from <from> to <to>, its header from the input. Its payload:
+ * from the input when <raw> (which marks <taint>), else a backend's
+ * (<stream>) from stream_byte() counted from seq0 + 1, a client's from
+ * request_byte() counted from seq0.
  */
 static void segment_op(struct slowpath *sp, struct fuzz_in *in, const struct ep *from,
 		       const struct ep *to, __u32 seq0, __u32 ack0, __u32 ts0, __u32 tsecr0,
@@ -421,17 +444,18 @@ static void segment_op(struct slowpath *sp, struct fuzz_in *in, const struct ep 
 		}
 		th_len = segment_header(th, seq, ack, flags, win, &o);
 	}
-	if (stream && !raw) {
+	if (!raw) {
 		static __u8 buf[PAYLOAD_MAX];
 		__u32 i;
 
 		n = len % (PAYLOAD_MAX + 1);
 		for (i = 0; i < n; i++)
-			buf[i] = stream_byte(seq + i - (seq0 + 1));
+			buf[i] = stream ? stream_byte(seq + i - (seq0 + 1)) :
+					  request_byte(seq + i - seq0);
 		payload = buf;
 	} else {
 		payload = fuzz_bytes(in, len % (PAYLOAD_MAX + 1), &n);
-		if (stream && n)
+		if (n)
 			*taint = true;
 	}
 	memset(frame, 0, ETH_HLEN);
@@ -568,7 +592,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 1:
 			c = op & 1;
 			segment_op(sp, &in, &F.client[c], &F.vip, CISN + (__u32)c + 1, F.cookie[c] + 1,
-				   CTS, F.our_ts, now, false, true, NULL);
+				   CTS, F.our_ts, now, false, !(op & 0x40), &F.req_taint[c]);
 			break;
 		case 2:
 			segment_op(sp, &in, &F.be[b], &F.client[c], BISN + (__u32)b,
@@ -581,7 +605,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 4:
 			F.cookie[c] += 0x10000;
-			F.taint[c] = true;	/* the old connection's packets may follow */
+			/* The old connection's packets may follow. */
+			F.taint[c] = F.req_taint[c] = true;
 			add_pending(c);
 			break;
 		case 5:
@@ -592,7 +617,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			scene(fuzz_u8(&in));
 			break;
 		default:
-			F.taint[0] = F.taint[1] = true;
+			F.taint[0] = F.taint[1] = F.req_taint[0] = F.req_taint[1] = true;
 			frame_op(sp, &in, op, now);
 			break;
 		}

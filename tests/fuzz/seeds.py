@@ -156,6 +156,10 @@ def slowpaths():
     put("slowpath", "stream-insert",
         bytes([0x05, 0x57]) + bind + stream(2, 0x18, 1, 30) + stream(2, 0x18, 31, 1400) +
         stream(2, 0x18, 1, 1430) + seg(0, 0, 0x10, n, b"") + stream(2, 0x19, 1431, 10))
+    put("slowpath", "request-stream",
+        bytes([0x08, 0x57]) + stream(0, 0x10, 0, 10) + stream(0, 0x18, 10, len(CISN_REQ) - 10) +
+        synack + stream(0, 0x18, len(CISN_REQ), 2000) + stream(0, 0x10, 5, 100) +
+        stream(2, 0x18, 1, 500))
     put("slowpath", "stream-v6-retry",
         bytes([0x82, 0xd3]) + seg(0, 0, 0x18, 0, CISN_REQ) + seg(2, 0, 0x14, 0, b"") +
         seg(2 | 8, 0xe0, 0x12, 0, b"", 65160) + stream(2 | 8, 0x18, 1, 3000) + tick(40000, True))
