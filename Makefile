@@ -2,10 +2,11 @@
 # limpet - XDP load balancer with session affinity.
 #
 #   make            build/limpet and the BPF objects
-#   make test       layer check, unit (also under ASan/UBSan), packet and
-#                   end-to-end tests (root)
+#   make test       layer check, unit (also under ASan/UBSan), packet,
+#                   fuzz-smoke and end-to-end tests (root)
 #   make sanitize   the unit and packet tiers built with ASan + UBSan
 #   make check-layers  which folder of user/ may include which (scripts/check-layers.sh)
+#   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz/fuzz.mk)
 #   make bench      ns/packet through bpf_prog_test_run_opts (root)
 #   make man        build/limpet.8, the man page (`limpet help --man`)
 #   make install    /usr/local/sbin/limpet, its man page, limpet.service and,
@@ -180,3 +181,8 @@ $(BUILD)/impair.bpf.o: tests/e2e/impair.bpf.c tests/e2e/impair.h | $(BUILD)
 
 $(BUILD)/impair: tests/e2e/impair.c tests/e2e/impair.h $(BUILD)/impair.skel.h
 	$(CC) $(ALL_CFLAGS) $< -o $@ $(shell pkg-config --libs libbpf) -lelf -lz
+
+# ---------------------------------------------------------------------------
+# libFuzzer targets and the BPF/userspace differential check of the parsers
+# that read what a stranger sends: tests/fuzz/fuzz.mk.
+include tests/fuzz/fuzz.mk

@@ -9,7 +9,7 @@ PKGS=(
 	libelf-dev zlib1g-dev libyaml-dev libjansson-dev linux-libc-dev
 	libcurl4-openssl-dev libmicrohttpd-dev
 	# tests
-	libcriterion-dev iproute2 ethtool nginx curl wrk haproxy hping3
+	libcriterion-dev libfuzzer-14-dev iproute2 ethtool nginx curl wrk haproxy hping3
 	tcpdump nftables procps psmisc python3
 )
 

@@ -8,11 +8,14 @@
 #   unit-asan  build/san/unit-tests: the same, built with ASan + UBSan
 #   packet  tests/packet/run.sh build/packet-tests (Criterion, XDP programs
 #           through bpf_prog_test_run_opts)
+#   fuzz    tests/fuzz/run.sh smoke build/fuzz 3 (each libFuzzer target ~3 s,
+#           the regression inputs, the BPF/userspace differential check)
 #   e2e     tests/e2e/run.sh (network namespaces, nginx, the real limpet)
 # Each tier's own summary is parsed (Criterion's "[====] Synthesis:" line,
-# e2e's "e2e: N passed, N failed, N skipped"); a tier that crashes or does not
-# report counts as one failure. The last line is "N passed, N failed" (plus
-# ", N skipped" when some were); the exit status is non-zero on any failure.
+# fuzz's "fuzz: N passed, N failed", e2e's "e2e: N passed, N failed, N
+# skipped"); a tier that crashes or does not report counts as one failure.
+# The last line is "N passed, N failed" (plus ", N skipped" when some
+# were); the exit status is non-zero on any failure.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -104,6 +107,22 @@ if [ -x "$build/packet-tests" ] && [ -f tests/packet/run.sh ]; then
 	criterion_tier packet bash tests/packet/run.sh "$build/packet-tests"
 else
 	missing packet "$build/packet-tests or tests/packet/run.sh"
+fi
+
+# The fuzz tier: each libFuzzer target a few seconds, the regression
+# inputs, the BPF/userspace differential check (tests/fuzz/run.sh).
+if [ -x "$build/fuzz/diff_bpf" ] && compgen -G "$build/fuzz/fuzz_*" >/dev/null; then
+	echo "=== fuzz: bash tests/fuzz/run.sh smoke $build/fuzz 3"
+	rc=0
+	bash tests/fuzz/run.sh smoke "$build/fuzz" 3 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+	line=$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1) || true
+	if [[ $line =~ ^fuzz:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		account fuzz "$rc" "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" 0
+	else
+		account fuzz "$rc" "" "" ""
+	fi
+else
+	missing fuzz "$build/fuzz (make fuzz-build)"
 fi
 
 echo "=== e2e: bash tests/e2e/run.sh"

@@ -517,6 +517,32 @@ Test(config, error_buffer_truncated)
 	cr_assert_eq(config_load(FIXTURES "bad_port.yaml", &cfg, NULL, 0), -EINVAL);
 }
 
+/* config_load_buffer(): the file loader's result and errors, under the given name. */
+Test(config, load_buffer)
+{
+	static const char yaml[] = "interfaces: [{name: eth0}]\nservices:\n  - name: web\n    vip: 10.0.0.1\n    port: 80\n"
+				   "    backends: [{name: b1, address: 10.0.0.2}]\n";
+	struct limpet_config a, b;
+	char err[CONFIG_ERR_MAX];
+
+	cr_assert_eq(load_text(yaml, &a, err, sizeof(err)), 0, "%s", err);
+	/* No NUL after the text: the loader must not read past <len>. */
+	cr_assert_eq(config_load_buffer("mem", yaml, sizeof(yaml) - 1, &b, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_str_eq(b.path, "mem");
+	cr_assert_eq(b.n_services, 1);
+	cr_assert_eq(b.services[0].n_backends, a.services[0].n_backends);
+	cr_assert_eq(b.services[0].port, 80);
+	cr_assert_eq(b.services[0].backends[0].port, 80);
+	config_free(&a);
+	config_free(&b);
+
+	cr_assert_eq(config_load_buffer("mem", "services: [1", 12, &b, err, sizeof(err)), -EINVAL);
+	cr_assert(!strncmp(err, "mem:", 4) && strstr(err, ": YAML syntax error: "), "%s", err);
+	cr_assert_eq(config_load_buffer("mem", "", 0, &b, err, sizeof(err)), -EINVAL);
+	cr_assert_str_eq(err, "mem:1: (root): expected a mapping, got an empty document");
+}
+
 /* ------------------------------------------------------------------------ */
 /* Invalid inline configurations                                             */
 

@@ -95,7 +95,7 @@ static int fake_send(void *ctx, __u8 family, const void *pkt, size_t len)
 	struct sent *s;
 
 	cr_assert_lt(F.n_sent, MAX_SENT, "too many packets sent");
-	cr_assert_leq(len, SEG_PACKET_MAX + LIMPET_TCP_HDR_MAX);
+	cr_assert_leq(len, SEG_PACKET_MAX);
 	cr_assert_eq(family, F.family);
 	s = &F.sent[F.n_sent++];
 	s->family = family;
@@ -1044,6 +1044,55 @@ Test(slowpath, insert_split_over_client_mss)
 	slowpath_free(sp);
 }
 
+/*
+ * tests/fuzz/regress/slowpath/jumbo-*: a head that takes several of the
+ * client's MSS once the header is in goes out in that many pieces, and a
+ * segment from a backend on a jumbo-frame link is relayed whole (the first
+ * was cut in two pieces, the second past the MSS; the other was dropped).
+ */
+Test(slowpath, insert_jumbo_segment_in_mss_pieces)
+{
+	static char head[3000], want[sizeof(head) + INS_LEN], got[sizeof(head) + INS_LEN],
+		big[3500];
+	struct slowpath *sp = bound_with_header(0);
+	__u32 len = sizeof(head), n, off = 0, i;
+	int k;
+
+	n = (__u32)snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %u\r\n\r\n",
+			    len - 41);
+	cr_assert_eq(n, 41);
+	for (i = n; i < len; i++)
+		head[i] = (char)('a' + i % 26);
+	memcpy(want, head, STATUS_LEN);
+	memcpy(want + STATUS_LEN, INS, INS_LEN);
+	memcpy(want + STATUS_LEN + INS_LEN, head + STATUS_LEN, len - STATUS_LEN);
+
+	backend_data(sp, 0, 0, head, len, LIMPET_TCP_PSH | LIMPET_TCP_FIN, 5, 100);
+	cr_assert_eq(F.n_sent, 2 + (int)((len + INS_LEN + 523) / 524), "%d packets", F.n_sent);
+	for (k = 2; k < F.n_sent; k++) {
+		bool last = k == F.n_sent - 1;
+
+		expect_seg(sent(k), &F.vip, &F.client, F.cookie + 1 + off, CISN + 1 + REQ_LEN,
+			   last ? LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN : LIMPET_TCP_ACK);
+		cr_expect_eq(sent(k)->payload_len, last ? len + INS_LEN - off : 524);
+		cr_assert_leq(off + sent(k)->payload_len, sizeof(got));
+		memcpy(got + off, sent(k)->payload, sent(k)->payload_len);
+		off += sent(k)->payload_len;
+	}
+	cr_expect_eq(off, len + INS_LEN);
+	cr_expect(!memcmp(got, want, len + INS_LEN), "the client's stream differs");
+
+	/* A jumbo segment after the head: whole, shifted. */
+	memset(big, 'z', sizeof(big));
+	k = F.n_sent;
+	backend_data(sp, 0, len, big, sizeof(big), LIMPET_TCP_PSH, 6, 200);
+	cr_assert_eq(F.n_sent, k + 1);
+	expect_seg(sent(k), &F.vip, &F.client, F.cookie + 1 + len + INS_LEN, CISN + 1 + REQ_LEN,
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH);
+	expect_payload(sent(k), big, sizeof(big));
+	slowpath_free(sp);
+}
+
 Test(slowpath, insert_head_split_after_status_line)
 {
 	/* The status line alone in the first segment: the header goes at the
@@ -1268,6 +1317,9 @@ Test(slowpath, insert_offset)
 	cr_expect_eq(offset_of("HTTP/1.1 200 OK", &info, &hl), -1, "no end of line");
 	cr_expect_eq(offset_of("HTTP/1.1 200 OK\r", &info, &hl), -1, "CR without LF");
 	cr_expect_eq(offset_of("HTTP/1.1 200 OK\n\n", &info, &hl), -1, "bare LFs");
+	/* tests/fuzz/regress/insert: the first CRLF was in the body. */
+	cr_expect_eq(offset_of("HTTP/1.1 200 OK\nContent-Length: 4\n\nab\r\n", &info, &hl), -1,
+		     "a bare LF ends the status line");
 	cr_expect_eq(offset_of("HTTP/2 200\r\n\r\n", &info, &hl), -1, "not HTTP/1.x");
 	cr_expect_eq(offset_of("GET / HTTP/1.1\r\n", &info, &hl), -1, "a request");
 	cr_expect_eq(offset_of("HTTP/1.1 20", &info, &hl), -1, "too short");

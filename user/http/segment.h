@@ -14,8 +14,15 @@
 #include "limpet_maps.h"
 #include "limpet_tcpopt.h"
 
-/* Room for any IP packet the slow path builds: 40 + 60 + a full frame. */
-#define SEG_PACKET_MAX 2048
+/* The largest frame an AF_XDP socket hands the slow path (http/xsk.c). */
+#define SEG_FRAME_MAX 4096
+
+/*
+ * Room for any IP packet the slow path builds: what came in one frame,
+ * with up to 1024 bytes inserted (SLOWPATH_INSERT_MAX). A link with an
+ * MTU above 2000 brings segments a smaller buffer would silently drop.
+ */
+#define SEG_PACKET_MAX (SEG_FRAME_MAX + 1024)
 
 struct segment {
 	__u8 family;			/* LIMPET_FAMILY_V4 / _V6 */

@@ -24,7 +24,10 @@
 /* Records linger BOUND_LINGER_MS after binding: some 30000 at 10000
  * connections/s, each in two chains.
  */
-#define BUCKETS 65536
+#ifndef SLOWPATH_BUCKETS
+#define SLOWPATH_BUCKETS 65536	/* the fuzzer builds with few: a new table per input */
+#endif
+#define BUCKETS SLOWPATH_BUCKETS
 #define MAX_TRIED 16
 /* A request head longer than this is sent on after the binding. */
 #define HELD_MAX_BYTES (64 * 1024)
@@ -148,6 +151,9 @@ struct slowpath {
 	struct slowpath_stats stats;
 };
 
+/* A received segment's payload with our bytes inserted fits in one packet. */
+_Static_assert(SEG_FRAME_MAX + SLOWPATH_INSERT_MAX <= SEG_PACKET_MAX, "SEG_PACKET_MAX too small");
+
 /* ---- index ---------------------------------------------------------------- */
 
 /*
@@ -223,7 +229,7 @@ static void backend_key(struct flow_key *key, const struct conn *c)
 static void send_segment(struct slowpath *sp, const struct conn *c, bool to_backend,
 			 const __u8 *th, __u32 th_len, const void *payload, __u32 len)
 {
-	__u8 pkt[SEG_PACKET_MAX + LIMPET_TCP_HDR_MAX];
+	__u8 pkt[SEG_PACKET_MAX];
 	int n;
 
 	if (to_backend)
@@ -693,10 +699,13 @@ int slowpath_insert_offset(const __u8 *payload, __u32 len, bool *informational,
 	/* "HTTP/1.x NNN" */
 	if (len < 12 || memcmp(payload, "HTTP/1.", 7) || payload[8] != ' ')
 		return -1;
-	for (i = 0; i + 1 < len; i++)
-		if (payload[i] == '\r' && payload[i + 1] == '\n')
+	/* The status line ends at the first LF. A bare LF takes nothing (as
+	 * a head of bare LFs): the first CRLF after it can be in the body.
+	 */
+	for (i = 0; i < len; i++)
+		if (payload[i] == '\n')
 			break;
-	if (i + 1 >= len)
+	if (i >= len || !i || payload[i - 1] != '\r')
 		return -1;
 	if (payload[9] == '1') {
 		*informational = true;
@@ -708,7 +717,7 @@ int slowpath_insert_offset(const __u8 *payload, __u32 len, bool *informational,
 		}
 		return -1;
 	}
-	return (int)(i + 2);
+	return (int)(i + 1);
 }
 
 /* Stop waiting for a head: the data plane forwards the rest itself. */
@@ -732,15 +741,15 @@ static void relay_to_client(struct slowpath *sp, struct conn *c, const struct se
 
 /*
  * A backend segment that holds the insertion point: its bytes with the
- * inserted ones at ins_pos, split in two when that outgrows the client's
- * MSS. The same segment again (a retransmission) comes out the same.
+ * inserted ones at ins_pos, in as many segments of the client's MSS as
+ * that takes. The same segment again (a retransmission) comes out the same.
  */
 static void relay_inserted(struct slowpath *sp, struct conn *c, const struct segment *seg)
 {
 	struct limpet_splice before = c->ret;
 	__u32 at = c->ins_pos - seg->seq, total = seg->payload_len + c->ins_len;
-	__u32 opt_len = seg->th_len - LIMPET_TCP_HDR_MIN, room, first, seq;
-	__u8 th[LIMPET_TCP_HDR_MAX], buf[SEG_PACKET_MAX + SLOWPATH_INSERT_MAX];
+	__u32 opt_len = seg->th_len - LIMPET_TCP_HDR_MIN, room, off, n, seq;
+	__u8 th[LIMPET_TCP_HDR_MAX], buf[SEG_FRAME_MAX + SLOWPATH_INSERT_MAX];
 	__u8 flags = seg->flags;
 
 	if (total > sizeof(buf))
@@ -756,14 +765,12 @@ static void relay_inserted(struct slowpath *sp, struct conn *c, const struct seg
 	seq = limpet_get_be32(th + 4);
 
 	room = c->client_mss > opt_len ? c->client_mss - opt_len : c->client_mss;
-	first = total > room ? room : total;
-	if (first < total)
-		th[13] = flags & ~(LIMPET_TCP_FIN | LIMPET_TCP_PSH);
-	send_segment(sp, c, false, th, seg->th_len, buf, first);
-	if (first < total) {
-		th[13] = flags;
-		limpet_put_be32(th + 4, seq + first);
-		send_segment(sp, c, false, th, seg->th_len, buf + first, total - first);
+	for (off = 0; off < total; off += n) {
+		n = total - off > room ? room : total - off;
+		/* FIN and PSH on the last piece only. */
+		th[13] = off + n < total ? flags & ~(LIMPET_TCP_FIN | LIMPET_TCP_PSH) : flags;
+		limpet_put_be32(th + 4, seq + off);
+		send_segment(sp, c, false, th, seg->th_len, buf + off, n);
 	}
 	sp->stats.inserted++;
 }

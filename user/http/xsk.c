@@ -12,12 +12,15 @@
 #include <xdp/xsk.h>
 
 #include "dp/maps.h"
+#include "http/segment.h"
 #include "http/xsk.h"
 #include "limpet_maps.h"
 
 /* Small: only first request segments and response heads come this way. */
 #define FRAMES 1024
 #define FRAME_SIZE XSK_UMEM__DEFAULT_FRAME_SIZE
+/* The slow path sizes its packets for a whole frame. */
+_Static_assert(FRAME_SIZE <= SEG_FRAME_MAX, "frames larger than the slow path expects");
 #define RING_SIZE 512
 
 struct xsk_port {

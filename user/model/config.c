@@ -1028,34 +1028,80 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct limpet_config *cf
 /* ------------------------------------------------------------------------ */
 /* Loading                                                                   */
 
-int config_load(const char *path, struct limpet_config *cfg, char *err, size_t err_len)
+/* Check <name> fits <cfg>; the start of both loaders. */
+static int load_begin(const char *name, struct limpet_config *cfg, char *err, size_t err_len)
 {
-	struct ctx c = { 0 };
-	yaml_node_t *root;
-	int ret;
-
-	if (!path || !cfg)
+	if (!name || !cfg)
 		return -EINVAL;
 	memset(cfg, 0, sizeof(*cfg));
 	if (err && err_len)
 		err[0] = '\0';
-	if (strlen(path) >= sizeof(cfg->path)) {
+	if (strlen(name) >= sizeof(cfg->path)) {
 		if (err && err_len)
-			snprintf(err, err_len, "%s: cannot read: %s", path,
+			snprintf(err, err_len, "%s: cannot read: %s", name,
 				 strerror(ENAMETOOLONG));
 		return -ENAMETOOLONG;
 	}
-	ret = walk_load(&c.w, path, err, err_len, &root);
+	return 0;
+}
+
+/* Walk the loaded document <root> of <c> into <cfg>; the end of both loaders. */
+static int load_end(struct ctx *c, const char *name, int ret, yaml_node_t *root,
+		    struct limpet_config *cfg)
+{
 	if (!ret) {
-		strcpy(cfg->path, path);
+		strcpy(cfg->path, name);
 		if (!root)
-			ret = walk_fail(&c.w, 1, "(root)",
+			ret = walk_fail(&c->w, 1, "(root)",
 					"expected a mapping, got an empty document");
 		else
-			ret = parse_root(&c, root, cfg);
+			ret = parse_root(c, root, cfg);
 	}
-	walk_free(&c.w);
+	walk_free(&c->w);
 	if (ret)
 		config_free(cfg);
+	return ret;
+}
+
+int config_load(const char *path, struct limpet_config *cfg, char *err, size_t err_len)
+{
+	struct ctx c = { 0 };
+	yaml_node_t *root = NULL;
+	int ret = load_begin(path, cfg, err, err_len);
+
+	if (ret)
+		return ret;
+	ret = walk_load(&c.w, path, err, err_len, &root);
+	return load_end(&c, path, ret, root, cfg);
+}
+
+int config_load_buffer(const char *name, const char *text, size_t len, struct limpet_config *cfg,
+		       char *err, size_t err_len)
+{
+	struct ctx c = { 0 };
+	yaml_node_t *root = NULL;
+	char *buf;
+	int ret;
+
+	if (!text && len)
+		return -EINVAL;
+	ret = load_begin(name, cfg, err, err_len);
+	if (ret)
+		return ret;
+	if (len > WALK_FILE_MAX) {
+		if (err && err_len)
+			snprintf(err, err_len, "%s: cannot read: %s", name, strerror(EFBIG));
+		return -EFBIG;
+	}
+	/* libyaml reads <len> bytes; the NUL is for the line count of syntax errors. */
+	buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	if (len)
+		memcpy(buf, text, len);
+	buf[len] = '\0';
+	ret = walk_load_buffer(&c.w, name, buf, len, err, err_len, &root);
+	ret = load_end(&c, name, ret, root, cfg);
+	free(buf);
 	return ret;
 }

@@ -155,6 +155,13 @@ struct limpet_config {
  * <cfg> must be released with config_free() after success only.
  */
 int config_load(const char *path, struct limpet_config *cfg, char *err, size_t err_len);
+
+/*
+ * The same from <len> bytes at <text> (need not end in a NUL), reported
+ * under <name> as if it were the file's path (tests and fuzzing).
+ */
+int config_load_buffer(const char *name, const char *text, size_t len, struct limpet_config *cfg,
+		       char *err, size_t err_len);
 void config_free(struct limpet_config *cfg);
 
 /* Find a service / backend by name; NULL when absent. */

@@ -16,7 +16,6 @@
 #include "model/value.h"
 #include "model/yaml.h"
 
-#define FILE_MAX (4 << 20)	/* refuse absurd files before parsing them */
 #define MSG_MAX 512
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -320,7 +319,7 @@ static int read_file(const char *path, char **out, size_t *out_len)
 	}
 	for (;;) {
 		if (len == cap) {
-			if (cap >= FILE_MAX) {
+			if (cap >= WALK_FILE_MAX) {
 				err = -EFBIG;
 				goto out;
 			}
@@ -377,30 +376,21 @@ static int syntax_error(struct walk *w, const yaml_parser_t *p, const char *buf,
 	return -EINVAL;
 }
 
-int walk_load(struct walk *w, const char *file, char *err, size_t err_len, yaml_node_t **root)
+int walk_load_buffer(struct walk *w, const char *name, const char *buf, size_t len, char *err,
+		     size_t err_len, yaml_node_t **root)
 {
 	yaml_document_t extra;
 	yaml_parser_t parser;
 	yaml_node_t *second;
-	char *buf = NULL;
-	size_t len = 0;
-	int ret;
+	int ret = 0;
 
 	memset(w, 0, sizeof(*w));
-	w->file = file;
+	w->file = name;
 	w->err = err;
 	w->err_len = err_len;
 	*root = NULL;
-	ret = read_file(file, &buf, &len);
-	if (ret) {
-		if (err && err_len)
-			snprintf(err, err_len, "%s: cannot read: %s", file, strerror(-ret));
-		return ret;
-	}
-	if (!yaml_parser_initialize(&parser)) {
-		free(buf);
+	if (!yaml_parser_initialize(&parser))
 		return walk_oom(w);
-	}
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
 	if (!yaml_parser_load(&parser, &w->doc)) {
 		ret = syntax_error(w, &parser, buf, len);
@@ -422,6 +412,24 @@ int walk_load(struct walk *w, const char *file, char *err, size_t err_len, yaml_
 		*root = yaml_document_get_root_node(&w->doc);
 out:
 	yaml_parser_delete(&parser);
+	return ret;
+}
+
+int walk_load(struct walk *w, const char *file, char *err, size_t err_len, yaml_node_t **root)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(w, 0, sizeof(*w));
+	*root = NULL;
+	ret = read_file(file, &buf, &len);
+	if (ret) {
+		if (err && err_len)
+			snprintf(err, err_len, "%s: cannot read: %s", file, strerror(-ret));
+		return ret;
+	}
+	ret = walk_load_buffer(w, file, buf, len, err, err_len, root);
 	free(buf);
 	return ret;
 }

@@ -46,6 +46,9 @@ struct field {
 	int line;		/* 1-based: the key's line, or the item's */
 };
 
+/* Refuse absurd files before parsing them. */
+#define WALK_FILE_MAX (4 << 20)
+
 /*
  * Read <file> (at most 4 MiB) and load its one YAML document into <w>.
  * Returns 0 and the root in <*root> (NULL for an empty document); or -errno
@@ -53,6 +56,9 @@ struct field {
  * error: ..." or a second document refused. walk_free() in every case.
  */
 int walk_load(struct walk *w, const char *file, char *err, size_t err_len, yaml_node_t **root);
+/* The same on <len> bytes at <buf> (buf[len] readable, NUL), named <name>. */
+int walk_load_buffer(struct walk *w, const char *name, const char *buf, size_t len, char *err,
+		     size_t err_len, yaml_node_t **root);
 void walk_free(struct walk *w);
 
 /* Errors: one line "FILE:LINE: KEY: <fmt>"; return -EINVAL. */
