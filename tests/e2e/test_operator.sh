@@ -5,7 +5,8 @@
 #   - `limpet check` of the lab's file: in lp-lb silent and exit 0, attaching
 #     nothing, pinning nothing, not creating secret_file; outside lp-lb (no
 #     lb-cli there) one "FILE:LINE: interfaces[0].name: ..." line and exit 1;
-#     a service with `backends: []` a warning and still exit 0;
+#     a service with `backends: []` a warning and still exit 0; the systemd
+#     unit's ExecStartPre= and ExecReload= run that check;
 #   - the veth warning: with GRO off on cli0 (lb-cli's peer, in lp-client)
 #     `limpet run` logs one line naming lb-cli and "ethtool -K cli0 gro on",
 #     none for lb-srv (its peer has GRO); GRO on and a reload add none; GRO
@@ -48,6 +49,17 @@ out=$(lab_limpet_ns check --config "$E2E_TMP/empty.yaml" 2>&1) || rc=$?
 [ "$rc" = 0 ] || fail "check of a service without backends exited $rc: $out"
 [[ $out == "warning: $E2E_TMP/empty.yaml:"*": services[0].backends: no backends"* ]] ||
 	fail "check of a service without backends said: '$out'"
+# The systemd unit's ExecStartPre= and first ExecReload= are that check.
+unit=$E2E_DIR/../../packaging/limpet.service
+for key in ExecStartPre ExecReload; do
+	cmd=$(grep -m1 "^$key=" "$unit" | cut -d= -f2-)
+	[[ $cmd == "/usr/local/sbin/limpet check --config /etc/limpet/limpet.yaml" ]] ||
+		fail "limpet.service: $key= is '$cmd', not limpet check"
+	cmd=${cmd/\/usr\/local\/sbin\/limpet/$LIMPET}
+	cmd=${cmd/\/etc\/limpet\/limpet.yaml/$cfg}
+	# shellcheck disable=SC2086 # the unit's words
+	nsenter --net=/run/netns/lp-lb $cmd || fail "limpet.service's $key= fails on the lab file"
+done
 note "check: silent on the lab file, the missing interface and the empty service named"
 
 # ---- veth peer without GRO -------------------------------------------------
