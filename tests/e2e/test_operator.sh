@@ -16,7 +16,8 @@
 #     exits 1 with the reason and changes nothing;
 #   - `limpet top` in tmux (80x30): the header, each service and backend,
 #     non-zero rates while requests flow, the cookie line, no line longer
-#     than 80 columns, and `q` ends it with status 0.
+#     than 80 columns, and `q` ends it with status 0;
+#   - a reload of a file with a service without backends logs the warning.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -125,7 +126,9 @@ rate=$(awk '/^web 10.100.0.100:80 http/ { print $5 }' "$E2E_TMP/top.txt")
 issued=$(sed -n 's/.*cookies\/s .* issued \([0-9.KM]*\) .*/\1/p' "$E2E_TMP/top.txt")
 [ -n "$issued" ] && [ "$issued" != "0.0" ] ||
 	fail "top shows no cookies issued/s under load: $(cat "$E2E_TMP/top.txt")"
-note "top: web at $rate packets/s, $issued cookies issued/s"
+sess=$(awk '/^web 10.100.0.100:80 http/ { print $8 }' "$E2E_TMP/top.txt")
+[ "${sess:-0}" -gt 0 ] 2>/dev/null || fail "top shows no sessions for web: $(cat "$E2E_TMP/top.txt")"
+note "top: web at $rate packets/s, $issued cookies issued/s, $sess sessions"
 tmux -L $TMUX_SOCK send-keys -t top q
 for _ in $(seq 30); do
 	tmux -L $TMUX_SOCK capture-pane -p -t top | grep -q '^top-exited-' && break
@@ -133,4 +136,10 @@ for _ in $(seq 30); do
 done
 st=$(tmux -L $TMUX_SOCK capture-pane -p -t top | grep -o 'top-exited-[0-9]*' || true)
 [ "$st" = top-exited-0 ] || fail "q did not end top with status 0 ('$st')"
+
+# ---- run and reload log the warnings check prints ---------------------------
+printf '  - name: spare\n    vip: 10.100.0.102\n    port: 80\n    backends: []\n' >>"$cfg"
+e2e_cli_ok reload
+grep -qE "^limpet: warn: $cfg:[0-9]+: services\[1\]\.backends: no backends" "$LAB_LIMPET_LOG" ||
+	fail "reload of a file with a service without backends logged no warning"
 pass

@@ -5,7 +5,7 @@
  * stats reply, and draws per-second rates from the difference of the two
  * (the controller keeps counters only, no rates). One row per service and
  * per backend: state, new flows/s, packets/s, bytes/s, active flows,
- * sessions, the last health check's latency; under an HTTP service, its
+ * sessions (as `limpet status` counts them), the last health check's latency; under an HTTP service, its
  * cookie outcomes/s and slow-path bindings/s. Plain ANSI (home, clear to end
  * of line, alternate screen), 80 columns; the terminal is put in
  * non-canonical mode so that a single `q` quits, and restored on the way out.
@@ -192,7 +192,13 @@ static void __attribute__((format(printf, 2, 3))) line(struct screen *s, const c
 
 #define ROW_FMT "%-18.18s %-9.9s %7s %8s %8s %6s %6s %8s"
 
-static void draw_backend(struct screen *s, const json_t *be, const json_t *prev, double dt)
+/*
+ * Backend <be> of the stats reply, <st_be> of the status reply (its
+ * "sessions": live affinity sessions on HTTP services, distinct clients of
+ * the active flows on L4 ones), <prev> of the previous stats reply.
+ */
+static void draw_backend(struct screen *s, const json_t *be, const json_t *st_be,
+			 const json_t *prev, double dt)
 {
 	char a[16], b[16], c[16], lat[16], flows[16], sess[16];
 	const json_t *health = json_object_get(be, "health");
@@ -205,7 +211,7 @@ static void draw_backend(struct screen *s, const json_t *be, const json_t *prev,
 	else
 		snprintf(lat, sizeof(lat), "-");
 	snprintf(flows, sizeof(flows), "%.0f", num(be, "active_flows"));
-	snprintf(sess, sizeof(sess), "%.0f", num(be, "sessions"));
+	snprintf(sess, sizeof(sess), "%.0f", num(st_be ? st_be : be, "sessions"));
 	line(s, ROW_FMT, name, json_string_value(json_object_get(be, "state")) ?: "-",
 	     human(a, sizeof(a), rate(be, prev, "new_flows", dt)),
 	     human(b, sizeof(b), rate(be, prev, "packets", dt)),
@@ -222,8 +228,12 @@ static void draw_service(struct screen *s, const json_t *st_svc, const json_t *s
 	size_t i;
 
 	json_array_foreach(backends, i, be) {
+		const char *name = json_string_value(json_object_get(be, "name"));
+		const json_t *st_be = name ? find_named(json_object_get(st_svc, "backends"), name) :
+					     NULL;
+
 		n_flows += num(be, "active_flows");
-		n_sess += num(be, "sessions");
+		n_sess += num(st_be ? st_be : be, "sessions");
 	}
 	snprintf(title, sizeof(title), "%s %s%s%s:%.0f %s",
 		 json_string_value(json_object_get(svc, "name")) ?: "?",
@@ -240,8 +250,10 @@ static void draw_service(struct screen *s, const json_t *st_svc, const json_t *s
 	json_array_foreach(backends, i, be) {
 		const char *name = json_string_value(json_object_get(be, "name"));
 
-		draw_backend(s, be, name ? find_named(json_object_get(prev_svc, "backends"), name) :
-					   NULL, dt);
+		if (!name)
+			continue;
+		draw_backend(s, be, find_named(json_object_get(st_svc, "backends"), name),
+			     find_named(json_object_get(prev_svc, "backends"), name), dt);
 	}
 	if (strcmp(mode, "http"))
 		return;
