@@ -35,17 +35,20 @@ expect "issued cookie" '^   => Set-Cookie issued, first response from b[123]$'
 expect "sticky client" '^   => 5 of 5 requests on b[123], the backend in its cookie$'
 expect "spread" '^   => 100 sessions spread over 3 backends$'
 line=$(grep -E '^   => [0-9]+ of 100 sessions moved' "$out") || fail "no scale-up result line"
-[[ $line =~ ^\ \ \ =\>\ ([0-9]+)\ of\ 100\ sessions\ moved\ .*:\ ([0-9]+)\ to\ b4,\ 0\ between\ old\ backends$ ]] ||
+re='^   => ([0-9]+) of 100 sessions moved .*: ([0-9]+) to b4, 0 between old backends$'
+[[ $line =~ $re ]] ||
 	fail "scale-up: '$line'"
 moved=${BASH_REMATCH[1]}
 [ "$moved" = "${BASH_REMATCH[2]}" ] && [ "$moved" -ge 10 ] && [ "$moved" -le 45 ] ||
 	fail "scale-up moved $moved sessions (about 25 expected, all to b4): '$line'"
 line=$(grep -E '^   => b1 down: ' "$out") || fail "no failover result line"
-[[ $line =~ ^\ \ \ =\>\ b1\ down:\ ([0-9]+)\ of\ its\ ([0-9]+)\ sessions\ served\ by\ b2-b4,\ cookies\ kept$ ]] &&
+re='^   => b1 down: ([0-9]+) of its ([0-9]+) sessions served by b2-b4, cookies kept$'
+[[ $line =~ $re ]] &&
 	[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] && [ "${BASH_REMATCH[2]}" -gt 0 ] ||
 	fail "failover: '$line'"
 line=$(grep -E '^   => b1 up: ' "$out") || fail "no coming-home result line"
-[[ $line =~ ^\ \ \ =\>\ b1\ up:\ ([0-9]+)\ of\ its\ ([0-9]+)\ sessions\ back\ home\ on\ b1$ ]] &&
+re='^   => b1 up: ([0-9]+) of its ([0-9]+) sessions back home on b1$'
+[[ $line =~ $re ]] &&
 	[ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] || fail "coming home: '$line'"
 note "demo in ${took}s: $moved of 100 sessions moved to b4; b1's sessions went and came back"
 pass

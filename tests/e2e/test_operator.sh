@@ -67,9 +67,11 @@ note "check: silent on the lab file, the missing interface and the empty service
 ip netns exec lp-client ethtool -K cli0 gro off
 e2e_start "$cfg"
 warnings() { grep -c 'is a veth whose peer' "$LAB_LIMPET_LOG" || true; }
-[ "$(warnings)" = 1 ] || fail "$(warnings) veth warnings at start, want 1: $(grep veth "$LAB_LIMPET_LOG")"
+[ "$(warnings)" = 1 ] ||
+	fail "$(warnings) veth warnings at start, want 1: $(grep veth "$LAB_LIMPET_LOG")"
 line=$(grep 'is a veth whose peer' "$LAB_LIMPET_LOG")
-[[ $line == *"lb-cli is a veth whose peer cli0 (in netns lp-client) has neither GRO nor an XDP program"* ]] ||
+want="lb-cli is a veth whose peer cli0 (in netns lp-client) has neither GRO nor an XDP program"
+[[ $line == *"$want"* ]] ||
 	fail "veth warning does not name lb-cli and cli0: $line"
 [[ $line == *"ethtool -K cli0 gro on"* ]] || fail "veth warning gives no fix: $line"
 note "veth: $line"

@@ -5,8 +5,9 @@
  * stats reply, and draws per-second rates from the difference of the two
  * (the controller keeps counters only, no rates). One row per service and
  * per backend: state, new flows/s, packets/s, bytes/s, active flows,
- * sessions (as `limpet status` counts them), the last health check's latency; under an HTTP service, its
- * cookie outcomes/s and slow-path bindings/s. Plain ANSI (home, clear to end
+ * sessions (as `limpet status` counts them), the last health check's
+ * latency; under an HTTP service, its cookie outcomes/s and bindings/s by
+ * the data plane and the slow path. Plain ANSI (home, clear to end
  * of line, alternate screen), 80 columns; the terminal is put in
  * non-canonical mode so that a single `q` quits, and restored on the way out.
  */

@@ -295,7 +295,8 @@ static int check_supported(const struct limpet_config *cfg, char *err, size_t er
 
 	for (i = 0; i < cfg->n_interfaces; i++) {
 		if (!if_nametoindex(cfg->interfaces[i].name)) {
-			snprintf(err, errlen, "%s:%d: interfaces[%zu].name: interface '%s' not found",
+			snprintf(err, errlen,
+				 "%s:%d: interfaces[%zu].name: interface '%s' not found",
 				 cfg->path, cfg->interfaces[i].line, i, cfg->interfaces[i].name);
 			return -ENODEV;
 		}
