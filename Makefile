@@ -9,7 +9,8 @@
 #   make fuzz       the libFuzzer targets, FUZZ_SECONDS each (tests/fuzz/fuzz.mk)
 #   make bench      ns/packet through bpf_prog_test_run_opts (root)
 #   make man        build/limpet.8, the man page (`limpet help --man`)
-#   make install    /usr/local/sbin/limpet, its man page, limpet.service and,
+#   make install    /usr/local/sbin/limpet, its man page, limpet.service, the
+#                   Grafana dashboard and,
 #                   unless one exists, /etc/limpet/limpet.yaml
 
 VERSION   := 0.1.0
@@ -159,6 +160,8 @@ install: $(BUILD)/limpet $(BUILD)/limpet.8
 	sed 's|/usr/local/sbin/limpet|$(PREFIX)/sbin/limpet|' packaging/limpet.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/limpet.service
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/limpet.service
+	install -D -m 0644 packaging/grafana-dashboard.json \
+		$(DESTDIR)$(PREFIX)/share/limpet/grafana-dashboard.json
 	@if [ -e $(DESTDIR)/etc/limpet/limpet.yaml ]; then \
 		echo "keeping $(DESTDIR)/etc/limpet/limpet.yaml"; \
 	else \

@@ -2,12 +2,14 @@
 /*
  * main.c - the `limpet` binary: global options, then one subcommand, found
  * in commands[] (proto/command.h). The commands that run here (run, down,
- * version, help) are dispatched by their enum command_id from
+ * check, top, version, help) are dispatched by their enum command_id from
  * local_commands[]; every other one is a request to the running controller
  * (cli/cli.c). Usage text comes from the same table, so --help cannot drift
  * from what is accepted.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 #include "base/log.h"
 #include "cli/cli.h"
 #include "cli/manpage.h"
+#include "cli/top.h"
 #include "proto/command.h"
 #include "proto/control.h"
 #include "run/controller.h"
@@ -25,7 +28,7 @@ struct global_opts {
 	const char *socket;	/* --socket, or NULL for the default */
 };
 
-/* `limpet run|down --config FILE`: the only option both take. */
+/* `limpet run|down|check --config FILE`: the only option they take. */
 static const char *parse_config_arg(enum command_id id, int argc, char **argv)
 {
 	const char *cmd = commands[id].name;
@@ -65,8 +68,53 @@ static int cmd_down(const struct global_opts *g, int argc, char **argv)
 	return path ? controller_down(path, g->socket) : 2;
 }
 
+/* `limpet check --config FILE`: run's validation alone; 0 valid, 1 not, 2 usage. */
+static int cmd_check(const struct global_opts *g, int argc, char **argv)
+{
+	const char *path = parse_config_arg(CMD_CHECK, argc, argv);
+
+	return path ? controller_check(path) : 2;
+}
+
+/* Refuse arguments to a command whose synopsis takes none. */
+static bool no_arguments(enum command_id id, int argc, char **argv)
+{
+	if (argc <= 1)
+		return true;
+	fprintf(stderr, "limpet: %s: unexpected argument '%s' (usage: limpet %s)\n",
+		commands[id].name, argv[1], commands[id].name);
+	return false;
+}
+
+/* The control socket: --socket, else $LIMPET_SOCKET or the default instance's. */
+static int socket_of(const struct global_opts *g, char *buf, size_t len)
+{
+	if (g->socket) {
+		snprintf(buf, len, "%s", g->socket);
+		return 0;
+	}
+	if (control_default_socket(DEFAULT_INSTANCE, buf, len)) {
+		fprintf(stderr, "limpet: socket path too long\n");
+		return -ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static int cmd_top(const struct global_opts *g, int argc, char **argv)
+{
+	char socket_path[108];
+
+	if (!no_arguments(CMD_TOP, argc, argv))
+		return 2;
+	if (socket_of(g, socket_path, sizeof(socket_path)))
+		return 2;
+	return top_run(socket_path);
+}
+
 static int cmd_version(const struct global_opts *g, int argc, char **argv)
 {
+	if (!no_arguments(CMD_VERSION, argc, argv))
+		return 2;
 	printf("limpet %s\n", LIMPET_VERSION);
 	return 0;
 }
@@ -92,6 +140,8 @@ static int cmd_help(const struct global_opts *g, int argc, char **argv)
 static int (*const local_commands[CMD_MAX])(const struct global_opts *g, int argc, char **argv) = {
 	[CMD_RUN] = cmd_run,
 	[CMD_DOWN] = cmd_down,
+	[CMD_CHECK] = cmd_check,
+	[CMD_TOP] = cmd_top,
 	[CMD_VERSION] = cmd_version,
 	[CMD_HELP] = cmd_help,
 };
@@ -109,8 +159,11 @@ int main(int argc, char **argv)
 	char socket_path[108], err[COMMAND_ERR_MAX];
 	int opt, id, used;
 
-	/* '+': stop at the subcommand; its options are its own. */
-	while ((opt = getopt_long(argc, argv, "+vh", long_opts, NULL)) != -1) {
+	/* '+': stop at the subcommand; its options are its own. ':': getopt
+	 * prints nothing, the messages below say what is wrong.
+	 */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:vh", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			g.socket = optarg;
@@ -123,8 +176,17 @@ int main(int argc, char **argv)
 		case 'h':
 			cli_usage(stdout);
 			return 0;
+		case ':':
+			fprintf(stderr, "limpet: %s needs a value (see limpet --help)\n",
+				argv[optind - 1]);
+			return 2;
 		default:
-			fprintf(stderr, "limpet: unknown global option (see limpet --help)\n");
+			if (optopt)
+				fprintf(stderr, "limpet: unknown global option '-%c' (see limpet "
+					"--help)\n", optopt);
+			else
+				fprintf(stderr, "limpet: unknown global option '%s' (see limpet "
+					"--help)\n", argv[optind - 1]);
 			return 2;
 		}
 	}
@@ -143,11 +205,7 @@ int main(int argc, char **argv)
 	if (local_commands[id])
 		return local_commands[id](&g, argc, argv);
 
-	if (g.socket)
-		snprintf(socket_path, sizeof(socket_path), "%s", g.socket);
-	else if (control_default_socket(DEFAULT_INSTANCE, socket_path, sizeof(socket_path))) {
-		fprintf(stderr, "limpet: socket path too long\n");
+	if (socket_of(&g, socket_path, sizeof(socket_path)))
 		return 2;
-	}
 	return cli_run(socket_path, argc, argv);
 }

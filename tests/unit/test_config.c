@@ -25,6 +25,23 @@
 
 static char tmp_path[64];
 
+/* load_text() that also collects the warnings in <warn>. */
+static int load_text_warn(const char *yaml, struct limpet_config *cfg,
+			  struct config_warnings *warn, char *err, size_t err_len)
+{
+	size_t len = strlen(yaml);
+	int fd, ret;
+
+	strcpy(tmp_path, "/tmp/limpet-config-XXXXXX");
+	fd = mkstemp(tmp_path);
+	cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
+	cr_assert_eq(write(fd, yaml, len), (ssize_t)len);
+	close(fd);
+	ret = config_load_warn(tmp_path, cfg, warn, err, err_len);
+	unlink(tmp_path);
+	return ret;
+}
+
 /* Load <yaml> from a fresh temporary file; tmp_path keeps its name. */
 static int load_text(const char *yaml, struct limpet_config *cfg, char *err, size_t err_len)
 {
@@ -288,6 +305,42 @@ Test(config, no_services)
 		     err);
 	cr_expect_eq(cfg.n_services, 0);
 	cr_expect_null(cfg.services);
+	config_free(&cfg);
+}
+
+/* Valid but likely not meant: a warning "FILE:LINE: KEY: problem", and still loaded. */
+Test(config, warnings_for_nothing_to_balance)
+{
+	struct config_warnings warn;
+	struct limpet_config cfg;
+	char err[CONFIG_ERR_MAX], want[CONFIG_ERR_MAX];
+
+	cr_assert_eq(load_text_warn("interfaces:\n  - name: lo\n", &cfg, &warn, err,
+				    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(warn.n, 1);
+	snprintf(want, sizeof(want), "%s:1: services: no services", tmp_path);
+	cr_expect(!strncmp(warn.line[0], want, strlen(want)), "got \"%s\"", warn.line[0]);
+	config_free(&cfg);
+
+	cr_assert_eq(load_text_warn("interfaces: [{name: lo}]\nservices: []\n", &cfg, &warn, err,
+				    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(warn.n, 1);
+	snprintf(want, sizeof(want), "%s:2: services: no services", tmp_path);
+	cr_expect(!strncmp(warn.line[0], want, strlen(want)), "got \"%s\"", warn.line[0]);
+	config_free(&cfg);
+
+	cr_assert_eq(load_text_warn(SVC "    backends: []\n", &cfg, &warn, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(warn.n, 1);
+	cr_expect(strstr(warn.line[0], ": services[0].backends: no backends"), "got \"%s\"",
+		  warn.line[0]);
+	cr_expect_eq(cfg.n_services, 1);
+	config_free(&cfg);
+
+	/* A file with backends says nothing; config_load() takes no warnings at all. */
+	cr_assert_eq(load_text_warn(SVC "    backends: [{name: b1, address: 10.20.0.11}]\n", &cfg,
+				    &warn, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(warn.n, 0, "unexpected warning \"%s\"", warn.line[0]);
 	config_free(&cfg);
 }
 

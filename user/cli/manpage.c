@@ -96,6 +96,17 @@ static const char *const command_notes[CMD_MAX] = {
 		    "balanced.\nSee\n.BR SIGNALS .\n",
 	[CMD_DOWN] = "Also stops a controller still running for that instance.\n",
 	[CMD_RELOAD] = "Same as sending SIGHUP to the controller.\n",
+	[CMD_CHECK] = "Runs the checks of\n.B run\n(the file, then the host: every configured "
+		      "interface must exist in the current network namespace) and prints each "
+		      "problem as\n.I FILE:LINE: KEY: problem\non standard error. Warnings "
+		      "(a service without backends, a file without services) are printed with "
+		      "a\n.B warning:\nprefix and do not change the exit status. Opens no map, "
+		      "attaches nothing, creates no file (not even secret_file); needs no "
+		      "root.\n",
+	[CMD_TOP] = "Asks the controller for\n.B status\nand\n.B stats\nonce a second and "
+		    "shows per-second rates computed from successive replies: new flows, "
+		    "packets and bytes, and for HTTP services cookie outcomes and slow-path "
+		    "bindings. Fits 80 columns; press\n.B q\nto quit.\n",
 };
 
 /* Print <s> with troff's special characters escaped; <bol>: at line start. */

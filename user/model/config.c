@@ -47,7 +47,29 @@
 struct ctx {
 	struct walk w;
 	size_t n_backends;	/* over all services, against LIMPET_MAX_BACKENDS */
+	struct config_warnings *warn;	/* NULL: not wanted */
 };
+
+/* A warning "FILE:LINE: KEY: problem" at field <f> of <path>; the walk goes on. */
+static void __attribute__((format(printf, 4, 5)))
+warn_field(struct ctx *c, const char *path, const struct field *f, const char *fmt, ...)
+{
+	char key[WALK_KEY_PATH_MAX], msg[CONFIG_ERR_MAX];
+	struct config_warnings *w = c->warn;
+	va_list ap;
+
+	if (!w)
+		return;
+	if (w->n < CONFIG_WARN_MAX) {
+		walk_key_path(key, sizeof(key), path, f);
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		snprintf(w->line[w->n], sizeof(w->line[w->n]), "%s:%d: %s: %.300s", c->w.file,
+			 f->line, key, msg);
+	}
+	w->n++;
+}
 
 /* "FILE:LINE: KEY: problem" at field <f> of the mapping or list at <path>. */
 static int __attribute__((format(printf, 4, 5)))
@@ -420,6 +442,7 @@ static int parse_interfaces(struct ctx *c, const struct field *f, struct limpet_
 					 value_interface);
 		if (err)
 			return err;
+		ifc->line = fl[I_NAME].line;
 		for (j = 0; j < i; j++) {
 			if (strcmp(cfg->interfaces[j].name, ifc->name))
 				continue;
@@ -757,8 +780,11 @@ static int parse_backends(struct ctx *c, const char *path, const struct field *f
 	c->n_backends += n;
 	if (rule_backends_total(c->n_backends, why, sizeof(why)))
 		return fail_field(c, path, f, "%s", why);
-	if (!n)
+	if (!n) {
+		warn_field(c, path, f, "no backends: the service has nowhere to send its clients "
+			   "(add some, or `limpet backend add` them at run time)");
 		return 0;
+	}
 	svc->backends = calloc(n, sizeof(*svc->backends));
 	if (!svc->backends)
 		return walk_oom(&c->w);
@@ -957,8 +983,10 @@ static int parse_services(struct ctx *c, const struct field *f, struct limpet_co
 	n = walk_seq_len(f->node);
 	if (n > LIMPET_MAX_SERVICES)
 		return fail_field(c, "", f, "at most %d services, got %zu", LIMPET_MAX_SERVICES, n);
-	if (!n)
+	if (!n) {
+		warn_field(c, "", f, "no services: limpet would balance nothing");
 		return 0;
+	}
 	cfg->services = calloc(n, sizeof(*cfg->services));
 	if (!cfg->services)
 		return walk_oom(&c->w);
@@ -1022,6 +1050,9 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct limpet_config *cf
 	}
 	if (fl[T_SERVICES].node)
 		return parse_services(c, &fl[T_SERVICES], cfg);
+	/* The mapping's line: where the key would go. */
+	fl[T_SERVICES].line = walk_line(root);
+	warn_field(c, "", &fl[T_SERVICES], "no services: limpet would balance nothing");
 	return 0;
 }
 
@@ -1029,11 +1060,14 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct limpet_config *cf
 /* Loading                                                                   */
 
 /* Check <name> fits <cfg>; the start of both loaders. */
-static int load_begin(const char *name, struct limpet_config *cfg, char *err, size_t err_len)
+static int load_begin(const char *name, struct limpet_config *cfg, struct config_warnings *warn,
+		      char *err, size_t err_len)
 {
 	if (!name || !cfg)
 		return -EINVAL;
 	memset(cfg, 0, sizeof(*cfg));
+	if (warn)
+		warn->n = 0;
 	if (err && err_len)
 		err[0] = '\0';
 	if (strlen(name) >= sizeof(cfg->path)) {
@@ -1065,9 +1099,15 @@ static int load_end(struct ctx *c, const char *name, int ret, yaml_node_t *root,
 
 int config_load(const char *path, struct limpet_config *cfg, char *err, size_t err_len)
 {
-	struct ctx c = { 0 };
+	return config_load_warn(path, cfg, NULL, err, err_len);
+}
+
+int config_load_warn(const char *path, struct limpet_config *cfg, struct config_warnings *warn,
+		     char *err, size_t err_len)
+{
+	struct ctx c = { .warn = warn };
 	yaml_node_t *root = NULL;
-	int ret = load_begin(path, cfg, err, err_len);
+	int ret = load_begin(path, cfg, warn, err, err_len);
 
 	if (ret)
 		return ret;
@@ -1085,7 +1125,7 @@ int config_load_buffer(const char *name, const char *text, size_t len, struct li
 
 	if (!text && len)
 		return -EINVAL;
-	ret = load_begin(name, cfg, err, err_len);
+	ret = load_begin(name, cfg, NULL, err, err_len);
 	if (ret)
 		return ret;
 	if (len > WALK_FILE_MAX) {

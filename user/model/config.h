@@ -67,6 +67,7 @@ enum health_type {
 struct interface_config {
 	char name[LIMPET_NAME_MAX];
 	enum xdp_mode_cfg xdp_mode;
+	int line;			/* of its name in the file, for messages */
 };
 
 struct backend_config {
@@ -162,6 +163,21 @@ int config_load(const char *path, struct limpet_config *cfg, char *err, size_t e
  */
 int config_load_buffer(const char *name, const char *text, size_t len, struct limpet_config *cfg,
 		       char *err, size_t err_len);
+
+/*
+ * What a valid file says that is likely not what was meant (a service with
+ * `backends: []`, a file without services): lines "FILE:LINE: KEY: problem",
+ * the first CONFIG_WARN_MAX kept, <n> counting them all.
+ */
+#define CONFIG_WARN_MAX 8
+struct config_warnings {
+	size_t n;
+	char line[CONFIG_WARN_MAX][CONFIG_ERR_MAX];
+};
+
+/* config_load(), also filling <warn> (zeroed first; NULL: not wanted). */
+int config_load_warn(const char *path, struct limpet_config *cfg, struct config_warnings *warn,
+		     char *err, size_t err_len);
 void config_free(struct limpet_config *cfg);
 
 /* Find a service / backend by name; NULL when absent. */

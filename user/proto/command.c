@@ -24,8 +24,13 @@ const struct command commands[CMD_MAX] = {
 	[CMD_RUN] = { "run", "--config FILE", "start the controller in the foreground" },
 	[CMD_DOWN] = { "down", "--config FILE",
 		       "detach every program and remove every pin of the instance" },
+	[CMD_CHECK] = { "check", "--config FILE",
+			"validate a configuration as run would, touching nothing; errors only, "
+			"exit 0/1" },
 	[CMD_STATUS] = { "status", "[--json]", "services, backends and their state", "status" },
 	[CMD_STATS] = { "stats", "[--json]", "counters per service and per backend", "stats" },
+	[CMD_TOP] = { "top", "", "live view of services and backends (rates, states, sessions); "
+			  "q quits" },
 	[CMD_BACKEND_ADD] = { "backend add", "SERVICE NAME ADDRESS [--port P] [--weight W]",
 			      "add a backend at run time (port: the service port, weight: 1)",
 			      "backend_add" },

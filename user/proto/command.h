@@ -38,8 +38,10 @@
 enum command_id {
 	CMD_RUN,
 	CMD_DOWN,
+	CMD_CHECK,		/* validate a file as run would; local */
 	CMD_STATUS,
 	CMD_STATS,
+	CMD_TOP,		/* live view from status and stats; local */
 	CMD_BACKEND_ADD,
 	CMD_BACKEND_REMOVE,
 	CMD_BACKEND_DRAIN,

@@ -174,7 +174,12 @@ static json_t *edit_backend(struct controller *c, const struct command_args *a)
 			(unsigned long long)ms);
 		break;
 	case CMD_BACKEND_UNDRAIN:
-		/* Not draining: nothing changes, and that is no error. */
+		/* Saying yes would hide a typo'd name or a drain that already ended. */
+		if (!be->draining) {
+			model_free(&next);
+			return control_reply_error("backend undrain: backend '%s' of service '%s' "
+						   "is not draining", a->name, a->service);
+		}
 		be->draining = false;
 		be->drain_deadline_ms = 0;
 		pr_info("backend %s/%s undrained", a->service, a->name);

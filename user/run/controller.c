@@ -36,6 +36,7 @@
 #include "dp/dataplane.h"
 #include "dp/neigh.h"
 #include "dp/program.h"
+#include "dp/veth.h"
 #include "http/http.h"
 #include "model/model.h"
 #include "proto/command.h"
@@ -241,6 +242,23 @@ static int attach_interfaces(struct controller *c, const struct limpet_config *r
 	return 0;
 }
 
+/* One warning per configured veth whose peer would drop what XDP sends into it. */
+static void warn_veth_peers(const struct limpet_config *cfg)
+{
+	char warn[CONFIG_ERR_MAX];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < cfg->n_interfaces; i++) {
+		ret = dp_veth_peer_check(cfg->interfaces[i].name, warn, sizeof(warn));
+		if (ret > 0)
+			pr_warn("%s", warn);
+		else if (ret < 0)
+			pr_debug("%s: veth peer not checked: %s", cfg->interfaces[i].name,
+				 strerror(-ret));
+	}
+}
+
 /* Backends that the new file drops keep their flows until the service's
  * drain timeout: a reload never cuts an established connection.
  */
@@ -270,17 +288,67 @@ static int carry_removed_backends(const struct model *old, struct model *next)
 	return 0;
 }
 
+/* What the file asks of this host: every interface exists (in this network namespace). */
 static int check_supported(const struct limpet_config *cfg, char *err, size_t errlen)
 {
 	size_t i;
 
 	for (i = 0; i < cfg->n_interfaces; i++) {
 		if (!if_nametoindex(cfg->interfaces[i].name)) {
-			snprintf(err, errlen, "%s: interface '%s' not found", cfg->path,
-				 cfg->interfaces[i].name);
+			snprintf(err, errlen,
+				 "%s:%d: interfaces[%zu].name: interface '%s' not found",
+				 cfg->path, cfg->interfaces[i].line, i, cfg->interfaces[i].name);
 			return -ENODEV;
 		}
 	}
+	return 0;
+}
+
+/*
+ * The one validation of a file, for run, reload and check alike: config_load()
+ * and then check_supported(). It reads the file and asks the kernel for
+ * interface indexes; it opens no map and writes nothing. On failure <cfg> is
+ * left empty and <err> holds the one line.
+ */
+static int config_check(const char *path, struct limpet_config *cfg,
+			struct config_warnings *warn, char *err, size_t errlen)
+{
+	int ret = config_load_warn(path, cfg, warn, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = check_supported(cfg, err, errlen);
+	if (ret)
+		config_free(cfg);
+	return ret;
+}
+
+static void log_warnings(const struct config_warnings *warn)
+{
+	size_t i;
+
+	for (i = 0; i < warn->n && i < CONFIG_WARN_MAX; i++)
+		pr_warn("%s", warn->line[i]);
+	if (warn->n > CONFIG_WARN_MAX)
+		pr_warn("%zu more warnings", warn->n - CONFIG_WARN_MAX);
+}
+
+int controller_check(const char *config_path)
+{
+	struct config_warnings warn;
+	struct limpet_config cfg;
+	char err[CONFIG_ERR_MAX];
+	size_t i;
+
+	if (config_check(config_path, &cfg, &warn, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	for (i = 0; i < warn.n && i < CONFIG_WARN_MAX; i++)
+		fprintf(stderr, "warning: %s\n", warn.line[i]);
+	if (warn.n > CONFIG_WARN_MAX)
+		fprintf(stderr, "warning: %zu more warnings\n", warn.n - CONFIG_WARN_MAX);
+	config_free(&cfg);
 	return 0;
 }
 
@@ -288,10 +356,6 @@ static int check_supported(const struct limpet_config *cfg, char *err, size_t er
 static int check_reloadable(const struct model *running, const struct limpet_config *fresh,
 			    char *err, size_t errlen)
 {
-	int ret = check_supported(fresh, err, errlen);
-
-	if (ret)
-		return ret;
 	if (strcmp(fresh->instance, running->conf.instance)) {
 		snprintf(err, errlen, "instance cannot change on reload");
 		return -EINVAL;
@@ -307,6 +371,7 @@ static int check_reloadable(const struct model *running, const struct limpet_con
 json_t *controller_reload(struct controller *c)
 {
 	struct interface_config *old_ifaces = NULL;
+	struct config_warnings warn;
 	struct limpet_config fresh;
 	struct model next = { 0 };
 	char err[CONFIG_ERR_MAX];
@@ -314,8 +379,9 @@ json_t *controller_reload(struct controller *c)
 	int ret;
 
 	err[0] = '\0';
-	if (config_load(c->model.conf.path, &fresh, err, sizeof(err)))
+	if (config_check(c->model.conf.path, &fresh, &warn, err, sizeof(err)))
 		return control_reply_error("reload: %s (keeping the running configuration)", err);
+	log_warnings(&warn);
 	ret = check_reloadable(&c->model, &fresh, err, sizeof(err));
 	if (!ret && (model_from_config(&next, &fresh) ||
 		     carry_removed_backends(&c->model, &next))) {
@@ -352,6 +418,7 @@ json_t *controller_reload(struct controller *c)
 			pr_warn("%s", derr);
 	}
 	free(old_ifaces);
+	warn_veth_peers(&c->model.conf);
 	pr_info("reloaded %s", c->model.conf.path);
 	return control_reply_ok(NULL);
 }
@@ -590,18 +657,19 @@ int controller_run(const char *config_path, const char *socket_override)
 {
 	struct controller *c = calloc(1, sizeof(*c));
 	char err[CONFIG_ERR_MAX], pin_dir[256], abs_path[PATH_MAX];
+	struct config_warnings warn;
 	struct limpet_config cfg;
-	int status = 1, ret;
+	int status = 1, ret = 0;
 
 	if (!c)
 		return 1;
 	c->listen_fd = c->signal_fd = c->timer_fd = c->epoll_fd = c->lock_fd = -1;
 	if (!is_root("run"))
 		goto out;
-	if (config_load(absolute_path(config_path, abs_path), &cfg, err, sizeof(err)))
+	if (config_check(absolute_path(config_path, abs_path), &cfg, &warn, err, sizeof(err)))
 		goto fail;
-	ret = check_supported(&cfg, err, sizeof(err));
-	if (!ret && model_from_config(&c->model, &cfg)) {
+	log_warnings(&warn);
+	if (model_from_config(&c->model, &cfg)) {
 		snprintf(err, sizeof(err), "out of memory");
 		ret = -ENOMEM;
 	}
@@ -621,6 +689,7 @@ int controller_run(const char *config_path, const char *socket_override)
 	}
 	if (attach_interfaces(c, NULL, &c->model.conf, err, sizeof(err)))
 		goto fail;
+	warn_veth_peers(&c->model.conf);
 	if (dp_adopted(c->dp))
 		pr_info("adopted the pinned data plane in %s", pin_dir);
 	if (http_init(&c->http, c->dp)) {

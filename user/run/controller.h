@@ -17,6 +17,13 @@
 int controller_run(const char *config_path, const char *socket_override);
 int controller_down(const char *config_path, const char *socket_override);
 
+/*
+ * `limpet check`: the validation of run (config_load() and the host checks)
+ * and nothing else; errors and warnings on stderr, no map, interface or file
+ * touched. Returns the exit status: 0 valid (warnings or not), 1 not.
+ */
+int controller_check(const char *config_path);
+
 struct controller;
 
 /* The running model (read-only use). */

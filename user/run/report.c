@@ -326,6 +326,25 @@ static void http_metrics(const struct report_sources *src, struct metrics_buf *b
 							  svc->conf.name, NULL),
 					   k->issued);
 	}
+	metrics_family(b, "limpet_http_bindings_total", "counter",
+		       "First requests of cookie and header affinity services, by whose reading "
+		       "of the request head chose the backend: the data plane (xdp) or the slow "
+		       "path (slowpath).");
+	for (i = 0; i < model->n_services; i++) {
+		const struct service *svc = &model->services[i];
+		const struct affinity_counters *k = http_counters(src->http, svc->id);
+		enum limpet_affinity type = svc->conf.affinity.type;
+
+		if (svc->conf.mode != SERVICE_MODE_HTTP || !k ||
+		    (type != LIMPET_AFFINITY_COOKIE && type != LIMPET_AFFINITY_HEADER))
+			continue;
+		metrics_sample_u64(b, "limpet_http_bindings_total",
+				   metrics_labels(labels, sizeof(labels), "service", svc->conf.name,
+						  "path", "xdp", NULL), k->scanned_in_xdp);
+		metrics_sample_u64(b, "limpet_http_bindings_total",
+				   metrics_labels(labels, sizeof(labels), "service", svc->conf.name,
+						  "path", "slowpath", NULL), k->scanned_here);
+	}
 	metrics_family(b, "limpet_http_sessions", "gauge",
 		       "Live affinity sessions of an HTTP service's backend (seen within their TTL).");
 	for (i = 0; i < model->n_services; i++) {

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_check.c - `limpet check` (controller_check()): the validation of
+ * `limpet run` alone. Exit 0 for a valid file (warnings printed, status
+ * unchanged), 1 with the one "FILE:LINE: KEY: problem" line otherwise, a
+ * missing interface included; and nothing created, not even secret_file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+
+#include "run/controller.h"
+
+static char dir[] = "/tmp/limpet-check-XXXXXX";
+static char path[128];
+
+static void setup(void)
+{
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/limpet.yaml", dir);
+	cr_redirect_stderr();
+}
+
+static void write_config(const char *iface, const char *services)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert_not_null(f);
+	fprintf(f, "instance: t\ninterfaces:\n  - name: %s\nsecret_file: %s/keys/secret\n%s", iface,
+		dir, services);
+	fclose(f);
+}
+
+#define ONE_SERVICE "services:\n  - name: web\n    vip: 10.0.0.1\n    port: 80\n" \
+		    "    backends: [{name: b1, address: 10.20.0.11}]\n"
+
+TestSuite(check, .init = setup);
+
+Test(check, valid_file_is_silent_and_touches_nothing)
+{
+	struct stat st;
+
+	write_config("lo", ONE_SERVICE);
+	cr_expect_eq(controller_check(path), 0);
+	fflush(stderr);
+	cr_expect_stderr_eq_str("");
+	cr_expect_neq(stat(dir, &st), -1);
+	cr_expect_eq(stat(strcat(strcpy((char[160]){ 0 }, dir), "/keys"), &st), -1,
+		     "check created secret_file's directory");
+}
+
+Test(check, missing_interface_is_an_error)
+{
+	char want[512];
+
+	write_config("lp-nosuch0", ONE_SERVICE);
+	cr_expect_eq(controller_check(path), 1);
+	fflush(stderr);
+	snprintf(want, sizeof(want), "%s:3: interfaces[0].name: interface 'lp-nosuch0' not found\n",
+		 path);
+	cr_expect_stderr_eq_str(want);
+}
+
+Test(check, syntax_error_is_file_line_key)
+{
+	char want[512];
+
+	write_config("lo", "services:\n  - name: web\n    vip: 10.0.0.1\n    port: 80x\n"
+		     "    backends: []\n");
+	cr_expect_eq(controller_check(path), 1);
+	fflush(stderr);
+	snprintf(want, sizeof(want),
+		 "%s:8: services[0].port: expected an integer 1-65535, got \"80x\"\n", path);
+	cr_expect_stderr_eq_str(want);
+}
+
+Test(check, warnings_do_not_fail)
+{
+	char want[512];
+
+	write_config("lo", "services:\n  - name: web\n    vip: 10.0.0.1\n    port: 80\n"
+		     "    backends: []\n");
+	cr_expect_eq(controller_check(path), 0);
+	fflush(stderr);
+	snprintf(want, sizeof(want), "warning: %s:9: services[0].backends: no backends: the "
+		 "service has nowhere to send its clients (add some, or `limpet backend add` "
+		 "them at run time)\n", path);
+	cr_expect_stderr_eq_str(want);
+}
