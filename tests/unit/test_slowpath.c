@@ -1760,3 +1760,32 @@ Test(slowpath, retry_decides_the_cookie)
 	expect_payload(sent(4), OUT, sizeof(OUT) - 1);
 	slowpath_free(sp);
 }
+
+Test(slowpath, held_segments_never_older_than_the_syn)
+{
+	/* The pieces of a head carry the client's TSvals of their time: the
+	 * SYN carries the earliest, so the backend's PAWS check takes each
+	 * held piece, and each goes out with a TSval no older than the SYN's.
+	 */
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
+	struct segment_opts o;
+
+	F.need_head = true;
+	o = client_ts(CTS + 500, F.our_ts);
+	feed(sp, &F.client, &F.vip, CISN + 1 + 10, F.cookie + 1, LIMPET_TCP_ACK, CWIN, &o,
+	     PART1 + 10, PART1_LEN - 10, 0);
+	o = client_ts(CTS, F.our_ts);	/* sent first, came second */
+	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, LIMPET_TCP_ACK, CWIN, &o, PART1, 10, 1);
+	o = client_ts(CTS + 1000, F.our_ts + 1);
+	feed(sp, &F.client, &F.vip, CISN + 1 + PART1_LEN, F.cookie + 1, LIMPET_TCP_ACK, CWIN, &o,
+	     PART2, PART2_LEN, 2);
+	cr_assert_eq(F.n_sent, 1);
+	expect_syn(sent(0), 0);
+	expect_ts(sent(0), CTS, 0);
+	synack(sp, 0, 10);
+	cr_assert_eq(F.n_sent, 4);
+	expect_ts(sent(1), CTS, BTS);
+	expect_ts(sent(2), CTS + 500, BTS);
+	expect_ts(sent(3), CTS + 1000, BTS);
+	slowpath_free(sp);
+}

@@ -124,6 +124,7 @@ struct conn {
 	struct limpet_tscookie tsc;	/* what it offered, from our SYN-ACK's TSval */
 	__u32 our_tsval;		/* that TSval, as the client echoes it */
 	__u32 client_tsval;		/* its latest */
+	__u32 syn_tsval;		/* the TSval of our SYN: its earliest held */
 	__u16 client_window;
 	__u32 client_next;		/* past the last byte (and FIN) it sent */
 	__u16 client_mss;
@@ -403,6 +404,8 @@ static bool hold(struct slowpath *sp, struct conn *c, const struct segment *seg,
 		return false;
 	if (seg->flags & LIMPET_TCP_FIN)
 		c->fin_seen = true;
+	if (c->state == CONN_HEAD && seg->opt.ts_ok && limpet_seq_after(c->syn_tsval, seg->opt.tsval))
+		c->syn_tsval = seg->opt.tsval;
 	if (limpet_seq_after(end, c->client_next))
 		c->client_next = end;
 	for (pp = &c->held; *pp; pp = &(*pp)->next) {
@@ -471,8 +474,9 @@ static void send_syn(struct slowpath *sp, struct conn *c)
 	__u8 flags = LIMPET_TCP_SYN;
 
 	if (c->ts_ok) {
+		/* Not the latest: no held segment may look older to PAWS. */
 		o.ts = true;
-		o.tsval = c->client_tsval;
+		o.tsval = c->syn_tsval;
 		o.sack_ok = c->tsc.sack_ok;
 		o.wscale = c->tsc.wscale;
 		if (c->tsc.ecn_ok)
@@ -630,6 +634,7 @@ static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u
 		limpet_tscookie_decode(seg->opt.tsecr, &c->tsc);
 		c->our_tsval = seg->opt.tsecr;
 		c->client_tsval = seg->opt.tsval;
+		c->syn_tsval = seg->opt.tsval;
 		c->client_mss = limpet_cookie_mss(c->tsc.mss_index, c->family == LIMPET_FAMILY_V6);
 	} else {
 		/* Nowhere to keep it: the largest common Ethernet MSS. */
@@ -689,8 +694,8 @@ static void install_flows(struct slowpath *sp, struct conn *c)
 	sp->ops.flow_set(sp->ops.ctx, &c->by_backend.key, &fv);
 }
 
-/* Raise the TSecr in header <th> to <min> if it is older. */
-static void tsecr_at_least(__u8 *th, __u32 th_len, __u32 min)
+/* Raise the TSval and TSecr in header <th> to <tsval> and <tsecr> where older. */
+static void ts_at_least(__u8 *th, __u32 th_len, __u32 tsval, __u32 tsecr)
 {
 	__u32 off = LIMPET_TCP_HDR_MIN, len;
 
@@ -705,8 +710,10 @@ static void tsecr_at_least(__u8 *th, __u32 th_len, __u32 min)
 		if (len < 2 || off + len > th_len)
 			return;
 		if (th[off] == LIMPET_TCPOPT_TS && len == LIMPET_TCPOLEN_TS) {
-			if (limpet_seq_after(min, limpet_get_be32(th + off + 6)))
-				limpet_put_be32(th + off + 6, min);
+			if (limpet_seq_after(tsval, limpet_get_be32(th + off + 2)))
+				limpet_put_be32(th + off + 2, tsval);
+			if (limpet_seq_after(tsecr, limpet_get_be32(th + off + 6)))
+				limpet_put_be32(th + off + 6, tsecr);
 			return;
 		}
 		off += len;
@@ -717,7 +724,8 @@ static void tsecr_at_least(__u8 *th, __u32 th_len, __u32 min)
  * A held segment to the backend. Its TSecr echoes one of our TSvals from
  * before the binding, which the backend's clock cannot know: it echoes
  * the backend's SYN-ACK instead (a backend that answered with a SYN
- * cookie reads its options there).
+ * cookie reads its options there). Its TSval is at least our SYN's, or
+ * the backend's PAWS check would drop it.
  */
 static void relay_held(struct slowpath *sp, struct conn *c, const struct held *h)
 {
@@ -726,7 +734,7 @@ static void relay_held(struct slowpath *sp, struct conn *c, const struct held *h
 	memcpy(out, h->th, h->th_len);
 	limpet_splice_tcp(&c->fwd, out, h->th_len);
 	if (c->fwd.flags & LIMPET_SPLICE_TS)
-		tsecr_at_least(out, h->th_len, c->be_tsval);
+		ts_at_least(out, h->th_len, c->syn_tsval, c->be_tsval);
 	send_segment(sp, c, true, out, h->th_len, h->data, h->len);
 }
 
