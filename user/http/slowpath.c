@@ -3,8 +3,9 @@
  * slowpath.c - the delayed-binding state machine (see slowpath.h).
  *
  * A connection record lives from the first request segment until the
- * binding is handed to the data plane and a little longer (segments already
- * queued on the AF_XDP socket still come here and are relayed), or, with a
+ * binding is handed to the data plane (once the backend acked the request
+ * bytes we acknowledged) and a little longer (segments already queued on
+ * the AF_XDP socket still come here and are relayed), or, with a
  * header to insert, until the response head went out and its
  * retransmissions can no longer be expected. Each record is found by both
  * of its flow keys: client -> VIP and backend -> client.

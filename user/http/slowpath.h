@@ -4,10 +4,12 @@
  *
  * The data plane completed the client's handshake with a SYN cookie and
  * hands the first request segment here (through AF_XDP). The slow path
- * holds it, opens the backend's side with the client's ISN and options (SYN
- * retransmitted with backoff), and on the backend's SYN-ACK installs the
+ * holds it and acknowledges it to the client, as the client's TCP peer
+ * would; opens the backend's side with the client's ISN and options (SYN
+ * retransmitted with backoff); and on the backend's SYN-ACK installs the
  * translation of both directions in the flow table and releases what it
- * held. A backend that refuses (RST) or stays silent past the connect
+ * held, sending it again until the backend acks it (the client will not:
+ * it was acknowledged). A backend that refuses (RST) or stays silent past the connect
  * timeout is replaced by the next on the ring; when none is left the client
  * gets a 503 and a clean close. The first response head can get a header
  * inserted (the response-rewriting primitive), which shifts the server's
