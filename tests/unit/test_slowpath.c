@@ -625,7 +625,8 @@ Test(slowpath, synack_binds_and_releases)
 	/* The SYN-ACK again: the request did not arrive, it goes again. */
 	synack(sp, 0, 12);
 	cr_assert_eq(F.n_sent, 3);
-	expect_seg(sent(2), &F.client, &F.be[0], CISN + 1, BISN + 1, LIMPET_TCP_ACK | LIMPET_TCP_PSH);
+	expect_seg(sent(2), &F.client, &F.be[0], CISN + 1, BISN + 1,
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH);
 	expect_payload(sent(2), REQUEST, REQ_LEN);
 	cr_expect_eq(slowpath_stats(sp)->resent, 1);
 

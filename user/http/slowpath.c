@@ -405,7 +405,8 @@ static bool hold(struct slowpath *sp, struct conn *c, const struct segment *seg,
 		return false;
 	if (seg->flags & LIMPET_TCP_FIN)
 		c->fin_seen = true;
-	if (c->state == CONN_HEAD && seg->opt.ts_ok && limpet_seq_after(c->syn_tsval, seg->opt.tsval))
+	if (c->state == CONN_HEAD && seg->opt.ts_ok &&
+	    limpet_seq_after(c->syn_tsval, seg->opt.tsval))
 		c->syn_tsval = seg->opt.tsval;
 	if (limpet_seq_after(end, c->client_next))
 		c->client_next = end;
@@ -1297,7 +1298,8 @@ void slowpath_tick(struct slowpath *sp, __u64 now_ms)
 					c->rto_ms *= 2;
 					c->rto_at_ms = now_ms + c->rto_ms;
 				} else {
-					pr_debug("http: backend %s never acked a request", c->be.name);
+					pr_debug("http: backend %s never acked a request",
+						 c->be.name);
 					c->unacked = false;
 				}
 			}
