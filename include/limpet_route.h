@@ -34,6 +34,13 @@
  *   1        DOWN           sticky     ring           1  (entry rewritten)
  *   1        UNKNOWN (none) -          ring           1
  *
+ * A retry (the backend a connection was sent to refused it or did not
+ * answer): limpet_route_refused() marks the token's or the entry's backend
+ * DOWN when it is the one that failed, so the failover mode decides as it
+ * does once health checks have seen it down: temporary keeps the cookie
+ * (and the entry), sticky re-issues it, none routes to the failed backend
+ * again, which the caller answers with a 503.
+ *
  * Affinity none: RANDOM, remember 0. issue is NONE for every affinity but
  * cookie, and outcome is passed through unchanged but for UNKNOWN_BACKEND.
  * Out-of-range settings read as the last value of their field (fallback
@@ -180,6 +187,19 @@ LIMPET_INLINE void limpet_route_session(const struct limpet_route_in *in,
 		out->remember = 1;
 		return;
 	}
+}
+
+/*
+ * <in> for a retry: <token_failed> / <entry_failed> when the backend the
+ * token / the session entry names is one this connection already tried.
+ */
+LIMPET_INLINE void limpet_route_refused(struct limpet_route_in *in, __u8 token_failed,
+					__u8 entry_failed)
+{
+	if (token_failed)
+		in->token_state = LIMPET_BE_DOWN;
+	if (entry_failed)
+		in->entry_state = LIMPET_BE_DOWN;
 }
 
 /* The routing decision for <in>; see the tables above. */

@@ -193,6 +193,82 @@ Test(route, cookie_down_failover)
 	}
 }
 
+/*
+ * A retry after the token's backend refused the connection (health checks
+ * have not seen it yet: it is up or draining) follows the failover mode as
+ * if it were down: temporary keeps the cookie, sticky re-issues it, none
+ * stays with it. A backend other than the token's refusing changes nothing.
+ */
+Test(route, refused_follows_failover)
+{
+	static const __u8 states[] = { LIMPET_BE_UP, LIMPET_BE_DRAINING, LIMPET_BE_DOWN };
+	struct limpet_route_out o, down;
+	struct limpet_route_in in;
+	__u8 pol, fo, aff;
+	size_t i;
+
+	for (i = 0; i < sizeof(states); i++)
+	for (pol = 0; pol < 2; pol++)
+	for (fo = 0; fo < 3; fo++) {
+		memset(&in, 0, sizeof(in));
+		in.affinity = LIMPET_AFFINITY_COOKIE;
+		in.policy = pol;
+		in.failover = fo;
+		in.outcome = LIMPET_COOKIE_VALID;
+		in.token_state = states[i];
+		in.entry_state = LIMPET_BE_UNKNOWN;
+		limpet_route_refused(&in, 1, 0);
+		limpet_route(&in, &o);
+		down = route(LIMPET_AFFINITY_COOKIE, 0, pol, fo, LIMPET_COOKIE_VALID,
+			     LIMPET_BE_DOWN, 0, LIMPET_BE_UNKNOWN);
+		cr_expect(o.via == down.via && o.issue == down.issue,
+			  "state %u policy %u failover %u: via %s issue %u, want via %s issue %u",
+			  states[i], pol, fo, via_names[o.via % 6], o.issue,
+			  via_names[down.via % 6], down.issue);
+	}
+	/* temporary: no new cookie; sticky: one; none: the token's backend. */
+	memset(&in, 0, sizeof(in));
+	in.affinity = LIMPET_AFFINITY_COOKIE;
+	in.outcome = LIMPET_COOKIE_VALID;
+	in.failover = LIMPET_FAILOVER_TEMPORARY;
+	limpet_route_refused(&in, 1, 0);
+	limpet_route(&in, &o);
+	cr_expect(o.via == LIMPET_ROUTE_RING_SESSION && o.issue == LIMPET_ISSUE_NONE);
+	in.token_state = LIMPET_BE_UP;
+	in.failover = LIMPET_FAILOVER_STICKY;
+	limpet_route_refused(&in, 1, 0);
+	limpet_route(&in, &o);
+	cr_expect(o.via == LIMPET_ROUTE_RING_SESSION && o.issue == LIMPET_ISSUE_REISSUE);
+	in.token_state = LIMPET_BE_UP;
+	in.failover = LIMPET_FAILOVER_NONE;
+	limpet_route_refused(&in, 1, 0);
+	limpet_route(&in, &o);
+	cr_expect(o.via == LIMPET_ROUTE_TOKEN_BACKEND && o.issue == LIMPET_ISSUE_NONE);
+	/* Another backend refused: the token's still is up. */
+	in.token_state = LIMPET_BE_UP;
+	limpet_route_refused(&in, 0, 0);
+	cr_expect_eq(in.token_state, LIMPET_BE_UP);
+
+	/* Header and client_ip sessions: temporary keeps the entry for its return. */
+	for (aff = LIMPET_AFFINITY_CLIENT_IP; aff <= LIMPET_AFFINITY_HEADER; aff++) {
+		if (aff != LIMPET_AFFINITY_CLIENT_IP && aff != LIMPET_AFFINITY_HEADER)
+			continue;
+		for (fo = 0; fo < 3; fo++) {
+			memset(&in, 0, sizeof(in));
+			in.affinity = aff;
+			in.failover = fo;
+			in.has_key = 1;
+			in.token_state = LIMPET_BE_UNKNOWN;
+			in.entry_state = LIMPET_BE_UP;
+			limpet_route_refused(&in, 0, 1);
+			limpet_route(&in, &o);
+			down = route(aff, 0, 0, fo, 0, LIMPET_BE_UNKNOWN, 1, LIMPET_BE_DOWN);
+			cr_expect(o.via == down.via && o.remember == down.remember,
+				  "affinity %u failover %u", aff, fo);
+		}
+	}
+}
+
 Test(route, header_entry_down)
 {
 	struct limpet_route_out o;

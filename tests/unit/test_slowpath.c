@@ -4,7 +4,9 @@
  * state machine, through its public API with fake struct slowpath_ops.
  *
  * The fakes record every packet sent (parsed back with segment_parse()
- * behind a made-up Ethernet header, so checksums are checked too), keep
+ * behind a made-up Ethernet header, so checksums are checked too; bare
+ * ACKs from the VIP to the client, which acknowledge held request bytes,
+ * on a list of their own, so each scenario counts the rest), keep
  * the flow table in an array, and pick backends from a list, skipping the
  * ones tried. Segments go in the way the AF_XDP path hands them over:
  * built with segment_header()/segment_build(), parsed with
@@ -72,12 +74,15 @@ static struct {
 	struct slowpath_service svc;
 	struct sent sent[MAX_SENT];
 	int n_sent;
+	struct sent acks[MAX_SENT];	/* bare ACKs to the client */
+	int n_acks;
 	struct flow flows[MAX_FLOWS];
 	int picks;
 	bool need_head;		/* pick() waits for the blank line ending the head */
 	__u32 head_len;		/* what the last pick() was shown */
 	bool head_final;
 	bool issue_cookie;
+	int retry_issue;	/* >= 0: what a retry's pick says on the cookie */
 	__u32 our_ts;		/* the cookie TSval the client echoes */
 	__u32 client_mss;	/* what the cookie says */
 	__u32 cookie;		/* our ISN toward the client */
@@ -92,18 +97,27 @@ static void frame_eth(__u8 *frame, __u8 family)
 
 static int fake_send(void *ctx, __u8 family, const void *pkt, size_t len)
 {
-	struct sent *s;
+	struct sent tmp, *s;
 
-	cr_assert_lt(F.n_sent, MAX_SENT, "too many packets sent");
 	cr_assert_leq(len, SEG_PACKET_MAX);
 	cr_assert_eq(family, F.family);
-	s = &F.sent[F.n_sent++];
-	s->family = family;
-	s->len = len;
-	frame_eth(s->frame, family);
-	memcpy(s->frame + ETH_HLEN, pkt, len);
-	cr_assert_eq(segment_parse(s->frame, ETH_HLEN + len, &s->seg), 0,
-		     "packet %d sent does not parse", F.n_sent - 1);
+	tmp.family = family;
+	tmp.len = len;
+	frame_eth(tmp.frame, family);
+	memcpy(tmp.frame + ETH_HLEN, pkt, len);
+	cr_assert_eq(segment_parse(tmp.frame, ETH_HLEN + len, &tmp.seg), 0,
+		     "packet %d sent does not parse", F.n_sent + F.n_acks);
+	if (tmp.seg.flags == LIMPET_TCP_ACK && !tmp.seg.payload_len &&
+	    !memcmp(&tmp.seg.src, &F.vip.addr, sizeof(tmp.seg.src))) {
+		cr_assert_lt(F.n_acks, MAX_SENT, "too many ACKs sent");
+		s = &F.acks[F.n_acks++];
+	} else {
+		cr_assert_lt(F.n_sent, MAX_SENT, "too many packets sent");
+		s = &F.sent[F.n_sent++];
+	}
+	*s = tmp;
+	/* The parsed payload points into the frame: into its copy now. */
+	s->seg.payload = s->frame + (tmp.seg.payload - tmp.frame);
 	return 0;
 }
 
@@ -177,6 +191,8 @@ static int fake_pick(void *ctx, const struct slowpath_request *req, const __u32 
 	if (F.need_head && !req->head_final && !head_ended(req->head, req->head_len))
 		return -EAGAIN;
 	cookie->issue = F.issue_cookie;
+	if (n_tried && F.retry_issue >= 0)
+		cookie->issue = F.retry_issue;
 	cookie->session = 0x1234;
 	/* Always the connection's own first segment. */
 	cr_assert(!memcmp(&first->src, &F.client.addr, sizeof(first->src)));
@@ -309,6 +325,7 @@ static struct slowpath *setup(__u8 family, int n_backends, const char *header)
 		snprintf(b->name, sizeof(b->name), "be%d", i + 1);
 	}
 	F.n_backends = n_backends;
+	F.retry_issue = -1;
 	F.svc.connect_timeout_ms = 1000;
 	if (header)
 		snprintf(F.svc.backend_header, sizeof(F.svc.backend_header), "%s", header);
@@ -382,12 +399,25 @@ static void backend_data(struct slowpath *sp, int i, __u32 off, const void *data
 	     &o, data, len, now);
 }
 
+/* Backend <i> acks the whole request (nothing of its own sent yet). */
+static void backend_ack(struct slowpath *sp, int i, __u64 now)
+{
+	backend_data(sp, i, 0, NULL, 0, 0, 0, now);
+}
+
 /* ---- packets out ---- */
 
 static const struct segment *sent(int i)
 {
 	cr_assert_lt(i, F.n_sent, "packet %d was not sent (%d were)", i, F.n_sent);
 	return &F.sent[i].seg;
+}
+
+/* The last bare ACK sent to the client. */
+static const struct segment *last_ack(void)
+{
+	cr_assert_gt(F.n_acks, 0, "no ACK was sent to the client");
+	return &F.acks[F.n_acks - 1].seg;
 }
 
 static void expect_seg(const struct segment *s, const struct ep *from, const struct ep *to,
@@ -563,10 +593,12 @@ Test(slowpath, synack_binds_and_releases)
 	cr_expect_eq(fv->sp.ins_len, 0);
 	cr_expect_eq(fv->sp.ack_ins_len, 0);
 
-	/* Backend -> client: seq and TSval into ours, its shift 9 to our 7. */
+	/* Backend -> client: seq and TSval into ours, its shift 9 to our 7;
+	 * the slow path's until the backend acks the request we acked.
+	 */
 	fv = flow_at(&F.be[0], &F.client);
 	cr_assert(fv);
-	cr_expect_eq(fv->flags, LIMPET_FLOW_SPLICE | LIMPET_FLOW_RET);
+	cr_expect_eq(fv->flags, LIMPET_FLOW_SLOWPATH | LIMPET_FLOW_RET);
 	cr_expect_eq(fv->backend_id, 11);
 	cr_expect_eq(fv->gen, 3);
 	cr_expect_eq(fv->service_id, 7);
@@ -590,28 +622,44 @@ Test(slowpath, synack_binds_and_releases)
 	expect_payload(s, REQUEST, REQ_LEN);
 	cr_expect_eq(slowpath_stats(sp)->bound, 1);
 
-	/* The SYN-ACK again: the client's next segment answers it. */
+	/* The SYN-ACK again: the request did not arrive, it goes again. */
+	synack(sp, 0, 12);
+	cr_assert_eq(F.n_sent, 3);
+	expect_seg(sent(2), &F.client, &F.be[0], CISN + 1, BISN + 1,
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH);
+	expect_payload(sent(2), REQUEST, REQ_LEN);
+	cr_expect_eq(slowpath_stats(sp)->resent, 1);
+
+	/* The backend acks it: its side goes to the data plane. */
+	o = client_ts(BTS + 5, CTS);
+	feed(sp, &F.be[0], &F.client, BISN + 1, CISN + 1 + REQ_LEN, LIMPET_TCP_ACK, 100, &o, NULL, 0,
+	     15);
+	fv = flow_at(&F.be[0], &F.client);
+	cr_expect_eq(fv->flags, LIMPET_FLOW_SPLICE | LIMPET_FLOW_RET);
+	cr_expect_eq(fv->sp.seq_delta, delta);
+	expect_seg(last_ack(), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, LIMPET_TCP_ACK);
+	/* A SYN-ACK now: the client's next segment answers it. */
 	synack(sp, 0, 20);
-	cr_expect_eq(F.n_sent, 2);
+	cr_expect_eq(F.n_sent, 3);
 
 	/* A client segment still queued for the slow path: relayed, translated. */
 	o = client_ts(CTS + 1, BTS + 7 + ts_delta);
 	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, F.cookie + 1 + 5, LIMPET_TCP_ACK, CWIN, &o, NULL, 0,
 	     30);
-	cr_assert_eq(F.n_sent, 3);
-	s = sent(2);
+	cr_assert_eq(F.n_sent, 4);
+	s = sent(3);
 	expect_seg(s, &F.client, &F.be[0], CISN + 1 + REQ_LEN, BISN + 1 + 5, LIMPET_TCP_ACK);
 	expect_ts(s, CTS + 1, BTS + 7);
 
 	/* The record goes a little after; the entries stay, the data plane's. */
 	cr_expect_eq(slowpath_connections(sp), 1);
-	slowpath_tick(sp, 2999);
+	slowpath_tick(sp, 3014);
 	cr_expect_eq(slowpath_connections(sp), 1);
-	slowpath_tick(sp, 3010);
+	slowpath_tick(sp, 3015);
 	cr_expect_eq(slowpath_connections(sp), 0);
 	cr_expect(flow_at(&F.client, &F.vip));
 	cr_expect(flow_at(&F.be[0], &F.client));
-	cr_expect_eq(F.n_sent, 3);
+	cr_expect_eq(F.n_sent, 4);
 	slowpath_free(sp);
 }
 
@@ -806,10 +854,9 @@ Test(slowpath, syn_timeouts_then_503)
 	/* Its FIN gets our ACK, and the entry goes. */
 	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, fin_seq, LIMPET_TCP_ACK | LIMPET_TCP_FIN, CWIN, &o, NULL,
 	     0, 4100);
-	cr_assert_eq(F.n_sent, 10);
-	expect_seg(sent(9), &F.vip, &F.client, fin_seq, CISN + 1 + REQ_LEN + 1, LIMPET_TCP_ACK);
-	cr_expect_eq(sent(9)->payload_len, 0);
-	expect_ts(sent(9), F.our_ts + 4100, CTS + 10);
+	cr_assert_eq(F.n_sent, 9);
+	expect_seg(last_ack(), &F.vip, &F.client, fin_seq, CISN + 1 + REQ_LEN + 1, LIMPET_TCP_ACK);
+	expect_ts(last_ack(), F.our_ts + 4100, CTS + 10);
 	cr_expect_null(flow_at(&F.client, &F.vip));
 	cr_expect_eq(slowpath_connections(sp), 0);
 	slowpath_free(sp);
@@ -851,9 +898,8 @@ Test(slowpath, failed_ack_across_wrap)
 	/* Its FIN is answered right across the wrap. */
 	feed(sp, &F.client, &F.vip, CISN + 1 + REQ_LEN, fin_seq, LIMPET_TCP_ACK | LIMPET_TCP_FIN, CWIN, &o, NULL,
 	     0, 1100);
-	cr_assert_gt(F.n_sent, 3);
-	expect_seg(sent(F.n_sent - 1), &F.vip, &F.client, fin_seq, CISN + 1 + REQ_LEN + 1,
-		   LIMPET_TCP_ACK);
+	cr_assert_eq(F.n_sent, 3);
+	expect_seg(last_ack(), &F.vip, &F.client, fin_seq, CISN + 1 + REQ_LEN + 1, LIMPET_TCP_ACK);
 	cr_expect_eq(slowpath_connections(sp), 0);
 	slowpath_free(sp);
 }
@@ -938,6 +984,7 @@ static struct slowpath *bound_with_header(__u8 mss_index)
 	first_request(sp, 0);
 	synack(sp, 0, 10);
 	cr_assert_eq(F.n_sent, 2);
+	backend_ack(sp, 0, 10);
 	return sp;
 }
 
@@ -1339,6 +1386,15 @@ Test(slowpath, insert_offset)
 	cr_expect_eq(offset_of("HTTP/1.1 200 OK\r\n", &info, &hl), 17);
 	cr_expect(!info);
 	cr_expect_eq(hl, 0);
+
+	/* 101 Switching Protocols is the last head: it takes them. */
+	cr_expect_eq(offset_of("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+			       &info, &hl), 34);
+	cr_expect(!info);
+	cr_expect_eq(offset_of("HTTP/1.1 102 Processing\r\n\r\n", &info, &hl), -1);
+	cr_expect(info);
+	cr_expect_eq(offset_of("HTTP/1.1 110 x\r\n\r\n", &info, &hl), -1);
+	cr_expect(info);
 }
 
 /* ---- choosing from the request head ---- */
@@ -1529,5 +1585,321 @@ Test(slowpath, no_timestamps_kernel_cookie_agrees_nothing)
 	syn = sent(0);
 	cr_expect_eq(syn->opt.wscale, LIMPET_WSCALE_NONE);
 	cr_expect(!syn->opt.sack_ok);
+	slowpath_free(sp);
+}
+
+/* ---- the first response for a WebSocket upgrade ---- */
+
+Test(slowpath, insert_into_101_switching_protocols)
+{
+	static const char SW[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+				 "Connection: Upgrade\r\n\r\n";
+	const __u32 lsw = sizeof(SW) - 1, status = 34;
+	struct slowpath *sp = bound_with_header(3);
+	struct flow_value *ret = flow_at(&F.be[0], &F.client);
+	char want[256];
+
+	memcpy(want, SW, status);
+	memcpy(want + status, INS, INS_LEN);
+	memcpy(want + status + INS_LEN, SW + status, lsw - status);
+	backend_data(sp, 0, 0, SW, lsw, LIMPET_TCP_PSH, 1, 100);
+	cr_assert_eq(F.n_sent, 3);
+	expect_payload(sent(2), want, lsw + INS_LEN);
+	cr_expect_eq(ret->sp.ins_pos, BISN + 1 + status);
+	cr_expect_eq(ret->sp.ins_len, INS_LEN);
+	cr_expect_eq(ret->sp.flags & LIMPET_SPLICE_HEAD_PENDING, 0);
+	slowpath_free(sp);
+}
+
+/* ---- a response head cut inside its status line ---- */
+
+Test(slowpath, insert_waits_for_a_cut_status_line)
+{
+	struct slowpath *sp = bound_with_header(3);
+	struct flow_value *ret = flow_at(&F.be[0], &F.client);
+
+	/* "HTTP/1.1 " alone: held, nothing to the client yet. */
+	backend_data(sp, 0, 0, HEAD, 9, 0, 1, 100);
+	cr_expect_eq(F.n_sent, 2, "the cut status line went out");
+	cr_expect(ret->sp.flags & LIMPET_SPLICE_HEAD_PENDING);
+	/* Its retransmission changes nothing. */
+	backend_data(sp, 0, 0, HEAD, 9, 0, 1, 110);
+	cr_expect_eq(F.n_sent, 2);
+	/* The rest: the head whole, with the insertion, in one segment. */
+	backend_data(sp, 0, 9, HEAD + 9, HEAD_LEN - 9, LIMPET_TCP_PSH, 2, 120);
+	cr_assert_eq(F.n_sent, 3);
+	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN,
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH);
+	expect_payload(sent(2), HEAD_OUT, sizeof(HEAD_OUT) - 1);
+	cr_expect_eq(ret->sp.ins_pos, BISN + 1 + STATUS_LEN);
+	cr_expect_eq(ret->sp.ins_len, INS_LEN);
+	cr_expect_eq(ret->sp.flags & LIMPET_SPLICE_HEAD_PENDING, 0);
+
+	/* The second part again: the same bytes, after the cut. */
+	backend_data(sp, 0, 9, HEAD + 9, HEAD_LEN - 9, LIMPET_TCP_PSH, 2, 300);
+	cr_assert_eq(F.n_sent, 4);
+	expect_seg(sent(3), &F.vip, &F.client, F.cookie + 1 + 9, CISN + 1 + REQ_LEN,
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH);
+	expect_payload(sent(3), HEAD_OUT + 9, sizeof(HEAD_OUT) - 1 - 9);
+	slowpath_free(sp);
+}
+
+Test(slowpath, insert_cut_status_line_in_three)
+{
+	/* Three pieces, the last one all again with more (a collapsed
+	 * retransmission of the first two and the rest).
+	 */
+	struct slowpath *sp = bound_with_header(3);
+
+	backend_data(sp, 0, 0, HEAD, 7, 0, 1, 100);		/* "HTTP/1." */
+	backend_data(sp, 0, 7, HEAD + 7, 5, 0, 1, 110);		/* "1 200" */
+	cr_expect_eq(F.n_sent, 2);
+	backend_data(sp, 0, 0, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 2, 120);
+	cr_assert_eq(F.n_sent, 3);
+	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN,
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH);
+	expect_payload(sent(2), HEAD_OUT, sizeof(HEAD_OUT) - 1);
+	slowpath_free(sp);
+}
+
+Test(slowpath, insert_cut_status_line_gives_up_in_time)
+{
+	struct slowpath *sp = bound_with_header(3);
+	struct flow_value *ret = flow_at(&F.be[0], &F.client);
+
+	backend_data(sp, 0, 0, HEAD, 9, 0, 1, 100);
+	slowpath_tick(sp, 1099);
+	cr_expect_eq(F.n_sent, 2);
+	/* A second late: what was held goes as it came, nothing inserted. */
+	slowpath_tick(sp, 1100);
+	cr_assert_eq(F.n_sent, 3);
+	expect_seg(sent(2), &F.vip, &F.client, F.cookie + 1, CISN + 1 + REQ_LEN, LIMPET_TCP_ACK);
+	expect_payload(sent(2), HEAD, 9);
+	cr_expect_eq(ret->sp.flags & LIMPET_SPLICE_HEAD_PENDING, 0);
+	cr_expect_eq(ret->sp.ins_len, 0);
+
+	/* Not a status line: relayed at once as before. */
+	slowpath_free(sp);
+	sp = bound_with_header(3);
+	backend_data(sp, 0, 0, "HTTP/2 ", 7, 0, 1, 100);
+	cr_expect_eq(F.n_sent, 3);
+	slowpath_free(sp);
+}
+
+/* ---- acknowledging what is held ---- */
+
+/* The <i>-th ACK we sent the client: up to <ack>, at <now>. */
+static void expect_held_ack(int i, __u32 ack, __u32 now)
+{
+	const struct segment *a;
+
+	cr_assert_lt(i, F.n_acks, "ACK %d was not sent (%d were)", i, F.n_acks);
+	a = &F.acks[i].seg;
+	expect_seg(a, &F.vip, &F.client, F.cookie + 1, ack, LIMPET_TCP_ACK);
+	expect_ts(a, F.our_ts + now, CTS);
+	cr_expect_eq(a->window, (65536 - (ack - CISN - 1)) >> LIMPET_OUR_WSCALE,
+		     "ACK %d: window %u", i, a->window);
+}
+
+Test(slowpath, held_segments_are_acked)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
+	const __u32 all = PART1_LEN + PART2_LEN;
+	struct segment_opts o;
+	struct flow_value *fwd, *ret;
+
+	F.need_head = true;
+	client_data(sp, 0, PART1, 10, 0, 0);
+	expect_held_ack(0, CISN + 1 + 10, 0);
+	cr_expect_eq(slowpath_binding(sp), 1);
+	/* Out of order: the same ack again. */
+	client_data(sp, PART1_LEN, PART2, PART2_LEN, LIMPET_TCP_PSH, 100);
+	expect_held_ack(1, CISN + 1 + 10, 100);
+	/* The hole filled: all of it, and the head is complete. */
+	client_data(sp, 10, PART1 + 10, PART1_LEN - 10, 0, 500);
+	expect_held_ack(2, CISN + 1 + all, 500);
+	cr_assert_eq(F.n_sent, 1);
+	expect_syn(sent(0), 0);
+	cr_expect_eq(slowpath_binding(sp), 1);
+	/* A retransmission while binding: acked again. */
+	client_data(sp, 0, PART1, 10, 0, 600);
+	expect_held_ack(3, CISN + 1 + all, 600);
+	cr_expect_eq(F.n_acks, 4);
+	cr_expect_eq(slowpath_stats(sp)->acked, 4);
+
+	/* Bound: the backend's clock goes on from our last TSval. */
+	synack(sp, 0, 700);
+	cr_expect_eq(slowpath_binding(sp), 0, "bound: no longer being bound");
+	cr_expect_eq(slowpath_connections(sp), 1);
+	fwd = flow_at(&F.client, &F.vip);
+	ret = flow_at(&F.be[0], &F.client);
+	cr_assert(fwd && ret);
+	cr_expect_eq(fwd->flags, LIMPET_FLOW_SPLICE);
+	cr_expect_eq(fwd->sp.tsecr_delta, F.our_ts + 600 - BTS);
+	cr_expect_eq(ret->sp.tsval_delta, F.our_ts + 600 - BTS);
+	cr_expect_eq(ret->flags, LIMPET_FLOW_SLOWPATH | LIMPET_FLOW_RET,
+		     "the backend's side is ours until it acks what we acked");
+	/* What is held, in order; each echoes the backend's SYN-ACK. */
+	cr_assert_eq(F.n_sent, 4);
+	expect_seg(sent(1), &F.client, &F.be[0], CISN + 1, BISN + 1, LIMPET_TCP_ACK);
+	expect_payload(sent(1), PART1, 10);
+	expect_seg(sent(2), &F.client, &F.be[0], CISN + 1 + 10, BISN + 1, LIMPET_TCP_ACK);
+	expect_seg(sent(3), &F.client, &F.be[0], CISN + 1 + PART1_LEN, BISN + 1,
+		   LIMPET_TCP_ACK | LIMPET_TCP_PSH);
+	expect_payload(sent(3), PART2, PART2_LEN);
+	expect_ts(sent(1), CTS, BTS);
+	expect_ts(sent(3), CTS, BTS);
+
+	/* Not acked by the backend: sent again after 200 ms, then 400 ms. */
+	slowpath_tick(sp, 899);
+	cr_expect_eq(F.n_sent, 4);
+	slowpath_tick(sp, 900);
+	cr_assert_eq(F.n_sent, 7);
+	expect_payload(sent(4), PART1, 10);
+	slowpath_tick(sp, 1299);
+	cr_expect_eq(F.n_sent, 7);
+	slowpath_tick(sp, 1300);
+	cr_expect_eq(F.n_sent, 10);
+	cr_expect_eq(slowpath_stats(sp)->resent, 6);
+
+	/* Part of it acked: not yet. */
+	o = client_ts(BTS + 640, CTS);
+	feed(sp, &F.be[0], &F.client, BISN + 1, CISN + 1 + 10, LIMPET_TCP_ACK, 100, &o, NULL, 0,
+	     1340);
+	cr_expect_eq(ret->flags, LIMPET_FLOW_SLOWPATH | LIMPET_FLOW_RET);
+	/* All of it: the data plane's from here, nothing resent any more. */
+	o = client_ts(BTS + 650, CTS);
+	feed(sp, &F.be[0], &F.client, BISN + 1, CISN + 1 + all, LIMPET_TCP_ACK, 100, &o, NULL, 0,
+	     1350);
+	cr_expect_eq(ret->flags, LIMPET_FLOW_SPLICE | LIMPET_FLOW_RET);
+	/* Its ACK reaches the client after ours in time: PAWS keeps it. */
+	expect_seg(last_ack(), &F.vip, &F.client, F.cookie + 1, CISN + 1 + all, LIMPET_TCP_ACK);
+	cr_expect_eq(last_ack()->opt.tsval, F.our_ts + 600 + 650);
+	slowpath_tick(sp, 5000);
+	cr_expect_eq(F.n_sent, 10);
+	slowpath_free(sp);
+}
+
+Test(slowpath, held_bytes_resent_until_given_up)
+{
+	/* A backend that never acks: a few resends, then the data plane's. */
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
+	struct flow_value *ret;
+	__u64 t;
+
+	first_request(sp, 0);
+	synack(sp, 0, 10);
+	for (t = 10; t <= 30000; t += 10)
+		slowpath_tick(sp, t);
+	cr_expect_eq(slowpath_stats(sp)->resent, 6);
+	ret = flow_at(&F.be[0], &F.client);
+	cr_expect_eq(ret->flags, LIMPET_FLOW_SPLICE | LIMPET_FLOW_RET);
+	cr_expect_eq(slowpath_connections(sp), 0);
+	slowpath_free(sp);
+}
+
+Test(slowpath, head_wait_counts_from_the_last_byte)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
+
+	F.need_head = true;
+	client_data(sp, 0, PART1, 10, 0, 0);
+	client_data(sp, 10, PART1 + 10, 5, 0, 3000);
+	slowpath_tick(sp, 5000);
+	cr_expect_eq(F.n_sent, 0, "decided 2 s after the client's last byte");
+	slowpath_tick(sp, 7999);
+	cr_expect_eq(F.n_sent, 0);
+	slowpath_tick(sp, 8000);
+	cr_assert_eq(F.n_sent, 1);
+	cr_expect(F.head_final);
+	expect_syn(sent(0), 0);
+	slowpath_free(sp);
+}
+
+Test(slowpath, long_head_decided_at_its_limit)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
+	char chunk[1400];
+	__u32 off = 0;
+	int i;
+
+	memset(chunk, 'a', sizeof(chunk));
+	memcpy(chunk, "GET / HTTP/1.1\r\nX: ", 19);
+	F.need_head = true;
+	for (i = 0; off < SLOWPATH_HEAD_MAX; i++) {
+		cr_expect_eq(F.n_sent, 0);
+		client_data(sp, off, chunk, sizeof(chunk), 0, (__u64)i);
+		off += sizeof(chunk);
+		expect_held_ack(i, CISN + 1 + off, (__u32)i);
+	}
+	cr_assert_eq(F.n_sent, 1, "decided without waiting");
+	cr_expect(F.head_final);
+	cr_expect_geq(F.head_len, SLOWPATH_HEAD_MAX);
+	slowpath_free(sp);
+}
+
+/* ---- a retry's answer on the cookie ---- */
+
+Test(slowpath, retry_decides_the_cookie)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 2, NULL);
+	static const char OUT[] = "HTTP/1.1 200 OK\r\nSet-Cookie: s=1234-be2\r\n"
+				  "Content-Length: 2\r\n\r\nhi";
+
+	/* The session's backend refused; the retry keeps the cookie
+	 * (failover temporary): none is set, whatever the first pick said.
+	 */
+	F.issue_cookie = true;
+	F.retry_issue = 0;
+	first_request(sp, 0);
+	feed(sp, &F.be[0], &F.client, 0, CISN + 1, LIMPET_TCP_RST | LIMPET_TCP_ACK, 0, &NO_OPTS,
+	     NULL, 0, 5);
+	synack(sp, 1, 10);
+	backend_data(sp, 1, 0, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 10, 100);
+	cr_assert_eq(F.n_sent, 5);
+	expect_payload(sent(4), HEAD, HEAD_LEN);
+	cr_expect_eq(slowpath_stats(sp)->cookies, 0);
+	slowpath_free(sp);
+
+	/* It re-issues it (failover sticky): set, naming the new backend. */
+	sp = setup(LIMPET_FAMILY_V4, 2, NULL);
+	F.issue_cookie = false;
+	F.retry_issue = 1;
+	first_request(sp, 0);
+	feed(sp, &F.be[0], &F.client, 0, CISN + 1, LIMPET_TCP_RST | LIMPET_TCP_ACK, 0, &NO_OPTS,
+	     NULL, 0, 5);
+	synack(sp, 1, 10);
+	backend_data(sp, 1, 0, HEAD, HEAD_LEN, LIMPET_TCP_PSH, 10, 100);
+	cr_assert_eq(F.n_sent, 5);
+	expect_payload(sent(4), OUT, sizeof(OUT) - 1);
+	slowpath_free(sp);
+}
+
+Test(slowpath, held_segments_never_older_than_the_syn)
+{
+	/* The pieces of a head carry the client's TSvals of their time: the
+	 * SYN carries the earliest, so the backend's PAWS check takes each
+	 * held piece, and each goes out with a TSval no older than the SYN's.
+	 */
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
+	struct segment_opts o;
+
+	F.need_head = true;
+	o = client_ts(CTS + 500, F.our_ts);
+	feed(sp, &F.client, &F.vip, CISN + 1 + 10, F.cookie + 1, LIMPET_TCP_ACK, CWIN, &o,
+	     PART1 + 10, PART1_LEN - 10, 0);
+	o = client_ts(CTS, F.our_ts);	/* sent first, came second */
+	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, LIMPET_TCP_ACK, CWIN, &o, PART1, 10, 1);
+	o = client_ts(CTS + 1000, F.our_ts + 1);
+	feed(sp, &F.client, &F.vip, CISN + 1 + PART1_LEN, F.cookie + 1, LIMPET_TCP_ACK, CWIN, &o,
+	     PART2, PART2_LEN, 2);
+	cr_assert_eq(F.n_sent, 1);
+	expect_syn(sent(0), 0);
+	expect_ts(sent(0), CTS, 0);
+	synack(sp, 0, 10);
+	cr_assert_eq(F.n_sent, 4);
+	expect_ts(sent(1), CTS, BTS);
+	expect_ts(sent(2), CTS + 500, BTS);
+	expect_ts(sent(3), CTS + 1000, BTS);
 	slowpath_free(sp);
 }

@@ -237,6 +237,16 @@ static const struct affinity_backend *by_id(const struct affinity_service *s, __
 	return NULL;
 }
 
+static bool was_tried(const struct affinity_backend *b, const __u32 *tried, size_t n_tried)
+{
+	size_t i;
+
+	for (i = 0; b && i < n_tried; i++)
+		if (tried[i] == b->sb.id)
+			return true;
+	return false;
+}
+
 static bool usable(const struct affinity_backend *b, __u8 family, const __u32 *tried,
 		   size_t n_tried)
 {
@@ -396,6 +406,7 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 	struct limpet_route_out out;
 	struct session_entry *entry = NULL;
 	struct head_facts f = { 0 };
+	bool left_session;
 	__u8 kind = 0;
 	__u64 key = 0, session_key = 0;
 	__u32 hash = 0;
@@ -442,6 +453,15 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 		if (entry_be)
 			in.entry_state = entry_be->state;
 	}
+	/*
+	 * A retry: the session's backend refused or did not answer this
+	 * connection. Down as far as it can tell, before health checks say
+	 * so: the failover mode decides, as it does once they have.
+	 */
+	limpet_route_refused(&in, was_tried(token_be, tried, n_tried),
+			     was_tried(entry_be, tried, n_tried));
+	left_session = n_tried && (tried[n_tried - 1] == (token_be ? token_be->sb.id : ~0u) ||
+				   tried[n_tried - 1] == (entry_be ? entry_be->sb.id : ~0u));
 	limpet_route(&in, &out);
 
 	/* Session keys go by rendezvous hashing, addresses by the ring. */
@@ -470,6 +490,9 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 			       (__u32)rng_next();
 		break;
 	}
+	/* failover none: the session's backend or nothing (the client sees it fail). */
+	if (s->failover == FAILOVER_NONE && was_tried(b, tried, n_tried))
+		return -ENOENT;
 	/* The named backend unless tried already; else by the key. */
 	if (!usable(b, seg->family, tried, n_tried))
 		b = session_key ? hrw_pick(s, session_key, seg->family, tried, n_tried) :
@@ -490,6 +513,8 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 			a->counters[s->id].header_missing++;
 		if ((token_be && token_be != b) || (entry_be && entry_be != b))
 			a->counters[s->id].failovers++;
+	} else if (left_session) {
+		a->counters[s->id].failovers++;
 	}
 
 	memset(cookie, 0, sizeof(*cookie));
@@ -511,9 +536,9 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 			cookie->session = f.token.session;
 			break;
 		}
-		if (!n_tried && cookie->issue)
+		if ((!n_tried || left_session) && cookie->issue)
 			a->counters[s->id].issued++;
-		if (!n_tried && cookie->issue && out.issue != LIMPET_ISSUE_NEW)
+		if ((!n_tried || left_session) && cookie->issue && out.issue != LIMPET_ISSUE_NEW)
 			a->counters[s->id].reissued++;
 		sessions_touch(&a->sessions, s->id, SESSION_COOKIE, cookie->session, b->sb.id,
 			       now_s, s->cookie_ttl_s);

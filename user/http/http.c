@@ -169,7 +169,7 @@ const struct slowpath_stats *http_slowpath_stats(const struct http *h)
 
 size_t http_binding_now(const struct http *h)
 {
-	return h->spio ? spio_connections(h->spio) : 0;
+	return h->spio ? spio_binding(h->spio) : 0;
 }
 
 const struct affinity_counters *http_counters(const struct http *h, __u32 service_id)

@@ -3,8 +3,9 @@
  * slowpath.c - the delayed-binding state machine (see slowpath.h).
  *
  * A connection record lives from the first request segment until the
- * binding is handed to the data plane and a little longer (segments already
- * queued on the AF_XDP socket still come here and are relayed), or, with a
+ * binding is handed to the data plane (once the backend acked the request
+ * bytes we acknowledged) and a little longer (segments already queued on
+ * the AF_XDP socket still come here and are relayed), or, with a
  * header to insert, until the response head went out and its
  * retransmissions can no longer be expected. Each record is found by both
  * of its flow keys: client -> VIP and backend -> client.
@@ -41,8 +42,23 @@
 #define FAILED_RTO_MS 300
 /* A client that never finishes the handshake's first request. */
 #define BINDING_MAX_MS 30000
-/* A request head that has not ended after this long is decided as it is. */
+/*
+ * A request head that has not ended is decided as it is after this long
+ * without a new byte from the client, or this long after its first.
+ */
 #define HEAD_WAIT_MS 5000
+#define HEAD_MAX_MS 20000
+/* Held request bytes we acknowledged go to the backend again until it acks them. */
+#define HELD_RTO_FIRST_MS 200
+#define HELD_RETRANSMITS 6
+/*
+ * A response head cut inside its status line is held until the line is
+ * complete, for at most this long, these many bytes and segments; then it
+ * goes on as it came, without the insertion.
+ */
+#define RESP_HOLD_MS 1000
+#define RESP_HOLD_MAX 512
+#define RESP_HOLD_SEGS 4
 
 static const char RESPONSE_503[] =
 	"HTTP/1.1 503 Service Unavailable\r\n"
@@ -112,6 +128,7 @@ struct conn {
 	struct limpet_tscookie tsc;	/* what it offered: our TSval, or our own cookie */
 	__u32 our_tsval;		/* that TSval, as the client echoes it */
 	__u32 client_tsval;		/* its latest */
+	__u32 syn_tsval;		/* the TSval of our SYN: its earliest held */
 	__u16 client_window;
 	__u32 client_next;		/* past the last byte (and FIN) it sent */
 	__u16 client_mss;
@@ -128,6 +145,20 @@ struct conn {
 
 	struct held *held;
 	size_t held_bytes;
+	__u64 last_data_ms;		/* when the client last sent new request bytes */
+	__u32 acked;			/* we acknowledged the client's bytes up to here */
+	__u32 ts_sent;			/* the last TSval we sent the client */
+	__u32 be_tsval;			/* the backend's, on its SYN-ACK */
+	bool unacked;			/* bound; the backend has not acked all we acked */
+	int held_rtx;
+
+	/* A response head cut inside its status line: its bytes so far. */
+	__u8 resp[RESP_HOLD_MAX];
+	__u32 resp_len;
+	int resp_segs;
+	__u64 resp_deadline_ms;
+	__u8 resp_th[LIMPET_TCP_HDR_MAX];	/* the header of its last segment */
+	__u32 resp_th_len;
 
 	struct limpet_splice fwd;	/* client -> backend */
 	struct limpet_splice ret;	/* backend -> client */
@@ -148,6 +179,7 @@ struct slowpath {
 		struct conn *head, *tail;
 	} lists[LISTS];
 	size_t n_conns;
+	size_t n_binding;	/* records reading the head or binding */
 	struct slowpath_stats stats;
 };
 
@@ -258,22 +290,28 @@ static __u32 our_tsval(const struct conn *c, __u64 now_ms)
 	return c->our_tsval + (__u32)(now_ms - c->born_ms);
 }
 
-static void send_to_client(struct slowpath *sp, const struct conn *c, __u32 seq, __u32 ack,
-			   __u8 flags, const void *payload, __u32 len, __u64 now_ms)
+/* Our window field toward the client for <room> bytes, in the shift we promised. */
+static __u16 window_for(const struct conn *c, __u32 room)
+{
+	/* Scaling was agreed with the cookie's SYN-ACK, timestamps or not. */
+	if (c->tsc.wscale != LIMPET_WSCALE_NONE)
+		room >>= LIMPET_OUR_WSCALE;
+	return room > 0xffff ? 0xffff : (__u16)room;
+}
+
+static void send_to_client(struct slowpath *sp, struct conn *c, __u32 seq, __u32 ack,
+			   __u8 flags, __u16 window, const void *payload, __u32 len, __u64 now_ms)
 {
 	struct segment_opts o = { .wscale = LIMPET_WSCALE_NONE };
 	__u8 th[LIMPET_TCP_HDR_MAX];
-	__u16 window = 0xffff;
 	__u32 th_len;
 
 	if (c->ts_ok) {
 		o.ts = true;
 		o.tsval = our_tsval(c, now_ms);
 		o.tsecr = c->client_tsval;
+		c->ts_sent = o.tsval;
 	}
-	/* Scaling was agreed with the cookie's SYN-ACK, timestamps or not. */
-	if (c->tsc.wscale != LIMPET_WSCALE_NONE)
-		window >>= LIMPET_OUR_WSCALE;
 	th_len = segment_header(th, seq, ack, flags, window, &o);
 	send_segment(sp, c, false, th, th_len, payload, len);
 }
@@ -325,8 +363,21 @@ static void linger(struct slowpath *sp, struct conn *c, enum conn_list list, __u
 	list_append(sp, c, list);
 }
 
+static bool is_binding(enum conn_state state)
+{
+	return state == CONN_HEAD || state == CONN_BINDING;
+}
+
+static void set_state(struct slowpath *sp, struct conn *c, enum conn_state state)
+{
+	sp->n_binding -= is_binding(c->state);
+	sp->n_binding += is_binding(state);
+	c->state = state;
+}
+
 static void conn_free(struct slowpath *sp, struct conn *c)
 {
+	sp->n_binding -= is_binding(c->state);
 	index_del(sp, &c->by_client);
 	index_del(sp, &c->by_backend);
 	list_del(sp, c);
@@ -348,29 +399,35 @@ static void conn_abort(struct slowpath *sp, struct conn *c)
 	conn_free(sp, c);
 }
 
-/* Keep <seg>'s data (and FIN) to release once bound, each sequence once. */
-static void hold(struct slowpath *sp, struct conn *c, const struct segment *seg)
+/*
+ * Keep <seg>'s data (and FIN) to release once bound, each sequence once.
+ * Returns whether it carried any (new or not): the client wants an ACK.
+ */
+static bool hold(struct slowpath *sp, struct conn *c, const struct segment *seg, __u64 now_ms)
 {
 	struct held *h, **pp;
 	__u32 end = seg->seq + seg->payload_len + !!(seg->flags & LIMPET_TCP_FIN);
 
 	if (!seg->payload_len && !(seg->flags & LIMPET_TCP_FIN))
-		return;
+		return false;
 	if (seg->flags & LIMPET_TCP_FIN)
 		c->fin_seen = true;
+	if (c->state == CONN_HEAD && seg->opt.ts_ok &&
+	    limpet_seq_after(c->syn_tsval, seg->opt.tsval))
+		c->syn_tsval = seg->opt.tsval;
 	if (limpet_seq_after(end, c->client_next))
 		c->client_next = end;
 	for (pp = &c->held; *pp; pp = &(*pp)->next) {
 		if ((*pp)->seq == seg->seq && (*pp)->len >= seg->payload_len)
-			return;	/* a retransmission */
+			return true;	/* a retransmission */
 		if (limpet_seq_after((*pp)->seq, seg->seq))
 			break;
 	}
 	if (c->held_bytes + seg->payload_len > HELD_MAX_BYTES)
-		return;	/* the client sends it again once bound */
+		return true;	/* not acknowledged: the client sends it again once bound */
 	h = malloc(sizeof(*h) + seg->payload_len);
 	if (!h)
-		return;
+		return true;
 	h->seq = seg->seq;
 	h->th_len = seg->th_len;
 	h->len = seg->payload_len;
@@ -379,7 +436,43 @@ static void hold(struct slowpath *sp, struct conn *c, const struct segment *seg)
 	h->next = *pp;
 	*pp = h;
 	c->held_bytes += h->len;
+	c->last_data_ms = now_ms;
 	sp->stats.held++;
+	return true;
+}
+
+/* The end of the request bytes (and FIN) held without a gap. */
+static __u32 held_contiguous(const struct conn *c)
+{
+	__u32 next = c->client_isn + 1, end;
+	const struct held *h;
+
+	for (h = c->held; h; h = h->next) {
+		if (limpet_seq_after(h->seq, next))
+			break;
+		end = h->seq + h->len + !!(h->th[13] & LIMPET_TCP_FIN);
+		if (limpet_seq_after(end, next))
+			next = end;
+	}
+	return next;
+}
+
+/*
+ * Acknowledge what is held, as the kernel would: the client's RTO then
+ * does not stall a head sent in pieces, and those bytes are ours to
+ * deliver from here on (bind_backend(), resend_held()). The window is the
+ * room left in the held buffer, so its right edge never moves back; the
+ * TSval is our clock's, which the backend's continues after the binding.
+ */
+static void ack_held(struct slowpath *sp, struct conn *c, __u64 now_ms)
+{
+	__u32 ack = held_contiguous(c), used = ack - (c->client_isn + 1);
+	__u32 room = used < HELD_MAX_BYTES ? HELD_MAX_BYTES - used : 0;
+
+	c->acked = ack;
+	send_to_client(sp, c, c->cookie_isn + 1, ack, LIMPET_TCP_ACK, window_for(c, room), NULL, 0,
+		       now_ms);
+	sp->stats.acked++;
 }
 
 /* ---- binding ---------------------------------------------------------------- */
@@ -395,8 +488,9 @@ static void send_syn(struct slowpath *sp, struct conn *c)
 	o.sack_ok = c->tsc.sack_ok;
 	o.wscale = c->tsc.wscale;
 	if (c->ts_ok) {
+		/* Not the latest: no held segment may look older to PAWS. */
 		o.ts = true;
-		o.tsval = c->client_tsval;
+		o.tsval = c->syn_tsval;
 		if (c->tsc.ecn_ok)
 			flags |= LIMPET_TCP_ECE | LIMPET_TCP_CWR;
 	}
@@ -422,7 +516,8 @@ static void open_backend(struct slowpath *sp, struct conn *c, __u64 now_ms)
 /* The 503 and our FIN, from the sequence after our cookie. */
 static void send_503(struct slowpath *sp, struct conn *c, __u64 now_ms)
 {
-	send_to_client(sp, c, c->cookie_isn + 1, c->client_next, LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN,
+	send_to_client(sp, c, c->cookie_isn + 1, c->client_next,
+		       LIMPET_TCP_ACK | LIMPET_TCP_PSH | LIMPET_TCP_FIN, window_for(c, 0xffff),
 		       RESPONSE_503, sizeof(RESPONSE_503) - 1, now_ms);
 	c->fail_sends++;
 	c->fail_at_ms = now_ms + FAILED_RTO_MS * (1u << (c->fail_sends - 1));
@@ -433,7 +528,7 @@ static void fail_connection(struct slowpath *sp, struct conn *c, __u64 now_ms)
 	pr_info("http: no backend answered a connection from a client of service id %u: 503",
 		c->be.service_id);
 	sp->stats.failed++;
-	c->state = CONN_FAILED;
+	set_state(sp, c, CONN_FAILED);
 	held_free(c);
 	c->expires_ms = now_ms + FAILED_LINGER_MS;
 	send_503(sp, c, now_ms);
@@ -492,8 +587,11 @@ static void next_backend(struct slowpath *sp, struct conn *c, __u64 now_ms)
 		sp->stats.retries++;
 		c->be = be;
 		c->svc = svc;
-		/* The cookie names where the session is, from the first choice. */
-		c->cookie.issue = c->cookie.issue || cookie.issue;
+		/*
+		 * The retry's answer on the cookie: pick() saw the refusing
+		 * backend among the tried ones and applied the failover mode.
+		 */
+		c->cookie = cookie;
 		open_backend(sp, c, now_ms);
 		return;
 	}
@@ -515,7 +613,7 @@ static void try_bind(struct slowpath *sp, struct conn *c, bool final, __u64 now_
 		fail_connection(sp, c, now_ms);
 		return;
 	}
-	c->state = CONN_BINDING;
+	set_state(sp, c, CONN_BINDING);
 	open_backend(sp, c, now_ms);
 }
 
@@ -548,6 +646,7 @@ static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u
 		limpet_tscookie_decode(seg->opt.tsecr, &c->tsc);
 		c->our_tsval = seg->opt.tsecr;
 		c->client_tsval = seg->opt.tsval;
+		c->syn_tsval = seg->opt.tsval;
 		c->client_mss = limpet_cookie_mss(c->tsc.mss_index, c->family == LIMPET_FAMILY_V6);
 	} else if (pending.pending.syn & LIMPET_PENDING_OWN_COOKIE) {
 		/* No timestamps: limpet's own cookie kept the options. */
@@ -565,7 +664,9 @@ static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u
 						  c->family == LIMPET_FAMILY_V6);
 	}
 	c->client_window = seg->window;
+	c->ts_sent = c->our_tsval;
 	c->born_ms = now_ms;
+	c->last_data_ms = now_ms;
 	c->expires_ms = now_ms + BINDING_MAX_MS;
 	c->first = *seg;
 	c->first.payload = NULL;
@@ -579,6 +680,7 @@ static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u
 	sp->n_conns++;
 	sp->stats.connections++;
 	c->state = CONN_HEAD;
+	sp->n_binding++;
 	return c;
 }
 
@@ -593,6 +695,11 @@ static void relay_to_backend(struct slowpath *sp, struct conn *c, const __u8 *th
 	send_segment(sp, c, true, out, th_len, payload, len);
 }
 
+/*
+ * Both directions' entries. While the backend has not acked the request
+ * bytes we acknowledged to the client, its segments stay the slow path's:
+ * their acks say when those bytes are delivered.
+ */
 static void install_flows(struct slowpath *sp, struct conn *c)
 {
 	struct flow_value fv = { .backend_id = c->be.id, .gen = c->be.gen,
@@ -600,11 +707,95 @@ static void install_flows(struct slowpath *sp, struct conn *c)
 
 	fv.sp = c->fwd;
 	sp->ops.flow_set(sp->ops.ctx, &c->by_client.key, &fv);
-	fv.flags |= LIMPET_FLOW_RET;
+	fv.flags = c->unacked ? LIMPET_FLOW_SLOWPATH | LIMPET_FLOW_RET :
+				LIMPET_FLOW_SPLICE | LIMPET_FLOW_RET;
 	fv.vip = c->vip;
 	fv.vip_port = c->vport;
 	fv.sp = c->ret;
 	sp->ops.flow_set(sp->ops.ctx, &c->by_backend.key, &fv);
+}
+
+/* Raise the TSval and TSecr in header <th> to <tsval> and <tsecr> where older. */
+static void ts_at_least(__u8 *th, __u32 th_len, __u32 tsval, __u32 tsecr)
+{
+	__u32 off = LIMPET_TCP_HDR_MIN, len;
+
+	while (off < th_len && th[off] != LIMPET_TCPOPT_EOL) {
+		if (th[off] == LIMPET_TCPOPT_NOP) {
+			off++;
+			continue;
+		}
+		if (off + 2 > th_len)
+			return;
+		len = th[off + 1];
+		if (len < 2 || off + len > th_len)
+			return;
+		if (th[off] == LIMPET_TCPOPT_TS && len == LIMPET_TCPOLEN_TS) {
+			if (limpet_seq_after(tsval, limpet_get_be32(th + off + 2)))
+				limpet_put_be32(th + off + 2, tsval);
+			if (limpet_seq_after(tsecr, limpet_get_be32(th + off + 6)))
+				limpet_put_be32(th + off + 6, tsecr);
+			return;
+		}
+		off += len;
+	}
+}
+
+/*
+ * A held segment to the backend. Its TSecr echoes one of our TSvals from
+ * before the binding, which the backend's clock cannot know: it echoes
+ * the backend's SYN-ACK instead (a backend that answered with a SYN
+ * cookie reads its options there). Its TSval is at least our SYN's, or
+ * the backend's PAWS check would drop it.
+ */
+static void relay_held(struct slowpath *sp, struct conn *c, const struct held *h)
+{
+	__u8 out[LIMPET_TCP_HDR_MAX];
+
+	memcpy(out, h->th, h->th_len);
+	limpet_splice_tcp(&c->fwd, out, h->th_len);
+	if (c->fwd.flags & LIMPET_SPLICE_TS)
+		ts_at_least(out, h->th_len, c->syn_tsval, c->be_tsval);
+	send_segment(sp, c, true, out, h->th_len, h->data, h->len);
+}
+
+/* Where a bound record waits: on the active list while it has timers
+ * (request bytes the backend has not acked, a cut response head), else
+ * lingering for the stragglers.
+ */
+static void bound_wait(struct slowpath *sp, struct conn *c, __u64 now_ms)
+{
+	if (c->unacked || c->resp_len) {
+		if (c->list != LIST_ACTIVE) {
+			list_del(sp, c);
+			list_append(sp, c, LIST_ACTIVE);
+		}
+		return;
+	}
+	if (c->insert == INSERT_PENDING || c->insert == INSERT_DONE)
+		linger(sp, c, LIST_LINGER_INSERT, now_ms, INSERT_LINGER_MS);
+	else
+		linger(sp, c, LIST_LINGER, now_ms, BOUND_LINGER_MS);
+}
+
+/* The backend has what we acknowledged (or we stop trying): the data plane's from here. */
+static void backend_acked(struct slowpath *sp, struct conn *c, __u64 now_ms)
+{
+	c->unacked = false;
+	held_free(c);
+	install_flows(sp, c);
+	bound_wait(sp, c, now_ms);
+}
+
+/* Send what is held to the backend again: it did not ack it in time. */
+static void resend_held(struct slowpath *sp, struct conn *c)
+{
+	const struct held *h;
+
+	for (h = c->held; h; h = h->next) {
+		relay_held(sp, c, h);
+		sp->stats.resent++;
+	}
 }
 
 /*
@@ -625,8 +816,13 @@ static void bind_backend(struct slowpath *sp, struct conn *c, const struct segme
 	memset(&c->ret, 0, sizeof(c->ret));
 	c->fwd.ack_delta = delta;
 	c->ret.seq_delta = delta;
+	c->be_tsval = b->tsval;
 	if (c->ts_ok && b->ts_ok) {
-		__u32 ts_delta = c->our_tsval - b->tsval;
+		/* The backend's clock goes on from the last TSval the client
+		 * saw from us (our ACKs of what was held): its PAWS check
+		 * never sees time go back.
+		 */
+		__u32 ts_delta = c->ts_sent - b->tsval;
 
 		c->fwd.flags |= LIMPET_SPLICE_TS;
 		c->fwd.tsecr_delta = ts_delta;
@@ -670,21 +866,26 @@ static void bind_backend(struct slowpath *sp, struct conn *c, const struct segme
 		c->ret.flags |= LIMPET_SPLICE_HEAD_PENDING;
 	}
 
+	/* What we acknowledged stays ours until the backend acks it. */
+	c->unacked = limpet_seq_after(c->acked, c->client_isn + 1);
 	install_flows(sp, c);
-	c->state = CONN_BOUND;
-	if (c->insert == INSERT_PENDING)
-		linger(sp, c, LIST_LINGER_INSERT, now_ms, INSERT_LINGER_MS);
-	else
-		linger(sp, c, LIST_LINGER, now_ms, BOUND_LINGER_MS);
+	set_state(sp, c, CONN_BOUND);
 	sp->stats.bound++;
 
 	for (h = c->held; h; h = h->next)
-		relay_to_backend(sp, c, h->th, h->th_len, h->data, h->len);
+		relay_held(sp, c, h);
 	if (!c->held) {
 		/* Nothing held (the data came as a FIN alone): complete it. */
 		send_to_backend(sp, c, c->client_isn + 1, synack->seq + 1, LIMPET_TCP_ACK, NULL);
 	}
-	held_free(c);
+	if (c->unacked) {
+		c->held_rtx = 0;
+		c->rto_ms = HELD_RTO_FIRST_MS;
+		c->rto_at_ms = now_ms + c->rto_ms;
+	} else {
+		held_free(c);
+	}
+	bound_wait(sp, c, now_ms);
 }
 
 /* ---- the response head ------------------------------------------------------ */
@@ -707,7 +908,7 @@ int slowpath_insert_offset(const __u8 *payload, __u32 len, bool *informational,
 			break;
 	if (i >= len || !i || payload[i - 1] != '\r')
 		return -1;
-	if (payload[9] == '1') {
+	if (payload[9] == '1' && memcmp(payload + 9, "101", 3)) {
 		*informational = true;
 		for (i = 0; i + 3 < len; i++) {
 			if (!memcmp(payload + i, "\r\n\r\n", 4)) {
@@ -718,6 +919,28 @@ int slowpath_insert_offset(const __u8 *payload, __u32 len, bool *informational,
 		return -1;
 	}
 	return (int)(i + 1);
+}
+
+/*
+ * Could <len> bytes be the start of a response's status line, not ended
+ * yet ("HTTP/1.1 " or "HTTP/1.1 200 O")? No line end in them.
+ */
+static bool status_line_cut(const __u8 *p, __u32 len)
+{
+	static const char proto[] = "HTTP/1.";
+	__u32 i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n' || (p[i] == '\r' && i + 1 < len))
+			return false;
+		if (i < 7 && p[i] != (__u8)proto[i])
+			return false;
+		if ((i == 7 || (i >= 9 && i <= 11)) && (p[i] < '0' || p[i] > '9'))
+			return false;
+		if (i == 8 && p[i] != ' ')
+			return false;
+	}
+	return len > 0;
 }
 
 /* Stop waiting for a head: the data plane forwards the rest itself. */
@@ -749,7 +972,7 @@ static void relay_inserted(struct slowpath *sp, struct conn *c, const struct seg
 	struct limpet_splice before = c->ret;
 	__u32 at = c->ins_pos - seg->seq, total = seg->payload_len + c->ins_len;
 	__u32 opt_len = seg->th_len - LIMPET_TCP_HDR_MIN, room, off, n, seq;
-	__u8 th[LIMPET_TCP_HDR_MAX], buf[SEG_FRAME_MAX + SLOWPATH_INSERT_MAX];
+	__u8 th[LIMPET_TCP_HDR_MAX], buf[SEG_PACKET_MAX + RESP_HOLD_MAX + SLOWPATH_INSERT_MAX];
 	__u8 flags = seg->flags;
 
 	if (total > sizeof(buf))
@@ -775,10 +998,70 @@ static void relay_inserted(struct slowpath *sp, struct conn *c, const struct seg
 	sp->stats.inserted++;
 }
 
+/* The cut response head held so far goes to the client as it came. */
+static void resp_flush(struct slowpath *sp, struct conn *c)
+{
+	struct segment seg = { .seq = c->head_start, .th_len = c->resp_th_len,
+			       .payload = c->resp, .payload_len = c->resp_len };
+
+	memcpy(seg.th, c->resp_th, c->resp_th_len);
+	limpet_put_be32(seg.th + 4, c->head_start);
+	seg.th[13] &= ~LIMPET_TCP_FIN;
+	relay_to_client(sp, c, &seg);
+	c->resp_len = 0;
+}
+
+/*
+ * <seg> starts the awaited head, or continues the cut one held: the head
+ * so far into *<whole> (its payload in <buf>, seq head_start). Returns
+ * false when <seg> adds nothing to what is held (a shorter retransmission).
+ */
+static bool resp_join(struct conn *c, const struct segment *seg, struct segment *whole, __u8 *buf,
+		      __u32 cap)
+{
+	__u32 skip = 0;
+
+	*whole = *seg;
+	if (!c->resp_len)
+		return true;
+	if (seg->seq == c->head_start && seg->payload_len <= c->resp_len)
+		return false;
+	if (seg->seq == c->head_start)
+		skip = c->resp_len;	/* all of it again, and more */
+	if (c->resp_len + seg->payload_len - skip > cap)
+		return false;
+	memcpy(buf, c->resp, c->resp_len);
+	memcpy(buf + c->resp_len, seg->payload + skip, seg->payload_len - skip);
+	whole->seq = c->head_start;
+	limpet_put_be32(whole->th + 4, c->head_start);
+	whole->payload = buf;
+	whole->payload_len = c->resp_len + seg->payload_len - skip;
+	return true;
+}
+
+/* Keep the head so far (<whole>) until its status line is complete, if allowed. */
+static bool resp_hold(struct conn *c, const struct segment *whole, __u64 now_ms)
+{
+	if (!status_line_cut(whole->payload, whole->payload_len) ||
+	    whole->payload_len > RESP_HOLD_MAX || c->resp_segs >= RESP_HOLD_SEGS ||
+	    (c->resp_len && now_ms >= c->resp_deadline_ms))
+		return false;
+	if (!c->resp_len)
+		c->resp_deadline_ms = now_ms + RESP_HOLD_MS;
+	memcpy(c->resp, whole->payload, whole->payload_len);
+	c->resp_len = whole->payload_len;
+	c->resp_segs++;
+	memcpy(c->resp_th, whole->th, whole->th_len);
+	c->resp_th_len = whole->th_len;
+	return true;
+}
+
 static void backend_data(struct slowpath *sp, struct conn *c, const struct segment *seg,
 			 __u64 now_ms)
 {
-	bool informational;
+	__u8 buf[RESP_HOLD_MAX + SEG_PACKET_MAX];
+	struct segment whole;
+	bool informational, was_held;
 	__u32 head_len;
 	int at;
 
@@ -792,13 +1075,25 @@ static void backend_data(struct slowpath *sp, struct conn *c, const struct segme
 			relay_to_client(sp, c, seg);
 			return;
 		}
-		if (seg->seq != c->head_start) {
+		if (seg->seq != c->head_start && seg->seq != c->head_start + c->resp_len) {
 			/* Past the head we have not seen: the backend sends it again. */
 			sp->stats.ignored++;
 			return;
 		}
+		if (!resp_join(c, seg, &whole, buf, sizeof(buf))) {
+			sp->stats.ignored++;
+			return;
+		}
+		seg = &whole;
 		at = slowpath_insert_offset(seg->payload, seg->payload_len, &informational,
 					    &head_len);
+		if (at < 0 && !informational && resp_hold(c, seg, now_ms)) {
+			/* The status line is cut: wait for its end (bounded). */
+			bound_wait(sp, c, now_ms);
+			return;
+		}
+		was_held = c->resp_len;
+		c->resp_len = 0;
 		if (at < 0) {
 			if (informational && head_len && head_len < seg->payload_len) {
 				/* A 1xx and more in one segment: not worth splitting. */
@@ -809,6 +1104,8 @@ static void backend_data(struct slowpath *sp, struct conn *c, const struct segme
 				insert_give_up(sp, c);
 			}
 			relay_to_client(sp, c, seg);
+			if (was_held)
+				bound_wait(sp, c, now_ms);
 			return;
 		}
 		c->ins_pos = seg->seq + (__u32)at;
@@ -820,7 +1117,7 @@ static void backend_data(struct slowpath *sp, struct conn *c, const struct segme
 		c->fwd.ack_ins_len = c->ins_len;
 		install_flows(sp, c);
 		/* Retransmissions of the rewritten head come here: keep it. */
-		linger(sp, c, LIST_LINGER_INSERT, now_ms, INSERT_LINGER_MS);
+		bound_wait(sp, c, now_ms);
 	}
 	if (c->insert == INSERT_DONE &&
 	    limpet_splice_holds_insertion(&c->ret, seg->seq, seg->payload_len)) {
@@ -853,12 +1150,14 @@ static void client_segment(struct slowpath *sp, struct conn *c, const struct seg
 	switch (c->state) {
 	case CONN_HEAD:
 		c->client_window = seg->window;
-		hold(sp, c, seg);
+		if (hold(sp, c, seg, now_ms))
+			ack_held(sp, c, now_ms);
 		try_bind(sp, c, false, now_ms);
 		break;
 	case CONN_BINDING:
 		c->client_window = seg->window;
-		hold(sp, c, seg);
+		if (hold(sp, c, seg, now_ms))
+			ack_held(sp, c, now_ms);
 		break;
 	case CONN_BOUND:
 		relay_to_backend(sp, c, seg->th, seg->th_len, seg->payload, seg->payload_len);
@@ -870,7 +1169,8 @@ static void client_segment(struct slowpath *sp, struct conn *c, const struct seg
 		if (seg->flags & LIMPET_TCP_FIN) {
 			/* The client closes too: acknowledge its FIN, done. */
 			send_to_client(sp, c, (__u32)(c->cookie_isn + 1 + sizeof(RESPONSE_503)),
-				       end + 1, LIMPET_TCP_ACK, NULL, 0, now_ms);
+				       end + 1, LIMPET_TCP_ACK, window_for(c, 0xffff), NULL, 0,
+				       now_ms);
 			sp->ops.flow_del(sp->ops.ctx, &c->by_client.key);
 			conn_free(sp, c);
 		} else if (seg->ack == (__u32)(c->cookie_isn + 1 + sizeof(RESPONSE_503))) {
@@ -885,6 +1185,15 @@ static void backend_segment(struct slowpath *sp, struct conn *c, const struct se
 			    __u64 now_ms)
 {
 	if (c->state == CONN_BOUND) {
+		if (c->unacked && (seg->flags & LIMPET_TCP_SYN)) {
+			/* A SYN-ACK again: what we held did not arrive. */
+			resend_held(sp, c);
+			return;
+		}
+		if (c->unacked && (((seg->flags & LIMPET_TCP_ACK) &&
+				    !limpet_seq_after(c->acked, seg->ack)) ||
+				   (seg->flags & LIMPET_TCP_RST)))
+			backend_acked(sp, c, now_ms);
 		if (seg->flags & LIMPET_TCP_SYN)
 			return;	/* a SYN-ACK again: the client's next segment answers it */
 		if (seg->payload_len) {
@@ -948,7 +1257,8 @@ void slowpath_segment(struct slowpath *sp, const struct segment *seg, __u64 now_
 			sp->stats.ignored++;
 			return;
 		}
-		hold(sp, c, seg);
+		if (hold(sp, c, seg, now_ms))
+			ack_held(sp, c, now_ms);
 		try_bind(sp, c, false, now_ms);
 		return;
 	}
@@ -971,7 +1281,8 @@ void slowpath_tick(struct slowpath *sp, __u64 now_ms)
 			if (now_ms >= c->expires_ms) {
 				sp->stats.aborted++;
 				conn_abort(sp, c);
-			} else if (now_ms >= c->born_ms + HEAD_WAIT_MS) {
+			} else if (now_ms >= c->last_data_ms + HEAD_WAIT_MS ||
+				   now_ms >= c->born_ms + HEAD_MAX_MS) {
 				try_bind(sp, c, true, now_ms);
 			}
 			break;
@@ -998,7 +1309,25 @@ void slowpath_tick(struct slowpath *sp, __u64 now_ms)
 			}
 			break;
 		case CONN_BOUND:
-			break;	/* never on this list */
+			/* Here while it has timers (bound_wait()). */
+			if (c->resp_len && now_ms >= c->resp_deadline_ms) {
+				resp_flush(sp, c);
+				insert_give_up(sp, c);
+			}
+			if (c->unacked && now_ms >= c->rto_at_ms) {
+				if (c->held_rtx++ < HELD_RETRANSMITS) {
+					resend_held(sp, c);
+					c->rto_ms *= 2;
+					c->rto_at_ms = now_ms + c->rto_ms;
+				} else {
+					pr_debug("http: backend %s never acked a request",
+						 c->be.name);
+					c->unacked = false;
+				}
+			}
+			if (!c->unacked && !c->resp_len)
+				backend_acked(sp, c, now_ms);
+			break;
 		}
 	}
 	/* Bound records, oldest first: done at the first still lingering. */
@@ -1040,4 +1369,9 @@ const struct slowpath_stats *slowpath_stats(const struct slowpath *sp)
 size_t slowpath_connections(const struct slowpath *sp)
 {
 	return sp->n_conns;
+}
+
+size_t slowpath_binding(const struct slowpath *sp)
+{
+	return sp->n_binding;
 }

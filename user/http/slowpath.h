@@ -4,10 +4,12 @@
  *
  * The data plane completed the client's handshake with a SYN cookie and
  * hands the first request segment here (through AF_XDP). The slow path
- * holds it, opens the backend's side with the client's ISN and options (SYN
- * retransmitted with backoff), and on the backend's SYN-ACK installs the
+ * holds it and acknowledges it to the client, as the client's TCP peer
+ * would; opens the backend's side with the client's ISN and options (SYN
+ * retransmitted with backoff); and on the backend's SYN-ACK installs the
  * translation of both directions in the flow table and releases what it
- * held. A backend that refuses (RST) or stays silent past the connect
+ * held, sending it again until the backend acks it (the client will not:
+ * it was acknowledged). A backend that refuses (RST) or stays silent past the connect
  * timeout is replaced by the next on the ring; when none is left the client
  * gets a 503 and a clean close. The first response head can get a header
  * inserted (the response-rewriting primitive), which shifts the server's
@@ -95,6 +97,8 @@ struct slowpath_stats {
 	__u64 failed;		/* no backend left: 503 sent */
 	__u64 syn_retransmits;
 	__u64 held;		/* client segments held while binding */
+	__u64 acked;		/* ACKs sent to clients for what was held */
+	__u64 resent;		/* held segments sent to a backend again (it had not acked them) */
 	__u64 relayed;		/* segments translated here (races, insertion) */
 	__u64 inserted;		/* response heads rewritten (retransmissions included) */
 	__u64 ignored;		/* segments with no connection or out of place */
@@ -114,14 +118,19 @@ void slowpath_segment(struct slowpath *sp, const struct segment *seg, __u64 now_
 void slowpath_tick(struct slowpath *sp, __u64 now_ms);
 
 const struct slowpath_stats *slowpath_stats(const struct slowpath *sp);
+/* Records kept: connections being bound, and bound ones lingering. */
 size_t slowpath_connections(const struct slowpath *sp);
+/* Connections being bound right now: reading the head or waiting for a backend. */
+size_t slowpath_binding(const struct slowpath *sp);
 
 /*
  * Where the bytes <ins> go into the response head starting <payload>:
  * after the status line. Returns the offset, or -1 when this is not a
  * response head that can take them (not HTTP/1.x, no complete status
- * line); *informational is set for a 1xx head, which gets nothing, and
- * *head_len then holds its length when it is complete in <payload>.
+ * line); *informational is set for a 1xx head other than 101, which gets
+ * nothing, and *head_len then holds its length when it is complete in
+ * <payload>. A 101 (Switching Protocols, as for a WebSocket) is the last
+ * head of the connection and takes them like a 2xx.
  */
 int slowpath_insert_offset(const __u8 *payload, __u32 len, bool *informational,
 			   __u32 *head_len);

@@ -232,3 +232,8 @@ size_t spio_connections(const struct slowpath_io *io)
 {
 	return slowpath_connections(io->sp);
 }
+
+size_t spio_binding(const struct slowpath_io *io)
+{
+	return slowpath_binding(io->sp);
+}

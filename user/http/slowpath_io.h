@@ -33,5 +33,6 @@ bool spio_handle(struct slowpath_io *io, int fd);
 
 const struct slowpath_stats *spio_stats(const struct slowpath_io *io);
 size_t spio_connections(const struct slowpath_io *io);
+size_t spio_binding(const struct slowpath_io *io);
 
 #endif /* LIMPET_SLOWPATH_IO_H */

@@ -193,6 +193,8 @@ static void http_global(json_t *g, const struct http *http)
 	json_object_set_new(g, "http_503", json_integer(st->failed));
 	json_object_set_new(g, "http_syn_retransmits", json_integer(st->syn_retransmits));
 	json_object_set_new(g, "http_held_segments", json_integer(st->held));
+	json_object_set_new(g, "http_held_acked", json_integer(st->acked));
+	json_object_set_new(g, "http_held_resent", json_integer(st->resent));
 	json_object_set_new(g, "http_relayed", json_integer(st->relayed));
 	json_object_set_new(g, "http_heads_rewritten", json_integer(st->inserted));
 	json_object_set_new(g, "http_cookies_set", json_integer(st->cookies));
