@@ -24,6 +24,7 @@
 #include "fib.h"
 #include "synproxy.h"
 #include "splice.h"
+#include "icmp.h"
 #include "limpet_hash.h"
 
 /* Refresh a flow's access time at most once a second: fewer shared writes. */
@@ -376,6 +377,13 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 
 	rc = parse_packet(ctx, &p);
 	if (rc != PARSE_OK) {
+		if (rc == PARSE_UNPARSED && p.l4 &&
+		    (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6)) {
+			rc = icmp_process(ctx, &p);
+			if (rc >= 0)
+				return rc;
+			rc = PARSE_UNPARSED;
+		}
 		if (rc == PARSE_MALFORMED) {
 			stat_inc(LIMPET_STAT_DROP_MALFORMED);
 			return XDP_DROP;
