@@ -295,7 +295,7 @@ static __noinline void splice_end(const struct flow_key *key, const struct flow_
 		peer.dport = fv->vip_port;
 	} else {
 		be = bpf_map_lookup_elem(&backends, &backend_id);
-		if (!be)
+		if (!be || be->gen != fv->gen)	/* the id names another backend now */
 			goto out;
 		peer.src = be->addr;
 		peer.sport = be->port;

@@ -41,11 +41,12 @@ done
 
 e2e_cli_ok stats --json
 printf '%s\n' "$E2E_OUT" >"$T/stats.json"
-"$LAB_PYTHON" - "$T/stats.json" <<'PY' || fail "counters: $("$LAB_PYTHON" - "$T/stats.json" <<<'' 2>&1 | tail -n 1)"
+cat >"$T/check.py" <<'PY'
 import json, sys
 g = json.load(open(sys.argv[1]))["global"]
 kept, reset = g.get("http_rst_inexact", 0), g.get("http_reset", 0)
 if kept < 6 or reset < 2:
     sys.exit(f"http_rst_inexact={kept} (< 6), http_reset={reset} (< 2)")
 PY
+out=$("$LAB_PYTHON" "$T/check.py" "$T/stats.json" 2>&1) || fail "counters: $out"
 pass

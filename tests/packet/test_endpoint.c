@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * test_endpoint.c - where limpet stands in for a TCP endpoint, through
  * bpf_prog_test_run_opts(): RFC 5961 on spliced (HTTP) flows, and ICMP
