@@ -354,7 +354,7 @@ static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 		verdict = lb_return(ctx, p, fv, now, ok_stat);
 	else
 		verdict = lb_established(ctx, p, fv, now, ok_stat);
-	if (verdict < 0)
+	if (verdict < 0)	/* a stale backend: a spliced connection cannot move */
 		verdict = XDP_DROP;
 	if (ends)
 		splice_end(key, fv);
