@@ -120,6 +120,7 @@ enum limpet_flow_flags {
 	LIMPET_FLOW_DSR = 4,	/* bound under DSR forwarding: rewrite MACs only */
 	LIMPET_FLOW_SPLICE = 8,	/* an HTTP connection: translate by <sp> as well */
 	LIMPET_FLOW_SLOWPATH = 16,	/* being bound: every segment to the slow path */
+	LIMPET_FLOW_SEQ_NEXT = 32,	/* LIMPET_FLOW_SPLICE: <seq_next> is known */
 };
 
 /* The next hop of one direction of a flow, as bpf_fib_lookup() last gave
@@ -166,6 +167,13 @@ struct flow_value {
 		} pending;
 	};
 	struct limpet_splice sp;	/* LIMPET_FLOW_SPLICE: this direction's translation */
+	/*
+	 * LIMPET_FLOW_SPLICE: past the last byte (and FIN) this direction's
+	 * sender sent, in its own sequence space: where its RST must be to
+	 * end the connection (RFC 5961 3.2; bpf/lib/lb.h).
+	 */
+	__u32 seq_next;
+	__u32 pad2;
 };
 
 enum limpet_pending_scan {
@@ -250,6 +258,10 @@ enum limpet_stat {
 					 * event of a SLOWPATH packet, not an outcome) */
 	LIMPET_STAT_SYNCOOKIE_OWN,	/* HTTP: of syncookie_sent, SYN-ACKs with limpet's own
 					 * cookie (no timestamps; an event, not an outcome) */
+	LIMPET_STAT_SPLICE_RST_KEPT,	/* HTTP: RST not at the expected seq: passed to the
+					 * endpoint, which judges it (RFC 5961), flow kept */
+	LIMPET_STAT_SPLICE_SYN,		/* HTTP: SYN on a live flow: passed, flow kept */
+	LIMPET_STAT_ICMP_TRANSLATED,	/* ICMP error quoting a NAT or HTTP flow, translated */
 	LIMPET_STAT_MAX,
 };
 
@@ -295,6 +307,6 @@ LIMPET_STATIC_ASSERT(sizeof(struct flow_key) == 40, "flow_key layout");
 LIMPET_STATIC_ASSERT(sizeof(struct nexthop_cache) == 32, "nexthop_cache layout");
 LIMPET_STATIC_ASSERT(sizeof(struct xsk_iface_value) == 8, "xsk_iface_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct limpet_splice) == 32, "limpet_splice layout");
-LIMPET_STATIC_ASSERT(sizeof(struct flow_value) == 104, "flow_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct flow_value) == 112, "flow_value layout");
 
 #endif /* LIMPET_MAPS_H */

@@ -24,6 +24,7 @@
 #include "fib.h"
 #include "synproxy.h"
 #include "splice.h"
+#include "icmp.h"
 #include "limpet_hash.h"
 
 /* Refresh a flow's access time at most once a second: fewer shared writes. */
@@ -82,12 +83,26 @@ static __always_inline void flow_touch(struct flow_value *fv, const struct packe
  * directly). Open TCP flows never expire, however long they idle.
  */
 static __always_inline bool flow_ended(const struct flow_value *fv, const struct packet *p,
-				       __u64 now)
+				       void *data_end, __u64 now)
 {
+	struct tcphdr *tcp = p->l4;
+
 	if (p->proto == IPPROTO_TCP) {
 		if (!(fv->flags & LIMPET_FLOW_CLOSED))
 			return false;
-		return (p->tcp_flags & LIMPET_TCP_SYN) || now - fv->atime_ns > FLOW_CLOSED_TTL_NS;
+		if (now - fv->atime_ns > FLOW_CLOSED_TTL_NS)
+			return true;
+		if (!(p->tcp_flags & LIMPET_TCP_SYN))
+			return false;
+		/* A spliced sender that sent its FIN may reopen only above
+		 * what it sent, as a TIME_WAIT socket allows
+		 * (tcp_timewait_state_process()): a forged SYN must not take
+		 * over a half-closed connection.
+		 */
+		if (!(fv->flags & LIMPET_FLOW_SPLICE) || !(fv->flags & LIMPET_FLOW_SEQ_NEXT))
+			return true;
+		return (void *)(tcp + 1) <= data_end &&
+		       limpet_seq_after(bpf_ntohl(tcp->seq), fv->seq_next);
 	}
 	return now - fv->atime_ns > FLOW_UDP_IDLE_NS;
 }
@@ -264,18 +279,49 @@ static __always_inline int lb_return(struct xdp_md *ctx, struct packet *p,
 }
 
 /*
+ * Remove both entries of the spliced connection whose entry <fv> is <key>'s.
+ * Apart from lb_splice(): the other key's stack is needed only here.
+ */
+static __noinline void splice_end(const struct flow_key *key, const struct flow_value *fv)
+{
+	struct backend_value *be;
+	struct flow_key peer = *key;
+	__u32 backend_id = fv->backend_id;
+
+	if (fv->flags & LIMPET_FLOW_RET) {
+		peer.src = key->dst;
+		peer.sport = key->dport;
+		peer.dst = fv->vip;
+		peer.dport = fv->vip_port;
+	} else {
+		be = bpf_map_lookup_elem(&backends, &backend_id);
+		if (!be || be->gen != fv->gen)	/* the id names another backend now */
+			goto out;
+		peer.src = be->addr;
+		peer.sport = be->port;
+		peer.dst = key->src;
+		peer.dport = key->sport;
+	}
+	bpf_map_delete_elem(&flows, &peer);
+out:
+	bpf_map_delete_elem(&flows, key);
+	stat_inc(LIMPET_STAT_SPLICE_RST);
+}
+
+/*
  * A segment of an HTTP connection: to the slow path while it is being
  * bound, or when it must carry inserted bytes; otherwise translated, then
- * forwarded as NAT. A RST from either side ends the connection: both
- * entries go, after the RST itself went through.
+ * forwarded as NAT. An RST from either side at the sender's next sequence
+ * number ends the connection: both entries go, after the RST itself went
+ * through. Any other RST, and a SYN, go through too but leave the flow as
+ * it was: the endpoint judges them (RFC 5961, splice.h).
  */
 static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 				     const struct flow_key *key, struct flow_value *fv, __u64 now)
 {
-	bool ret = fv->flags & LIMPET_FLOW_RET, rst = p->tcp_flags & LIMPET_TCP_RST;
-	struct backend_value *be;
+	bool ret = fv->flags & LIMPET_FLOW_RET, rst = p->tcp_flags & LIMPET_TCP_RST, ends = false;
+	__u32 ok_stat = ret ? LIMPET_STAT_SPLICE_RET : LIMPET_STAT_SPLICE_FWD;
 	struct splice_seg seg;
-	struct flow_key peer;
 	int verdict;
 
 	if (fv->flags & LIMPET_FLOW_SLOWPATH)
@@ -284,29 +330,20 @@ static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 		stat_inc(LIMPET_STAT_DROP_MALFORMED);
 		return XDP_DROP;
 	}
+	splice_seq_seen(fv, p->tcp_flags, &seg);
 	if (splice_wants_slowpath(&fv->sp, &seg))
 		return slowpath_redirect(ctx);
-
-	/* The other direction's key, while the entry is certainly ours. */
-	peer = *key;
-	if (ret) {
-		peer.src = key->dst;
-		peer.sport = key->dport;
-		peer.dst = fv->vip;
-		peer.dport = fv->vip_port;
-	} else {
-		__u32 backend_id = fv->backend_id;
-
-		be = bpf_map_lookup_elem(&backends, &backend_id);
-		if (!be || be->state != LIMPET_BACKEND_ACTIVE || be->gen != fv->gen) {
-			/* A spliced connection cannot move to another backend. */
-			stat_inc(LIMPET_STAT_STALE_FLOW);
-			return XDP_DROP;
+	if (rst) {
+		ends = splice_rst_ends(fv, &seg);
+		if (!ends) {
+			/* Not a close: the flow must not turn CLOSED (a SYN
+			 * would then take it over) for a forged RST.
+			 */
+			p->tcp_flags &= ~LIMPET_TCP_RST;
+			ok_stat = LIMPET_STAT_SPLICE_RST_KEPT;
 		}
-		peer.src = be->addr;
-		peer.sport = be->port;
-		peer.dst = key->src;
-		peer.dport = key->sport;
+	} else if (p->tcp_flags & LIMPET_TCP_SYN) {
+		ok_stat = LIMPET_STAT_SPLICE_SYN;
 	}
 
 	if (splice_translate(ctx, &fv->sp, &seg) < 0) {
@@ -314,16 +351,13 @@ static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 		return XDP_DROP;
 	}
 	if (ret)
-		verdict = lb_return(ctx, p, fv, now, LIMPET_STAT_SPLICE_RET);
+		verdict = lb_return(ctx, p, fv, now, ok_stat);
 	else
-		verdict = lb_established(ctx, p, fv, now, LIMPET_STAT_SPLICE_FWD);
-	if (verdict < 0)
+		verdict = lb_established(ctx, p, fv, now, ok_stat);
+	if (verdict < 0)	/* a stale backend: a spliced connection cannot move */
 		verdict = XDP_DROP;
-	if (rst) {
-		bpf_map_delete_elem(&flows, key);
-		bpf_map_delete_elem(&flows, &peer);
-		stat_inc(LIMPET_STAT_SPLICE_RST);
-	}
+	if (ends)
+		splice_end(key, fv);
 	return verdict;
 }
 
@@ -343,6 +377,13 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 
 	rc = parse_packet(ctx, &p);
 	if (rc != PARSE_OK) {
+		if (rc == PARSE_UNPARSED && p.l4 &&
+		    (p.proto == IPPROTO_ICMP || p.proto == IPPROTO_ICMPV6)) {
+			rc = icmp_process(ctx, &p);
+			if (rc >= 0)
+				return rc;
+			rc = PARSE_UNPARSED;
+		}
 		if (rc == PARSE_MALFORMED) {
 			stat_inc(LIMPET_STAT_DROP_MALFORMED);
 			return XDP_DROP;
@@ -355,7 +396,7 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	now = bpf_ktime_get_coarse_ns();
 	flow_key_of(&key, &p);
 	fv = bpf_map_lookup_elem(&flows, &key);
-	if (fv && flow_ended(fv, &p, now)) {
+	if (fv && flow_ended(fv, &p, (void *)(long)ctx->data_end, now)) {
 		/* Gone for good: the new connection's later packets must not
 		 * find it either. A client's SYN is bound again below.
 		 */

@@ -101,6 +101,56 @@ static __always_inline bool splice_wants_slowpath(const struct limpet_splice *sp
 	return limpet_splice_holds_insertion(sp, seg->seq, seg->payload);
 }
 
+/*
+ * RFC 5961 on a spliced connection. limpet stands in for neither endpoint
+ * once the connection is spliced: the endpoints' kernels hold the exact
+ * receive state (rcv_nxt, which runs ahead of the ACKs limpet sees while
+ * an ACK is delayed, the SACK blocks tcp_validate_incoming() also accepts a
+ * RST at) and rate-limit their challenge ACKs. So an RST or SYN limpet does
+ * not act on is passed on, translated like any segment, and the endpoint
+ * answers it as RFC 5961 says (an out-of-window RST dropped, an in-window
+ * one or a SYN challenged with an ACK that comes back through the flow).
+ * limpet only decides whether the flow ends: at an RST exactly at the
+ * sender's next sequence number, the number its stack resets at
+ * (tcp_send_active_reset() sends snd_nxt; after a challenge ACK it sends
+ * the ACK's ack, the receiver's rcv_nxt, which is the same byte). A spoofed
+ * RST must hit that number of a 2^32 space to cut the connection.
+ *
+ * <seq_next> follows the sender's own segments in the entry the packet
+ * already found (no second lookup): past the highest byte it sent, FIN
+ * included. Segments without ACK, SYNs and RSTs do not move it (the kernel
+ * drops a segment without ACK on an established socket).
+ */
+static __always_inline void splice_seq_seen(struct flow_value *fv, __u8 tcp_flags,
+					    const struct splice_seg *seg)
+{
+	__u32 end;
+
+	if ((tcp_flags & (LIMPET_TCP_SYN | LIMPET_TCP_RST)) || !(tcp_flags & LIMPET_TCP_ACK))
+		return;
+	end = seg->seq + seg->payload + (tcp_flags & LIMPET_TCP_FIN ? 1 : 0);
+	if ((fv->flags & LIMPET_FLOW_SEQ_NEXT) && !limpet_seq_after(end, fv->seq_next))
+		return;
+	fv->seq_next = end;
+	fv->flags |= LIMPET_FLOW_SEQ_NEXT;
+}
+
+/*
+ * Does this RST end the connection? Not while <seq_next> is unknown (an
+ * entry the slow path rewrote, until its sender's next segment): then the
+ * endpoint alone judges it. After the sender's FIN (LIMPET_FLOW_CLOSED on a
+ * spliced entry), also at the FIN's own number, as tcp_reset_check() allows.
+ */
+static __always_inline bool splice_rst_ends(const struct flow_value *fv,
+					    const struct splice_seg *seg)
+{
+	if (!(fv->flags & LIMPET_FLOW_SEQ_NEXT))
+		return false;
+	if (seg->seq == fv->seq_next)
+		return true;
+	return (fv->flags & LIMPET_FLOW_CLOSED) && seg->seq == fv->seq_next - 1;
+}
+
 /* Translate the TCP header in place, with its checksum. */
 static __noinline int splice_translate(struct xdp_md *ctx, const struct limpet_splice *sp,
 				       const struct splice_seg *seg)

@@ -579,7 +579,8 @@ Test(slowpath, synack_binds_and_releases)
 	/* Client -> VIP: acks and TSecr back into the backend's spaces. */
 	fv = flow_at(&F.client, &F.vip);
 	cr_assert(fv);
-	cr_expect_eq(fv->flags, LIMPET_FLOW_SPLICE);
+	cr_expect_eq(fv->flags, LIMPET_FLOW_SPLICE | LIMPET_FLOW_SEQ_NEXT);
+	cr_expect_eq(fv->seq_next, CISN + 1 + REQ_LEN, "the client's RST must be past its request");
 	cr_expect_eq(fv->backend_id, 11);
 	cr_expect_eq(fv->gen, 3);
 	cr_expect_eq(fv->service_id, 7);
@@ -755,7 +756,7 @@ Test(slowpath, backend_rst_tries_next)
 	expect_payload(sent(3), REQUEST, REQ_LEN);
 	fv = flow_at(&F.client, &F.vip);
 	cr_assert(fv);
-	cr_expect_eq(fv->flags, LIMPET_FLOW_SPLICE);
+	cr_expect_eq(fv->flags, LIMPET_FLOW_SPLICE | LIMPET_FLOW_SEQ_NEXT);
 	cr_expect_eq(fv->backend_id, 12);
 	cr_expect_eq(slowpath_stats(sp)->bound, 1);
 	cr_expect_eq(slowpath_stats(sp)->retries, 1);
@@ -1734,7 +1735,7 @@ Test(slowpath, held_segments_are_acked)
 	fwd = flow_at(&F.client, &F.vip);
 	ret = flow_at(&F.be[0], &F.client);
 	cr_assert(fwd && ret);
-	cr_expect_eq(fwd->flags, LIMPET_FLOW_SPLICE);
+	cr_expect_eq(fwd->flags, LIMPET_FLOW_SPLICE | LIMPET_FLOW_SEQ_NEXT);
 	cr_expect_eq(fwd->sp.tsecr_delta, F.our_ts + 600 - BTS);
 	cr_expect_eq(ret->sp.tsval_delta, F.our_ts + 600 - BTS);
 	cr_expect_eq(ret->flags, LIMPET_FLOW_SLOWPATH | LIMPET_FLOW_RET,

@@ -47,6 +47,9 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_SPLICE_FWD] = "http_fwd_established",
 	[LIMPET_STAT_SPLICE_RET] = "http_return",
 	[LIMPET_STAT_SPLICE_RST] = "http_reset",
+	[LIMPET_STAT_SPLICE_RST_KEPT] = "http_rst_inexact",
+	[LIMPET_STAT_SPLICE_SYN] = "http_syn_on_flow",
+	[LIMPET_STAT_ICMP_TRANSLATED] = "icmp_translated",
 	[LIMPET_STAT_HEADS_READ] = "http_heads_read_xdp",
 	[LIMPET_STAT_SYNCOOKIE_OWN] = "syncookie_own",
 };

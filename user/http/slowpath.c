@@ -706,9 +706,15 @@ static void install_flows(struct slowpath *sp, struct conn *c)
 				 .service_id = c->be.service_id, .flags = LIMPET_FLOW_SPLICE };
 
 	fv.sp = c->fwd;
+	/* Where the client's RST must be to end the connection (RFC 5961);
+	 * the backend's is learnt from its next segment.
+	 */
+	fv.seq_next = c->client_next;
+	fv.flags |= LIMPET_FLOW_SEQ_NEXT;
 	sp->ops.flow_set(sp->ops.ctx, &c->by_client.key, &fv);
 	fv.flags = c->unacked ? LIMPET_FLOW_SLOWPATH | LIMPET_FLOW_RET :
 				LIMPET_FLOW_SPLICE | LIMPET_FLOW_RET;
+	fv.seq_next = 0;
 	fv.vip = c->vip;
 	fv.vip_port = c->vport;
 	fv.sp = c->ret;

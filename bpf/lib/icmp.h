@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * icmp.h - ICMP errors about NAT'd and spliced flows, translated for the
+ * client, so that path-MTU discovery and unreachable errors work through
+ * limpet.
+ *
+ * A router between limpet and a backend (or the backend itself) answers a
+ * packet limpet sent toward the backend (client -> backend after NAT) with
+ * an ICMP error to the client, quoting that packet. The quote is found in
+ * the flow table the other way round: backend -> client is the flow's
+ * return entry, which holds the VIP. The quoted header becomes what the
+ * client sent (destination VIP:port, and for a spliced flow its seq and ack
+ * back into the client's spaces, by the return entry's translation, the
+ * inverse of the client direction's), and the error is routed to the
+ * client from the VIP, as netfilter's NAT and IPVS rewrite it: the client
+ * matches an error by the quoted header only (tcp_v4_err(), icmpv6_notify()),
+ * and a source inside the backend network would be an address the client
+ * has no route back to, which bogon and reverse-path filters drop.
+ *
+ * Checksums: the quoted IP header's is kept right, the quoted L4's (when
+ * the quote holds it) follows what is changed here (not a spliced
+ * segment's window and timestamps, which no receiver of an error checks),
+ * and the ICMP checksum follows every word that changed inside the message
+ * (for ICMPv6 the pseudo-header's source too).
+ * Errors in the other direction (quoting VIP -> client) are not handled:
+ * they reach limpet's own kernel as before.
+ */
+#ifndef LIMPET_BPF_ICMP_H
+#define LIMPET_BPF_ICMP_H
+
+#include "parse.h"
+#include "maps.h"
+#include "stats.h"
+#include "fib.h"
+#include "limpet_csum.h"
+#include "limpet_splice.h"
+
+/* The error types (linux/icmp.h, linux/icmpv6.h: not for BPF targets). */
+#define ICMP4_DEST_UNREACH 3	/* code 4: fragmentation needed */
+#define ICMP4_TIME_EXCEEDED 11
+#define ICMP4_PARAMETERPROB 12
+#define ICMP6_DEST_UNREACH 1
+#define ICMP6_PKT_TOOBIG 2
+#define ICMP6_TIME_EXCEED 3
+#define ICMP6_PARAMPROB 4
+
+#define ICMP_HDR_LEN 8		/* type, code, checksum, 4 bytes of the type's */
+#define ICMP_QUOTE_L4_MIN 8	/* RFC 792: ports and seq at least */
+
+static __always_inline bool icmp_is_error(__u8 family, __u8 type)
+{
+	if (family == LIMPET_FAMILY_V4)
+		return type == ICMP4_DEST_UNREACH || type == ICMP4_TIME_EXCEEDED ||
+		       type == ICMP4_PARAMETERPROB;
+	return type == ICMP6_DEST_UNREACH || type == ICMP6_PKT_TOOBIG ||
+	       type == ICMP6_TIME_EXCEED || type == ICMP6_PARAMPROB;
+}
+
+/* The flow key and the FIB query of one error: off the stack, which is
+ * short below lb_process().
+ */
+union icmp_scratch {
+	struct flow_key key;	/* .src: the quoted destination, the backend */
+	struct bpf_fib_lookup fib;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, union icmp_scratch);
+} icmp_scratch SEC(".maps");
+
+static __always_inline __u32 csum_add16(__u32 sum, __u16 old, __u16 new)
+{
+	return sum + (__u16)~old + new;
+}
+
+/*
+ * Translate the ICMP error <p> (parsed as far as its IP header) if it
+ * quotes a flow's packet toward a backend. Returns an XDP verdict, or -1
+ * for any ICMP that is not such an error (nothing was changed). The VIP is read from the entry
+ * where it is used (no stack copy).
+ */
+static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	__u8 *icmp = p->l4, *in, *l4;
+	union icmp_scratch *u;
+	struct flow_value *fv;
+	__u32 sum, seq, nseq, l4sum = 0, zero = 0;
+	__u16 old, *l4_check;
+	__u8 proto;
+	bool has_l4sum;
+
+	if ((p->family == LIMPET_FAMILY_V4) != (p->proto == IPPROTO_ICMP) ||
+	    icmp + ICMP_HDR_LEN > (__u8 *)data_end || !icmp_is_error(p->family, icmp[0]))
+		return -1;
+	in = icmp + ICMP_HDR_LEN;
+	u = bpf_map_lookup_elem(&icmp_scratch, &zero);
+	if (!u)
+		return -1;
+
+	/* The quoted header: what limpet sent, client -> backend, sent back
+	 * to its source. Looked up the other way round: the return entry.
+	 */
+	__builtin_memset(&u->key, 0, sizeof(u->key));
+	if (p->family == LIMPET_FAMILY_V4) {
+		struct iphdr *ih = (struct iphdr *)in;
+
+		if ((void *)(ih + 1) > data_end || ih->version != 4 || ih->ihl < 5 ||
+		    ih->saddr != p->dst.a[0])
+			return -1;
+		proto = ih->protocol;
+		u->key.src.a[0] = ih->daddr;
+		l4 = in + ((ih->ihl * 4) & 0x3c);
+	} else {
+		struct ipv6hdr *ih = (struct ipv6hdr *)in;
+		const struct limpet_addr *src = (const struct limpet_addr *)&ih->saddr;
+
+		if ((void *)(ih + 1) > data_end || ih->version != 6 ||
+		    ((src->a[0] ^ p->dst.a[0]) | (src->a[1] ^ p->dst.a[1]) |
+		     (src->a[2] ^ p->dst.a[2]) | (src->a[3] ^ p->dst.a[3])))
+			return -1;
+		proto = ih->nexthdr;
+		__builtin_memcpy(&u->key.src, &ih->daddr, sizeof(u->key.src));
+		l4 = (__u8 *)(ih + 1);
+	}
+	if ((proto != IPPROTO_TCP && proto != IPPROTO_UDP) ||
+	    l4 + ICMP_QUOTE_L4_MIN > (__u8 *)data_end)
+		return -1;
+	u->key.dst = p->dst;
+	u->key.sport = *(__be16 *)(l4 + 2);
+	u->key.dport = *(__be16 *)l4;
+	u->key.proto = proto;
+	u->key.family = p->family;
+	fv = bpf_map_lookup_elem(&flows, &u->key);
+	if (!fv || (fv->flags & (LIMPET_FLOW_RET | LIMPET_FLOW_SLOWPATH)) != LIMPET_FLOW_RET)
+		return -1;
+	if (!ttl_ok(p, data_end)) {
+		stat_inc(LIMPET_STAT_DROP_TTL);
+		return XDP_DROP;
+	}
+
+	/* Is the quoted L4 checksum there (UDP/IPv4: and in use)? */
+	l4_check = (__u16 *)(l4 + (proto == IPPROTO_TCP ? 16 : 6));
+	has_l4sum = (void *)(l4_check + 1) <= data_end &&
+		    (proto == IPPROTO_TCP || *l4_check != 0);
+	if (has_l4sum && (void *)(l4_check + 1) <= data_end)
+		l4sum = csum_begin(*l4_check);
+	sum = csum_begin(*(__u16 *)(icmp + 2));
+
+	/* The quoted destination: backend:port -> VIP:port. */
+	old = *(__u16 *)(l4 + 2);
+	*(__u16 *)(l4 + 2) = fv->vip_port;
+	sum = csum_add16(sum, old, fv->vip_port);
+	l4sum = csum_add16(l4sum, old, fv->vip_port);
+	l4sum = csum_diff_addr(l4sum, &u->key.src, &fv->vip);
+	if (p->family == LIMPET_FAMILY_V4) {
+		struct iphdr *ih = (struct iphdr *)in;
+
+		if ((void *)(ih + 1) > data_end)
+			return XDP_PASS;
+		old = ih->check;
+		ih->check = csum_replace4(ih->check, ih->daddr, fv->vip.a[0]);
+		ih->daddr = fv->vip.a[0];
+		sum = csum_diff32(sum, u->key.src.a[0], fv->vip.a[0]);
+		sum = csum_add16(sum, old, ih->check);
+	} else {
+		struct ipv6hdr *ih = (struct ipv6hdr *)in;
+
+		if ((void *)(ih + 1) > data_end)
+			return XDP_PASS;
+		__builtin_memcpy(&ih->daddr, &fv->vip, sizeof(fv->vip));
+		sum = csum_diff_addr(sum, &u->key.src, &fv->vip);
+	}
+
+	/* A spliced flow's seq and ack, back into the client's spaces: the
+	 * return entry translates the client's bytes (its acks) and the
+	 * backend's (its seqs) toward the client, the inverse of what the
+	 * client's direction did to this segment.
+	 */
+	if (proto == IPPROTO_TCP && (fv->flags & LIMPET_FLOW_SPLICE)) {
+		seq = *(__u32 *)(l4 + 4);
+		nseq = bpf_htonl(limpet_splice_ack(&fv->sp, bpf_ntohl(seq)));
+		*(__u32 *)(l4 + 4) = nseq;
+		sum = csum_diff32(sum, seq, nseq);
+		l4sum = csum_diff32(l4sum, seq, nseq);
+		if (l4 + 14 <= (__u8 *)data_end && (l4[13] & LIMPET_TCP_ACK)) {
+			seq = *(__u32 *)(l4 + 8);
+			nseq = bpf_htonl(limpet_splice_seq(&fv->sp, bpf_ntohl(seq)));
+			*(__u32 *)(l4 + 8) = nseq;
+			sum = csum_diff32(sum, seq, nseq);
+			l4sum = csum_diff32(l4sum, seq, nseq);
+		}
+	}
+	if (has_l4sum && (void *)(l4_check + 1) <= data_end) {
+		__u16 new = csum_end(l4sum);
+
+		if (proto == IPPROTO_UDP && new == 0)
+			new = 0xffff;
+		old = *l4_check;
+		*l4_check = new;
+		sum = csum_add16(sum, old, new);
+	}
+
+	/* The outer header: from the VIP (ICMPv6 sums it in its pseudo-header). */
+	if (p->family == LIMPET_FAMILY_V4) {
+		struct iphdr *oh = p->l3;
+
+		if ((void *)(oh + 1) > data_end)
+			return XDP_PASS;
+		oh->check = csum_replace4(oh->check, oh->saddr, fv->vip.a[0]);
+		oh->saddr = fv->vip.a[0];
+	} else {
+		struct ipv6hdr *oh = p->l3;
+
+		if ((void *)(oh + 1) > data_end)
+			return XDP_PASS;
+		sum = csum_diff_addr(sum, &p->src, &fv->vip);
+		__builtin_memcpy(&oh->saddr, &fv->vip, sizeof(fv->vip));
+	}
+	*(__u16 *)(icmp + 2) = csum_end(sum);
+	p->src = fv->vip;
+
+	__builtin_memset(&u->fib, 0, sizeof(u->fib));
+	u->fib.ifindex = ctx->ingress_ifindex;
+	u->fib.l4_protocol = p->proto;
+	u->fib.tot_len = p->ip_len;
+	if (p->family == LIMPET_FAMILY_V4) {
+		u->fib.family = LIMPET_AF_INET;
+		u->fib.ipv4_src = p->src.a[0];
+		u->fib.ipv4_dst = p->dst.a[0];
+	} else {
+		u->fib.family = LIMPET_AF_INET6;
+		__builtin_memcpy(u->fib.ipv6_src, &p->src, sizeof(p->src));
+		__builtin_memcpy(u->fib.ipv6_dst, &p->dst, sizeof(p->dst));
+	}
+	if (bpf_fib_lookup(ctx, &u->fib, sizeof(u->fib), 0) != BPF_FIB_LKUP_RET_SUCCESS) {
+		/* Whole and valid: the kernel can route it. */
+		stat_inc(LIMPET_STAT_FIB_PASS);
+		return XDP_PASS;
+	}
+	ttl_decrement(p, data_end);
+	stat_inc(LIMPET_STAT_ICMP_TRANSLATED);
+	if ((void *)(p->eth + 1) > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(p->eth->h_dest, u->fib.dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, u->fib.smac, ETH_ALEN);
+	if (u->fib.ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(u->fib.ifindex, 0);
+}
+
+#endif /* LIMPET_BPF_ICMP_H */
