@@ -6,8 +6,9 @@
  * The input is the response segment's payload, in a buffer of exactly its
  * size (ASan sees any read past it). An offset is within [0, len], right
  * after the first line ending of a response that starts "HTTP/1.x " with
- * a status that is not 1xx, and before the end of the head; a 1xx head is
- * never written into, and the length it reports is that of its head.
+ * a status that is not 1xx (or is 101, the only head of an upgrade), and
+ * before the end of the head; another 1xx head is never written into, and
+ * the length it reports is that of its head.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -36,8 +37,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(at >= -1 && at <= (int)len, "offset %d of %u", at, len);
 	if (at >= 0) {
 		FUZZ_CHECK(!informational && !head_len, "a 1xx head written into");
-		FUZZ_CHECK(len >= 12 && !memcmp(p, "HTTP/1.", 7) && p[8] == ' ' && p[9] != '1',
-			   "not a final response status line");
+		/* A final response, or 101: an upgrade's only response head. */
+		FUZZ_CHECK(len >= 12 && !memcmp(p, "HTTP/1.", 7) && p[8] == ' ' &&
+				   (p[9] != '1' || !memcmp(p + 9, "101", 3)),
+			   "not a final or 101 status line");
 		FUZZ_CHECK(at >= 2 && p[at - 2] == '\r' && p[at - 1] == '\n',
 			   "not after a CRLF");
 		/* After the status line itself, not a later line. */

@@ -570,6 +570,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	};
 	struct fuzz_in in = { data, size };
 	__u8 b0 = fuzz_u8(&in), b1 = fuzz_u8(&in), op;
+	int tick;
 	struct flow_key k;
 	struct slowpath *sp;
 	__u64 now = 1000;
@@ -627,8 +628,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			   "%llu segments relayed, %d packets sent",
 			   (unsigned long long)(st->relayed + st->inserted - passed), F.sends - sends);
 	}
-	/* Long after: every record has expired. */
-	slowpath_tick(sp, now + 3600 * 1000);
+	/* Long after: every record has expired. The slow path ticks every 50 ms;
+	 * a record gives up step by step (resends with backoff, then a linger),
+	 * so an hour of ticks, 10 s apart.
+	 */
+	for (tick = 1; tick <= 360; tick++)
+		slowpath_tick(sp, now + (__u64)tick * 10 * 1000);
 	check_stats(sp);
 	FUZZ_CHECK(!slowpath_connections(sp), "%zu connections left after an hour",
 		   slowpath_connections(sp));
