@@ -135,7 +135,12 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	u->key.proto = proto;
 	u->key.family = p->family;
 	fv = bpf_map_lookup_elem(&flows, &u->key);
-	if (!fv || (fv->flags & (LIMPET_FLOW_RET | LIMPET_FLOW_SLOWPATH)) != LIMPET_FLOW_RET)
+	/* A return entry with its translation: one the data plane runs, or a
+	 * bound one whose backend side the slow path still watches (it acks
+	 * what the client sent); not one being bound (no VIP in it yet).
+	 */
+	if (!fv || !(fv->flags & LIMPET_FLOW_RET) ||
+	    ((fv->flags & LIMPET_FLOW_SLOWPATH) && !fv->vip_port))
 		return -1;
 	if (!ttl_ok(p, data_end)) {
 		stat_inc(LIMPET_STAT_DROP_TTL);
@@ -180,7 +185,7 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	 * backend's (its seqs) toward the client, the inverse of what the
 	 * client's direction did to this segment.
 	 */
-	if (proto == IPPROTO_TCP && (fv->flags & LIMPET_FLOW_SPLICE)) {
+	if (proto == IPPROTO_TCP && (fv->flags & (LIMPET_FLOW_SPLICE | LIMPET_FLOW_SLOWPATH))) {
 		seq = *(__u32 *)(l4 + 4);
 		nseq = bpf_htonl(limpet_splice_ack(&fv->sp, bpf_ntohl(seq)));
 		*(__u32 *)(l4 + 4) = nseq;
