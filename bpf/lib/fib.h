@@ -129,14 +129,20 @@ static __always_inline int nexthop_send(struct xdp_md *ctx, struct packet *p, vo
 					const struct nexthop_cache *nh)
 {
 	struct ethhdr *eth = p->eth;
+	/*
+	 * Read once, before the MAC copies: otherwise clang may keep nh spilled
+	 * and rebuild the field from it with shifts the verifier refuses on a
+	 * map-value pointer (seen in the bench's inlined copy).
+	 */
+	__u32 out_ifindex = *(volatile __u32 *)&nh->out_ifindex;
 
 	if ((void *)(eth + 1) > data_end)
 		return XDP_DROP;
 	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
-	if (nh->out_ifindex == ctx->ingress_ifindex)
+	if (out_ifindex == ctx->ingress_ifindex)
 		return XDP_TX;
-	return bpf_redirect(nh->out_ifindex, 0);
+	return bpf_redirect(out_ifindex, 0);
 }
 
 #endif /* LIMPET_BPF_FIB_H */
