@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -194,4 +195,21 @@ int dp_address_list(const char *ifname, struct ip_address *out, size_t max)
 	close(fd);
 	free(buf);
 	return ret ? ret : n;
+}
+
+int dp_accept_local(const char *ifname)
+{
+	char path[128];
+	FILE *f;
+	int ret = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/accept_local", ifname);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	if (fputs("1\n", f) < 0)
+		ret = -EIO;
+	if (fclose(f) && !ret)
+		ret = -errno;
+	return ret;
 }

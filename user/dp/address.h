@@ -29,4 +29,13 @@ int dp_address_del(const char *ifname, const struct ip_address *ip);
  */
 int dp_address_list(const char *ifname, struct ip_address *out, size_t max);
 
+/*
+ * Let <ifname> accept IPv4 packets whose source is a local address
+ * (net.ipv4.conf.<ifname>.accept_local = 1). Once a VIP is a host address,
+ * a reply the data plane un-NATs and passes to the kernel (to resolve the
+ * client's neighbour) has a local source, which the kernel would otherwise
+ * drop as a martian. IPv6 has no such check. 0 or -errno.
+ */
+int dp_accept_local(const char *ifname);
+
 #endif /* LIMPET_DP_ADDRESS_H */

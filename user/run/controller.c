@@ -33,6 +33,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "dp/address.h"
 #include "dp/dataplane.h"
 #include "dp/neigh.h"
 #include "dp/program.h"
@@ -244,6 +245,14 @@ static int attach_interfaces(struct controller *c, const struct limpet_config *r
 				errlen);
 		if (ret)
 			return ret;
+	}
+	/* Announced VIPs are local addresses: see dp_accept_local(). */
+	for (i = 0; cfg->cluster.enabled && i < cfg->n_interfaces; i++) {
+		ret = dp_accept_local(cfg->interfaces[i].name);
+		if (ret)
+			pr_warn("%s: cannot set accept_local (replies passed to the kernel "
+				"with a VIP as source would be dropped): %s",
+				cfg->interfaces[i].name, strerror(-ret));
 	}
 	return 0;
 }
