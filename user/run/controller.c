@@ -326,6 +326,30 @@ static int check_supported(const struct limpet_config *cfg, char *err, size_t er
 }
 
 /*
+ * Nodes of a cluster must share the cookie keys: a key file created at the
+ * first start would differ on every node, and cookies issued by one would be
+ * refused by the others.
+ */
+static void warn_cluster_keys(const struct limpet_config *cfg, struct config_warnings *warn)
+{
+	bool cookies = false;
+	size_t i;
+
+	for (i = 0; i < cfg->n_services; i++)
+		cookies |= cfg->services[i].affinity.type == LIMPET_AFFINITY_COOKIE;
+	if (!warn || !cfg->cluster.enabled || !cookies || !access(cfg->secret_file, F_OK))
+		return;
+	/* A long path is cut: the line stays one line. */
+	if (warn->n < CONFIG_WARN_MAX &&
+	    snprintf(warn->line[warn->n], sizeof(warn->line[0]),
+		     "%s:%d: secret_file: %s does not exist: run would create a new key on "
+		     "this node alone; copy one node's key file to every node of the cluster",
+		     cfg->path, cfg->cluster.line, cfg->secret_file) >= (int)sizeof(warn->line[0]))
+		pr_debug("a warning was cut");
+	warn->n++;
+}
+
+/*
  * The one validation of a file, for run, reload and check alike: config_load()
  * and then check_supported(). It reads the file and asks the kernel for
  * interface indexes; it opens no map and writes nothing. On failure <cfg> is
@@ -341,6 +365,8 @@ static int config_check(const char *path, struct limpet_config *cfg,
 	ret = check_supported(cfg, err, errlen);
 	if (ret)
 		config_free(cfg);
+	else
+		warn_cluster_keys(cfg, warn);
 	return ret;
 }
 
