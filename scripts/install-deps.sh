@@ -10,7 +10,7 @@ PKGS=(
 	libcurl4-openssl-dev libmicrohttpd-dev
 	# tests
 	libcriterion-dev libfuzzer-14-dev iproute2 ethtool nginx curl wrk haproxy hping3
-	tcpdump nftables procps psmisc python3 python3-scapy tmux
+	tcpdump nftables procps psmisc python3 python3-scapy tmux bird2
 )
 
 missing=()

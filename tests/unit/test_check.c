@@ -91,3 +91,32 @@ Test(check, warnings_do_not_fail)
 		 "them at run time)\n", path);
 	cr_expect_stderr_eq_str(want);
 }
+
+Test(check, missing_announce_interface_is_an_error)
+{
+	char want[512];
+
+	write_config("lo", "cluster:\n  node: n1\n  announce_interface: lp-nosuch1\n" ONE_SERVICE);
+	cr_expect_eq(controller_check(path), 1);
+	fflush(stderr);
+	snprintf(want, sizeof(want),
+		 "%s:7: cluster.announce_interface: interface 'lp-nosuch1' not found\n", path);
+	cr_expect_stderr_eq_str(want);
+}
+
+/* A cluster with cookie affinity needs the same key file on every node. */
+Test(check, cluster_without_its_key_file_warns)
+{
+	char want[512];
+
+	write_config("lo", "cluster: {node: n1}\nservices:\n  - name: web\n    vip: 10.0.0.1\n"
+		     "    port: 80\n    mode: http\n    affinity: {type: cookie}\n"
+		     "    backends: [{name: b1, address: 10.20.0.11}]\n");
+	cr_expect_eq(controller_check(path), 0);
+	fflush(stderr);
+	snprintf(want, sizeof(want),
+		 "warning: %s:5: secret_file: %s/keys/secret does not exist: run would create a "
+		 "new key on this node alone; copy one node's key file to every node of the "
+		 "cluster\n", path, dir);
+	cr_expect_stderr_eq_str(want);
+}

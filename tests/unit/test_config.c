@@ -20,6 +20,7 @@
 #include <criterion/criterion.h>
 
 #include "model/config.h"
+#include "model/model.h"
 
 #define FIXTURES "tests/unit/configs/"
 
@@ -1256,4 +1257,124 @@ Test(parse, find_null_safe)
 	cr_expect_null(config_find_service(NULL, "web"));
 	cr_expect_null(config_find_backend(NULL, "b1"));
 	config_free(NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The cluster: section                                                      */
+
+#define CLUSTER_HEAD "interfaces: [{name: eth0}]\n"
+#define CLUSTER_SVC                                                        \
+	"services:\n"                                                      \
+	"  - {name: web, vip: 10.100.0.100, port: 80,\n"                   \
+	"     backends: [{name: b1, address: 10.20.0.11}]}\n"
+
+Test(config_cluster, absent_means_a_lone_node)
+{
+	struct limpet_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	cr_assert_eq(load_text(CLUSTER_HEAD CLUSTER_SVC, &cfg, err, sizeof(err)), 0, "%s", err);
+	cr_expect_not(cfg.cluster.enabled);
+	cr_expect_eq(cfg.cluster.n_nodes, 0);
+	config_free(&cfg);
+}
+
+Test(config_cluster, every_key_and_defaults)
+{
+	struct limpet_config cfg;
+	char err[CONFIG_ERR_MAX];
+
+	cr_assert_eq(load_text(CLUSTER_HEAD
+			       "cluster:\n"
+			       "  node: n2\n"
+			       "  announce_interface: dummy0\n"
+			       "  nodes:\n"
+			       "    - {name: n1, address: 10.30.0.11}\n"
+			       "    - {name: n2, address: 'fd00:30::12'}\n" CLUSTER_SVC,
+			       &cfg, err, sizeof(err)),
+		     0, "%s", err);
+	cr_expect(cfg.cluster.enabled);
+	cr_expect_str_eq(cfg.cluster.node, "n2");
+	cr_expect_str_eq(cfg.cluster.announce_interface, "dummy0");
+	cr_expect_eq(cfg.cluster.line, 4);
+	cr_assert_eq(cfg.cluster.n_nodes, 2);
+	cr_expect_str_eq(cfg.cluster.nodes[0].name, "n1");
+	assert_ip(&cfg.cluster.nodes[0].address, "10.30.0.11");
+	assert_ip(&cfg.cluster.nodes[1].address, "fd00:30::12");
+	config_free(&cfg);
+
+	cr_assert_eq(load_text(CLUSTER_HEAD "cluster: {node: n1}\n" CLUSTER_SVC, &cfg, err,
+			       sizeof(err)),
+		     0, "%s", err);
+	cr_expect(cfg.cluster.enabled);
+	cr_expect_str_eq(cfg.cluster.announce_interface, "lo");
+	cr_expect_eq(cfg.cluster.n_nodes, 0);
+	config_free(&cfg);
+}
+
+Test(config_cluster, bad_sections)
+{
+	static const struct {
+		const char *yaml;
+		int line;
+		const char *key, *problem;
+	} cases[] = {
+		{ "cluster: {announce_interface: lo}\n", 2, "cluster.node", "missing" },
+		{ "cluster: {node: 'n 1'}\n", 2, "cluster.node", "n 1" },
+		{ "cluster: {node: n1, announce_interface: 'a/b'}\n", 2,
+		  "cluster.announce_interface", "a/b" },
+		{ "cluster: {node: n1, colour: red}\n", 2, "cluster.colour", "unknown key" },
+		{ "cluster:\n  node: n3\n  nodes: [{name: n1, address: 10.30.0.11}]\n", 3,
+		  "cluster.node", "not in cluster.nodes" },
+		{ "cluster:\n  node: n1\n  nodes:\n    - {name: n1, address: 10.30.0.11}\n"
+		  "    - {name: n1, address: 10.30.0.12}\n", 6, "cluster.nodes[1].name",
+		  "duplicate node" },
+		{ "cluster:\n  node: n1\n  nodes:\n    - {name: n1, address: 10.30.0.11}\n"
+		  "    - {name: n2, address: 10.30.0.11}\n", 6, "cluster.nodes[1].address",
+		  "also node n1" },
+		{ "cluster:\n  node: n1\n  nodes:\n    - {name: n1, address: 0.0.0.0}\n", 5,
+		  "cluster.nodes[0].address", "0.0.0.0" },
+		{ "cluster:\n  node: n1\n  nodes:\n    - {name: n1}\n", 5, "cluster.nodes[0].address",
+		  "missing" },
+		{ "cluster: [n1]\n", 2, "cluster", "expected a mapping" },
+	};
+	char yaml[1024], err[CONFIG_ERR_MAX];
+	struct limpet_config cfg;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(yaml, sizeof(yaml), "%s%s%s", CLUSTER_HEAD, cases[i].yaml, CLUSTER_SVC);
+		assert_error(cases[i].yaml, load_text(yaml, &cfg, err, sizeof(err)), err, tmp_path,
+			     cases[i].line, cases[i].key, cases[i].problem);
+	}
+}
+
+/* The model takes the node list from the configuration and copies it deeply. */
+Test(config_cluster, model_owns_the_nodes)
+{
+	struct limpet_config cfg;
+	struct model m, copy;
+	char err[CONFIG_ERR_MAX];
+
+	cr_assert_eq(load_text(CLUSTER_HEAD
+			       "cluster:\n  node: n1\n  nodes:\n"
+			       "    - {name: n1, address: 10.30.0.11}\n"
+			       "    - {name: n2, address: 10.30.0.12}\n" CLUSTER_SVC,
+			       &cfg, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(model_from_config(&m, &cfg), 0);
+	cr_expect_null(cfg.cluster.nodes, "the configuration keeps no nodes once modelled");
+	config_free(&cfg);
+	cr_assert_eq(model_copy(&copy, &m), 0);
+	cr_assert_neq(copy.conf.cluster.nodes, m.conf.cluster.nodes);
+	model_free(&m);
+	cr_assert_eq(copy.conf.cluster.n_nodes, 2);
+	cr_expect_str_eq(copy.conf.cluster.nodes[1].name, "n2");
+	cr_expect(model_vip_ready(&copy.services[0]));
+	copy.services[0].backends[0].down = true;
+	cr_expect_not(model_vip_ready(&copy.services[0]), "its one backend is down");
+	copy.services[0].backends[0].down = false;
+	copy.services[0].backends[0].conf.weight = 0;
+	cr_expect_not(model_vip_ready(&copy.services[0]), "its one backend has weight 0");
+	model_free(&copy);
 }

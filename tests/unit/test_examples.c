@@ -215,3 +215,18 @@ Test(examples, real_nic_with_dsr)
 	assert_backend(&s->backends[1], "tls2", "10.0.0.32", 443, 1);
 	config_free(&cfg);
 }
+
+Test(examples, cluster)
+{
+	struct limpet_config cfg;
+
+	load(EXAMPLES "cluster.yaml", &cfg);
+	cr_expect(cfg.cluster.enabled);
+	cr_expect_str_eq(cfg.cluster.node, "n1");
+	cr_expect_str_eq(cfg.cluster.announce_interface, "lo");
+	cr_assert_eq(cfg.cluster.n_nodes, 2);
+	cr_expect_str_eq(cfg.cluster.nodes[1].name, "n2");
+	cr_assert_eq(cfg.n_services, 1);
+	cr_expect_eq(cfg.services[0].affinity.type, LIMPET_AFFINITY_COOKIE);
+	config_free(&cfg);
+}

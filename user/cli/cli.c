@@ -167,13 +167,19 @@ static void table_free(struct table *t)
 
 static int print_status(const json_t *result)
 {
-	const json_t *services = json_object_get(result, "services"), *svc, *be;
+	const json_t *services = json_object_get(result, "services"), *svc, *be, *node;
 	size_t i, j;
 	char *vip;
 	int err = 0;
 
 	if (!json_is_array(services))
 		return -EPROTO;
+	node = json_object_get(result, "node");
+	if (json_is_object(node))
+		printf("node %s  %s  %lld connections  %lld VIPs announced\n\n", str_of(node, "name"),
+		       str_of(node, "state"),
+		       (long long)json_integer_value(json_object_get(node, "connections")),
+		       (long long)json_integer_value(json_object_get(node, "announced")));
 	if (!json_array_size(services))
 		printf("no services\n");
 	json_array_foreach(services, i, svc) {

@@ -118,6 +118,7 @@ void config_free(struct limpet_config *cfg)
 		free(cfg->services[i].backends);
 	free(cfg->services);
 	free(cfg->interfaces);
+	free(cfg->cluster.nodes);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -312,12 +313,16 @@ const char *config_affinity_name(enum limpet_affinity type)
 	return affinity_names[type];
 }
 
-enum { T_INSTANCE, T_INTERFACES, T_SECRET_FILE, T_METRICS, T_FLOW_TABLE_SIZE, T_SERVICES, T_MAX };
+enum {
+	T_INSTANCE, T_INTERFACES, T_SECRET_FILE, T_METRICS, T_CLUSTER, T_FLOW_TABLE_SIZE,
+	T_SERVICES, T_MAX
+};
 static const char *const top_keys[T_MAX] = {
 	[T_INSTANCE] = "instance",
 	[T_INTERFACES] = "interfaces",
 	[T_SECRET_FILE] = "secret_file",
 	[T_METRICS] = "metrics",
+	[T_CLUSTER] = "cluster",
 	[T_FLOW_TABLE_SIZE] = "flow_table_size",
 	[T_SERVICES] = "services",
 };
@@ -331,6 +336,19 @@ static const char *const interface_keys[I_MAX] = {
 enum { M_LISTEN, M_MAX };
 static const char *const metrics_keys[M_MAX] = {
 	[M_LISTEN] = "listen",
+};
+
+enum { CL_NODE, CL_ANNOUNCE_INTERFACE, CL_NODES, CL_MAX };
+static const char *const cluster_keys[CL_MAX] = {
+	[CL_NODE] = "node",
+	[CL_ANNOUNCE_INTERFACE] = "announce_interface",
+	[CL_NODES] = "nodes",
+};
+
+enum { N_NAME, N_ADDRESS, N_MAX };
+static const char *const node_keys[N_MAX] = {
+	[N_NAME] = "name",
+	[N_ADDRESS] = "address",
 };
 
 enum {
@@ -477,6 +495,98 @@ static int parse_metrics(struct ctx *c, const struct field *f, struct metrics_co
 	if (!err)
 		m->enabled = true;
 	return err;
+}
+
+static int parse_nodes(struct ctx *c, const char *path, const struct field *f,
+		       struct cluster_config *cl)
+{
+	char sub[WALK_KEY_PATH_MAX], item_path[WALK_KEY_PATH_MAX], q[VALUE_QUOTE_BUF];
+	char a[INET6_ADDRSTRLEN];
+	size_t n, i, j;
+	int err;
+
+	err = walk_expect_kind(&c->w, path, f, YAML_SEQUENCE_NODE);
+	if (err)
+		return err;
+	n = walk_seq_len(f->node);
+	if (n > CONFIG_MAX_NODES)
+		return fail_field(c, path, f, "at most %d nodes, got %zu", CONFIG_MAX_NODES, n);
+	if (!n)
+		return 0;
+	cl->nodes = calloc(n, sizeof(*cl->nodes));
+	if (!cl->nodes)
+		return walk_oom(&c->w);
+	cl->n_nodes = n;
+	walk_key_path(sub, sizeof(sub), path, f);
+	for (i = 0; i < n; i++) {
+		struct node_config *nd = &cl->nodes[i];
+		struct field item = walk_seq_item(&c->w, f->node, i), fl[N_MAX];
+
+		err = walk_open_mapping(&c->w, sub, &item, item_path, node_keys, N_MAX, fl);
+		if (!err)
+			err = walk_require(&c->w, item_path, item.node, &fl[N_NAME]);
+		if (!err)
+			err = walk_require(&c->w, item_path, item.node, &fl[N_ADDRESS]);
+		if (!err)
+			err = get_string(c, item_path, &fl[N_NAME], nd->name, sizeof(nd->name),
+					 value_name);
+		if (!err)
+			err = get_address(c, item_path, &fl[N_ADDRESS], &nd->address);
+		if (err)
+			return err;
+		for (j = 0; j < i; j++) {
+			if (!strcmp(cl->nodes[j].name, nd->name))
+				return fail_field(c, item_path, &fl[N_NAME],
+						  "duplicate node %s (first at line %d)",
+						  value_quote(q, sizeof(q), nd->name),
+						  walk_item_key_line(&c->w, f->node, j, "name"));
+			if (ip_address_equal(&cl->nodes[j].address, &nd->address)) {
+				format_ip_address(&nd->address, a, sizeof(a));
+				return fail_field(c, item_path, &fl[N_ADDRESS],
+						  "address %s is also node %s's (line %d)", a,
+						  cl->nodes[j].name,
+						  walk_item_key_line(&c->w, f->node, j, "address"));
+			}
+		}
+	}
+	return 0;
+}
+
+static int parse_cluster(struct ctx *c, const struct field *f, struct cluster_config *cl)
+{
+	char sub[WALK_KEY_PATH_MAX], q[VALUE_QUOTE_BUF];
+	struct field fl[CL_MAX];
+	size_t i;
+	int err;
+
+	err = walk_open_mapping(&c->w, "", f, sub, cluster_keys, CL_MAX, fl);
+	if (!err)
+		err = walk_require(&c->w, sub, f->node, &fl[CL_NODE]);
+	if (!err)
+		err = get_string(c, sub, &fl[CL_NODE], cl->node, sizeof(cl->node), value_name);
+	if (err)
+		return err;
+	strcpy(cl->announce_interface, "lo");
+	cl->line = fl[CL_ANNOUNCE_INTERFACE].node ? fl[CL_ANNOUNCE_INTERFACE].line : f->line;
+	if (fl[CL_ANNOUNCE_INTERFACE].node) {
+		err = get_string(c, sub, &fl[CL_ANNOUNCE_INTERFACE], cl->announce_interface,
+				 sizeof(cl->announce_interface), value_interface);
+		if (err)
+			return err;
+	}
+	if (fl[CL_NODES].node) {
+		err = parse_nodes(c, sub, &fl[CL_NODES], cl);
+		if (err)
+			return err;
+		for (i = 0; i < cl->n_nodes; i++)
+			if (!strcmp(cl->nodes[i].name, cl->node))
+				break;
+		if (cl->n_nodes && i == cl->n_nodes)
+			return fail_field(c, sub, &fl[CL_NODE], "node %s is not in cluster.nodes",
+					  value_quote(q, sizeof(q), cl->node));
+	}
+	cl->enabled = true;
+	return 0;
 }
 
 static int parse_cookie(struct ctx *c, const char *path, const struct field *f,
@@ -1039,6 +1149,11 @@ static int parse_root(struct ctx *c, yaml_node_t *root, struct limpet_config *cf
 	}
 	if (fl[T_METRICS].node) {
 		err = parse_metrics(c, &fl[T_METRICS], &cfg->metrics);
+		if (err)
+			return err;
+	}
+	if (fl[T_CLUSTER].node) {
+		err = parse_cluster(c, &fl[T_CLUSTER], &cfg->cluster);
 		if (err)
 			return err;
 	}

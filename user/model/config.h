@@ -138,6 +138,28 @@ struct metrics_config {
 	char listen[CONFIG_PATH_MAX];	/* host:port */
 };
 
+/* One balancer node of the cluster: section. */
+struct node_config {
+	char name[LIMPET_NAME_MAX];
+	struct ip_address address;	/* where the other nodes reach it */
+};
+
+#define CONFIG_MAX_NODES 64
+
+/*
+ * The cluster: section. Without it limpet is a lone node and announces
+ * nothing; with it, each VIP ready to serve is added as a host address on
+ * announce_interface for a BGP daemon to announce.
+ */
+struct cluster_config {
+	bool enabled;			/* true when the section is present */
+	char node[LIMPET_NAME_MAX];	/* this node's name (required) */
+	char announce_interface[LIMPET_NAME_MAX];	/* default "lo" */
+	int line;			/* of announce_interface (or cluster:), for messages */
+	struct node_config *nodes;	/* every node, this one included */
+	size_t n_nodes;
+};
+
 struct limpet_config {
 	char path[CONFIG_PATH_MAX];	/* the file this was read from */
 	char instance[LIMPET_NAME_MAX];	/* default "limpet" */
@@ -145,6 +167,7 @@ struct limpet_config {
 	size_t n_interfaces;
 	char secret_file[CONFIG_PATH_MAX];	/* default /etc/limpet/secret */
 	struct metrics_config metrics;
+	struct cluster_config cluster;
 	__u32 flow_table_size;		/* default LIMPET_FLOW_TABLE_DEFAULT */
 	struct service_config *services;
 	size_t n_services;

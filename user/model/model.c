@@ -66,9 +66,11 @@ int model_from_config(struct model *m, struct limpet_config *cfg)
 	cfg->services = NULL;
 	cfg->n_services = 0;
 	m->conf = *cfg;
-	/* The interfaces now belong to the model too. */
+	/* The interfaces and cluster nodes now belong to the model too. */
 	cfg->interfaces = NULL;
 	cfg->n_interfaces = 0;
+	cfg->cluster.nodes = NULL;
+	cfg->cluster.n_nodes = 0;
 	return 0;
 }
 
@@ -80,9 +82,13 @@ int model_copy(struct model *dst, const struct model *src)
 	dst->conf = src->conf;
 	dst->conf.interfaces = calloc(src->conf.n_interfaces ? src->conf.n_interfaces : 1,
 				      sizeof(*dst->conf.interfaces));
+	dst->conf.cluster.nodes = calloc(src->conf.cluster.n_nodes ? src->conf.cluster.n_nodes : 1,
+					 sizeof(*dst->conf.cluster.nodes));
 	dst->services = calloc(src->n_services ? src->n_services : 1, sizeof(*dst->services));
-	if (!dst->conf.interfaces || !dst->services)
+	if (!dst->conf.interfaces || !dst->conf.cluster.nodes || !dst->services)
 		goto fail;
+	memcpy(dst->conf.cluster.nodes, src->conf.cluster.nodes,
+	       sizeof(*src->conf.cluster.nodes) * src->conf.cluster.n_nodes);
 	memcpy(dst->conf.interfaces, src->conf.interfaces,
 	       sizeof(*src->conf.interfaces) * src->conf.n_interfaces);
 	for (i = 0; i < src->n_services; i++) {
@@ -185,4 +191,17 @@ const char *model_state_name(const struct backend *be)
 	if (be->draining)
 		return "draining";
 	return be->down ? "down" : "up";
+}
+
+bool model_vip_ready(const struct service *svc)
+{
+	size_t i;
+
+	for (i = 0; i < svc->n_backends; i++) {
+		const struct backend *be = &svc->backends[i];
+
+		if (be->conf.weight && !be->draining && !be->down)
+			return true;
+	}
+	return false;
 }

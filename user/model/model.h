@@ -44,6 +44,8 @@ struct model {
 	struct limpet_config conf;	/* global settings; conf.services is empty */
 	struct service *services;
 	size_t n_services;
+	bool node_draining;		/* `limpet node drain`: VIPs withdrawn */
+	__u64 node_drain_deadline_ms;	/* CLOCK_MONOTONIC; 0: no timeout */
 };
 
 /*
@@ -90,6 +92,13 @@ __u32 model_new_flow_weight(const struct service *svc, const struct backend *be,
 
 /* Where routing stands with <be>: LIMPET_BE_UP, _DRAINING (also weight 0) or _DOWN. */
 __u8 model_route_state(const struct backend *be);
+
+/*
+ * Is <svc> ready for a BGP daemon to announce its VIP: a backend with a
+ * weight, not draining and up? (Panic routing still serves a service whose
+ * checks all fail; a cluster sends its clients to a node that has backends.)
+ */
+bool model_vip_ready(const struct service *svc);
 
 /* "up", "down" or "draining", as status reports it. */
 const char *model_state_name(const struct backend *be);

@@ -50,6 +50,12 @@ const struct command commands[CMD_MAX] = {
 	[CMD_KEYS_ROTATE] = { "keys rotate", "",
 			      "new cookie key; the previous one stays valid for the cookie TTL",
 			      "keys_rotate" },
+	[CMD_NODE_DRAIN] = { "node drain", "[--timeout DURATION]",
+			     "withdraw this node's VIPs from the announce interface; keep serving "
+			     "the connections it owns until they end or the timeout passes",
+			     "node_drain" },
+	[CMD_NODE_UNDRAIN] = { "node undrain", "", "announce this node's VIPs again",
+			       "node_undrain" },
 	[CMD_VERSION] = { "version", "", "print the version" },
 	[CMD_HELP] = { "help", "[--man]", "print the usage; with --man, this manual page" },
 	[CMD_SHUTDOWN] = { "shutdown", "", "stop the controller (sent by limpet down)",

@@ -49,6 +49,8 @@ enum command_id {
 	CMD_BACKEND_WEIGHT,
 	CMD_RELOAD,
 	CMD_KEYS_ROTATE,
+	CMD_NODE_DRAIN,		/* cluster: withdraw this node's VIPs */
+	CMD_NODE_UNDRAIN,
 	CMD_VERSION,
 	CMD_HELP,
 	CMD_SHUTDOWN,		/* `limpet down` stops a running controller */

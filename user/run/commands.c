@@ -223,6 +223,11 @@ static json_t *handle_keys_rotate(struct controller *c, const struct command_arg
 	return controller_rotate_keys(c);
 }
 
+static json_t *handle_node(struct controller *c, const struct command_args *a)
+{
+	return controller_node(c, a->id == CMD_NODE_DRAIN, a->has_timeout, a->timeout_ms);
+}
+
 static json_t *handle_shutdown(struct controller *c, const struct command_args *a)
 {
 	controller_stop(c);
@@ -240,6 +245,8 @@ static const handler_fn handlers[CMD_MAX] = {
 	[CMD_BACKEND_WEIGHT] = edit_backend,
 	[CMD_RELOAD] = handle_reload,
 	[CMD_KEYS_ROTATE] = handle_keys_rotate,
+	[CMD_NODE_DRAIN] = handle_node,
+	[CMD_NODE_UNDRAIN] = handle_node,
 	[CMD_SHUTDOWN] = handle_shutdown,
 };
 

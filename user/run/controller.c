@@ -33,6 +33,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "dp/address.h"
 #include "dp/dataplane.h"
 #include "dp/neigh.h"
 #include "dp/program.h"
@@ -41,6 +42,7 @@
 #include "model/model.h"
 #include "proto/command.h"
 #include "proto/control.h"
+#include "run/announce.h"
 #include "run/commands.h"
 #include "run/controller.h"
 #include "run/health.h"
@@ -119,7 +121,11 @@ static int model_apply(struct controller *c, char *err, size_t errlen)
 		}
 	}
 	ret = dp_program(c->dp, &c->model, err, errlen);
-	return ret ? ret : http_update(&c->http, &c->model, c->epoll_fd, err, errlen);
+	if (!ret)
+		ret = http_update(&c->http, &c->model, c->epoll_fd, err, errlen);
+	if (!ret)
+		announce_sync(&c->model);
+	return ret;
 }
 
 struct model *controller_model(struct controller *c)
@@ -164,6 +170,7 @@ static void on_health_change(void *ctx, const char *service, const char *name, b
 		pr_warn("backend %s/%s is %s but the data plane was not updated: %s", service,
 			name, up ? "up" : "down", err);
 	http_health_changed(&c->http, &c->model);
+	announce_sync(&c->model);
 }
 
 /* ---- reload ------------------------------------------------------------ */
@@ -239,6 +246,14 @@ static int attach_interfaces(struct controller *c, const struct limpet_config *r
 		if (ret)
 			return ret;
 	}
+	/* Announced VIPs are local addresses: see dp_accept_local(). */
+	for (i = 0; cfg->cluster.enabled && i < cfg->n_interfaces; i++) {
+		ret = dp_accept_local(cfg->interfaces[i].name);
+		if (ret)
+			pr_warn("%s: cannot set accept_local (replies passed to the kernel "
+				"with a VIP as source would be dropped): %s",
+				cfg->interfaces[i].name, strerror(-ret));
+	}
 	return 0;
 }
 
@@ -301,7 +316,37 @@ static int check_supported(const struct limpet_config *cfg, char *err, size_t er
 			return -ENODEV;
 		}
 	}
+	if (cfg->cluster.enabled && !if_nametoindex(cfg->cluster.announce_interface)) {
+		snprintf(err, errlen,
+			 "%s:%d: cluster.announce_interface: interface '%s' not found", cfg->path,
+			 cfg->cluster.line, cfg->cluster.announce_interface);
+		return -ENODEV;
+	}
 	return 0;
+}
+
+/*
+ * Nodes of a cluster must share the cookie keys: a key file created at the
+ * first start would differ on every node, and cookies issued by one would be
+ * refused by the others.
+ */
+static void warn_cluster_keys(const struct limpet_config *cfg, struct config_warnings *warn)
+{
+	bool cookies = false;
+	size_t i;
+
+	for (i = 0; i < cfg->n_services; i++)
+		cookies |= cfg->services[i].affinity.type == LIMPET_AFFINITY_COOKIE;
+	if (!warn || !cfg->cluster.enabled || !cookies || !access(cfg->secret_file, F_OK))
+		return;
+	/* A long path is cut: the line stays one line. */
+	if (warn->n < CONFIG_WARN_MAX &&
+	    snprintf(warn->line[warn->n], sizeof(warn->line[0]),
+		     "%s:%d: secret_file: %s does not exist: run would create a new key on "
+		     "this node alone; copy one node's key file to every node of the cluster",
+		     cfg->path, cfg->cluster.line, cfg->secret_file) >= (int)sizeof(warn->line[0]))
+		pr_debug("a warning was cut");
+	warn->n++;
 }
 
 /*
@@ -320,6 +365,8 @@ static int config_check(const char *path, struct limpet_config *cfg,
 	ret = check_supported(cfg, err, errlen);
 	if (ret)
 		config_free(cfg);
+	else
+		warn_cluster_keys(cfg, warn);
 	return ret;
 }
 
@@ -371,6 +418,7 @@ static int check_reloadable(const struct model *running, const struct limpet_con
 json_t *controller_reload(struct controller *c)
 {
 	struct interface_config *old_ifaces = NULL;
+	struct cluster_config old_cluster = { 0 };
 	struct config_warnings warn;
 	struct limpet_config fresh;
 	struct model next = { 0 };
@@ -389,6 +437,8 @@ json_t *controller_reload(struct controller *c)
 		ret = -ENOMEM;
 	}
 	config_free(&fresh);
+	next.node_draining = c->model.node_draining;
+	next.node_drain_deadline_ms = c->model.node_drain_deadline_ms;
 	if (!ret)
 		ret = attach_interfaces(c, &c->model.conf, &next.conf, err, sizeof(err));
 	if (!ret)
@@ -401,10 +451,13 @@ json_t *controller_reload(struct controller *c)
 		else
 			memcpy(old_ifaces, c->model.conf.interfaces, sizeof(*old_ifaces) * n_old);
 	}
-	if (!ret)
+	if (!ret) {
+		old_cluster = c->model.conf.cluster;
+		old_cluster.nodes = NULL;
 		ret = controller_commit(c, &next, err, sizeof(err));
-	else
+	} else {
 		model_free(&next);
+	}
 	if (ret) {
 		free(old_ifaces);
 		return control_reply_error("reload: %s (keeping the running configuration)",
@@ -418,6 +471,13 @@ json_t *controller_reload(struct controller *c)
 			pr_warn("%s", derr);
 	}
 	free(old_ifaces);
+	/* A section dropped or moved: what the old one announced goes. */
+	if (old_cluster.enabled &&
+	    (!c->model.conf.cluster.enabled ||
+	     strcmp(old_cluster.announce_interface, c->model.conf.cluster.announce_interface)) &&
+	    announce_withdraw(old_cluster.announce_interface))
+		pr_warn("announce: cannot withdraw the VIPs from %s",
+			old_cluster.announce_interface);
 	warn_veth_peers(&c->model.conf);
 	pr_info("reloaded %s", c->model.conf.path);
 	return control_reply_ok(NULL);
@@ -452,6 +512,37 @@ json_t *controller_rotate_keys(struct controller *c)
 	http_key_info(&c->http, &id, &ttl_s);
 	return control_reply_ok(json_sprintf("key %u is current; older keys stay valid for %us",
 					     id, ttl_s));
+}
+
+json_t *controller_node(struct controller *c, bool drain, bool has_timeout, __u64 timeout_ms)
+{
+	struct model *m = &c->model;
+	const char *what = drain ? "node drain" : "node undrain";
+
+	if (!m->conf.cluster.enabled)
+		return control_reply_error("%s: no cluster section in %s", what, m->conf.path);
+	if (!drain && !m->node_draining)
+		return control_reply_error("node undrain: node '%s' is not draining",
+					   m->conf.cluster.node);
+	m->node_draining = drain;
+	m->node_drain_deadline_ms = drain && has_timeout ? clock_mono_ms() + timeout_ms : 0;
+	announce_sync(m);
+	pr_info("node %s %s", m->conf.cluster.node, drain ? "draining: VIPs withdrawn" :
+							    "active: VIPs announced");
+	return control_reply_ok(NULL);
+}
+
+/* A node drain whose timeout passed: the connections it still owns are told of. */
+static void expire_node_drain(struct controller *c)
+{
+	struct model *m = &c->model;
+
+	if (!m->node_draining || !m->node_drain_deadline_ms ||
+	    m->node_drain_deadline_ms > clock_mono_ms())
+		return;
+	m->node_drain_deadline_ms = 0;
+	pr_info("node %s: drain timeout passed; its VIPs stay withdrawn until "
+		"'limpet node undrain'", m->conf.cluster.node);
 }
 
 void controller_stop(struct controller *c)
@@ -511,6 +602,8 @@ static void on_tick(struct controller *c)
 	if (read(c->timer_fd, &expirations, sizeof(expirations)) < 0)
 		return;
 	expire_drains(c);
+	expire_node_drain(c);
+	announce_sync(&c->model);
 	if (c->metrics)
 		metrics_process(c->metrics);
 	if (clock_mono_ms() - c->last_neigh_ms >= NEIGH_REFRESH_MS) {
@@ -779,6 +872,14 @@ int controller_down(const char *config_path, const char *socket_override)
 			continue; /* already gone: nothing attached */
 		if (dp_detach_ifname(cfg.interfaces[i].name, err, sizeof(err))) {
 			fprintf(stderr, "limpet: %s\n", err);
+			status = 1;
+		}
+	}
+	if (cfg.cluster.enabled) {
+		ret = announce_withdraw(cfg.cluster.announce_interface);
+		if (ret) {
+			fprintf(stderr, "limpet: cannot withdraw the VIPs from %s: %s\n",
+				cfg.cluster.announce_interface, strerror(-ret));
 			status = 1;
 		}
 	}

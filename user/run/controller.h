@@ -8,6 +8,7 @@
 #ifndef LIMPET_CONTROLLER_H
 #define LIMPET_CONTROLLER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
 
@@ -45,6 +46,12 @@ json_t *controller_stats(struct controller *c);
 /* Full replies (control_reply_ok/error) for reload and keys rotate. */
 json_t *controller_reload(struct controller *c);
 json_t *controller_rotate_keys(struct controller *c);
+
+/*
+ * `limpet node drain` (<drain>, with an optional timeout) and `node undrain`:
+ * a full reply. Drain withdraws every VIP of the node at once.
+ */
+json_t *controller_node(struct controller *c, bool drain, bool has_timeout, __u64 timeout_ms);
 
 /* Leave the loop (the shutdown request of `limpet down`). */
 void controller_stop(struct controller *c);

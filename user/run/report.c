@@ -18,6 +18,7 @@
 #include "http/http.h"
 #include "run/health.h"
 #include "run/metrics.h"
+#include "run/announce.h"
 #include "run/report.h"
 
 /* A flow counts as live if it saw a packet this recently and has not closed. */
@@ -107,12 +108,25 @@ static bool has_sessions(const struct service *svc)
 	       svc->conf.affinity.type != LIMPET_AFFINITY_NONE;
 }
 
+/* The cluster node: its name, whether it announces, the connections it holds. */
+static json_t *node_json(const struct model *model, const struct tally *t)
+{
+	json_int_t connections = 0;
+	size_t i;
+
+	for (i = 0; i < LIMPET_MAX_BACKENDS; i++)
+		connections += t->flows[i];
+	return json_pack("{s:s, s:s, s:I, s:i}", "name", model->conf.cluster.node, "state",
+			 model->node_draining ? "draining" : "active", "connections", connections,
+			 "announced", announce_count(model));
+}
+
 json_t *report_status(const struct report_sources *src)
 {
 	static __u32 http_sessions_of[LIMPET_MAX_BACKENDS];
 	const struct model *model = src->model;
 	struct tally *t = malloc(sizeof(*t));
-	json_t *services;
+	json_t *services, *status;
 	char addr[INET6_ADDRSTRLEN];
 	size_t i, j;
 
@@ -149,8 +163,11 @@ json_t *report_status(const struct report_sources *src)
 			config_forwarding_name(sc->forwarding), "affinity",
 			config_affinity_name(sc->affinity.type), "backends", backends));
 	}
+	status = json_pack("{s:s, s:o}", "instance", model->conf.instance, "services", services);
+	if (model->conf.cluster.enabled)
+		json_object_set_new(status, "node", node_json(model, t));
 	free(t);
-	return json_pack("{s:s, s:o}", "instance", model->conf.instance, "services", services);
+	return status;
 }
 
 static json_t *counters_json(const struct limpet_counters *k)
