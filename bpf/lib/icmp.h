@@ -30,10 +30,11 @@
  * backend; the quoted source becomes backend:port, a spliced flow's seq and
  * ack go back into the backend's spaces, and the error goes to the backend,
  * its source (the router) kept, as netfilter's NAT and IPVS do for errors
- * toward a real server. DSR flows need nothing translated but the error
- * still reaches limpet (the VIP is limpet's): it is passed to the kernel,
- * as are errors about flows being bound (no backend has them yet) and
- * about no flow.
+ * toward a real server. A DSR flow's error needs nothing translated, but
+ * it reaches limpet (the VIP is limpet's), whose kernel has no socket for
+ * it: it goes to the backend as the flow's packets do, MACs only. Errors
+ * about connections being bound (no backend has them yet) and about no
+ * flow go to the kernel.
  */
 #ifndef LIMPET_BPF_ICMP_H
 #define LIMPET_BPF_ICMP_H
@@ -84,6 +85,42 @@ struct {
 static __always_inline __u32 csum_add16(__u32 sum, __u16 old, __u16 new)
 {
 	return sum + (__u16)~old + new;
+}
+
+/*
+ * A DSR flow's error from the client's side: the backend sent the quoted
+ * packet itself, from the VIP, so the error is its own as it is. It goes to
+ * the backend as the flow's packets do: only the MACs change. Returns -1
+ * (nothing changed) when the FIB has no neighbour for the backend.
+ */
+static __always_inline int icmp_dsr_forward(struct xdp_md *ctx, struct packet *p,
+					    union icmp_scratch *u, const struct backend_value *be)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+
+	__builtin_memset(&u->fib, 0, sizeof(u->fib));
+	u->fib.ifindex = ctx->ingress_ifindex;
+	u->fib.l4_protocol = p->proto;
+	u->fib.tot_len = p->ip_len;
+	if (p->family == LIMPET_FAMILY_V4) {
+		u->fib.family = LIMPET_AF_INET;
+		u->fib.ipv4_src = p->src.a[0];
+		u->fib.ipv4_dst = be->addr.a[0];
+	} else {
+		u->fib.family = LIMPET_AF_INET6;
+		__builtin_memcpy(u->fib.ipv6_src, &p->src, sizeof(p->src));
+		__builtin_memcpy(u->fib.ipv6_dst, &be->addr, sizeof(be->addr));
+	}
+	if (bpf_fib_lookup(ctx, &u->fib, sizeof(u->fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return -1;
+	if ((void *)(p->eth + 1) > data_end)
+		return -1;
+	stat_inc(LIMPET_STAT_ICMP_TO_BACKEND);
+	__builtin_memcpy(p->eth->h_dest, u->fib.dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, u->fib.smac, ETH_ALEN);
+	if (u->fib.ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(u->fib.ifindex, 0);
 }
 
 /*
@@ -167,19 +204,20 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 		to = &fv->vip;
 		to_port = fv->vip_port;
 	} else {
-		/* The client's entry of a NAT or spliced flow whose backend is
-		 * the one it was bound to (as lb_established() requires). Not
-		 * DSR: the backend sent the quoted packet itself, from the
-		 * VIP. Not a connection being bound: no backend has it yet.
-		 * The quoted source, VIP:port, becomes backend:port.
+		/* The client's entry of a flow whose backend is the one it
+		 * was bound to (as lb_established() requires). Not a
+		 * connection being bound: no backend has it yet. The quoted
+		 * source, VIP:port, becomes backend:port.
 		 */
-		if (fv->flags & (LIMPET_FLOW_DSR | LIMPET_FLOW_SLOWPATH))
+		if (fv->flags & LIMPET_FLOW_SLOWPATH)
 			return -1;
 		backend_id = fv->backend_id;
 		be = bpf_map_lookup_elem(&backends, &backend_id);
 		if (!be || be->state != LIMPET_BACKEND_ACTIVE || be->gen != fv->gen ||
 		    be->family != p->family)
 			return -1;
+		if (fv->flags & LIMPET_FLOW_DSR)
+			return icmp_dsr_forward(ctx, p, u, be);
 		from = &p->dst;
 		to = &be->addr;
 		to_port = be->port;

@@ -49,6 +49,7 @@ enum svc_idx {
 	SVC_L4_4,	/* TCP NAT */
 	SVC_L4_6,
 	SVC_UDP4,	/* UDP NAT */
+	SVC_DSR4,	/* TCP DSR */
 	SVC_MAX,
 };
 
@@ -58,6 +59,7 @@ static const struct svc {
 	const char *mode;
 	const char *proto;
 	const char *backends[NBACKENDS];
+	const char *forwarding;	/* NULL: nat */
 } svcs[SVC_MAX] = {
 	[SVC_HTTP4] = { "http4", "10.100.2.100", "http", "tcp",
 			{ "10.20.0.11", "10.20.0.12", "10.20.0.13" } },
@@ -69,6 +71,8 @@ static const struct svc {
 		       { "fd00:20::11", "fd00:20::12", "fd00:20::13" } },
 	[SVC_UDP4] = { "udp4", "10.100.2.102", "l4", "udp",
 		       { "10.20.0.11", "10.20.0.12", "10.20.0.13" } },
+	[SVC_DSR4] = { "dsr4", "10.100.2.103", "l4", "tcp",
+		       { "10.20.0.11", "10.20.0.12", "10.20.0.13" }, "dsr" },
 };
 
 static struct dataplane *dp;
@@ -96,14 +100,15 @@ static void setup(void)
 	for (s = 0; s < SVC_MAX; s++) {
 		at += snprintf(y + at, sizeof(y) - at,
 			       "  - name: %s\n    vip: \"%s\"\n    port: %u\n    mode: %s\n"
-			       "    protocol: %s\n    health: {type: none}\n    ring_size: %u\n"
-			       "    backends:\n",
+			       "    protocol: %s\n    forwarding: %s\n    health: {type: none}\n"
+			       "    ring_size: %u\n    backends:\n",
 			       svcs[s].name, svcs[s].vip, VIP_PORT, svcs[s].mode, svcs[s].proto,
-			       RING_SIZE);
+			       svcs[s].forwarding ? svcs[s].forwarding : "nat", RING_SIZE);
 		for (j = 0; j < NBACKENDS; j++)
 			at += snprintf(y + at, sizeof(y) - at,
 				       "      - {name: %s-b%d, address: \"%s\", port: %u}\n",
-				       svcs[s].name, j, svcs[s].backends[j], BE_PORT);
+				       svcs[s].name, j, svcs[s].backends[j],
+				       svcs[s].forwarding ? VIP_PORT : BE_PORT);
 		cr_assert_lt(at, sizeof(y));
 	}
 	product_model(y, &model);
@@ -823,4 +828,47 @@ Test(endpoint, icmp_client_bad4)
 Test(endpoint, icmp_client_bad6)
 {
 	icmp_client_bad(SVC_HTTP6);
+}
+
+/*
+ * A DSR flow: the backend sent the quoted packet itself, from the VIP, so
+ * the client side's error is its own as it is; it reaches limpet (the VIP
+ * is limpet's) and goes on to the backend as the flow's packets do, with
+ * new MACs only.
+ */
+Test(endpoint, icmp_client_dsr4)
+{
+	const int s = SVC_DSR4;
+	const __u16 cport = 46003;
+	struct pkt_spec syn = from_client(s, cport, PKT_TCP_SYN, CSEQ - 1, 0, 0);
+	struct pkt_spec reply = pkt_tcp(svcs[s].vip, VIP_PORT, CLIENT4, cport,
+					PKT_TCP_ACK | PKT_TCP_PSH);
+	const struct delta ok[MAX_DELTAS] = { { LIMPET_STAT_ICMP_TO_BACKEND, 1 } };
+	__u8 in[PKT_MAX], q[PKT_MAX], want[PKT_MAX];
+	size_t len = pkt_build(&syn, in, sizeof(in)), q_len;
+	struct result r;
+	int j;
+
+	xdp_run_frame(dp, prog_fd, if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "DSR SYN: verdict %s", verdict_name(r.verdict));
+	for (j = 0; j < NBACKENDS; j++) {
+		struct pkt_mac m = be_mac(j);
+
+		if (r.out_len >= 6 && !memcmp(r.out, m.b, 6))
+			break;
+	}
+	cr_assert_lt(j, NBACKENDS, "the DSR SYN went to no backend's MAC");
+	reply.seq = 0x55667788u;
+	reply.ack = CSEQ;
+	reply.payload_len = 1000;
+	reply.ttl = 63;
+	q_len = pkt_build(&reply, q, sizeof(q));
+	cr_assert(q_len);
+	len = icmp_error(in, sizeof(in), LIMPET_FAMILY_V4, PKT_MAC_PKC0, PKT_MAC_CLIENT, ROUTER4,
+			 svcs[s].vip, 64, ICMP4_UNREACH, ICMP4_FRAG_NEEDED, 1200, q, q_len);
+	memcpy(want, in, len);
+	memcpy(want, be_mac(j).b, 6);
+	memcpy(want + 6, PKT_MAC_PKS0.b, 6);
+	run_raw("client side: frag needed for a DSR flow", in, len, FROM_CLIENT, XDP_REDIRECT,
+		want, len, ok);
 }
