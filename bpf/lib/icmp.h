@@ -8,7 +8,8 @@
  * packet limpet sent toward the backend (client -> backend after NAT) with
  * an ICMP error to the client, quoting that packet. The quote is found in
  * the flow table the other way round: backend -> client is the flow's
- * return entry, which holds the VIP. The quoted header becomes what the
+ * return entry, which holds the VIP; a flow without one (rev_nat un-NATs its
+ * replies) finds the VIP in rev_nat by the quoted backend address:port. The quoted header becomes what the
  * client sent (destination VIP:port, and for a spliced flow its seq and ack
  * back into the client's spaces, by the return entry's translation, the
  * inverse of the client direction's), and the error is routed to the
@@ -57,23 +58,47 @@ static __always_inline bool icmp_is_error(__u8 family, __u8 type)
 }
 
 /* The flow key and the FIB query of one error: off the stack, which is
- * short below lb_process().
+ * short below lb_process(). The key's backend address is copied to the
+ * stack (rev_nat's key) before the FIB query overwrites it.
  */
-union icmp_scratch {
-	struct flow_key key;	/* .src: the quoted destination, the backend */
-	struct bpf_fib_lookup fib;
+struct icmp_scratch {
+	union {
+		struct flow_key key;	/* .src: the quoted destination, the backend */
+		struct bpf_fib_lookup fib;
+	};
+	struct rev_nat_key rk;	/* the backend's address:port, kept past the FIB query */
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, union icmp_scratch);
+	__type(value, struct icmp_scratch);
 } icmp_scratch SEC(".maps");
 
 static __always_inline __u32 csum_add16(__u32 sum, __u16 old, __u16 new)
 {
 	return sum + (__u16)~old + new;
+}
+
+/* Where the error <p> goes: u->fib, the key no longer needed. */
+static __always_inline int icmp_route(struct xdp_md *ctx, const struct packet *p,
+				      struct icmp_scratch *u)
+{
+	__builtin_memset(&u->fib, 0, sizeof(u->fib));
+	u->fib.ifindex = ctx->ingress_ifindex;
+	u->fib.l4_protocol = p->proto;
+	u->fib.tot_len = p->ip_len;
+	if (p->family == LIMPET_FAMILY_V4) {
+		u->fib.family = LIMPET_AF_INET;
+		u->fib.ipv4_src = p->src.a[0];
+		u->fib.ipv4_dst = p->dst.a[0];
+	} else {
+		u->fib.family = LIMPET_AF_INET6;
+		__builtin_memcpy(u->fib.ipv6_src, &p->src, sizeof(p->src));
+		__builtin_memcpy(u->fib.ipv6_dst, &p->dst, sizeof(p->dst));
+	}
+	return bpf_fib_lookup(ctx, &u->fib, sizeof(u->fib), 0);
 }
 
 /*
@@ -86,8 +111,11 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	__u8 *icmp = p->l4, *in, *l4;
-	union icmp_scratch *u;
+	const struct limpet_addr *vip;
+	struct rev_nat_value *rv;
+	struct icmp_scratch *u;
 	struct flow_value *fv;
+	__be16 vip_port;
 	__u32 sum, seq, nseq, l4sum = 0, zero = 0;
 	__u16 old, *l4_check;
 	__u8 proto;
@@ -134,14 +162,30 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	u->key.dport = *(__be16 *)l4;
 	u->key.proto = proto;
 	u->key.family = p->family;
+	u->rk.addr = u->key.src;
+	u->rk.port = u->key.sport;
+	u->rk.proto = proto;
+	u->rk.family = p->family;
 	fv = bpf_map_lookup_elem(&flows, &u->key);
+	if (fv && !(fv->flags & LIMPET_FLOW_RET))
+		fv = NULL;
 	/* A return entry with its translation: one the data plane runs, or a
 	 * bound one whose backend side the slow path still watches (it acks
 	 * what the client sent); not one being bound (no VIP in it yet).
 	 */
-	if (!fv || !(fv->flags & LIMPET_FLOW_RET) ||
-	    ((fv->flags & LIMPET_FLOW_SLOWPATH) && !fv->vip_port))
+	if (fv && (fv->flags & LIMPET_FLOW_SLOWPATH) && !fv->vip_port)
 		return -1;
+	if (fv) {
+		vip = &fv->vip;
+		vip_port = fv->vip_port;
+	} else {
+		rv = bpf_map_lookup_elem(&rev_nat, &u->rk);
+		/* Not an error for this host itself (about a health check). */
+		if (!rv || icmp_route(ctx, p, u) == BPF_FIB_LKUP_RET_NOT_FWDED)
+			return -1;
+		vip = &rv->vip;
+		vip_port = rv->vip_port;
+	}
 	if (!ttl_ok(p, data_end)) {
 		stat_inc(LIMPET_STAT_DROP_TTL);
 		return XDP_DROP;
@@ -157,27 +201,27 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 
 	/* The quoted destination: backend:port -> VIP:port. */
 	old = *(__u16 *)(l4 + 2);
-	*(__u16 *)(l4 + 2) = fv->vip_port;
-	sum = csum_add16(sum, old, fv->vip_port);
-	l4sum = csum_add16(l4sum, old, fv->vip_port);
-	l4sum = csum_diff_addr(l4sum, &u->key.src, &fv->vip);
+	*(__u16 *)(l4 + 2) = vip_port;
+	sum = csum_add16(sum, old, vip_port);
+	l4sum = csum_add16(l4sum, old, vip_port);
+	l4sum = csum_diff_addr(l4sum, &u->rk.addr, vip);
 	if (p->family == LIMPET_FAMILY_V4) {
 		struct iphdr *ih = (struct iphdr *)in;
 
 		if ((void *)(ih + 1) > data_end)
 			return XDP_PASS;
 		old = ih->check;
-		ih->check = csum_replace4(ih->check, ih->daddr, fv->vip.a[0]);
-		ih->daddr = fv->vip.a[0];
-		sum = csum_diff32(sum, u->key.src.a[0], fv->vip.a[0]);
+		ih->check = csum_replace4(ih->check, ih->daddr, vip->a[0]);
+		ih->daddr = vip->a[0];
+		sum = csum_diff32(sum, u->rk.addr.a[0], vip->a[0]);
 		sum = csum_add16(sum, old, ih->check);
 	} else {
 		struct ipv6hdr *ih = (struct ipv6hdr *)in;
 
 		if ((void *)(ih + 1) > data_end)
 			return XDP_PASS;
-		__builtin_memcpy(&ih->daddr, &fv->vip, sizeof(fv->vip));
-		sum = csum_diff_addr(sum, &u->key.src, &fv->vip);
+		__builtin_memcpy(&ih->daddr, vip, sizeof(*vip));
+		sum = csum_diff_addr(sum, &u->rk.addr, vip);
 	}
 
 	/* A spliced flow's seq and ack, back into the client's spaces: the
@@ -185,7 +229,7 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	 * backend's (its seqs) toward the client, the inverse of what the
 	 * client's direction did to this segment.
 	 */
-	if (proto == IPPROTO_TCP && (fv->flags & (LIMPET_FLOW_SPLICE | LIMPET_FLOW_SLOWPATH))) {
+	if (proto == IPPROTO_TCP && fv && (fv->flags & (LIMPET_FLOW_SPLICE | LIMPET_FLOW_SLOWPATH))) {
 		seq = *(__u32 *)(l4 + 4);
 		nseq = bpf_htonl(limpet_splice_ack(&fv->sp, bpf_ntohl(seq)));
 		*(__u32 *)(l4 + 4) = nseq;
@@ -215,33 +259,20 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 
 		if ((void *)(oh + 1) > data_end)
 			return XDP_PASS;
-		oh->check = csum_replace4(oh->check, oh->saddr, fv->vip.a[0]);
-		oh->saddr = fv->vip.a[0];
+		oh->check = csum_replace4(oh->check, oh->saddr, vip->a[0]);
+		oh->saddr = vip->a[0];
 	} else {
 		struct ipv6hdr *oh = p->l3;
 
 		if ((void *)(oh + 1) > data_end)
 			return XDP_PASS;
-		sum = csum_diff_addr(sum, &p->src, &fv->vip);
-		__builtin_memcpy(&oh->saddr, &fv->vip, sizeof(fv->vip));
+		sum = csum_diff_addr(sum, &p->src, vip);
+		__builtin_memcpy(&oh->saddr, vip, sizeof(*vip));
 	}
 	*(__u16 *)(icmp + 2) = csum_end(sum);
-	p->src = fv->vip;
+	p->src = *vip;
 
-	__builtin_memset(&u->fib, 0, sizeof(u->fib));
-	u->fib.ifindex = ctx->ingress_ifindex;
-	u->fib.l4_protocol = p->proto;
-	u->fib.tot_len = p->ip_len;
-	if (p->family == LIMPET_FAMILY_V4) {
-		u->fib.family = LIMPET_AF_INET;
-		u->fib.ipv4_src = p->src.a[0];
-		u->fib.ipv4_dst = p->dst.a[0];
-	} else {
-		u->fib.family = LIMPET_AF_INET6;
-		__builtin_memcpy(u->fib.ipv6_src, &p->src, sizeof(p->src));
-		__builtin_memcpy(u->fib.ipv6_dst, &p->dst, sizeof(p->dst));
-	}
-	if (bpf_fib_lookup(ctx, &u->fib, sizeof(u->fib), 0) != BPF_FIB_LKUP_RET_SUCCESS) {
+	if (icmp_route(ctx, p, u) != BPF_FIB_LKUP_RET_SUCCESS) {
 		/* Whole and valid: the kernel can route it. */
 		stat_inc(LIMPET_STAT_FIB_PASS);
 		return XDP_PASS;

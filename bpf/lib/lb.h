@@ -6,9 +6,13 @@
  * still the one it was bound to; otherwise it is bound through the service's
  * Maglev table (hash of the client address, or of the 5-tuple when affinity
  * is none) and the binding is recorded, so a ring change never moves a live
- * connection. NAT rewrites the destination and records a return entry that
- * restores the VIP as the source of the backend's replies; DSR only changes
- * the destination MAC. A TCP segment of an HTTP service with no flow goes
+ * connection. A bare SYN is not recorded: Maglev sends the handshake's ACK to
+ * the same backend, and the ACK records it, so a SYN flood writes nothing
+ * (a ring change between a SYN and its ACK moves that handshake, as an LRU
+ * miss does in Katran). NAT rewrites the destination; the backend's replies
+ * get the VIP back as source from rev_nat, by their source address:port,
+ * without per-flow state, or from a return entry where rev_nat gives that
+ * address:port to another service. DSR only changes the destination MAC. A TCP segment of an HTTP service with no flow goes
  * to synproxy.h instead: such services bind at the first request. Everything
  * else goes to the kernel untouched.
  *
@@ -107,10 +111,33 @@ static __always_inline bool flow_ended(const struct flow_value *fv, const struct
 	return now - fv->atime_ns > FLOW_UDP_IDLE_NS;
 }
 
-/* Record a new binding: the client's direction, and for NAT the backend's. */
+/* Does rev_nat un-NAT the replies of <be> for service <service_id>? */
+static __always_inline bool rev_nat_owns(const struct packet *p, const struct backend_value *be,
+					 __u32 service_id)
+{
+	struct rev_nat_key rk = {
+		.addr = be->addr, .port = be->port, .proto = p->proto, .family = p->family,
+	};
+	struct rev_nat_value *rv = bpf_map_lookup_elem(&rev_nat, &rk);
+
+	return rv && rv->service_id == service_id;
+}
+
+/* Is <p> a bare SYN, the first segment of a handshake? */
+static __always_inline bool bare_syn(const struct packet *p)
+{
+	return p->proto == IPPROTO_TCP &&
+	       (p->tcp_flags & (LIMPET_TCP_SYN | LIMPET_TCP_ACK | LIMPET_TCP_RST | LIMPET_TCP_FIN)) ==
+		       LIMPET_TCP_SYN;
+}
+
+/* Record a new binding: the client's direction, and with <ret_entry> (NAT,
+ * where rev_nat does not give the backend's replies to this service) the
+ * backend's.
+ */
 static __always_inline void flow_bind(const struct packet *p, const struct vip_value *vip,
 				      const struct backend_value *be, __u32 backend_id, __u64 now,
-				      const struct nexthop_cache *nh)
+				      const struct nexthop_cache *nh, bool ret_entry)
 {
 	bool nat = vip->forwarding == LIMPET_FWD_NAT;
 	struct flow_value *fv;
@@ -130,7 +157,7 @@ static __always_inline void flow_bind(const struct packet *p, const struct vip_v
 
 	flow_key_of(&key, p);
 	bpf_map_update_elem(&flows, &key, fv, BPF_ANY);
-	if (!nat)
+	if (!ret_entry)
 		return;
 
 	/* The reply comes from backend:port to client:port. */
@@ -228,11 +255,13 @@ static __always_inline int lb_established(struct xdp_md *ctx, struct packet *p,
 	return forward_send(ctx, p, nat, be, &nh, routed, ok_stat);
 }
 
-/* A client packet with no (live) flow: bind it through the Maglev table. */
+/* A client packet with no (live) flow: bind it through the Maglev table,
+ * and record the binding unless it is a bare SYN.
+ */
 static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 				   const struct vip_value *vip, __u64 now)
 {
-	bool nat = vip->forwarding == LIMPET_FWD_NAT;
+	bool nat = vip->forwarding == LIMPET_FWD_NAT, syn = bare_syn(p), ret_entry;
 	struct nexthop_cache nh;
 	struct backend_value *be;
 	__u32 backend_id = 0;
@@ -245,13 +274,17 @@ static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 		service_drop(vip->service_id);
 		return XDP_DROP;
 	}
+	/* Before forward_to(): its key and the FIB query's share the stack. */
+	ret_entry = nat && !syn && !rev_nat_owns(p, be, vip->service_id);
 	routed = forward_to(ctx, p, nat, be, vip->service_id, NULL, &nh, now);
 	if (routed < 0)
 		return XDP_DROP;
-	flow_bind(p, vip, be, backend_id, now, &nh);
-	counters_add(&service_stats, vip->service_id, p->ip_len, true);
-	counters_add(&backend_stats, backend_id, p->ip_len, true);
-	return forward_send(ctx, p, nat, be, &nh, routed, LIMPET_STAT_FWD_NEW);
+	if (!syn)
+		flow_bind(p, vip, be, backend_id, now, &nh, ret_entry);
+	counters_add(&service_stats, vip->service_id, p->ip_len, !syn);
+	counters_add(&backend_stats, backend_id, p->ip_len, !syn);
+	return forward_send(ctx, p, nat, be, &nh, routed,
+			    syn ? LIMPET_STAT_SYN_STATELESS : LIMPET_STAT_FWD_NEW);
 }
 
 /* A backend's reply through the balancer (NAT): restore the VIP as source. */
@@ -275,6 +308,37 @@ static __always_inline int lb_return(struct xdp_md *ctx, struct packet *p,
 		return pass_to_kernel();
 	ttl_decrement(p, data_end);
 	stat_inc(ok_stat);
+	return nexthop_send(ctx, p, data_end, &nh);
+}
+
+/*
+ * A reply with no flow entry from a backend in rev_nat: restore the VIP as
+ * source. A packet for this host itself (a health check's reply, say) is
+ * not a flow's: it goes to the kernel untouched.
+ */
+static __noinline int lb_return_stateless(struct xdp_md *ctx, struct packet *p,
+					  const struct rev_nat_value *rv, __u64 now)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct nexthop_cache nh;
+	int rc;
+
+	rc = nexthop_get(ctx, p, data_end, &p->dst, NULL, now, &nh);
+	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED) {
+		stat_inc(LIMPET_STAT_PASS);
+		return XDP_PASS;
+	}
+	if (!ttl_ok(p, data_end)) {
+		stat_inc(LIMPET_STAT_DROP_TTL);
+		return XDP_DROP;
+	}
+	counters_add(&service_stats, rv->service_id, p->ip_len, false);
+	counters_add(&backend_stats, rv->backend_id, p->ip_len, false);
+	nat_rewrite(p, data_end, NAT_SRC, &rv->vip, rv->vip_port);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return pass_to_kernel();
+	ttl_decrement(p, data_end);
+	stat_inc(LIMPET_STAT_RET_STATELESS);
 	return nexthop_send(ctx, p, data_end, &nh);
 }
 
@@ -362,12 +426,14 @@ static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 }
 
 /*
- * One lookup of the packet's own 5-tuple serves every established packet,
- * in either direction; only a packet with no flow looks for a VIP.
+ * One lookup of the packet's own 5-tuple serves every established packet
+ * with an entry, in either direction; only a packet with no entry looks for
+ * a VIP, and then for a backend whose replies rev_nat un-NATs.
  */
 static __always_inline int lb_process(struct xdp_md *ctx)
 {
 	struct packet p = {};
+	struct rev_nat_value *rv;
 	struct flow_value *fv;
 	struct vip_value *vip;
 	struct flow_key key;
@@ -430,6 +496,12 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		}
 		return lb_bind(ctx, &p, vip, now);
 	}
+	/* Not for a VIP: a backend's reply? (vip_key and rev_nat_key agree.) */
+	vk.addr = p.src;
+	vk.port = p.sport;
+	rv = bpf_map_lookup_elem(&rev_nat, &vk);
+	if (rv)
+		return lb_return_stateless(ctx, &p, rv, now);
 	stat_inc(LIMPET_STAT_PASS);
 	return XDP_PASS;
 }

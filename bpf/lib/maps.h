@@ -49,6 +49,17 @@ struct {
 	__array(values, struct ring_inner);
 } rings SEC(".maps");
 
+/* Backend address:port -> the service its replies are un-NAT'd to, for
+ * flows without a return entry. Written by the controller.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LIMPET_MAX_BACKENDS);
+	__type(key, struct rev_nat_key);
+	__type(value, struct rev_nat_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rev_nat SEC(".maps");
+
 /* Connection -> backend, both directions. Written by the data plane; shared
  * by all CPUs because a NAT reply may arrive on another CPU than its request.
  * The controller sizes it (flow_table_size) before load.
