@@ -597,8 +597,11 @@ int main(int argc, char **argv)
 			if (f->prime >= 0) {
 				struct figure pf = figs[f->prime];
 
-				if (i == FIG_EST_RET_FLOW)	/* its frame is the reply */
+				if (i == FIG_EST_RET_FLOW) {	/* its frame is the reply */
 					pf.frame = shared;
+					pf.ingress = FROM_CLIENT;
+					pf.verdict = XDP_REDIRECT;
+				}
 				reply = prime(&pf);
 				if (i == FIG_EST_RET || i == FIG_EST_RET_FLOW)
 					f->frame = reply;
