@@ -9,7 +9,8 @@
  * an ICMP error to the client, quoting that packet. The quote is found in
  * the flow table the other way round: backend -> client is the flow's
  * return entry, which holds the VIP; a flow without one (rev_nat un-NATs its
- * replies) finds the VIP in rev_nat by the quoted backend address:port. The quoted header becomes what the
+ * replies) finds the VIP in rev_nat by the quoted backend address:port, and
+ * must have its client's entry, bound to that backend. The quoted header becomes what the
  * client sent (destination VIP:port, and for a spliced flow its seq and ack
  * back into the client's spaces, by the return entry's translation, the
  * inverse of the client direction's), and the error is routed to the
@@ -179,9 +180,22 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 		vip = &fv->vip;
 		vip_port = fv->vip_port;
 	} else {
+		struct flow_value *cf;
+		__be16 cport = u->key.dport;
+
 		rv = bpf_map_lookup_elem(&rev_nat, &u->rk);
+		if (!rv)
+			return -1;
+		/* Only about a flow through the VIP: its client's entry. */
+		u->key.src = p->dst;
+		u->key.dst = rv->vip;
+		u->key.sport = cport;
+		u->key.dport = rv->vip_port;
+		cf = bpf_map_lookup_elem(&flows, &u->key);
+		if (!cf || cf->backend_id != rv->backend_id)
+			return -1;
 		/* Not an error for this host itself (about a health check). */
-		if (!rv || icmp_route(ctx, p, u) == BPF_FIB_LKUP_RET_NOT_FWDED)
+		if (icmp_route(ctx, p, u) == BPF_FIB_LKUP_RET_NOT_FWDED)
 			return -1;
 		vip = &rv->vip;
 		vip_port = rv->vip_port;

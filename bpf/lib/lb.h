@@ -38,8 +38,9 @@
 /* UDP has no end: a flow idle this long is over. */
 #define FLOW_UDP_IDLE_NS (300ULL * 1000000000ULL)
 
-static __always_inline int pick_backend(const struct vip_value *vip, const struct packet *p,
-					__u32 *backend_id)
+/* The backend vip's Maglev table gives the client's side of <k> (client -> VIP). */
+static __always_inline int pick_backend_of(const struct vip_value *vip, const struct flow_key *k,
+					   __u32 *backend_id)
 {
 	__u32 slot = LIMPET_RING_SIZE_SLOT, hash, *size, *id;
 	void *ring;
@@ -51,15 +52,24 @@ static __always_inline int pick_backend(const struct vip_value *vip, const struc
 	if (!size || *size == 0)
 		return -1;
 	if (vip->hash == LIMPET_HASH_TUPLE)
-		hash = limpet_hash_tuple(&p->src, &p->dst, p->sport, p->dport, p->proto);
+		hash = limpet_hash_tuple(&k->src, &k->dst, k->sport, k->dport, k->proto);
 	else
-		hash = limpet_hash_addr(&p->src);
+		hash = limpet_hash_addr(&k->src);
 	slot = 1 + hash % *size;
 	id = bpf_map_lookup_elem(ring, &slot);
 	if (!id || *id >= LIMPET_MAX_BACKENDS)
 		return -1;
 	*backend_id = *id;
 	return 0;
+}
+
+static __always_inline int pick_backend(const struct vip_value *vip, const struct packet *p,
+					__u32 *backend_id)
+{
+	struct flow_key k;
+
+	flow_key_of(&k, p);
+	return pick_backend_of(vip, &k, backend_id);
 }
 
 static __always_inline __u16 flow_flags_of(const struct packet *p)
@@ -311,19 +321,87 @@ static __always_inline int lb_return(struct xdp_md *ctx, struct packet *p,
 	return nexthop_send(ctx, p, data_end, &nh);
 }
 
+static __always_inline bool addr_eq(const struct limpet_addr *x, const struct limpet_addr *y)
+{
+	return !((x->a[0] ^ y->a[0]) | (x->a[1] ^ y->a[1]) | (x->a[2] ^ y->a[2]) |
+		 (x->a[3] ^ y->a[3]));
+}
+
 /*
- * A reply with no flow entry from a backend in rev_nat: restore the VIP as
- * source. A packet for this host itself (a health check's reply, say) is
+ * Is <p>, from the backend address:port rev_nat gives to <rv>, a reply of a
+ * flow through the VIP? The client's entry (client -> VIP) says so, if it
+ * is bound to that backend; without one, only a SYN-ACK from the backend
+ * Maglev gives that client's SYN (the handshake, whose ACK writes the
+ * entry). So a backend's replies to a client that reached it directly keep
+ * its address, but for such a SYN-ACK when no entry of the client's port
+ * is left (a SYN-ACK on an ended flow's entry removes it: a new connection
+ * on those ports did not come through the VIP, whose SYN would have).
+ */
+static __always_inline bool reply_of_vip_flow(const struct packet *p,
+					      const struct rev_nat_value *rv, __u64 now)
+{
+	struct flow_key fk = {
+		.src = p->dst, .dst = rv->vip, .sport = p->dport, .dport = rv->vip_port,
+		.proto = p->proto, .family = p->family,
+	};
+	struct vip_key vk = {
+		.addr = rv->vip, .port = rv->vip_port, .proto = p->proto, .family = p->family,
+	};
+	struct flow_value *fv;
+	struct vip_value *vip;
+	__u32 id = 0;
+
+	fv = bpf_map_lookup_elem(&flows, &fk);
+	if (fv) {
+		if (fv->backend_id != rv->backend_id)
+			return false;
+		if ((fv->flags & LIMPET_FLOW_CLOSED) && (p->tcp_flags & LIMPET_TCP_SYN)) {
+			bpf_map_delete_elem(&flows, &fk);
+			return false;
+		}
+		if (now - fv->atime_ns > FLOW_ATIME_GRANULARITY_NS)
+			fv->atime_ns = now;
+		return true;
+	}
+	if (p->proto != IPPROTO_TCP || (p->tcp_flags & (LIMPET_TCP_SYN | LIMPET_TCP_ACK)) !=
+					       (LIMPET_TCP_SYN | LIMPET_TCP_ACK))
+		return false;
+	vip = bpf_map_lookup_elem(&vips, &vk);
+	return vip && !pick_backend_of(vip, &fk, &id) && id == rv->backend_id;
+}
+
+/*
+ * A reply of a flow without a return entry, from a backend in rev_nat:
+ * restore the VIP as source. Its next hop comes from nh_cache (per CPU, per
+ * address pair). A packet for this host itself (a health check's reply, say) is
  * not a flow's: it goes to the kernel untouched.
  */
 static __noinline int lb_return_stateless(struct xdp_md *ctx, struct packet *p,
 					  const struct rev_nat_value *rv, __u64 now)
 {
 	void *data_end = (void *)(long)ctx->data_end;
-	struct nexthop_cache nh;
+	struct nexthop_cache nh, *cache = NULL;
+	struct nh_cache_slot *slot;
+	__u32 i;
 	int rc;
 
-	rc = nexthop_get(ctx, p, data_end, &p->dst, NULL, now, &nh);
+	if (!reply_of_vip_flow(p, rv, now)) {
+		stat_inc(LIMPET_STAT_PASS);
+		return XDP_PASS;
+	}
+	i = p->src.a[0] ^ p->src.a[1] ^ p->src.a[2] ^ p->src.a[3] ^
+	    p->dst.a[0] ^ p->dst.a[1] ^ p->dst.a[2] ^ p->dst.a[3];
+	i = (i * 0x9e3779b1u) >> 22;	/* LIMPET_NH_CACHE_SLOTS: 2^10 */
+	slot = bpf_map_lookup_elem(&nh_cache, &i);
+	if (slot) {
+		if (!addr_eq(&slot->src, &p->src) || !addr_eq(&slot->dst, &p->dst)) {
+			slot->src = p->src;
+			slot->dst = p->dst;
+			slot->nh.expires_ns = 0;
+		}
+		cache = &slot->nh;
+	}
+	rc = nexthop_get(ctx, p, data_end, &p->dst, cache, now, &nh);
 	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED) {
 		stat_inc(LIMPET_STAT_PASS);
 		return XDP_PASS;

@@ -582,8 +582,8 @@ static void icmp_case(const char *desc, int s, int j, const struct pkt_spec *sen
 	run_raw(desc, in, len, FROM_SERVER, XDP_REDIRECT, want, want_len, ok);
 }
 
-/* An L4 NAT flow's SYN comes back as frag-needed / packet too big. The SYN
- * left no flow entry: the VIP comes from rev_nat.
+/* An L4 NAT flow's data comes back as frag-needed / packet too big. The
+ * flow has no return entry: the VIP comes from rev_nat.
  */
 static void icmp_nat(int s)
 {
@@ -591,6 +591,8 @@ static void icmp_nat(int s)
 	struct pkt_spec data = from_client(s, 43000, PKT_TCP_ACK | PKT_TCP_PSH, CSEQ, 7, 1000);
 	int j = bind_l4(s, &syn);
 	struct pkt_spec sent = to_backend(s, j, data, 0);
+
+	cr_assert_eq(bind_l4(s, &data), j, "the data went elsewhere");
 	bool v6 = data.family == LIMPET_FAMILY_V6;
 
 	icmp_case("frag needed / too big for a NAT flow", s, j, &sent, data,
