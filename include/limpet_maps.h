@@ -289,7 +289,10 @@ enum limpet_stat {
 	LIMPET_STAT_SPLICE_RST_KEPT,	/* HTTP: RST not at the expected seq: passed to the
 					 * endpoint, which judges it (RFC 5961), flow kept */
 	LIMPET_STAT_SPLICE_SYN,		/* HTTP: SYN on a live flow: passed, flow kept */
-	LIMPET_STAT_ICMP_TRANSLATED,	/* ICMP error quoting a NAT or HTTP flow, translated */
+	LIMPET_STAT_ICMP_TRANSLATED,	/* ICMP error quoting a NAT or HTTP flow's packet to
+					 * a backend, translated for the client */
+	LIMPET_STAT_ICMP_TO_BACKEND,	/* ICMP error quoting a NAT or HTTP flow's packet to
+					 * the client, translated for the backend */
 	LIMPET_STAT_SYN_STATELESS,	/* L4 SYN with no flow: forwarded by Maglev, no entry */
 	LIMPET_STAT_RET_STATELESS,	/* NAT reply with no flow entry, un-NAT'd by rev_nat */
 	LIMPET_STAT_MAX,

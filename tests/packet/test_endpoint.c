@@ -682,3 +682,157 @@ Test(endpoint, icmp_not_ours)
 			 CLIENT4, 64, 8 /* echo request */, 0, 0, q, q_len);
 	run_raw("echo request", in, len, FROM_SERVER, XDP_PASS, in, len, unparsed);
 }
+
+/* ---- ICMP errors from the client's side ---- */
+
+/* A router between the client and limpet. */
+#define ROUTER4 "10.10.0.254"
+#define ROUTER6 "fd00:10::fe"
+
+static const char *router_of(int s)
+{
+	return strchr(svcs[s].vip, ':') ? ROUTER6 : ROUTER4;
+}
+
+/*
+ * A router on the client's side answers <sent>, what limpet sent to the
+ * client, with an ICMP error to the VIP. Backend <j> must get it, still
+ * from the router, quoting <orig> as it left the backend (but for the TTL
+ * limpet took from it), and TTL - 1. <quote_cut>: quote only that much of
+ * the frame.
+ */
+static void icmp_client_case(const char *desc, int s, int j, const struct pkt_spec *sent,
+			     struct pkt_spec orig, __u8 type, __u8 code, __u32 rest,
+			     size_t quote_cut)
+{
+	__u8 q[PKT_MAX], wq[PKT_MAX], in[PKT_MAX], want[PKT_MAX];
+	size_t q_len = pkt_build(sent, q, sizeof(q)), wq_len, len, want_len;
+	__u8 family = sent->family;
+	const struct delta ok[MAX_DELTAS] = { { LIMPET_STAT_ICMP_TO_BACKEND, 1 },
+					      { LIMPET_STAT_ICMP_TRANSLATED, 0 } };
+
+	orig.ttl--;
+	wq_len = pkt_build(&orig, wq, sizeof(wq));
+	cr_assert(q_len && wq_len == q_len);
+	if (quote_cut) {
+		q_len = quote_cut;
+		wq_len = quote_cut;
+	}
+	len = icmp_error(in, sizeof(in), family, PKT_MAC_PKC0, PKT_MAC_CLIENT, router_of(s),
+			 svcs[s].vip, 64, type, code, rest, q, q_len);
+	want_len = icmp_error(want, sizeof(want), family, be_mac(j), PKT_MAC_PKS0, router_of(s),
+			      svcs[s].backends[j], 63, type, code, rest, wq, wq_len);
+	run_raw(desc, in, len, FROM_CLIENT, XDP_REDIRECT, want, want_len, ok);
+}
+
+/* An L4 NAT flow's reply, un-NAT'd toward the client, comes back. */
+static void icmp_client_nat(int s)
+{
+	const __u16 cport = 46000;
+	struct pkt_spec syn = from_client(s, cport, PKT_TCP_SYN, CSEQ - 1, 0, 0);
+	struct pkt_spec ack = from_client(s, cport, PKT_TCP_ACK, CSEQ, 1, 0);
+	int j = bind_l4(s, &syn);
+	struct pkt_spec reply = from_backend(s, j, cport, PKT_TCP_ACK | PKT_TCP_PSH, 0x55667788u,
+					     CSEQ, 1000);
+	struct pkt_spec sent = to_client(s, reply, 0);
+	bool v6 = reply.family == LIMPET_FAMILY_V6;
+
+	/* The handshake's ACK records the flow (a SYN is forwarded without). */
+	cr_assert_eq(bind_l4(s, &ack), j);
+
+	icmp_client_case("client side: frag needed / too big for a NAT flow", s, j, &sent, reply,
+			 v6 ? ICMP6_TOO_BIG : ICMP4_UNREACH, v6 ? 0 : ICMP4_FRAG_NEEDED,
+			 v6 ? 1280 : 1200, 0);
+}
+
+Test(endpoint, icmp_client_nat4)
+{
+	icmp_client_nat(SVC_L4_4);
+}
+
+Test(endpoint, icmp_client_nat6)
+{
+	icmp_client_nat(SVC_L4_6);
+}
+
+/* A spliced flow's backend segment: its seq back into the backend's space. */
+static void icmp_client_splice(int s)
+{
+	const __u16 cport = 46001;
+	const int j = 2;
+	struct pkt_spec reply = from_backend(s, j, cport, PKT_TCP_ACK | PKT_TCP_PSH,
+					     BACKEND_ISN + 1, CSEQ, 1000);
+	struct pkt_spec sent = to_client(s, reply, DELTA);
+	bool v6 = reply.family == LIMPET_FAMILY_V6;
+
+	splice_install(s, j, cport);
+	icmp_client_case("client side: frag needed / too big for a spliced flow", s, j, &sent,
+			 reply, v6 ? ICMP6_TOO_BIG : ICMP4_UNREACH, v6 ? 0 : ICMP4_FRAG_NEEDED,
+			 v6 ? 1280 : 1200, 0);
+	if (!v6)
+		icmp_client_case("client side: frag needed quoting 8 bytes of TCP", s, j, &sent,
+				 reply, ICMP4_UNREACH, ICMP4_FRAG_NEEDED, 1200,
+				 PKT_ETH_LEN + PKT_IP4_LEN + 8);
+	else
+		icmp_client_case("client side: unreachable quoting 48 bytes", s, j, &sent, reply,
+				 1 /* destination unreachable */, 3 /* address */, 0,
+				 PKT_ETH_LEN + 40 + 8);
+}
+
+Test(endpoint, icmp_client_splice4)
+{
+	icmp_client_splice(SVC_HTTP4);
+}
+
+Test(endpoint, icmp_client_splice6)
+{
+	icmp_client_splice(SVC_HTTP6);
+}
+
+/*
+ * Quotes too short to translate whole (under 8 bytes of TCP, or cut inside
+ * the IP header) about a live flow: to the kernel untouched, never
+ * forwarded half-rewritten. A flow that is gone: likewise.
+ */
+static void icmp_client_bad(int s)
+{
+	const __u16 cport = 46002;
+	const int j = 0;
+	struct pkt_spec reply = from_backend(s, j, cport, PKT_TCP_ACK | PKT_TCP_PSH,
+					     BACKEND_ISN + 1, CSEQ, 100);
+	struct pkt_spec sent = to_client(s, reply, DELTA);
+	struct pkt_spec other = to_client(s, reply, DELTA);
+	bool v6 = reply.family == LIMPET_FAMILY_V6;
+	size_t l3 = v6 ? 40 : PKT_IP4_LEN, q_len, len;
+	__u8 q[PKT_MAX], in[PKT_MAX];
+	const struct delta unparsed[MAX_DELTAS] = { { LIMPET_STAT_PASS_UNPARSED, 1 },
+						    { LIMPET_STAT_ICMP_TO_BACKEND, 0 } };
+	__u8 type = v6 ? ICMP6_TOO_BIG : ICMP4_UNREACH, code = v6 ? 0 : ICMP4_FRAG_NEEDED;
+
+	splice_install(s, j, cport);
+	q_len = pkt_build(&sent, q, sizeof(q));
+	cr_assert(q_len);
+	len = icmp_error(in, sizeof(in), reply.family, PKT_MAC_PKC0, PKT_MAC_CLIENT, router_of(s),
+			 svcs[s].vip, 64, type, code, 1200, q, PKT_ETH_LEN + l3 + 6);
+	run_raw("client side: quote with 6 bytes of TCP", in, len, FROM_CLIENT, XDP_PASS, in, len,
+		unparsed);
+	len = icmp_error(in, sizeof(in), reply.family, PKT_MAC_PKC0, PKT_MAC_CLIENT, router_of(s),
+			 svcs[s].vip, 64, type, code, 1200, q, PKT_ETH_LEN + l3 - 4);
+	run_raw("client side: quote cut in the IP header", in, len, FROM_CLIENT, XDP_PASS, in, len,
+		unparsed);
+	other.dport = cport + 1;
+	q_len = pkt_build(&other, q, sizeof(q));
+	len = icmp_error(in, sizeof(in), reply.family, PKT_MAC_PKC0, PKT_MAC_CLIENT, router_of(s),
+			 svcs[s].vip, 64, type, code, 1200, q, q_len);
+	run_raw("client side: quoting no flow", in, len, FROM_CLIENT, XDP_PASS, in, len, unparsed);
+}
+
+Test(endpoint, icmp_client_bad4)
+{
+	icmp_client_bad(SVC_HTTP4);
+}
+
+Test(endpoint, icmp_client_bad6)
+{
+	icmp_client_bad(SVC_HTTP6);
+}

@@ -51,6 +51,7 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_SPLICE_RST_KEPT] = "http_rst_inexact",
 	[LIMPET_STAT_SPLICE_SYN] = "http_syn_on_flow",
 	[LIMPET_STAT_ICMP_TRANSLATED] = "icmp_translated",
+	[LIMPET_STAT_ICMP_TO_BACKEND] = "icmp_translated_to_backend",
 	[LIMPET_STAT_HEADS_READ] = "http_heads_read_xdp",
 	[LIMPET_STAT_SYNCOOKIE_OWN] = "syncookie_own",
 	[LIMPET_STAT_SYN_STATELESS] = "l4_syn_stateless",
