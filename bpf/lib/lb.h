@@ -11,10 +11,11 @@
  * (a ring change between a SYN and its ACK moves that handshake, as an LRU
  * miss does in Katran). NAT rewrites the destination; the backend's replies
  * get the VIP back as source from rev_nat, by their source address:port,
- * without per-flow state, or from a return entry where rev_nat gives that
- * address:port to another service. DSR only changes the destination MAC. A TCP segment of an HTTP service with no flow goes
- * to synproxy.h instead: such services bind at the first request. Everything
- * else goes to the kernel untouched.
+ * checked against the client's entry (no return entry), or from a return
+ * entry where rev_nat gives that address:port to another service. DSR only
+ * changes the destination MAC. A TCP segment of an HTTP service with no flow
+ * goes to synproxy.h instead: such services bind at the first request.
+ * Everything else goes to the kernel untouched.
  *
  * Kept in a header so the benchmark wrapper can run exactly this code.
  */
