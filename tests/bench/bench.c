@@ -620,21 +620,29 @@ int main(int argc, char **argv)
 		figs[i].median = median(figs[i].ns, rounds);
 	floor_ns = figs[FIG_FLOOR].median;
 
-	printf("\n%-12s %9s %9s  %-18s  %s\n", "figure", "ns/pkt", "x floor", "proof", "path");
+	printf("\n%-16s %9s %11s %9s  %-26s  %s\n", "figure", "ns/pkt", "min-max", "x floor",
+	       "proof", "path");
 	for (i = 0; i < FIG_MAX; i++) {
 		struct figure *f = &figs[i];
-		char proof[32];
+		__u32 lo = f->ns[0], hi = f->ns[0];
+		char proof[40], range[24];
 
 		if (f->stat >= 0)
 			snprintf(proof, sizeof(proof), "%s +%u", stat_name(f->stat),
 				 f->slow ? repeat_new : repeat);
 		else
 			snprintf(proof, sizeof(proof), "%s", verdict_name(f->verdict));
-		printf("%-12s %9.1f %9.2f  %-18s  %s\n", f->name, f->median,
+		for (k = 1; k < rounds; k++) {
+			lo = f->ns[k] < lo ? f->ns[k] : lo;
+			hi = f->ns[k] > hi ? f->ns[k] : hi;
+		}
+		snprintf(range, sizeof(range), "%u-%u", lo, hi);
+		printf("%-16s %9.1f %11s %9.2f  %-26s  %s\n", f->name, f->median, range,
 		       floor_ns ? f->median / floor_ns : 0, proof, f->path);
 	}
-	printf("(median of %d rounds of opts.duration, whole ns; proof: the verdict, and the\n"
-	       " counter that grew by exactly the repeat count, checked every round)\n\n",
+	printf("(median, and min-max, of %d rounds of opts.duration, whole ns; proof: the\n"
+	       " verdict, and the counter that grew by exactly the repeat count, checked every\n"
+	       " round)\n\n",
 	       rounds);
 	for (i = 0; i < FIG_MAX; i++)
 		printf("bench %s %.1f ns/pkt\n", figs[i].name, figs[i].median);
