@@ -491,7 +491,7 @@ int main(int argc, char **argv)
 				  .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_RET_STATELESS,
 				  .prime = FIG_EST_FWD, /* .frame: the reply, from prime() */
 				  .path = "established TCP backend->client: flow miss, VIP miss, "
-					  "rev_nat hit, un-NAT, fib" },
+					  "rev_nat hit, client entry hit, nh_cache, un-NAT" },
 		[FIG_EST_RET_FLOW] = { .name = "l4_est_ret_flow", .prog = PROG_LB,
 				       .ingress = FROM_SERVER, .verdict = XDP_REDIRECT,
 				       .stat = LIMPET_STAT_RET, .prime = FIG_EST_RET_FLOW,
