@@ -8,7 +8,9 @@
  * packet limpet sent toward the backend (client -> backend after NAT) with
  * an ICMP error to the client, quoting that packet. The quote is found in
  * the flow table the other way round: backend -> client is the flow's
- * return entry, which holds the VIP. The quoted header becomes what the
+ * return entry, which holds the VIP (an L4 flow without one: rev_nat holds
+ * it, by the backend's address:port, and the client's entry must be bound
+ * to that backend). The quoted header becomes what the
  * client sent (destination VIP:port, and for a spliced flow its seq and ack
  * back into the client's spaces, by the return entry's translation, the
  * inverse of the client direction's), and the error is routed to the
@@ -68,23 +70,47 @@ static __always_inline bool icmp_is_error(__u8 family, __u8 type)
 }
 
 /* The flow key and the FIB query of one error: off the stack, which is
- * short below lb_process().
+ * short below lb_process(). The rev_nat key keeps the backend's address
+ * past the FIB query, which overwrites the flow key.
  */
-union icmp_scratch {
-	struct flow_key key;	/* .src: the quoted destination, the backend */
-	struct bpf_fib_lookup fib;
+struct icmp_scratch {
+	union {
+		struct flow_key key;	/* .src: the quoted destination, the backend */
+		struct bpf_fib_lookup fib;
+	};
+	struct rev_nat_key rk;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, union icmp_scratch);
+	__type(value, struct icmp_scratch);
 } icmp_scratch SEC(".maps");
 
 static __always_inline __u32 csum_add16(__u32 sum, __u16 old, __u16 new)
 {
 	return sum + (__u16)~old + new;
+}
+
+/* Where the error <p> goes: u->fib, the key no longer needed. */
+static __always_inline int icmp_route(struct xdp_md *ctx, const struct packet *p,
+				      struct icmp_scratch *u)
+{
+	__builtin_memset(&u->fib, 0, sizeof(u->fib));
+	u->fib.ifindex = ctx->ingress_ifindex;
+	u->fib.l4_protocol = p->proto;
+	u->fib.tot_len = p->ip_len;
+	if (p->family == LIMPET_FAMILY_V4) {
+		u->fib.family = LIMPET_AF_INET;
+		u->fib.ipv4_src = p->src.a[0];
+		u->fib.ipv4_dst = p->dst.a[0];
+	} else {
+		u->fib.family = LIMPET_AF_INET6;
+		__builtin_memcpy(u->fib.ipv6_src, &p->src, sizeof(p->src));
+		__builtin_memcpy(u->fib.ipv6_dst, &p->dst, sizeof(p->dst));
+	}
+	return bpf_fib_lookup(ctx, &u->fib, sizeof(u->fib), 0);
 }
 
 /*
@@ -136,7 +162,7 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	__u8 *icmp = p->l4, *in, *l4, *qport;
 	const struct limpet_addr *from, *to;
 	struct backend_value *be = NULL;
-	union icmp_scratch *u;
+	struct icmp_scratch *u;
 	struct flow_value *fv;
 	__u32 sum, seq, nseq, l4sum = 0, zero = 0, backend_id;
 	__u16 old, *l4_check;
@@ -188,10 +214,35 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	u->key.proto = proto;
 	u->key.family = p->family;
 	fv = bpf_map_lookup_elem(&flows, &u->key);
-	if (!fv)
-		return -1;
-	to_backend = !(fv->flags & LIMPET_FLOW_RET);
-	if (!to_backend) {
+	to_backend = fv && !(fv->flags & LIMPET_FLOW_RET);
+	if (!fv) {
+		/* No return entry: a flow whose replies rev_nat un-NATs, by
+		 * the quoted backend address:port, if its client's entry
+		 * (client -> VIP) is bound to that backend; not an error for
+		 * this host itself (about a health check).
+		 */
+		struct rev_nat_value *rv;
+		struct flow_value *cf;
+
+		u->rk.addr = u->key.src;
+		u->rk.port = u->key.sport;
+		u->rk.proto = proto;
+		u->rk.family = p->family;
+		rv = bpf_map_lookup_elem(&rev_nat, &u->rk);
+		if (!rv)
+			return -1;
+		u->key.src = p->dst;
+		u->key.dst = rv->vip;
+		u->key.sport = u->key.dport;
+		u->key.dport = rv->vip_port;
+		cf = bpf_map_lookup_elem(&flows, &u->key);
+		if (!cf || cf->backend_id != rv->backend_id ||
+		    icmp_route(ctx, p, u) == BPF_FIB_LKUP_RET_NOT_FWDED)
+			return -1;
+		from = &u->rk.addr;
+		to = &rv->vip;
+		to_port = rv->vip_port;
+	} else if (!to_backend) {
 		/* A return entry with its translation: one the data plane
 		 * runs, or a bound one whose backend side the slow path still
 		 * watches (it acks what the client sent); not one being bound
@@ -275,7 +326,7 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	 * goes back by the ack translation and its ack by the seq one: the
 	 * inverse of what was done to it.
 	 */
-	if (proto == IPPROTO_TCP && (fv->flags & (LIMPET_FLOW_SPLICE | LIMPET_FLOW_SLOWPATH))) {
+	if (proto == IPPROTO_TCP && fv && (fv->flags & (LIMPET_FLOW_SPLICE | LIMPET_FLOW_SLOWPATH))) {
 		seq = *(__u32 *)(l4 + 4);
 		nseq = bpf_htonl(limpet_splice_ack(&fv->sp, bpf_ntohl(seq)));
 		*(__u32 *)(l4 + 4) = nseq;
@@ -335,20 +386,7 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	else
 		p->src = *to;
 
-	__builtin_memset(&u->fib, 0, sizeof(u->fib));
-	u->fib.ifindex = ctx->ingress_ifindex;
-	u->fib.l4_protocol = p->proto;
-	u->fib.tot_len = p->ip_len;
-	if (p->family == LIMPET_FAMILY_V4) {
-		u->fib.family = LIMPET_AF_INET;
-		u->fib.ipv4_src = p->src.a[0];
-		u->fib.ipv4_dst = p->dst.a[0];
-	} else {
-		u->fib.family = LIMPET_AF_INET6;
-		__builtin_memcpy(u->fib.ipv6_src, &p->src, sizeof(p->src));
-		__builtin_memcpy(u->fib.ipv6_dst, &p->dst, sizeof(p->dst));
-	}
-	if (bpf_fib_lookup(ctx, &u->fib, sizeof(u->fib), 0) != BPF_FIB_LKUP_RET_SUCCESS) {
+	if (icmp_route(ctx, p, u) != BPF_FIB_LKUP_RET_SUCCESS) {
 		/* Whole and valid: the kernel can route it. */
 		stat_inc(LIMPET_STAT_FIB_PASS);
 		return XDP_PASS;

@@ -493,6 +493,9 @@ static void l4_rst(int s)
 	struct pkt_spec rst = from_client(s, 42000, PKT_TCP_RST, CSEQ + 0x80000000u, 0, 0);
 	struct pkt_spec ack = from_client(s, 42000, PKT_TCP_ACK, CSEQ, 1, 0);
 	int j = bind_l4(s, &syn);
+
+	/* The handshake's ACK records the flow (a SYN is forwarded without). */
+	cr_assert_eq(bind_l4(s, &ack), j);
 	const struct step steps[] = {
 		{ "spoofed RST: NAT to the backend as any segment", rst, FROM_CLIENT,
 		  XDP_REDIRECT, to_backend(s, j, rst, 0), { { LIMPET_STAT_FWD_EST, 1 } } },
@@ -584,13 +587,17 @@ static void icmp_case(const char *desc, int s, int j, const struct pkt_spec *sen
 	run_raw(desc, in, len, FROM_SERVER, XDP_REDIRECT, want, want_len, ok);
 }
 
-/* An L4 NAT flow's SYN comes back as frag-needed / packet too big. */
+/* An L4 NAT flow's data comes back as frag-needed / packet too big. The
+ * flow has no return entry: the VIP comes from rev_nat.
+ */
 static void icmp_nat(int s)
 {
 	struct pkt_spec syn = from_client(s, 43000, PKT_TCP_SYN, CSEQ - 1, 0, 0);
 	struct pkt_spec data = from_client(s, 43000, PKT_TCP_ACK | PKT_TCP_PSH, CSEQ, 7, 1000);
 	int j = bind_l4(s, &syn);
 	struct pkt_spec sent = to_backend(s, j, data, 0);
+
+	cr_assert_eq(bind_l4(s, &data), j, "the data went elsewhere");
 	bool v6 = data.family == LIMPET_FAMILY_V6;
 
 	icmp_case("frag needed / too big for a NAT flow", s, j, &sent, data,
@@ -668,7 +675,8 @@ Test(endpoint, icmp_udp4)
 Test(endpoint, icmp_not_ours)
 {
 	__u8 q[PKT_MAX], in[PKT_MAX];
-	struct pkt_spec stray = pkt_tcp(CLIENT4, 45000, "10.20.0.11", BE_PORT, PKT_TCP_ACK);
+	/* A port of the backend's address that no service has: not in rev_nat. */
+	struct pkt_spec stray = pkt_tcp(CLIENT4, 45000, "10.20.0.11", BE_PORT + 1, PKT_TCP_ACK);
 	size_t q_len = pkt_build(&stray, q, sizeof(q)), len;
 	const struct delta unparsed[MAX_DELTAS] = { { LIMPET_STAT_PASS_UNPARSED, 1 } };
 
@@ -727,11 +735,15 @@ static void icmp_client_nat(int s)
 {
 	const __u16 cport = 46000;
 	struct pkt_spec syn = from_client(s, cport, PKT_TCP_SYN, CSEQ - 1, 0, 0);
+	struct pkt_spec ack = from_client(s, cport, PKT_TCP_ACK, CSEQ, 1, 0);
 	int j = bind_l4(s, &syn);
 	struct pkt_spec reply = from_backend(s, j, cport, PKT_TCP_ACK | PKT_TCP_PSH, 0x55667788u,
 					     CSEQ, 1000);
 	struct pkt_spec sent = to_client(s, reply, 0);
 	bool v6 = reply.family == LIMPET_FAMILY_V6;
+
+	/* The handshake's ACK records the flow (a SYN is forwarded without). */
+	cr_assert_eq(bind_l4(s, &ack), j);
 
 	icmp_client_case("client side: frag needed / too big for a NAT flow", s, j, &sent, reply,
 			 v6 ? ICMP6_TOO_BIG : ICMP4_UNREACH, v6 ? 0 : ICMP4_FRAG_NEEDED,
