@@ -120,7 +120,7 @@ static __always_inline int icmp_route(struct xdp_md *ctx, const struct packet *p
  * (nothing changed) when the FIB has no neighbour for the backend.
  */
 static __always_inline int icmp_dsr_forward(struct xdp_md *ctx, struct packet *p,
-					    union icmp_scratch *u, const struct backend_value *be)
+					    struct icmp_scratch *u, const struct backend_value *be)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 

@@ -852,7 +852,7 @@ Test(endpoint, icmp_client_dsr4)
 {
 	const int s = SVC_DSR4;
 	const __u16 cport = 46003;
-	struct pkt_spec syn = from_client(s, cport, PKT_TCP_SYN, CSEQ - 1, 0, 0);
+	struct pkt_spec syn = from_client(s, cport, PKT_TCP_SYN, CSEQ - 1, 0, 0), ack;
 	struct pkt_spec reply = pkt_tcp(svcs[s].vip, VIP_PORT, CLIENT4, cport,
 					PKT_TCP_ACK | PKT_TCP_PSH);
 	const struct delta ok[MAX_DELTAS] = { { LIMPET_STAT_ICMP_TO_BACKEND, 1 } };
@@ -870,6 +870,12 @@ Test(endpoint, icmp_client_dsr4)
 			break;
 	}
 	cr_assert_lt(j, NBACKENDS, "the DSR SYN went to no backend's MAC");
+	/* A bare SYN records nothing: the handshake's ACK writes the flow. */
+	ack = from_client(s, cport, PKT_TCP_ACK, CSEQ, 0x55667788u, 0);
+	len = pkt_build(&ack, in, sizeof(in));
+	xdp_run_frame(dp, prog_fd, if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "DSR ACK: verdict %s", verdict_name(r.verdict));
+	cr_assert(r.out_len >= 6 && !memcmp(r.out, be_mac(j).b, 6), "the DSR ACK moved backend");
 	reply.seq = 0x55667788u;
 	reply.ack = CSEQ;
 	reply.payload_len = 1000;
