@@ -222,6 +222,57 @@ int dp_get_backend_name(struct dataplane *dp, __u32 id, struct backend_name_valu
 	return errno_or(bpf_map_lookup_elem(dp->backend_names_fd, &id, val));
 }
 
+/* Entries 0..<n>-1 of the array <fd> into <vals>: bpf_map_lookup_batch,
+ * falling back to one lookup per entry where the kernel lacks it.
+ */
+static int read_array(int fd, void *vals, __u32 value_size, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	__u32 *keys, done = 0, token = 0, count, i;
+	int ret = 0;
+
+	keys = malloc(sizeof(*keys) * (n ? n : 1));
+	if (!keys)
+		return -ENOMEM;
+	while (done < n) {
+		count = n - done;
+		ret = bpf_map_lookup_batch(fd, done ? &token : NULL, &token, keys + done,
+					   (char *)vals + (size_t)done * value_size, &count, &batch);
+		if (ret < 0 && errno != ENOENT)
+			break;
+		done += count;
+		if (ret < 0 || !count) /* ENOENT: the walk reached the end */
+			break;
+	}
+	/* An array answers in key order; anything else: one lookup per entry. */
+	for (i = 0; i < n && done == n; i++)
+		if (keys[i] != i)
+			done = 0;
+	ret = 0;
+	for (i = 0; done != n && i < n; i++)
+		if (bpf_map_lookup_elem(fd, &i, (char *)vals + (size_t)i * value_size)) {
+			ret = -errno;
+			break;
+		}
+	free(keys);
+	return ret;
+}
+
+int dp_read_service_names(struct dataplane *dp, struct service_name_value *vals, __u32 n)
+{
+	return read_array(dp->service_names_fd, vals, sizeof(*vals), n);
+}
+
+int dp_read_backend_names(struct dataplane *dp, struct backend_name_value *vals, __u32 n)
+{
+	return read_array(dp->backend_names_fd, vals, sizeof(*vals), n);
+}
+
+int dp_read_backends(struct dataplane *dp, struct backend_value *vals, __u32 n)
+{
+	return read_array(dp->backends_fd, vals, sizeof(*vals), n);
+}
+
 int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_name_value *val)
 {
 	return errno_or(bpf_map_update_elem(dp->backend_names_fd, &id, val, BPF_ANY));

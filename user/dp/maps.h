@@ -32,6 +32,12 @@ int dp_clear_ring(struct dataplane *dp, __u32 service_id);
 int dp_get_service_name(struct dataplane *dp, __u32 id, struct service_name_value *val);
 int dp_set_service_name(struct dataplane *dp, __u32 id, const struct service_name_value *val);
 int dp_get_backend_name(struct dataplane *dp, __u32 id, struct backend_name_value *val);
+/* Read entries 0..<n>-1 of the service_names, backend_names or backends
+ * array into <vals>, in batches (one system call per batch, not per entry).
+ */
+int dp_read_service_names(struct dataplane *dp, struct service_name_value *vals, __u32 n);
+int dp_read_backend_names(struct dataplane *dp, struct backend_name_value *vals, __u32 n);
+int dp_read_backends(struct dataplane *dp, struct backend_value *vals, __u32 n);
 int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_name_value *val);
 
 /* flows: written by the data plane; the slow path binds through these. */

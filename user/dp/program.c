@@ -27,44 +27,95 @@
 
 #define ID_NONE 0xffffffffu
 
+/* Open-addressing indexes of the registries by name: id + 1, 0 when free. */
+#define SERVICE_SLOTS (2 * LIMPET_MAX_SERVICES + 1)
+#define BACKEND_SLOTS (2 * LIMPET_MAX_BACKENDS + 1)
+
 struct registry {
 	struct service_name_value services[LIMPET_MAX_SERVICES];
 	struct backend_name_value backends[LIMPET_MAX_BACKENDS];
+	struct backend_value values[LIMPET_MAX_BACKENDS];	/* the backends map */
 	bool service_kept[LIMPET_MAX_SERVICES];
 	bool backend_kept[LIMPET_MAX_BACKENDS];
+	__u32 service_index[SERVICE_SLOTS];
+	__u32 backend_index[BACKEND_SLOTS];
 };
+
+static __u64 name_hash(const char *service, const char *name)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (; *service; service++)
+		h = (h ^ (unsigned char)*service) * 0x00000100000001b3ULL;
+	h = (h ^ 0xff) * 0x00000100000001b3ULL; /* no byte of a name: a separator */
+	for (; name && *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x00000100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+static void index_add(__u32 *index, __u32 slots, __u64 hash, __u32 id)
+{
+	__u32 i = hash % slots;
+
+	while (index[i])
+		i = (i + 1) % slots;
+	index[i] = id + 1;
+}
+
+static void registry_add_service(struct registry *reg, __u32 id)
+{
+	index_add(reg->service_index, SERVICE_SLOTS, name_hash(reg->services[id].name, NULL), id);
+}
+
+static void registry_add_backend(struct registry *reg, __u32 id)
+{
+	index_add(reg->backend_index, BACKEND_SLOTS,
+		  name_hash(reg->backends[id].service, reg->backends[id].name), id);
+}
 
 static int registry_read(struct dataplane *dp, struct registry *reg)
 {
 	__u32 id;
+	int ret;
 
+	ret = dp_read_service_names(dp, reg->services, LIMPET_MAX_SERVICES);
+	if (!ret)
+		ret = dp_read_backend_names(dp, reg->backends, LIMPET_MAX_BACKENDS);
+	if (!ret)
+		ret = dp_read_backends(dp, reg->values, LIMPET_MAX_BACKENDS);
+	if (ret)
+		return ret;
 	for (id = 0; id < LIMPET_MAX_SERVICES; id++)
-		if (dp_get_service_name(dp, id, &reg->services[id]))
-			return -errno;
+		if (reg->services[id].in_use)
+			registry_add_service(reg, id);
 	for (id = 0; id < LIMPET_MAX_BACKENDS; id++)
-		if (dp_get_backend_name(dp, id, &reg->backends[id]))
-			return -errno;
+		if (reg->backends[id].in_use)
+			registry_add_backend(reg, id);
 	return 0;
 }
 
 static __u32 registry_find_service(struct registry *reg, const char *name)
 {
-	__u32 id;
+	__u32 i = name_hash(name, NULL) % SERVICE_SLOTS, id;
 
-	for (id = 0; id < LIMPET_MAX_SERVICES; id++)
-		if (reg->services[id].in_use && !strcmp(reg->services[id].name, name))
+	for (; reg->service_index[i]; i = (i + 1) % SERVICE_SLOTS) {
+		id = reg->service_index[i] - 1;
+		if (!strcmp(reg->services[id].name, name))
 			return id;
+	}
 	return ID_NONE;
 }
 
 static __u32 registry_find_backend(struct registry *reg, const char *service, const char *name)
 {
-	__u32 id;
+	__u32 i = name_hash(service, name) % BACKEND_SLOTS, id;
 
-	for (id = 0; id < LIMPET_MAX_BACKENDS; id++)
-		if (reg->backends[id].in_use && !strcmp(reg->backends[id].service, service) &&
+	for (; reg->backend_index[i]; i = (i + 1) % BACKEND_SLOTS) {
+		id = reg->backend_index[i] - 1;
+		if (!strcmp(reg->backends[id].service, service) &&
 		    !strcmp(reg->backends[id].name, name))
 			return id;
+	}
 	return ID_NONE;
 }
 
@@ -94,6 +145,7 @@ static int assign_service_ids(struct dataplane *dp, struct registry *reg,
 			if (ret)
 				return ret;
 			reg->services[svc->id] = val;
+			registry_add_service(reg, svc->id);
 			dp_reset_service_counters(dp, svc->id);
 		}
 		reg->service_kept[svc->id] = true;
@@ -101,13 +153,12 @@ static int assign_service_ids(struct dataplane *dp, struct registry *reg,
 	return 0;
 }
 
-static int program_backend(struct dataplane *dp, const struct service *svc,
-			   const struct backend *be, bool fresh)
+static int program_backend(struct dataplane *dp, const struct registry *reg,
+			   const struct service *svc, const struct backend *be, bool fresh)
 {
-	struct backend_value old = {}, val = {};
+	struct backend_value old = reg->values[be->id], val = {};
 	int ret;
 
-	dp_get_backend(dp, be->id, &old);
 	val.addr = be->conf.address.addr;
 	val.port = htons(be->conf.port);
 	val.family = be->conf.address.family;
@@ -159,11 +210,12 @@ static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 				if (ret)
 					return ret;
 				reg->backends[be->id] = val;
+				registry_add_backend(reg, be->id);
 				dp_reset_backend_counters(dp, be->id);
 				fresh = true;
 			}
 			reg->backend_kept[be->id] = true;
-			ret = program_backend(dp, svc, be, fresh);
+			ret = program_backend(dp, reg, svc, be, fresh);
 			if (ret)
 				return ret;
 		}
@@ -171,24 +223,39 @@ static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 	return 0;
 }
 
-/* Build <svc>'s Maglev table by the model's weights for new flows. */
-static int ring_table(const struct service *svc, __u32 *table)
+/* What <svc>'s Maglev table is built from, by the model's weights for new flows. */
+static struct ring_input *ring_inputs(const struct service *svc)
 {
-	struct maglev_backend *mb;
+	struct ring_input *in = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*in));
 	bool panic = model_panics(svc);
 	size_t j;
-	int ret;
 
+	if (!in)
+		return NULL;
 	if (panic)
 		pr_warn("service %s: every backend is down; routing to all of them",
 			svc->conf.name);
+	for (j = 0; j < svc->n_backends; j++) {
+		in[j].name_hash = name_hash(svc->conf.name, svc->backends[j].conf.name);
+		in[j].id = svc->backends[j].id;
+		in[j].weight = model_new_flow_weight(svc, &svc->backends[j], panic);
+	}
+	return in;
+}
+
+static int ring_table(const struct service *svc, const struct ring_input *in, __u32 *table)
+{
+	struct maglev_backend *mb;
+	size_t j;
+	int ret;
+
 	mb = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*mb));
 	if (!mb)
 		return -ENOMEM;
 	for (j = 0; j < svc->n_backends; j++) {
 		mb[j].name = svc->backends[j].conf.name;
-		mb[j].id = svc->backends[j].id;
-		mb[j].weight = model_new_flow_weight(svc, &svc->backends[j], panic);
+		mb[j].id = in[j].id;
+		mb[j].weight = in[j].weight;
 	}
 	ret = maglev_build(mb, svc->n_backends, svc->conf.ring_size, table);
 	free(mb);
@@ -200,18 +267,43 @@ static void forget_ring(struct dataplane *dp, __u32 service_id)
 	free(dp->rings[service_id]);
 	dp->rings[service_id] = NULL;
 	dp->ring_sizes[service_id] = 0;
+	free(dp->ring_inputs[service_id]);
+	dp->ring_inputs[service_id] = NULL;
+	dp->ring_n_inputs[service_id] = 0;
 }
 
+static bool ring_unchanged(const struct dataplane *dp, const struct service *svc,
+			   const struct ring_input *in)
+{
+	return dp->rings[svc->id] && dp->ring_sizes[svc->id] == svc->conf.ring_size &&
+	       dp->ring_n_inputs[svc->id] == svc->n_backends &&
+	       !memcmp(dp->ring_inputs[svc->id], in, sizeof(*in) * svc->n_backends);
+}
+
+/* Rebuild <svc>'s table only when what it is built from changed: at 1,000
+ * services a reload must not rebuild 1,000 tables to change one.
+ */
 static int program_ring(struct dataplane *dp, const struct service *svc)
 {
-	__u32 size = svc->conf.ring_size, *table = malloc(sizeof(*table) * size);
+	__u32 size = svc->conf.ring_size, *table;
+	struct ring_input *in = ring_inputs(svc);
 	int ret;
 
-	if (!table)
+	if (!in)
 		return -ENOMEM;
-	ret = ring_table(svc, table);
+	if (ring_unchanged(dp, svc, in)) {
+		free(in);
+		return 0;
+	}
+	table = malloc(sizeof(*table) * size);
+	if (!table) {
+		free(in);
+		return -ENOMEM;
+	}
+	ret = ring_table(svc, in, table);
 	if (ret == -ENOENT) {
 		free(table);
+		free(in);
 		forget_ring(dp, svc->id);
 		return dp_clear_ring(dp, svc->id); /* nothing takes new flows */
 	}
@@ -220,11 +312,14 @@ static int program_ring(struct dataplane *dp, const struct service *svc)
 		ret = dp_swap_ring(dp, svc->id, table, size);
 	if (ret) {
 		free(table);
+		free(in);
 		return ret;
 	}
 	forget_ring(dp, svc->id);
 	dp->rings[svc->id] = table;
 	dp->ring_sizes[svc->id] = size;
+	dp->ring_inputs[svc->id] = in;
+	dp->ring_n_inputs[svc->id] = svc->n_backends;
 	return 0;
 }
 
@@ -304,14 +399,13 @@ static int retire_unused(struct dataplane *dp, struct registry *reg)
 	int ret;
 
 	for (id = 0; id < LIMPET_MAX_BACKENDS; id++) {
-		struct backend_value be = {};
+		struct backend_value be = reg->values[id];
 
 		if (!reg->backends[id].in_use || reg->backend_kept[id])
 			continue;
 		pr_info("backend %s/%s retired (id %u)", reg->backends[id].service,
 			reg->backends[id].name, id);
 		/* Keep gen: the next owner bumps it, so old flows stay stale. */
-		dp_get_backend(dp, id, &be);
 		be.state = LIMPET_BACKEND_UNUSED;
 		ret = dp_set_backend(dp, id, &be);
 		if (!ret)
