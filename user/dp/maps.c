@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -79,7 +80,11 @@ int dp_del_vip(struct dataplane *dp, const struct vip_key *key)
 
 int dp_set_backend(struct dataplane *dp, __u32 id, const struct backend_value *val)
 {
-	return errno_or(bpf_map_update_elem(dp->backends_fd, &id, val, BPF_ANY));
+	int ret = errno_or(bpf_map_update_elem(dp->backends_fd, &id, val, BPF_ANY));
+
+	if (!ret && dp->backend_values && id < LIMPET_MAX_BACKENDS)
+		dp->backend_values[id] = *val;
+	return ret;
 }
 
 int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val)
@@ -87,35 +92,59 @@ int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val)
 	return errno_or(bpf_map_lookup_elem(dp->backends_fd, &id, val));
 }
 
-int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size)
+int dp_ring_new(const __u32 *table, __u32 size)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
-	LIBBPF_OPTS(bpf_map_batch_opts, batch);
-	__u32 *keys = NULL, *values = NULL, count = size + 1, i;
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	size_t len = sizeof(*table) * ((size_t)size + 1);
+	__u32 *slots;
 	int inner, err;
 
 	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "limpet_ring", sizeof(__u32), sizeof(__u32),
 			       size + 1, &opts);
 	if (inner < 0)
 		return -errno;
-	keys = malloc(sizeof(*keys) * count);
-	values = malloc(sizeof(*values) * count);
-	if (!keys || !values) {
-		err = -ENOMEM;
-		goto out;
+	/* The new table is no packet's yet: fill it in place, one copy. */
+	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, inner, 0);
+	if (slots == MAP_FAILED) {
+		err = -errno;
+		close(inner);
+		return err;
 	}
-	for (i = 0; i < count; i++) {
-		keys[i] = i;
-		values[i] = i == LIMPET_RING_SIZE_SLOT ? size : table[i - 1];
-	}
-	err = errno_or(bpf_map_update_batch(inner, keys, values, &count, &batch));
-	if (err)
-		goto out;
+	_Static_assert(LIMPET_RING_SIZE_SLOT == 0, "the table follows the size slot");
+	slots[LIMPET_RING_SIZE_SLOT] = size;
+	memcpy(slots + 1, table, sizeof(*table) * size);
+	munmap(slots, len);
+	return inner;
+}
+
+int dp_rings_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	__u32 count = n, i;
+	int ret;
+
+	if (!n)
+		return 0;
+	/* Each update of a map of maps waits for an RCU grace period; a batch
+	 * waits once (kernels >= 6.7), per element before.
+	 */
+	ret = bpf_map_update_batch(dp->rings_fd, service_ids, fds, &count, &batch);
+	if (!ret)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(dp->rings_fd, &service_ids[i], &fds[i], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size)
+{
+	int inner = dp_ring_new(table, size), err;
+
+	if (inner < 0)
+		return inner;
 	/* One update of the outer map: packets see the old table or the new. */
 	err = errno_or(bpf_map_update_elem(dp->rings_fd, &service_id, &inner, BPF_ANY));
-out:
-	free(keys);
-	free(values);
 	close(inner);
 	return err;
 }
@@ -214,7 +243,11 @@ int dp_get_service_name(struct dataplane *dp, __u32 id, struct service_name_valu
 
 int dp_set_service_name(struct dataplane *dp, __u32 id, const struct service_name_value *val)
 {
-	return errno_or(bpf_map_update_elem(dp->service_names_fd, &id, val, BPF_ANY));
+	int ret = errno_or(bpf_map_update_elem(dp->service_names_fd, &id, val, BPF_ANY));
+
+	if (!ret && dp->service_names && id < LIMPET_MAX_SERVICES)
+		dp->service_names[id] = *val;
+	return ret;
 }
 
 int dp_get_backend_name(struct dataplane *dp, __u32 id, struct backend_name_value *val)
@@ -275,7 +308,11 @@ int dp_read_backends(struct dataplane *dp, struct backend_value *vals, __u32 n)
 
 int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_name_value *val)
 {
-	return errno_or(bpf_map_update_elem(dp->backend_names_fd, &id, val, BPF_ANY));
+	int ret = errno_or(bpf_map_update_elem(dp->backend_names_fd, &id, val, BPF_ANY));
+
+	if (!ret && dp->backend_names && id < LIMPET_MAX_BACKENDS)
+		dp->backend_names[id] = *val;
+	return ret;
 }
 
 int dp_flow_get(struct dataplane *dp, const struct flow_key *key, struct flow_value *val)

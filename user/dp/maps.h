@@ -26,6 +26,12 @@ int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val);
 
 /* rings: build a new inner map from <table> (<size> slots) and swap it in whole. */
 int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size);
+/* The same in two steps, for many services at once: a new inner map holding
+ * <table> (its fd, or -errno), then every <fds>[i] swapped in as the table of
+ * <service_ids>[i] with one batch update (one RCU wait, not one per service).
+ */
+int dp_ring_new(const __u32 *table, __u32 size);
+int dp_rings_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n);
 int dp_clear_ring(struct dataplane *dp, __u32 service_id);
 
 /* service_names, backend_names: the pinned registries of ids (dp/program.c). */

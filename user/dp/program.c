@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/in.h>
 
@@ -31,10 +32,11 @@
 #define SERVICE_SLOTS (2 * LIMPET_MAX_SERVICES + 1)
 #define BACKEND_SLOTS (2 * LIMPET_MAX_BACKENDS + 1)
 
+/* One commit's view of the ids: the mirrors of the pinned maps (dp/internal.h). */
 struct registry {
-	struct service_name_value services[LIMPET_MAX_SERVICES];
-	struct backend_name_value backends[LIMPET_MAX_BACKENDS];
-	struct backend_value values[LIMPET_MAX_BACKENDS];	/* the backends map */
+	struct service_name_value *services;
+	struct backend_name_value *backends;
+	const struct backend_value *values;	/* the backends map */
 	bool service_kept[LIMPET_MAX_SERVICES];
 	bool backend_kept[LIMPET_MAX_BACKENDS];
 	__u32 service_index[SERVICE_SLOTS];
@@ -73,18 +75,59 @@ static void registry_add_backend(struct registry *reg, __u32 id)
 		  name_hash(reg->backends[id].service, reg->backends[id].name), id);
 }
 
+static void forget_mirrors(struct dataplane *dp)
+{
+	free(dp->service_names);
+	free(dp->backend_names);
+	free(dp->backend_values);
+	dp->service_names = NULL;
+	dp->backend_names = NULL;
+	dp->backend_values = NULL;
+}
+
+/* The pinned registries are read once; later commits use the mirrors. */
+static int read_mirrors(struct dataplane *dp)
+{
+	struct service_name_value *services;
+	struct backend_name_value *backends;
+	struct backend_value *values;
+	int ret;
+
+	if (dp->service_names)
+		return 0;
+	services = calloc(LIMPET_MAX_SERVICES, sizeof(*services));
+	backends = calloc(LIMPET_MAX_BACKENDS, sizeof(*backends));
+	values = calloc(LIMPET_MAX_BACKENDS, sizeof(*values));
+	ret = services && backends && values ? 0 : -ENOMEM;
+	if (!ret)
+		ret = dp_read_service_names(dp, services, LIMPET_MAX_SERVICES);
+	if (!ret)
+		ret = dp_read_backend_names(dp, backends, LIMPET_MAX_BACKENDS);
+	if (!ret)
+		ret = dp_read_backends(dp, values, LIMPET_MAX_BACKENDS);
+	if (ret) {
+		free(services);
+		free(backends);
+		free(values);
+		return ret;
+	}
+	dp->service_names = services;
+	dp->backend_names = backends;
+	dp->backend_values = values;
+	return 0;
+}
+
 static int registry_read(struct dataplane *dp, struct registry *reg)
 {
 	__u32 id;
 	int ret;
 
-	ret = dp_read_service_names(dp, reg->services, LIMPET_MAX_SERVICES);
-	if (!ret)
-		ret = dp_read_backend_names(dp, reg->backends, LIMPET_MAX_BACKENDS);
-	if (!ret)
-		ret = dp_read_backends(dp, reg->values, LIMPET_MAX_BACKENDS);
+	ret = read_mirrors(dp);
 	if (ret)
 		return ret;
+	reg->services = dp->service_names;
+	reg->backends = dp->backend_names;
+	reg->values = dp->backend_values;
 	for (id = 0; id < LIMPET_MAX_SERVICES; id++)
 		if (reg->services[id].in_use)
 			registry_add_service(reg, id);
@@ -144,7 +187,6 @@ static int assign_service_ids(struct dataplane *dp, struct registry *reg,
 			ret = dp_set_service_name(dp, svc->id, &val);
 			if (ret)
 				return ret;
-			reg->services[svc->id] = val;
 			registry_add_service(reg, svc->id);
 			dp_reset_service_counters(dp, svc->id);
 		}
@@ -209,7 +251,6 @@ static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 				ret = dp_set_backend_name(dp, be->id, &val);
 				if (ret)
 					return ret;
-				reg->backends[be->id] = val;
 				registry_add_backend(reg, be->id);
 				dp_reset_backend_counters(dp, be->id);
 				fresh = true;
@@ -280,47 +321,107 @@ static bool ring_unchanged(const struct dataplane *dp, const struct service *svc
 	       !memcmp(dp->ring_inputs[svc->id], in, sizeof(*in) * svc->n_backends);
 }
 
-/* Rebuild <svc>'s table only when what it is built from changed: at 1,000
- * services a reload must not rebuild 1,000 tables to change one.
- */
-static int program_ring(struct dataplane *dp, const struct service *svc)
+/* A table built and not swapped in yet. */
+struct ring_change {
+	__u32 service_id;
+	__u32 size;
+	__u32 *table;
+	struct ring_input *in;
+	__u32 n_in;
+};
+
+static void keep_ring(struct dataplane *dp, struct ring_change *ch)
 {
-	__u32 size = svc->conf.ring_size, *table;
-	struct ring_input *in = ring_inputs(svc);
+	forget_ring(dp, ch->service_id);
+	dp->rings[ch->service_id] = ch->table;
+	dp->ring_sizes[ch->service_id] = ch->size;
+	dp->ring_inputs[ch->service_id] = ch->in;
+	dp->ring_n_inputs[ch->service_id] = ch->n_in;
+	ch->table = NULL;
+	ch->in = NULL;
+}
+
+/* Build the table of <svc> into <ch> unless nothing it is built from changed
+ * (at 1,000 services a reload must not rebuild 1,000 tables to change one).
+ * Returns 1 when <ch> holds a table to swap in, 0 when there is none.
+ */
+static int build_ring(struct dataplane *dp, const struct service *svc, struct ring_change *ch)
+{
 	int ret;
 
-	if (!in)
+	ch->service_id = svc->id;
+	ch->size = svc->conf.ring_size;
+	ch->n_in = svc->n_backends;
+	ch->in = ring_inputs(svc);
+	if (!ch->in)
 		return -ENOMEM;
-	if (ring_unchanged(dp, svc, in)) {
-		free(in);
+	if (ring_unchanged(dp, svc, ch->in)) {
+		free(ch->in);
+		ch->in = NULL;
 		return 0;
 	}
-	table = malloc(sizeof(*table) * size);
-	if (!table) {
-		free(in);
+	ch->table = malloc(sizeof(*ch->table) * ch->size);
+	if (!ch->table)
 		return -ENOMEM;
-	}
-	ret = ring_table(svc, in, table);
+	ret = ring_table(svc, ch->in, ch->table);
 	if (ret == -ENOENT) {
-		free(table);
-		free(in);
 		forget_ring(dp, svc->id);
 		return dp_clear_ring(dp, svc->id); /* nothing takes new flows */
 	}
-	if (!ret && (dp->ring_sizes[svc->id] != size ||
-		     memcmp(dp->rings[svc->id], table, sizeof(*table) * size)))
-		ret = dp_swap_ring(dp, svc->id, table, size);
-	if (ret) {
-		free(table);
-		free(in);
+	if (ret)
 		return ret;
+	if (dp->ring_sizes[svc->id] == ch->size &&
+	    !memcmp(dp->rings[svc->id], ch->table, sizeof(*ch->table) * ch->size)) {
+		keep_ring(dp, ch); /* same table from new inputs (a weight 0 -> down) */
+		return 0;
 	}
-	forget_ring(dp, svc->id);
-	dp->rings[svc->id] = table;
-	dp->ring_sizes[svc->id] = size;
-	dp->ring_inputs[svc->id] = in;
-	dp->ring_n_inputs[svc->id] = svc->n_backends;
-	return 0;
+	return 1;
+}
+
+static void drop_change(struct ring_change *ch)
+{
+	free(ch->table);
+	free(ch->in);
+	memset(ch, 0, sizeof(*ch));
+}
+
+/* Every service's table, the changed ones swapped in with one batch. */
+static int program_rings(struct dataplane *dp, const struct model *model)
+{
+	struct ring_change *ch = calloc(model->n_services + 1, sizeof(*ch));
+	__u32 *ids = calloc(model->n_services + 1, sizeof(*ids));
+	int *fds = calloc(model->n_services + 1, sizeof(*fds));
+	size_t i, n = 0;
+	int ret = ch && ids && fds ? 0 : -ENOMEM;
+
+	for (i = 0; !ret && i < model->n_services; i++) {
+		ret = build_ring(dp, &model->services[i], &ch[n]);
+		if (ret == 1)
+			ret = dp_ring_new(ch[n].table, ch[n].size);
+		else if (!ret)
+			ret = -ENODATA; /* nothing to swap in */
+		if (ret >= 0) {
+			ids[n] = ch[n].service_id;
+			fds[n++] = ret;
+			ret = 0;
+			continue;
+		}
+		drop_change(&ch[n]);
+		if (ret == -ENODATA)
+			ret = 0;
+	}
+	if (!ret)
+		ret = dp_rings_swap(dp, ids, fds, n);
+	for (i = 0; i < n; i++) {
+		close(fds[i]);
+		if (!ret)
+			keep_ring(dp, &ch[i]);
+		drop_change(&ch[i]);
+	}
+	free(ch);
+	free(ids);
+	free(fds);
+	return ret;
 }
 
 void dp_vip_of(const struct service *svc, struct vip_key *key, struct vip_value *val)
@@ -443,8 +544,8 @@ int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errl
 		ret = assign_service_ids(dp, reg, model, err, errlen);
 	if (!ret)
 		ret = assign_backend_ids(dp, reg, model, err, errlen);
-	for (i = 0; !ret && i < model->n_services; i++)
-		ret = program_ring(dp, &model->services[i]);
+	if (!ret)
+		ret = program_rings(dp, model);
 	for (i = 0; !ret && i < model->n_services; i++)
 		ret = program_vip(dp, &model->services[i]);
 	if (!ret)
@@ -478,4 +579,5 @@ void dp_forget_programmed(struct dataplane *dp)
 
 	for (id = 0; id < LIMPET_MAX_SERVICES; id++)
 		forget_ring(dp, id);
+	forget_mirrors(dp);
 }
