@@ -95,15 +95,17 @@ int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val)
 int dp_ring_new(const __u32 *table, __u32 size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
-	size_t len = sizeof(*table) * ((size_t)size + 1);
-	__u32 *slots;
+	/* An array's elements are 8-byte aligned: each __u32 slot takes 8 bytes. */
+	const size_t stride = 8;
+	size_t len = stride * ((size_t)size + 1), i;
+	char *slots;
 	int inner, err;
 
 	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "limpet_ring", sizeof(__u32), sizeof(__u32),
 			       size + 1, &opts);
 	if (inner < 0)
 		return -errno;
-	/* The new table is no packet's yet: fill it in place, one copy. */
+	/* The new table is no packet's yet: fill it in place, no system call per slot. */
 	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, inner, 0);
 	if (slots == MAP_FAILED) {
 		err = -errno;
@@ -111,8 +113,9 @@ int dp_ring_new(const __u32 *table, __u32 size)
 		return err;
 	}
 	_Static_assert(LIMPET_RING_SIZE_SLOT == 0, "the table follows the size slot");
-	slots[LIMPET_RING_SIZE_SLOT] = size;
-	memcpy(slots + 1, table, sizeof(*table) * size);
+	*(__u32 *)slots = size;
+	for (i = 0; i < size; i++)
+		*(__u32 *)(slots + stride * (i + 1)) = table[i];
 	munmap(slots, len);
 	return inner;
 }
