@@ -191,11 +191,9 @@ measure() {
 	[ "$sys" = limpet ] && read -r n0 e0 < <(global)
 	s0=$(sink_count)
 	t0=$(now_us)
-	send "$DIR/$path.cfg" -n 0 &
-	local tpid=$!
-	sleep "$SECS"
-	kill -INT $tpid 2>/dev/null || true
-	wait $tpid 2>/dev/null || true
+	# In the foreground: a background job would ignore SIGINT.
+	timeout -s INT "$SECS" ip netns exec $NSC taskset -c "$CPU" trafgen --cpus 1 \
+		--no-cpu-stats -Q --in "$DIR/$path.cfg" --out tgc0 >/dev/null 2>&1 || true
 	t1=$(now_us)
 	sleep 0.2
 	s1=$(sink_count)
