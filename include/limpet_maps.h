@@ -98,9 +98,37 @@ struct backend_value {
 	__u32 service_id;
 };
 
+/*
+ * rev_nat: backend address:port:proto -> the service whose VIP its replies
+ * carry, for every backend of an L4 NAT service. Written by the controller
+ * (dp/program.c). A reply with no flow entry whose source is here is un-NAT'd
+ * without per-flow state (lb.h). One service owns a key: when the same
+ * backend address:port is in several L4 NAT services, the one that owned it
+ * keeps it (its flows have no return entries), and the flows of the others
+ * get per-flow return entries, which a reply finds first.
+ */
+struct rev_nat_key {
+	struct limpet_addr addr;
+	__be16 port;
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 family;		/* enum limpet_family */
+};
+
+struct rev_nat_value {
+	struct limpet_addr vip;	/* restored as the reply's source */
+	__be16 vip_port;
+	__u16 pad;
+	__u32 service_id;
+	__u32 backend_id;
+};
+
 /* flows: one connection's binding. Written by the data plane, swept by the
- * controller. A NAT flow has two entries, one per direction: the client's
- * packets (client -> VIP) and the backend's replies (backend -> client).
+ * controller. An L4 flow has one entry, the client's packets (client -> VIP),
+ * written at its first packet that is not a bare SYN (a SYN is forwarded by
+ * Maglev alone, so a SYN flood writes nothing); its replies are un-NAT'd
+ * through rev_nat. A NAT flow whose backend address:port rev_nat gives to
+ * another service, and every HTTP flow, has a second entry for the
+ * backend's replies (backend -> client).
  * The two keys cannot collide, so one lookup of a packet's own 5-tuple finds
  * either, and the entry says which it is (LIMPET_FLOW_RET).
  */
@@ -261,7 +289,12 @@ enum limpet_stat {
 	LIMPET_STAT_SPLICE_RST_KEPT,	/* HTTP: RST not at the expected seq: passed to the
 					 * endpoint, which judges it (RFC 5961), flow kept */
 	LIMPET_STAT_SPLICE_SYN,		/* HTTP: SYN on a live flow: passed, flow kept */
-	LIMPET_STAT_ICMP_TRANSLATED,	/* ICMP error quoting a NAT or HTTP flow, translated */
+	LIMPET_STAT_ICMP_TRANSLATED,	/* ICMP error quoting a NAT or HTTP flow's packet to
+					 * a backend, translated for the client */
+	LIMPET_STAT_ICMP_TO_BACKEND,	/* ICMP error quoting a NAT or HTTP flow's packet to
+					 * the client, translated for the backend */
+	LIMPET_STAT_SYN_STATELESS,	/* L4 SYN with no flow: forwarded by Maglev, no entry */
+	LIMPET_STAT_RET_STATELESS,	/* NAT reply with no flow entry, un-NAT'd by rev_nat */
 	LIMPET_STAT_MAX,
 };
 
@@ -303,6 +336,8 @@ LIMPET_STATIC_ASSERT(LIMPET_STAT_MAX <= LIMPET_STAT_SLOTS, "global_stats has no 
 LIMPET_STATIC_ASSERT(sizeof(struct vip_key) == 20, "vip_key layout");
 LIMPET_STATIC_ASSERT(sizeof(struct vip_value) == 8, "vip_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct backend_value) == 28, "backend_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct rev_nat_key) == 20, "rev_nat_key layout");
+LIMPET_STATIC_ASSERT(sizeof(struct rev_nat_value) == 28, "rev_nat_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct flow_key) == 40, "flow_key layout");
 LIMPET_STATIC_ASSERT(sizeof(struct nexthop_cache) == 32, "nexthop_cache layout");
 LIMPET_STATIC_ASSERT(sizeof(struct xsk_iface_value) == 8, "xsk_iface_value layout");

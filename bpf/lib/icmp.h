@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * icmp.h - ICMP errors about NAT'd and spliced flows, translated for the
- * client, so that path-MTU discovery and unreachable errors work through
- * limpet.
+ * endpoint that owns the quoted packet (the client, or the backend), so
+ * that path-MTU discovery and unreachable errors work through limpet.
  *
  * A router between limpet and a backend (or the backend itself) answers a
  * packet limpet sent toward the backend (client -> backend after NAT) with
  * an ICMP error to the client, quoting that packet. The quote is found in
  * the flow table the other way round: backend -> client is the flow's
- * return entry, which holds the VIP. The quoted header becomes what the
+ * return entry, which holds the VIP (an L4 flow without one: rev_nat holds
+ * it, by the backend's address:port, and the client's entry must be bound
+ * to that backend). The quoted header becomes what the
  * client sent (destination VIP:port, and for a spliced flow its seq and ack
  * back into the client's spaces, by the return entry's translation, the
  * inverse of the client direction's), and the error is routed to the
@@ -22,8 +24,19 @@
  * segment's window and timestamps, which no receiver of an error checks),
  * and the ICMP checksum follows every word that changed inside the message
  * (for ICMPv6 the pseudo-header's source too).
- * Errors in the other direction (quoting VIP -> client) are not handled:
- * they reach limpet's own kernel as before.
+ *
+ * The other direction: a router on the client's side answers a packet
+ * limpet sent to the client (VIP:port -> client, an un-NAT'd reply or a
+ * spliced backend segment) with an error to the VIP. It belongs to the
+ * backend's socket: the client's entry (the quote reversed) names the
+ * backend; the quoted source becomes backend:port, a spliced flow's seq and
+ * ack go back into the backend's spaces, and the error goes to the backend,
+ * its source (the router) kept, as netfilter's NAT and IPVS do for errors
+ * toward a real server. A DSR flow's error needs nothing translated, but
+ * it reaches limpet (the VIP is limpet's), whose kernel has no socket for
+ * it: it goes to the backend as the flow's packets do, MACs only. Errors
+ * about connections being bound (no backend has them yet) and about no
+ * flow go to the kernel.
  */
 #ifndef LIMPET_BPF_ICMP_H
 #define LIMPET_BPF_ICMP_H
@@ -57,18 +70,22 @@ static __always_inline bool icmp_is_error(__u8 family, __u8 type)
 }
 
 /* The flow key and the FIB query of one error: off the stack, which is
- * short below lb_process().
+ * short below lb_process(). The rev_nat key keeps the backend's address
+ * past the FIB query, which overwrites the flow key.
  */
-union icmp_scratch {
-	struct flow_key key;	/* .src: the quoted destination, the backend */
-	struct bpf_fib_lookup fib;
+struct icmp_scratch {
+	union {
+		struct flow_key key;	/* .src: the quoted destination, the backend */
+		struct bpf_fib_lookup fib;
+	};
+	struct rev_nat_key rk;
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, union icmp_scratch);
+	__type(value, struct icmp_scratch);
 } icmp_scratch SEC(".maps");
 
 static __always_inline __u32 csum_add16(__u32 sum, __u16 old, __u16 new)
@@ -76,22 +93,82 @@ static __always_inline __u32 csum_add16(__u32 sum, __u16 old, __u16 new)
 	return sum + (__u16)~old + new;
 }
 
+/* Where the error <p> goes: u->fib, the key no longer needed. */
+static __always_inline int icmp_route(struct xdp_md *ctx, const struct packet *p,
+				      struct icmp_scratch *u)
+{
+	__builtin_memset(&u->fib, 0, sizeof(u->fib));
+	u->fib.ifindex = ctx->ingress_ifindex;
+	u->fib.l4_protocol = p->proto;
+	u->fib.tot_len = p->ip_len;
+	if (p->family == LIMPET_FAMILY_V4) {
+		u->fib.family = LIMPET_AF_INET;
+		u->fib.ipv4_src = p->src.a[0];
+		u->fib.ipv4_dst = p->dst.a[0];
+	} else {
+		u->fib.family = LIMPET_AF_INET6;
+		__builtin_memcpy(u->fib.ipv6_src, &p->src, sizeof(p->src));
+		__builtin_memcpy(u->fib.ipv6_dst, &p->dst, sizeof(p->dst));
+	}
+	return bpf_fib_lookup(ctx, &u->fib, sizeof(u->fib), 0);
+}
+
+/*
+ * A DSR flow's error from the client's side: the backend sent the quoted
+ * packet itself, from the VIP, so the error is its own as it is. It goes to
+ * the backend as the flow's packets do: only the MACs change. Returns -1
+ * (nothing changed) when the FIB has no neighbour for the backend.
+ */
+static __always_inline int icmp_dsr_forward(struct xdp_md *ctx, struct packet *p,
+					    union icmp_scratch *u, const struct backend_value *be)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+
+	__builtin_memset(&u->fib, 0, sizeof(u->fib));
+	u->fib.ifindex = ctx->ingress_ifindex;
+	u->fib.l4_protocol = p->proto;
+	u->fib.tot_len = p->ip_len;
+	if (p->family == LIMPET_FAMILY_V4) {
+		u->fib.family = LIMPET_AF_INET;
+		u->fib.ipv4_src = p->src.a[0];
+		u->fib.ipv4_dst = be->addr.a[0];
+	} else {
+		u->fib.family = LIMPET_AF_INET6;
+		__builtin_memcpy(u->fib.ipv6_src, &p->src, sizeof(p->src));
+		__builtin_memcpy(u->fib.ipv6_dst, &be->addr, sizeof(be->addr));
+	}
+	if (bpf_fib_lookup(ctx, &u->fib, sizeof(u->fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+		return -1;
+	if ((void *)(p->eth + 1) > data_end)
+		return -1;
+	stat_inc(LIMPET_STAT_ICMP_TO_BACKEND);
+	__builtin_memcpy(p->eth->h_dest, u->fib.dmac, ETH_ALEN);
+	__builtin_memcpy(p->eth->h_source, u->fib.smac, ETH_ALEN);
+	if (u->fib.ifindex == ctx->ingress_ifindex)
+		return XDP_TX;
+	return bpf_redirect(u->fib.ifindex, 0);
+}
+
 /*
  * Translate the ICMP error <p> (parsed as far as its IP header) if it
- * quotes a flow's packet toward a backend. Returns an XDP verdict, or -1
- * for any ICMP that is not such an error (nothing was changed). The VIP is read from the entry
- * where it is used (no stack copy).
+ * quotes a flow's packet: toward a backend (the error goes to the client) or
+ * toward the client (the error goes to the backend). Returns an XDP verdict,
+ * or -1 for any ICMP that is not such an error (nothing was changed). The
+ * addresses are read from the entries where they are used (no stack copy).
  */
 static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 {
 	void *data_end = (void *)(long)ctx->data_end;
-	__u8 *icmp = p->l4, *in, *l4;
-	union icmp_scratch *u;
+	__u8 *icmp = p->l4, *in, *l4, *qport;
+	const struct limpet_addr *from, *to;
+	struct backend_value *be = NULL;
+	struct icmp_scratch *u;
 	struct flow_value *fv;
-	__u32 sum, seq, nseq, l4sum = 0, zero = 0;
+	__u32 sum, seq, nseq, l4sum = 0, zero = 0, backend_id;
 	__u16 old, *l4_check;
+	__be16 to_port;
 	__u8 proto;
-	bool has_l4sum;
+	bool has_l4sum, to_backend;
 
 	if ((p->family == LIMPET_FAMILY_V4) != (p->proto == IPPROTO_ICMP) ||
 	    icmp + ICMP_HDR_LEN > (__u8 *)data_end || !icmp_is_error(p->family, icmp[0]))
@@ -101,8 +178,10 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	if (!u)
 		return -1;
 
-	/* The quoted header: what limpet sent, client -> backend, sent back
-	 * to its source. Looked up the other way round: the return entry.
+	/* The quoted header, sent back to its source: what limpet sent,
+	 * client -> backend or VIP -> client. Looked up the other way round,
+	 * as the flow's own packets are: the return entry backend -> client,
+	 * or the client's entry client -> VIP.
 	 */
 	__builtin_memset(&u->key, 0, sizeof(u->key));
 	if (p->family == LIMPET_FAMILY_V4) {
@@ -135,13 +214,65 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	u->key.proto = proto;
 	u->key.family = p->family;
 	fv = bpf_map_lookup_elem(&flows, &u->key);
-	/* A return entry with its translation: one the data plane runs, or a
-	 * bound one whose backend side the slow path still watches (it acks
-	 * what the client sent); not one being bound (no VIP in it yet).
-	 */
-	if (!fv || !(fv->flags & LIMPET_FLOW_RET) ||
-	    ((fv->flags & LIMPET_FLOW_SLOWPATH) && !fv->vip_port))
-		return -1;
+	to_backend = fv && !(fv->flags & LIMPET_FLOW_RET);
+	if (!fv) {
+		/* No return entry: a flow whose replies rev_nat un-NATs, by
+		 * the quoted backend address:port, if its client's entry
+		 * (client -> VIP) is bound to that backend; not an error for
+		 * this host itself (about a health check).
+		 */
+		struct rev_nat_value *rv;
+		struct flow_value *cf;
+
+		u->rk.addr = u->key.src;
+		u->rk.port = u->key.sport;
+		u->rk.proto = proto;
+		u->rk.family = p->family;
+		rv = bpf_map_lookup_elem(&rev_nat, &u->rk);
+		if (!rv)
+			return -1;
+		u->key.src = p->dst;
+		u->key.dst = rv->vip;
+		u->key.sport = u->key.dport;
+		u->key.dport = rv->vip_port;
+		cf = bpf_map_lookup_elem(&flows, &u->key);
+		if (!cf || cf->backend_id != rv->backend_id ||
+		    icmp_route(ctx, p, u) == BPF_FIB_LKUP_RET_NOT_FWDED)
+			return -1;
+		from = &u->rk.addr;
+		to = &rv->vip;
+		to_port = rv->vip_port;
+	} else if (!to_backend) {
+		/* A return entry with its translation: one the data plane
+		 * runs, or a bound one whose backend side the slow path still
+		 * watches (it acks what the client sent); not one being bound
+		 * (no VIP in it yet). The quoted destination, backend:port,
+		 * becomes VIP:port.
+		 */
+		if ((fv->flags & LIMPET_FLOW_SLOWPATH) && !fv->vip_port)
+			return -1;
+		from = &u->key.src;
+		to = &fv->vip;
+		to_port = fv->vip_port;
+	} else {
+		/* The client's entry of a flow whose backend is the one it
+		 * was bound to (as lb_established() requires). Not a
+		 * connection being bound: no backend has it yet. The quoted
+		 * source, VIP:port, becomes backend:port.
+		 */
+		if (fv->flags & LIMPET_FLOW_SLOWPATH)
+			return -1;
+		backend_id = fv->backend_id;
+		be = bpf_map_lookup_elem(&backends, &backend_id);
+		if (!be || be->state != LIMPET_BACKEND_ACTIVE || be->gen != fv->gen ||
+		    be->family != p->family)
+			return -1;
+		if (fv->flags & LIMPET_FLOW_DSR)
+			return icmp_dsr_forward(ctx, p, u, be);
+		from = &p->dst;
+		to = &be->addr;
+		to_port = be->port;
+	}
 	if (!ttl_ok(p, data_end)) {
 		stat_inc(LIMPET_STAT_DROP_TTL);
 		return XDP_DROP;
@@ -155,37 +286,47 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 		l4sum = csum_begin(*l4_check);
 	sum = csum_begin(*(__u16 *)(icmp + 2));
 
-	/* The quoted destination: backend:port -> VIP:port. */
-	old = *(__u16 *)(l4 + 2);
-	*(__u16 *)(l4 + 2) = fv->vip_port;
-	sum = csum_add16(sum, old, fv->vip_port);
-	l4sum = csum_add16(l4sum, old, fv->vip_port);
-	l4sum = csum_diff_addr(l4sum, &u->key.src, &fv->vip);
+	/* The quoted address and port. */
+	qport = to_backend ? l4 : l4 + 2;
+	old = *(__u16 *)qport;
+	*(__u16 *)qport = to_port;
+	sum = csum_add16(sum, old, to_port);
+	l4sum = csum_add16(l4sum, old, to_port);
+	l4sum = csum_diff_addr(l4sum, from, to);
 	if (p->family == LIMPET_FAMILY_V4) {
 		struct iphdr *ih = (struct iphdr *)in;
 
 		if ((void *)(ih + 1) > data_end)
 			return XDP_PASS;
 		old = ih->check;
-		ih->check = csum_replace4(ih->check, ih->daddr, fv->vip.a[0]);
-		ih->daddr = fv->vip.a[0];
-		sum = csum_diff32(sum, u->key.src.a[0], fv->vip.a[0]);
+		ih->check = csum_replace4(ih->check, from->a[0], to->a[0]);
+		if (to_backend)
+			ih->saddr = to->a[0];
+		else
+			ih->daddr = to->a[0];
+		sum = csum_diff32(sum, from->a[0], to->a[0]);
 		sum = csum_add16(sum, old, ih->check);
 	} else {
 		struct ipv6hdr *ih = (struct ipv6hdr *)in;
 
 		if ((void *)(ih + 1) > data_end)
 			return XDP_PASS;
-		__builtin_memcpy(&ih->daddr, &fv->vip, sizeof(fv->vip));
-		sum = csum_diff_addr(sum, &u->key.src, &fv->vip);
+		if (to_backend)
+			__builtin_memcpy(&ih->saddr, to, sizeof(*to));
+		else
+			__builtin_memcpy(&ih->daddr, to, sizeof(*to));
+		sum = csum_diff_addr(sum, from, to);
 	}
 
-	/* A spliced flow's seq and ack, back into the client's spaces: the
-	 * return entry translates the client's bytes (its acks) and the
-	 * backend's (its seqs) toward the client, the inverse of what the
-	 * client's direction did to this segment.
+	/* A spliced flow's seq and ack, into the spaces of the side the error
+	 * goes to. The entry found translates the other side's segments
+	 * toward it: its seqs by limpet_splice_seq(), the acks of our side's
+	 * bytes by limpet_splice_ack(). The quoted segment went the other
+	 * way, so its seq (the other side's bytes as our side numbers them)
+	 * goes back by the ack translation and its ack by the seq one: the
+	 * inverse of what was done to it.
 	 */
-	if (proto == IPPROTO_TCP && (fv->flags & (LIMPET_FLOW_SPLICE | LIMPET_FLOW_SLOWPATH))) {
+	if (proto == IPPROTO_TCP && fv && (fv->flags & (LIMPET_FLOW_SPLICE | LIMPET_FLOW_SLOWPATH))) {
 		seq = *(__u32 *)(l4 + 4);
 		nseq = bpf_htonl(limpet_splice_ack(&fv->sp, bpf_ntohl(seq)));
 		*(__u32 *)(l4 + 4) = nseq;
@@ -209,45 +350,49 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 		sum = csum_add16(sum, old, new);
 	}
 
-	/* The outer header: from the VIP (ICMPv6 sums it in its pseudo-header). */
+	/* The outer header. To the client: from the VIP. To the backend: to
+	 * the backend, still from the router that sent it, as for a
+	 * forwarded packet (the backend routes back to it through limpet).
+	 * ICMPv6 sums the addresses in its pseudo-header.
+	 */
 	if (p->family == LIMPET_FAMILY_V4) {
 		struct iphdr *oh = p->l3;
 
 		if ((void *)(oh + 1) > data_end)
 			return XDP_PASS;
-		oh->check = csum_replace4(oh->check, oh->saddr, fv->vip.a[0]);
-		oh->saddr = fv->vip.a[0];
+		if (to_backend) {
+			oh->check = csum_replace4(oh->check, oh->daddr, to->a[0]);
+			oh->daddr = to->a[0];
+		} else {
+			oh->check = csum_replace4(oh->check, oh->saddr, to->a[0]);
+			oh->saddr = to->a[0];
+		}
 	} else {
 		struct ipv6hdr *oh = p->l3;
 
 		if ((void *)(oh + 1) > data_end)
 			return XDP_PASS;
-		sum = csum_diff_addr(sum, &p->src, &fv->vip);
-		__builtin_memcpy(&oh->saddr, &fv->vip, sizeof(fv->vip));
+		if (to_backend) {
+			sum = csum_diff_addr(sum, &p->dst, to);
+			__builtin_memcpy(&oh->daddr, to, sizeof(*to));
+		} else {
+			sum = csum_diff_addr(sum, &p->src, to);
+			__builtin_memcpy(&oh->saddr, to, sizeof(*to));
+		}
 	}
 	*(__u16 *)(icmp + 2) = csum_end(sum);
-	p->src = fv->vip;
+	if (to_backend)
+		p->dst = *to;
+	else
+		p->src = *to;
 
-	__builtin_memset(&u->fib, 0, sizeof(u->fib));
-	u->fib.ifindex = ctx->ingress_ifindex;
-	u->fib.l4_protocol = p->proto;
-	u->fib.tot_len = p->ip_len;
-	if (p->family == LIMPET_FAMILY_V4) {
-		u->fib.family = LIMPET_AF_INET;
-		u->fib.ipv4_src = p->src.a[0];
-		u->fib.ipv4_dst = p->dst.a[0];
-	} else {
-		u->fib.family = LIMPET_AF_INET6;
-		__builtin_memcpy(u->fib.ipv6_src, &p->src, sizeof(p->src));
-		__builtin_memcpy(u->fib.ipv6_dst, &p->dst, sizeof(p->dst));
-	}
-	if (bpf_fib_lookup(ctx, &u->fib, sizeof(u->fib), 0) != BPF_FIB_LKUP_RET_SUCCESS) {
+	if (icmp_route(ctx, p, u) != BPF_FIB_LKUP_RET_SUCCESS) {
 		/* Whole and valid: the kernel can route it. */
 		stat_inc(LIMPET_STAT_FIB_PASS);
 		return XDP_PASS;
 	}
 	ttl_decrement(p, data_end);
-	stat_inc(LIMPET_STAT_ICMP_TRANSLATED);
+	stat_inc(to_backend ? LIMPET_STAT_ICMP_TO_BACKEND : LIMPET_STAT_ICMP_TRANSLATED);
 	if ((void *)(p->eth + 1) > data_end)
 		return XDP_DROP;
 	__builtin_memcpy(p->eth->h_dest, u->fib.dmac, ETH_ALEN);

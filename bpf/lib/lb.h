@@ -6,11 +6,16 @@
  * still the one it was bound to; otherwise it is bound through the service's
  * Maglev table (hash of the client address, or of the 5-tuple when affinity
  * is none) and the binding is recorded, so a ring change never moves a live
- * connection. NAT rewrites the destination and records a return entry that
- * restores the VIP as the source of the backend's replies; DSR only changes
- * the destination MAC. A TCP segment of an HTTP service with no flow goes
- * to synproxy.h instead: such services bind at the first request. Everything
- * else goes to the kernel untouched.
+ * connection. A bare SYN is not recorded: Maglev sends the handshake's ACK to
+ * the same backend, and the ACK records it, so a SYN flood writes nothing
+ * (a ring change between a SYN and its ACK moves that handshake, as an LRU
+ * miss does in Katran). NAT rewrites the destination; the backend's replies
+ * get the VIP back as source from rev_nat, by their source address:port,
+ * checked against the client's entry (no return entry), or from a return
+ * entry where rev_nat gives that address:port to another service. DSR only
+ * changes the destination MAC. A TCP segment of an HTTP service with no flow
+ * goes to synproxy.h instead: such services bind at the first request.
+ * Everything else goes to the kernel untouched.
  *
  * Kept in a header so the benchmark wrapper can run exactly this code.
  */
@@ -34,8 +39,9 @@
 /* UDP has no end: a flow idle this long is over. */
 #define FLOW_UDP_IDLE_NS (300ULL * 1000000000ULL)
 
-static __always_inline int pick_backend(const struct vip_value *vip, const struct packet *p,
-					__u32 *backend_id)
+/* The backend vip's Maglev table gives the client's side of <k> (client -> VIP). */
+static __always_inline int pick_backend_of(const struct vip_value *vip, const struct flow_key *k,
+					   __u32 *backend_id)
 {
 	__u32 slot = LIMPET_RING_SIZE_SLOT, hash, *size, *id;
 	void *ring;
@@ -47,15 +53,24 @@ static __always_inline int pick_backend(const struct vip_value *vip, const struc
 	if (!size || *size == 0)
 		return -1;
 	if (vip->hash == LIMPET_HASH_TUPLE)
-		hash = limpet_hash_tuple(&p->src, &p->dst, p->sport, p->dport, p->proto);
+		hash = limpet_hash_tuple(&k->src, &k->dst, k->sport, k->dport, k->proto);
 	else
-		hash = limpet_hash_addr(&p->src);
+		hash = limpet_hash_addr(&k->src);
 	slot = 1 + hash % *size;
 	id = bpf_map_lookup_elem(ring, &slot);
 	if (!id || *id >= LIMPET_MAX_BACKENDS)
 		return -1;
 	*backend_id = *id;
 	return 0;
+}
+
+static __always_inline int pick_backend(const struct vip_value *vip, const struct packet *p,
+					__u32 *backend_id)
+{
+	struct flow_key k;
+
+	flow_key_of(&k, p);
+	return pick_backend_of(vip, &k, backend_id);
 }
 
 static __always_inline __u16 flow_flags_of(const struct packet *p)
@@ -107,10 +122,33 @@ static __always_inline bool flow_ended(const struct flow_value *fv, const struct
 	return now - fv->atime_ns > FLOW_UDP_IDLE_NS;
 }
 
-/* Record a new binding: the client's direction, and for NAT the backend's. */
+/* Does rev_nat un-NAT the replies of <be> for service <service_id>? */
+static __always_inline bool rev_nat_owns(const struct packet *p, const struct backend_value *be,
+					 __u32 service_id)
+{
+	struct rev_nat_key rk = {
+		.addr = be->addr, .port = be->port, .proto = p->proto, .family = p->family,
+	};
+	struct rev_nat_value *rv = bpf_map_lookup_elem(&rev_nat, &rk);
+
+	return rv && rv->service_id == service_id;
+}
+
+/* Is <p> a bare SYN, the first segment of a handshake? */
+static __always_inline bool bare_syn(const struct packet *p)
+{
+	return p->proto == IPPROTO_TCP &&
+	       (p->tcp_flags & (LIMPET_TCP_SYN | LIMPET_TCP_ACK | LIMPET_TCP_RST | LIMPET_TCP_FIN)) ==
+		       LIMPET_TCP_SYN;
+}
+
+/* Record a new binding: the client's direction, and with <ret_entry> (NAT,
+ * where rev_nat does not give the backend's replies to this service) the
+ * backend's.
+ */
 static __always_inline void flow_bind(const struct packet *p, const struct vip_value *vip,
 				      const struct backend_value *be, __u32 backend_id, __u64 now,
-				      const struct nexthop_cache *nh)
+				      const struct nexthop_cache *nh, bool ret_entry)
 {
 	bool nat = vip->forwarding == LIMPET_FWD_NAT;
 	struct flow_value *fv;
@@ -130,7 +168,7 @@ static __always_inline void flow_bind(const struct packet *p, const struct vip_v
 
 	flow_key_of(&key, p);
 	bpf_map_update_elem(&flows, &key, fv, BPF_ANY);
-	if (!nat)
+	if (!ret_entry)
 		return;
 
 	/* The reply comes from backend:port to client:port. */
@@ -228,11 +266,13 @@ static __always_inline int lb_established(struct xdp_md *ctx, struct packet *p,
 	return forward_send(ctx, p, nat, be, &nh, routed, ok_stat);
 }
 
-/* A client packet with no (live) flow: bind it through the Maglev table. */
+/* A client packet with no (live) flow: bind it through the Maglev table,
+ * and record the binding unless it is a bare SYN.
+ */
 static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 				   const struct vip_value *vip, __u64 now)
 {
-	bool nat = vip->forwarding == LIMPET_FWD_NAT;
+	bool nat = vip->forwarding == LIMPET_FWD_NAT, syn = bare_syn(p), ret_entry;
 	struct nexthop_cache nh;
 	struct backend_value *be;
 	__u32 backend_id = 0;
@@ -245,13 +285,17 @@ static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 		service_drop(vip->service_id);
 		return XDP_DROP;
 	}
+	/* Before forward_to(): its key and the FIB query's share the stack. */
+	ret_entry = nat && !syn && !rev_nat_owns(p, be, vip->service_id);
 	routed = forward_to(ctx, p, nat, be, vip->service_id, NULL, &nh, now);
 	if (routed < 0)
 		return XDP_DROP;
-	flow_bind(p, vip, be, backend_id, now, &nh);
-	counters_add(&service_stats, vip->service_id, p->ip_len, true);
-	counters_add(&backend_stats, backend_id, p->ip_len, true);
-	return forward_send(ctx, p, nat, be, &nh, routed, LIMPET_STAT_FWD_NEW);
+	if (!syn)
+		flow_bind(p, vip, be, backend_id, now, &nh, ret_entry);
+	counters_add(&service_stats, vip->service_id, p->ip_len, !syn);
+	counters_add(&backend_stats, backend_id, p->ip_len, !syn);
+	return forward_send(ctx, p, nat, be, &nh, routed,
+			    syn ? LIMPET_STAT_SYN_STATELESS : LIMPET_STAT_FWD_NEW);
 }
 
 /* A backend's reply through the balancer (NAT): restore the VIP as source. */
@@ -275,6 +319,105 @@ static __always_inline int lb_return(struct xdp_md *ctx, struct packet *p,
 		return pass_to_kernel();
 	ttl_decrement(p, data_end);
 	stat_inc(ok_stat);
+	return nexthop_send(ctx, p, data_end, &nh);
+}
+
+static __always_inline bool addr_eq(const struct limpet_addr *x, const struct limpet_addr *y)
+{
+	return !((x->a[0] ^ y->a[0]) | (x->a[1] ^ y->a[1]) | (x->a[2] ^ y->a[2]) |
+		 (x->a[3] ^ y->a[3]));
+}
+
+/*
+ * Is <p>, from the backend address:port rev_nat gives to <rv>, a reply of a
+ * flow through the VIP? The client's entry (client -> VIP) says so, if it
+ * is bound to that backend; without one, only a SYN-ACK from the backend
+ * Maglev gives that client's SYN (the handshake, whose ACK writes the
+ * entry). So a backend's replies to a client that reached it directly keep
+ * its address, but for such a SYN-ACK when no entry of the client's port
+ * is left (a SYN-ACK on an ended flow's entry removes it: a new connection
+ * on those ports did not come through the VIP, whose SYN would have).
+ */
+static __always_inline bool reply_of_vip_flow(const struct packet *p,
+					      const struct rev_nat_value *rv, __u64 now)
+{
+	struct flow_key fk = {
+		.src = p->dst, .dst = rv->vip, .sport = p->dport, .dport = rv->vip_port,
+		.proto = p->proto, .family = p->family,
+	};
+	struct vip_key vk = {
+		.addr = rv->vip, .port = rv->vip_port, .proto = p->proto, .family = p->family,
+	};
+	struct flow_value *fv;
+	struct vip_value *vip;
+	__u32 id = 0;
+
+	fv = bpf_map_lookup_elem(&flows, &fk);
+	if (fv) {
+		if (fv->backend_id != rv->backend_id)
+			return false;
+		if ((fv->flags & LIMPET_FLOW_CLOSED) && (p->tcp_flags & LIMPET_TCP_SYN)) {
+			bpf_map_delete_elem(&flows, &fk);
+			return false;
+		}
+		if (now - fv->atime_ns > FLOW_ATIME_GRANULARITY_NS)
+			fv->atime_ns = now;
+		return true;
+	}
+	if (p->proto != IPPROTO_TCP || (p->tcp_flags & (LIMPET_TCP_SYN | LIMPET_TCP_ACK)) !=
+					       (LIMPET_TCP_SYN | LIMPET_TCP_ACK))
+		return false;
+	vip = bpf_map_lookup_elem(&vips, &vk);
+	return vip && !pick_backend_of(vip, &fk, &id) && id == rv->backend_id;
+}
+
+/*
+ * A reply of a flow without a return entry, from a backend in rev_nat:
+ * restore the VIP as source. Its next hop comes from nh_cache (per CPU, per
+ * address pair). A packet for this host itself (a health check's reply, say) is
+ * not a flow's: it goes to the kernel untouched.
+ */
+static __noinline int lb_return_stateless(struct xdp_md *ctx, struct packet *p,
+					  const struct rev_nat_value *rv, __u64 now)
+{
+	void *data_end = (void *)(long)ctx->data_end;
+	struct nexthop_cache nh, *cache = NULL;
+	struct nh_cache_slot *slot;
+	__u32 i;
+	int rc;
+
+	if (!reply_of_vip_flow(p, rv, now)) {
+		stat_inc(LIMPET_STAT_PASS);
+		return XDP_PASS;
+	}
+	i = p->src.a[0] ^ p->src.a[1] ^ p->src.a[2] ^ p->src.a[3] ^
+	    p->dst.a[0] ^ p->dst.a[1] ^ p->dst.a[2] ^ p->dst.a[3];
+	i = (i * 0x9e3779b1u) >> 22;	/* LIMPET_NH_CACHE_SLOTS: 2^10 */
+	slot = bpf_map_lookup_elem(&nh_cache, &i);
+	if (slot) {
+		if (!addr_eq(&slot->src, &p->src) || !addr_eq(&slot->dst, &p->dst)) {
+			slot->src = p->src;
+			slot->dst = p->dst;
+			slot->nh.expires_ns = 0;
+		}
+		cache = &slot->nh;
+	}
+	rc = nexthop_get(ctx, p, data_end, &p->dst, cache, now, &nh);
+	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED) {
+		stat_inc(LIMPET_STAT_PASS);
+		return XDP_PASS;
+	}
+	if (!ttl_ok(p, data_end)) {
+		stat_inc(LIMPET_STAT_DROP_TTL);
+		return XDP_DROP;
+	}
+	counters_add(&service_stats, rv->service_id, p->ip_len, false);
+	counters_add(&backend_stats, rv->backend_id, p->ip_len, false);
+	nat_rewrite(p, data_end, NAT_SRC, &rv->vip, rv->vip_port);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return pass_to_kernel();
+	ttl_decrement(p, data_end);
+	stat_inc(LIMPET_STAT_RET_STATELESS);
 	return nexthop_send(ctx, p, data_end, &nh);
 }
 
@@ -362,12 +505,14 @@ static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 }
 
 /*
- * One lookup of the packet's own 5-tuple serves every established packet,
- * in either direction; only a packet with no flow looks for a VIP.
+ * One lookup of the packet's own 5-tuple serves every established packet
+ * with an entry, in either direction; only a packet with no entry looks for
+ * a VIP, and then for a backend whose replies rev_nat un-NATs.
  */
 static __always_inline int lb_process(struct xdp_md *ctx)
 {
 	struct packet p = {};
+	struct rev_nat_value *rv;
 	struct flow_value *fv;
 	struct vip_value *vip;
 	struct flow_key key;
@@ -430,6 +575,12 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		}
 		return lb_bind(ctx, &p, vip, now);
 	}
+	/* Not for a VIP: a backend's reply? (vip_key and rev_nat_key agree.) */
+	vk.addr = p.src;
+	vk.port = p.sport;
+	rv = bpf_map_lookup_elem(&rev_nat, &vk);
+	if (rv)
+		return lb_return_stateless(ctx, &p, rv, now);
 	stat_inc(LIMPET_STAT_PASS);
 	return XDP_PASS;
 }

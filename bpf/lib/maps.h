@@ -52,6 +52,38 @@ struct {
 	__array(values, struct ring_inner);
 } rings SEC(".maps");
 
+/* Backend address:port -> the service its replies are un-NAT'd to, for
+ * flows without a return entry. Written by the controller.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LIMPET_MAX_BACKENDS);
+	__type(key, struct rev_nat_key);
+	__type(value, struct rev_nat_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} rev_nat SEC(".maps");
+
+/*
+ * The next hops of replies un-NAT'd through rev_nat, which have no flow
+ * entry to keep theirs in: a small per-CPU cache, one slot per hash of the
+ * reply's addresses, so a busy client's replies rarely ask the FIB. Not
+ * pinned: it is only a cache.
+ */
+#define LIMPET_NH_CACHE_SLOTS 1024
+
+struct nh_cache_slot {
+	struct limpet_addr src;
+	struct limpet_addr dst;
+	struct nexthop_cache nh;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LIMPET_NH_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct nh_cache_slot);
+} nh_cache SEC(".maps");
+
 /* Connection -> backend, both directions. Written by the data plane; shared
  * by all CPUs because a NAT reply may arrive on another CPU than its request.
  * The controller sizes it (flow_table_size) before load.

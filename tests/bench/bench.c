@@ -70,8 +70,10 @@ enum fig {
 	FIG_FLOOR,
 	FIG_RESTORE,
 	FIG_NEW_TCP,
+	FIG_FIRST_ACK,
 	FIG_EST_FWD,
 	FIG_EST_RET,
+	FIG_EST_RET_FLOW,
 	FIG_UDP,
 	FIG_PASS,
 	FIG_HTTP_SYNACK,
@@ -110,8 +112,13 @@ static const struct service services[] = {
 	{ 0, IPPROTO_TCP, 80, 8080, LIMPET_MODE_L4 },
 	{ 1, IPPROTO_UDP, 53, 5353, LIMPET_MODE_L4 },
 	{ 2, IPPROTO_TCP, 81, 8081, LIMPET_MODE_HTTP },
+	{ 3, IPPROTO_TCP, 82, 8082, LIMPET_MODE_L4 },
 };
 #define HTTP_SVC 2
+/* Its backends' address:port is taken to be in another service too: no
+ * rev_nat entry, so its flows keep per-flow return entries.
+ */
+#define SHARED_SVC 3
 
 /* TCP options as Linux sends them: a SYN's, and every later segment's. */
 static const __u8 syn_opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
@@ -212,6 +219,24 @@ static void program_services(void)
 			};
 
 			update(skel->maps.backends, &id, &be, "backends");
+		}
+		for (j = 0; j < NBACKENDS && sv->mode == LIMPET_MODE_L4 && sv->id != SHARED_SVC;
+		     j++) {
+			/* As dp/program.c writes it for a backend of one L4 NAT service. */
+			struct rev_nat_key rk = {
+				.addr = pkt_addr(backends[j]),
+				.port = htons(sv->be_port),
+				.proto = sv->proto,
+				.family = LIMPET_FAMILY_V4,
+			};
+			struct rev_nat_value rv = {
+				.vip = vk.addr,
+				.vip_port = vk.port,
+				.service_id = sv->id,
+				.backend_id = sv->id * NBACKENDS + j,
+			};
+
+			update(skel->maps.rev_nat, &rk, &rv, "rev_nat");
 		}
 		set_ring(sv->id, sv->proto == IPPROTO_UDP ? "dns" : sv->mode ? "http" : "web");
 		update(skel->maps.vips, &vk, &vv, "vips");
@@ -370,8 +395,9 @@ static struct pkt_spec prime(const struct figure *p)
 	struct run r;
 	char why[64];
 
-	forget_flow(&f.frame, f.frame.proto == IPPROTO_TCP ? services[0].be_port :
-							      services[1].be_port);
+	forget_flow(&f.frame, f.frame.proto == IPPROTO_UDP ? services[1].be_port :
+			      f.frame.dport == services[SHARED_SVC].port ?
+			      services[SHARED_SVC].be_port : services[0].be_port);
 	f.stat = LIMPET_STAT_FWD_NEW;
 	run(&f, 1, &r);
 	if (!pkt_parse(r.out, r.out_len, &out) || pkt_verify(r.out, r.out_len, why, sizeof(why)))
@@ -435,6 +461,8 @@ int main(int argc, char **argv)
 {
 	struct pkt_spec est = pkt_tcp(CLIENT, 40000, VIP, 80, PKT_TCP_ACK | PKT_TCP_PSH);
 	struct pkt_spec syn = pkt_tcp(CLIENT, 40000, VIP, 80, PKT_TCP_SYN);
+	struct pkt_spec ack = pkt_tcp(CLIENT, 40000, VIP, 80, PKT_TCP_ACK);
+	struct pkt_spec shared = pkt_tcp(CLIENT, 40004, VIP, 82, PKT_TCP_ACK | PKT_TCP_PSH);
 	struct pkt_spec udp = pkt_udp(CLIENT, 40000, VIP, 53);
 	struct pkt_spec pass = pkt_tcp(CLIENT, 40000, "10.10.0.1", 22, PKT_TCP_ACK);
 	struct pkt_spec hsyn = pkt_tcp(CLIENT, 40002, VIP, 81, PKT_TCP_SYN);
@@ -448,16 +476,28 @@ int main(int argc, char **argv)
 				  .stat = -1, .prime = -1, .frame = est,
 				  .path = "restore the frame only, XDP_TX" },
 		[FIG_NEW_TCP] = { .name = "l4_new_tcp", .prog = PROG_LB_NEWFLOW,
-				  .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_FWD_NEW,
+				  .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_SYN_STATELESS,
 				  .slow = true, .prime = -1, .frame = syn,
-				  .path = "SYN, new flow: Maglev pick, 2 LRU inserts, NAT, fib" },
+				  .path = "SYN, new flow: Maglev pick, no insert, NAT, fib" },
+		[FIG_FIRST_ACK] = { .name = "l4_first_ack", .prog = PROG_LB_NEWFLOW,
+				    .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_FWD_NEW,
+				    .slow = true, .prime = -1, .frame = ack,
+				    .path = "handshake's ACK: Maglev pick, rev_nat hit, 1 LRU "
+					    "insert, NAT, fib" },
 		[FIG_EST_FWD] = { .name = "l4_est_fwd", .prog = PROG_LB, .verdict = XDP_REDIRECT,
 				  .stat = LIMPET_STAT_FWD_EST, .prime = FIG_EST_FWD, .frame = est,
 				  .path = "established TCP client->VIP: flow hit, NAT, fib" },
 		[FIG_EST_RET] = { .name = "l4_est_ret", .prog = PROG_LB, .ingress = FROM_SERVER,
-				  .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_RET,
+				  .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_RET_STATELESS,
 				  .prime = FIG_EST_FWD, /* .frame: the reply, from prime() */
-				  .path = "established TCP backend->client: RET hit, un-NAT, fib" },
+				  .path = "established TCP backend->client: flow miss, VIP miss, "
+					  "rev_nat hit, client entry hit, nh_cache, un-NAT" },
+		[FIG_EST_RET_FLOW] = { .name = "l4_est_ret_flow", .prog = PROG_LB,
+				       .ingress = FROM_SERVER, .verdict = XDP_REDIRECT,
+				       .stat = LIMPET_STAT_RET, .prime = FIG_EST_RET_FLOW,
+				       .frame = shared, /* replaced by the reply */
+				       .path = "as l4_est_ret, backend in 2 services: RET "
+					       "entry hit, un-NAT, fib" },
 		[FIG_UDP] = { .name = "l4_udp", .prog = PROG_LB, .verdict = XDP_REDIRECT,
 			      .stat = LIMPET_STAT_FWD_EST, .prime = FIG_UDP, .frame = udp,
 			      .path = "established UDP client->VIP: flow hit, NAT, fib" },
@@ -555,8 +595,15 @@ int main(int argc, char **argv)
 
 			/* New-flow runs churn the LRU flow table: bind afresh. */
 			if (f->prime >= 0) {
-				reply = prime(&figs[f->prime]);
-				if (i == FIG_EST_RET)
+				struct figure pf = figs[f->prime];
+
+				if (i == FIG_EST_RET_FLOW) {	/* its frame is the reply */
+					pf.frame = shared;
+					pf.ingress = FROM_CLIENT;
+					pf.verdict = XDP_REDIRECT;
+				}
+				reply = prime(&pf);
+				if (i == FIG_EST_RET || i == FIG_EST_RET_FLOW)
 					f->frame = reply;
 			}
 			if (f->splice)
@@ -573,21 +620,29 @@ int main(int argc, char **argv)
 		figs[i].median = median(figs[i].ns, rounds);
 	floor_ns = figs[FIG_FLOOR].median;
 
-	printf("\n%-12s %9s %9s  %-18s  %s\n", "figure", "ns/pkt", "x floor", "proof", "path");
+	printf("\n%-16s %9s %11s %9s  %-26s  %s\n", "figure", "ns/pkt", "min-max", "x floor",
+	       "proof", "path");
 	for (i = 0; i < FIG_MAX; i++) {
 		struct figure *f = &figs[i];
-		char proof[32];
+		__u32 lo = f->ns[0], hi = f->ns[0];
+		char proof[40], range[24];
 
 		if (f->stat >= 0)
 			snprintf(proof, sizeof(proof), "%s +%u", stat_name(f->stat),
 				 f->slow ? repeat_new : repeat);
 		else
 			snprintf(proof, sizeof(proof), "%s", verdict_name(f->verdict));
-		printf("%-12s %9.1f %9.2f  %-18s  %s\n", f->name, f->median,
+		for (k = 1; k < rounds; k++) {
+			lo = f->ns[k] < lo ? f->ns[k] : lo;
+			hi = f->ns[k] > hi ? f->ns[k] : hi;
+		}
+		snprintf(range, sizeof(range), "%u-%u", lo, hi);
+		printf("%-16s %9.1f %11s %9.2f  %-26s  %s\n", f->name, f->median, range,
 		       floor_ns ? f->median / floor_ns : 0, proof, f->path);
 	}
-	printf("(median of %d rounds of opts.duration, whole ns; proof: the verdict, and the\n"
-	       " counter that grew by exactly the repeat count, checked every round)\n\n",
+	printf("(median, and min-max, of %d rounds of opts.duration, whole ns; proof: the\n"
+	       " verdict, and the counter that grew by exactly the repeat count, checked every\n"
+	       " round)\n\n",
 	       rounds);
 	for (i = 0; i < FIG_MAX; i++)
 		printf("bench %s %.1f ns/pkt\n", figs[i].name, figs[i].median);

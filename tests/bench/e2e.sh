@@ -47,7 +47,6 @@ done
 
 lab_up 3 >/dev/null
 lab_write_config "$LAB_DIR/bench.yaml" --affinity none --no-v6
-lab_limpet_start "$LAB_DIR/bench.yaml" >/dev/null
 
 # HAProxy on its own addresses in the balancer namespace (limpet's XDP owns
 # 10.100.0.100:80; packets for these addresses pass to the kernel
@@ -138,13 +137,23 @@ declare -A VAL=()
 echo
 echo "end to end: wrk -t2 -c$CONNS -d${DURATION}s from lp-client, 3 nginx backends"
 printf '%-12s %-10s %18s %17s %14s\n' system mode throughput "cpu/request" latency
-# Direct first: limpet's NAT keeps the client's address, so a close-mode run
-# through it leaves the backends thousands of TIME_WAIT sockets for exactly
-# the client address and ports a later direct run would reuse (and PAWS
-# would reject, the client's timestamp offset being per destination).
+# Direct first, before limpet starts: limpet un-NATs the replies of its
+# backends' address:port without per-flow state (rev_nat), so with limpet
+# attached a backend's replies to a client that reached it directly would
+# leave as the VIP's. And limpet's NAT keeps the client's address, so a
+# close-mode run through it leaves the backends thousands of TIME_WAIT
+# sockets for exactly the client address and ports a later direct run would
+# reuse (and PAWS would reject, the client's timestamp offset being per
+# destination).
 for mode in keepalive close; do
 	[ "$ONLY" != http ] || break
 	run_wrk direct "$mode" "http://$(lab_backend_addr 1 4)/"
+done
+lab_limpet_start "$LAB_DIR/bench.yaml" >/dev/null
+lab_wait 5 bash -c "ip netns exec lp-client curl -s -m 1 http://$LAB_VIP4/ | grep -q '^b'" ||
+	{ echo "bench e2e: limpet does not serve" >&2; cat "$LAB_LIMPET_LOG" >&2; exit 1; }
+for mode in keepalive close; do
+	[ "$ONLY" != http ] || break
 	run_wrk haproxy "$mode" "http://$HAPROXY_VIP/"
 	run_wrk limpet "$mode" "http://$LAB_VIP4/"
 done

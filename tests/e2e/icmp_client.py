@@ -3,8 +3,9 @@
 """icmp_client.py - one keep-alive HTTP connection held open for an ICMP test.
 
 Run in the client namespace: connects from SRC to VIP:80, makes a request,
-prints "PORT SND_NXT BODY" (its local port, its next sequence number as
-sniffed on its interface, the backend that answered), waits until the file
+prints "PORT SND_NXT RCV_NXT BODY" (its local port, its next sequence
+number and the next it expects from the VIP, as sniffed on its interface,
+the backend that answered), waits until the file
 GO exists (at most 30 s), then makes a second request on the same socket and
 prints its body. Exits 1 with the reason on the last line.
 
@@ -38,9 +39,9 @@ def main():
     body = request(conn)
     time.sleep(0.3)
     seen.stop()
-    if seen.snd_nxt is None:
-        fail("sniffed none of the client's segments")
-    print(f"{lport} {seen.snd_nxt} {body}", flush=True)
+    if seen.snd_nxt is None or seen.rcv_nxt is None:
+        fail("sniffed none of the client's segments, or none of the VIP's")
+    print(f"{lport} {seen.snd_nxt} {seen.rcv_nxt} {body}", flush=True)
     end = time.time() + 30
     while not os.path.exists(go):
         if time.time() > end:

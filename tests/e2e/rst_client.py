@@ -13,10 +13,17 @@ guessed the port would:
             request, on the same socket, from the same backend.
   exact     one RST at snd_nxt; the connection must be gone: the next
             request on the socket gets no answer.
+  binding   while limpet holds the first part of the request head (it is
+            still choosing the backend): RST at snd_nxt + 3000, RST|ACK at
+            snd_nxt + 1, RST at snd_nxt + 2^31 and a SYN; then the rest of
+            the head must still be answered (200).
+  binding-exact
+            the same, with one RST at snd_nxt: the rest of the head must
+            get no answer.
 
 Prints one line per step; exits 1 with the reason on the last line.
 
-  rst_client.py spoofed|exact SRC VIP [IFACE]
+  rst_client.py spoofed|exact|binding|binding-exact SRC VIP [IFACE]
 """
 import http.client
 import socket
@@ -83,6 +90,45 @@ def spoof(src, vip, lport, flags, seq, ack=0):
     send(l3 / TCP(sport=lport, dport=80, flags=flags, seq=seq, ack=ack, window=0))
 
 
+def binding(mode, sock, seen, src, vip, lport):
+    """Spoofed or exact RSTs while limpet holds a partial request head."""
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: lab\r\n")
+    time.sleep(0.5)
+    if seen.snd_nxt is None:
+        fail("sniffed none of the client's segments")
+    if mode == "binding":
+        for name, flags, off in (("RST at snd_nxt + 3000", "R", 3000),
+                                 ("RST|ACK at snd_nxt + 1", "RA", 1),
+                                 ("RST at snd_nxt + 2^31", "R", 0x80000000),
+                                 ("SYN", "S", 0x12345)):
+            spoof(src, vip, lport, flags, (seen.snd_nxt + off) & 0xffffffff,
+                  seen.rcv_nxt or 0)
+            time.sleep(0.2)
+            print(f"sent {name} while the head was held")
+    else:
+        spoof(src, vip, lport, "R", seen.snd_nxt)
+        time.sleep(0.3)
+        print("sent an RST at snd_nxt while the head was held")
+    sock.sendall(b"Accept: */*\r\n\r\n")
+    start = time.time()
+    resp = http.client.HTTPResponse(sock)
+    sock.settimeout(3)
+    try:
+        resp.begin()
+        body = resp.read().decode().strip()
+    except (OSError, http.client.HTTPException) as e:
+        if mode == "binding":
+            fail(f"the rest of the head got no answer: {e!r}")
+        print(f"the rest of the head got no answer ({type(e).__name__})")
+        return
+    if mode != "binding":
+        fail(f"after the exact RST: still answered, {resp.status} {body}")
+    if resp.status != 200:
+        fail(f"status {resp.status}")
+    print(f"answered by {body} {time.time() - start:.2f}s after the rest of the head")
+
+
 def main():
     if len(sys.argv) < 4:
         fail(__doc__)
@@ -96,6 +142,10 @@ def main():
     seen = Seen(iface, src, lport)
     sock.settimeout(5)
     sock.connect((vip, 80))
+    if mode.startswith("binding"):
+        binding(mode, sock, seen, src, vip, lport)
+        seen.stop()
+        return
     conn = http.client.HTTPConnection(vip, 80, timeout=5)
     conn.sock = sock
     body = request(conn)

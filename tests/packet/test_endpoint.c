@@ -49,6 +49,7 @@ enum svc_idx {
 	SVC_L4_4,	/* TCP NAT */
 	SVC_L4_6,
 	SVC_UDP4,	/* UDP NAT */
+	SVC_DSR4,	/* TCP DSR */
 	SVC_MAX,
 };
 
@@ -58,6 +59,7 @@ static const struct svc {
 	const char *mode;
 	const char *proto;
 	const char *backends[NBACKENDS];
+	const char *forwarding;	/* NULL: nat */
 } svcs[SVC_MAX] = {
 	[SVC_HTTP4] = { "http4", "10.100.2.100", "http", "tcp",
 			{ "10.20.0.11", "10.20.0.12", "10.20.0.13" } },
@@ -69,6 +71,8 @@ static const struct svc {
 		       { "fd00:20::11", "fd00:20::12", "fd00:20::13" } },
 	[SVC_UDP4] = { "udp4", "10.100.2.102", "l4", "udp",
 		       { "10.20.0.11", "10.20.0.12", "10.20.0.13" } },
+	[SVC_DSR4] = { "dsr4", "10.100.2.103", "l4", "tcp",
+		       { "10.20.0.11", "10.20.0.12", "10.20.0.13" }, "dsr" },
 };
 
 static struct dataplane *dp;
@@ -96,14 +100,15 @@ static void setup(void)
 	for (s = 0; s < SVC_MAX; s++) {
 		at += snprintf(y + at, sizeof(y) - at,
 			       "  - name: %s\n    vip: \"%s\"\n    port: %u\n    mode: %s\n"
-			       "    protocol: %s\n    health: {type: none}\n    ring_size: %u\n"
-			       "    backends:\n",
+			       "    protocol: %s\n    forwarding: %s\n    health: {type: none}\n"
+			       "    ring_size: %u\n    backends:\n",
 			       svcs[s].name, svcs[s].vip, VIP_PORT, svcs[s].mode, svcs[s].proto,
-			       RING_SIZE);
+			       svcs[s].forwarding ? svcs[s].forwarding : "nat", RING_SIZE);
 		for (j = 0; j < NBACKENDS; j++)
 			at += snprintf(y + at, sizeof(y) - at,
 				       "      - {name: %s-b%d, address: \"%s\", port: %u}\n",
-				       svcs[s].name, j, svcs[s].backends[j], BE_PORT);
+				       svcs[s].name, j, svcs[s].backends[j],
+				       svcs[s].forwarding ? VIP_PORT : BE_PORT);
 		cr_assert_lt(at, sizeof(y));
 	}
 	product_model(y, &model);
@@ -488,6 +493,9 @@ static void l4_rst(int s)
 	struct pkt_spec rst = from_client(s, 42000, PKT_TCP_RST, CSEQ + 0x80000000u, 0, 0);
 	struct pkt_spec ack = from_client(s, 42000, PKT_TCP_ACK, CSEQ, 1, 0);
 	int j = bind_l4(s, &syn);
+
+	/* The handshake's ACK records the flow (a SYN is forwarded without). */
+	cr_assert_eq(bind_l4(s, &ack), j);
 	const struct step steps[] = {
 		{ "spoofed RST: NAT to the backend as any segment", rst, FROM_CLIENT,
 		  XDP_REDIRECT, to_backend(s, j, rst, 0), { { LIMPET_STAT_FWD_EST, 1 } } },
@@ -579,13 +587,17 @@ static void icmp_case(const char *desc, int s, int j, const struct pkt_spec *sen
 	run_raw(desc, in, len, FROM_SERVER, XDP_REDIRECT, want, want_len, ok);
 }
 
-/* An L4 NAT flow's SYN comes back as frag-needed / packet too big. */
+/* An L4 NAT flow's data comes back as frag-needed / packet too big. The
+ * flow has no return entry: the VIP comes from rev_nat.
+ */
 static void icmp_nat(int s)
 {
 	struct pkt_spec syn = from_client(s, 43000, PKT_TCP_SYN, CSEQ - 1, 0, 0);
 	struct pkt_spec data = from_client(s, 43000, PKT_TCP_ACK | PKT_TCP_PSH, CSEQ, 7, 1000);
 	int j = bind_l4(s, &syn);
 	struct pkt_spec sent = to_backend(s, j, data, 0);
+
+	cr_assert_eq(bind_l4(s, &data), j, "the data went elsewhere");
 	bool v6 = data.family == LIMPET_FAMILY_V6;
 
 	icmp_case("frag needed / too big for a NAT flow", s, j, &sent, data,
@@ -663,7 +675,8 @@ Test(endpoint, icmp_udp4)
 Test(endpoint, icmp_not_ours)
 {
 	__u8 q[PKT_MAX], in[PKT_MAX];
-	struct pkt_spec stray = pkt_tcp(CLIENT4, 45000, "10.20.0.11", BE_PORT, PKT_TCP_ACK);
+	/* A port of the backend's address that no service has: not in rev_nat. */
+	struct pkt_spec stray = pkt_tcp(CLIENT4, 45000, "10.20.0.11", BE_PORT + 1, PKT_TCP_ACK);
 	size_t q_len = pkt_build(&stray, q, sizeof(q)), len;
 	const struct delta unparsed[MAX_DELTAS] = { { LIMPET_STAT_PASS_UNPARSED, 1 } };
 
@@ -673,4 +686,201 @@ Test(endpoint, icmp_not_ours)
 	len = icmp_error(in, sizeof(in), LIMPET_FAMILY_V4, PKT_MAC_PKS0, be_mac(0), "10.20.0.11",
 			 CLIENT4, 64, 8 /* echo request */, 0, 0, q, q_len);
 	run_raw("echo request", in, len, FROM_SERVER, XDP_PASS, in, len, unparsed);
+}
+
+/* ---- ICMP errors from the client's side ---- */
+
+/* A router between the client and limpet. */
+#define ROUTER4 "10.10.0.254"
+#define ROUTER6 "fd00:10::fe"
+
+static const char *router_of(int s)
+{
+	return strchr(svcs[s].vip, ':') ? ROUTER6 : ROUTER4;
+}
+
+/*
+ * A router on the client's side answers <sent>, what limpet sent to the
+ * client, with an ICMP error to the VIP. Backend <j> must get it, still
+ * from the router, quoting <orig> as it left the backend (but for the TTL
+ * limpet took from it), and TTL - 1. <quote_cut>: quote only that much of
+ * the frame.
+ */
+static void icmp_client_case(const char *desc, int s, int j, const struct pkt_spec *sent,
+			     struct pkt_spec orig, __u8 type, __u8 code, __u32 rest,
+			     size_t quote_cut)
+{
+	__u8 q[PKT_MAX], wq[PKT_MAX], in[PKT_MAX], want[PKT_MAX];
+	size_t q_len = pkt_build(sent, q, sizeof(q)), wq_len, len, want_len;
+	__u8 family = sent->family;
+	const struct delta ok[MAX_DELTAS] = { { LIMPET_STAT_ICMP_TO_BACKEND, 1 },
+					      { LIMPET_STAT_ICMP_TRANSLATED, 0 } };
+
+	orig.ttl--;
+	wq_len = pkt_build(&orig, wq, sizeof(wq));
+	cr_assert(q_len && wq_len == q_len);
+	if (quote_cut) {
+		q_len = quote_cut;
+		wq_len = quote_cut;
+	}
+	len = icmp_error(in, sizeof(in), family, PKT_MAC_PKC0, PKT_MAC_CLIENT, router_of(s),
+			 svcs[s].vip, 64, type, code, rest, q, q_len);
+	want_len = icmp_error(want, sizeof(want), family, be_mac(j), PKT_MAC_PKS0, router_of(s),
+			      svcs[s].backends[j], 63, type, code, rest, wq, wq_len);
+	run_raw(desc, in, len, FROM_CLIENT, XDP_REDIRECT, want, want_len, ok);
+}
+
+/* An L4 NAT flow's reply, un-NAT'd toward the client, comes back. */
+static void icmp_client_nat(int s)
+{
+	const __u16 cport = 46000;
+	struct pkt_spec syn = from_client(s, cport, PKT_TCP_SYN, CSEQ - 1, 0, 0);
+	struct pkt_spec ack = from_client(s, cport, PKT_TCP_ACK, CSEQ, 1, 0);
+	int j = bind_l4(s, &syn);
+	struct pkt_spec reply = from_backend(s, j, cport, PKT_TCP_ACK | PKT_TCP_PSH, 0x55667788u,
+					     CSEQ, 1000);
+	struct pkt_spec sent = to_client(s, reply, 0);
+	bool v6 = reply.family == LIMPET_FAMILY_V6;
+
+	/* The handshake's ACK records the flow (a SYN is forwarded without). */
+	cr_assert_eq(bind_l4(s, &ack), j);
+
+	icmp_client_case("client side: frag needed / too big for a NAT flow", s, j, &sent, reply,
+			 v6 ? ICMP6_TOO_BIG : ICMP4_UNREACH, v6 ? 0 : ICMP4_FRAG_NEEDED,
+			 v6 ? 1280 : 1200, 0);
+}
+
+Test(endpoint, icmp_client_nat4)
+{
+	icmp_client_nat(SVC_L4_4);
+}
+
+Test(endpoint, icmp_client_nat6)
+{
+	icmp_client_nat(SVC_L4_6);
+}
+
+/* A spliced flow's backend segment: its seq back into the backend's space. */
+static void icmp_client_splice(int s)
+{
+	const __u16 cport = 46001;
+	const int j = 2;
+	struct pkt_spec reply = from_backend(s, j, cport, PKT_TCP_ACK | PKT_TCP_PSH,
+					     BACKEND_ISN + 1, CSEQ, 1000);
+	struct pkt_spec sent = to_client(s, reply, DELTA);
+	bool v6 = reply.family == LIMPET_FAMILY_V6;
+
+	splice_install(s, j, cport);
+	icmp_client_case("client side: frag needed / too big for a spliced flow", s, j, &sent,
+			 reply, v6 ? ICMP6_TOO_BIG : ICMP4_UNREACH, v6 ? 0 : ICMP4_FRAG_NEEDED,
+			 v6 ? 1280 : 1200, 0);
+	if (!v6)
+		icmp_client_case("client side: frag needed quoting 8 bytes of TCP", s, j, &sent,
+				 reply, ICMP4_UNREACH, ICMP4_FRAG_NEEDED, 1200,
+				 PKT_ETH_LEN + PKT_IP4_LEN + 8);
+	else
+		icmp_client_case("client side: unreachable quoting 48 bytes", s, j, &sent, reply,
+				 1 /* destination unreachable */, 3 /* address */, 0,
+				 PKT_ETH_LEN + 40 + 8);
+}
+
+Test(endpoint, icmp_client_splice4)
+{
+	icmp_client_splice(SVC_HTTP4);
+}
+
+Test(endpoint, icmp_client_splice6)
+{
+	icmp_client_splice(SVC_HTTP6);
+}
+
+/*
+ * Quotes too short to translate whole (under 8 bytes of TCP, or cut inside
+ * the IP header) about a live flow: to the kernel untouched, never
+ * forwarded half-rewritten. A flow that is gone: likewise.
+ */
+static void icmp_client_bad(int s)
+{
+	const __u16 cport = 46002;
+	const int j = 0;
+	struct pkt_spec reply = from_backend(s, j, cport, PKT_TCP_ACK | PKT_TCP_PSH,
+					     BACKEND_ISN + 1, CSEQ, 100);
+	struct pkt_spec sent = to_client(s, reply, DELTA);
+	struct pkt_spec other = to_client(s, reply, DELTA);
+	bool v6 = reply.family == LIMPET_FAMILY_V6;
+	size_t l3 = v6 ? 40 : PKT_IP4_LEN, q_len, len;
+	__u8 q[PKT_MAX], in[PKT_MAX];
+	const struct delta unparsed[MAX_DELTAS] = { { LIMPET_STAT_PASS_UNPARSED, 1 },
+						    { LIMPET_STAT_ICMP_TO_BACKEND, 0 } };
+	__u8 type = v6 ? ICMP6_TOO_BIG : ICMP4_UNREACH, code = v6 ? 0 : ICMP4_FRAG_NEEDED;
+
+	splice_install(s, j, cport);
+	q_len = pkt_build(&sent, q, sizeof(q));
+	cr_assert(q_len);
+	len = icmp_error(in, sizeof(in), reply.family, PKT_MAC_PKC0, PKT_MAC_CLIENT, router_of(s),
+			 svcs[s].vip, 64, type, code, 1200, q, PKT_ETH_LEN + l3 + 6);
+	run_raw("client side: quote with 6 bytes of TCP", in, len, FROM_CLIENT, XDP_PASS, in, len,
+		unparsed);
+	len = icmp_error(in, sizeof(in), reply.family, PKT_MAC_PKC0, PKT_MAC_CLIENT, router_of(s),
+			 svcs[s].vip, 64, type, code, 1200, q, PKT_ETH_LEN + l3 - 4);
+	run_raw("client side: quote cut in the IP header", in, len, FROM_CLIENT, XDP_PASS, in, len,
+		unparsed);
+	other.dport = cport + 1;
+	q_len = pkt_build(&other, q, sizeof(q));
+	len = icmp_error(in, sizeof(in), reply.family, PKT_MAC_PKC0, PKT_MAC_CLIENT, router_of(s),
+			 svcs[s].vip, 64, type, code, 1200, q, q_len);
+	run_raw("client side: quoting no flow", in, len, FROM_CLIENT, XDP_PASS, in, len, unparsed);
+}
+
+Test(endpoint, icmp_client_bad4)
+{
+	icmp_client_bad(SVC_HTTP4);
+}
+
+Test(endpoint, icmp_client_bad6)
+{
+	icmp_client_bad(SVC_HTTP6);
+}
+
+/*
+ * A DSR flow: the backend sent the quoted packet itself, from the VIP, so
+ * the client side's error is its own as it is; it reaches limpet (the VIP
+ * is limpet's) and goes on to the backend as the flow's packets do, with
+ * new MACs only.
+ */
+Test(endpoint, icmp_client_dsr4)
+{
+	const int s = SVC_DSR4;
+	const __u16 cport = 46003;
+	struct pkt_spec syn = from_client(s, cport, PKT_TCP_SYN, CSEQ - 1, 0, 0);
+	struct pkt_spec reply = pkt_tcp(svcs[s].vip, VIP_PORT, CLIENT4, cport,
+					PKT_TCP_ACK | PKT_TCP_PSH);
+	const struct delta ok[MAX_DELTAS] = { { LIMPET_STAT_ICMP_TO_BACKEND, 1 } };
+	__u8 in[PKT_MAX], q[PKT_MAX], want[PKT_MAX];
+	size_t len = pkt_build(&syn, in, sizeof(in)), q_len;
+	struct result r;
+	int j;
+
+	xdp_run_frame(dp, prog_fd, if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "DSR SYN: verdict %s", verdict_name(r.verdict));
+	for (j = 0; j < NBACKENDS; j++) {
+		struct pkt_mac m = be_mac(j);
+
+		if (r.out_len >= 6 && !memcmp(r.out, m.b, 6))
+			break;
+	}
+	cr_assert_lt(j, NBACKENDS, "the DSR SYN went to no backend's MAC");
+	reply.seq = 0x55667788u;
+	reply.ack = CSEQ;
+	reply.payload_len = 1000;
+	reply.ttl = 63;
+	q_len = pkt_build(&reply, q, sizeof(q));
+	cr_assert(q_len);
+	len = icmp_error(in, sizeof(in), LIMPET_FAMILY_V4, PKT_MAC_PKC0, PKT_MAC_CLIENT, ROUTER4,
+			 svcs[s].vip, 64, ICMP4_UNREACH, ICMP4_FRAG_NEEDED, 1200, q, q_len);
+	memcpy(want, in, len);
+	memcpy(want, be_mac(j).b, 6);
+	memcpy(want + 6, PKT_MAC_PKS0.b, 6);
+	run_raw("client side: frag needed for a DSR flow", in, len, FROM_CLIENT, XDP_REDIRECT,
+		want, len, ok);
 }

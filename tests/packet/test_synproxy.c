@@ -1158,10 +1158,10 @@ Test(synproxy, l4_service_unchanged)
 		const struct step steps[] = {
 			{ "L4 SYN with options: NAT to the predicted backend, options intact",
 			  syn, linux_syn(1460, 7), .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
-			  .out = out, .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
-			{ "L4 ACK: established", ack, .verdict = XDP_REDIRECT,
+			  .out = out, .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+			{ "L4 ACK: same backend, the flow recorded", ack, .verdict = XDP_REDIRECT,
 			  .out_kind = OUT_FRAME, .out = out_ack,
-			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
 		};
 
 		RUN_STEPS(steps);

@@ -63,6 +63,7 @@ enum svc_idx {
 	SVC_NORING4,	/* every backend at weight 0: dp_program writes no table at all */
 	SVC_NONEIGH4,	/* NAT to a backend without a neighbour entry */
 	SVC_DSRNONEIGH4, /* DSR to a backend without a neighbour entry */
+	SVC_SHARED4,	/* TCP NAT with none4's backends (address:port): rev_nat is none4's */
 	SVC_MAX,
 };
 
@@ -104,6 +105,8 @@ static const struct svc svcs[SVC_MAX] = {
 			   LIMPET_FWD_NAT, 8080, 1, { "10.20.0.14" } },
 	[SVC_DSRNONEIGH4] = { "dsrnoneigh4", "10.100.0.106", 80, IPPROTO_TCP,
 			      LIMPET_AFFINITY_CLIENT_IP, LIMPET_FWD_DSR, 80, 1, { "10.20.0.14" } },
+	[SVC_SHARED4] = { "shared4", "10.100.0.107", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
+			  LIMPET_FWD_NAT, 80, 7, BE4 },
 };
 
 static struct dataplane *dp;
@@ -325,6 +328,13 @@ static struct pkt_spec reply(int s, int j, const struct pkt_spec *c, __u8 tcp_fl
 	return r;
 }
 
+/* <r> from a port of the backend's address that no service has. */
+static struct pkt_spec off_port(struct pkt_spec r)
+{
+	r.sport = 9999;
+	return r;
+}
+
 /* The reply <r> as NAT returns it: source restored to the VIP, routed to the client. */
 static struct pkt_spec nat_to_client(int s, struct pkt_spec r)
 {
@@ -516,21 +526,26 @@ Test(xdp, nat_tcp4)
 	struct pkt_spec fin = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_FIN | PKT_TCP_ACK);
 	int j = predict(SVC_WEB4, &syn), other = (j + 1) % NBACKENDS;
 	struct pkt_spec synack = reply(SVC_WEB4, j, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
-	struct pkt_spec stray = reply(SVC_WEB4, other, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
+	struct pkt_spec stray = off_port(reply(SVC_WEB4, other, &syn, PKT_TCP_SYN | PKT_TCP_ACK));
 	const struct step steps[] = {
-		{ "SYN to the VIP: new flow, NAT to the predicted backend", syn, FROM_CLIENT,
+		{ "SYN to the VIP: NAT to the predicted backend, no flow entry", syn, FROM_CLIENT,
 		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 		  .out = nat_to_backend(SVC_WEB4, j, syn),
+		  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+		{ "backend's SYN-ACK: source restored to VIP:80 by rev_nat, routed to the client",
+		  synack, FROM_SERVER, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_client(SVC_WEB4, synack),
+		  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
+		{ "the handshake's ACK: same backend, flow recorded", ack, FROM_CLIENT,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_backend(SVC_WEB4, j, ack),
 		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
-		{ "backend's SYN-ACK: source restored to VIP:80, routed to the client", synack,
-		  FROM_SERVER, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
-		  .out = nat_to_client(SVC_WEB4, synack), .deltas = { { LIMPET_STAT_RET, 1 } } },
-		{ "ACK of the same flow: established, same backend", ack, FROM_CLIENT,
+		{ "ACK again: established", ack, FROM_CLIENT,
 		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 		  .out = nat_to_backend(SVC_WEB4, j, ack),
 		  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
-		{ "same reply from another backend: no flow, untouched", stray, FROM_SERVER,
-		  .verdict = XDP_PASS, .out_kind = OUT_SAME,
+		{ "a reply from a backend address on a port no service has: untouched", stray,
+		  FROM_SERVER, .verdict = XDP_PASS, .out_kind = OUT_SAME,
 		  .deltas = { { LIMPET_STAT_PASS, 1 } } },
 		{ "FIN: still forwarded on the flow", fin, FROM_CLIENT, .verdict = XDP_REDIRECT,
 		  .out_kind = OUT_FRAME, .out = nat_to_backend(SVC_WEB4, j, fin),
@@ -548,14 +563,18 @@ Test(xdp, nat_tcp6)
 	struct pkt_spec synack = reply(SVC_WEB6, j, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
 	struct pkt_spec data = reply(SVC_WEB6, j, &syn, PKT_TCP_ACK | PKT_TCP_PSH);
 	const struct step steps[] = {
-		{ "IPv6 SYN to the VIP: NAT to the predicted backend", syn, FROM_CLIENT,
+		{ "IPv6 SYN to the VIP: NAT to the predicted backend, no entry", syn, FROM_CLIENT,
 		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 		  .out = nat_to_backend(SVC_WEB6, j, syn),
+		  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+		{ "IPv6 SYN-ACK: source restored by rev_nat, routed to the client", synack,
+		  FROM_SERVER, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_client(SVC_WEB6, synack),
+		  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
+		{ "IPv6 ACK: flow recorded", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
+		  .out_kind = OUT_FRAME, .out = nat_to_backend(SVC_WEB6, j, ack),
 		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
-		{ "IPv6 SYN-ACK: source restored, routed to the client", synack, FROM_SERVER,
-		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
-		  .out = nat_to_client(SVC_WEB6, synack), .deltas = { { LIMPET_STAT_RET, 1 } } },
-		{ "IPv6 ACK: established", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
+		{ "IPv6 ACK again: established", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
 		  .out_kind = OUT_FRAME, .out = nat_to_backend(SVC_WEB6, j, ack),
 		  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
 	};
@@ -566,7 +585,7 @@ Test(xdp, nat_tcp6)
 		const struct step more[] = {
 			{ "IPv6 reply with data", data, FROM_SERVER, .verdict = XDP_REDIRECT,
 			  .out_kind = OUT_FRAME, .out = nat_to_client(SVC_WEB6, data),
-			  .deltas = { { LIMPET_STAT_RET, 1 } } },
+			  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
 		};
 
 		RUN_STEPS(more);
@@ -607,7 +626,7 @@ static void nat_udp(int s, const char *client)
 		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
 		{ "UDP answer: source restored to the VIP", ans, FROM_SERVER,
 		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME, .out = nat_to_client(s, ans),
-		  .deltas = { { LIMPET_STAT_RET, 1 } } },
+		  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
 	};
 
 	RUN_STEPS(steps);
@@ -628,7 +647,7 @@ static void nat_udp(int s, const char *client)
 			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
 			{ "its answer", zr, FROM_SERVER, .verdict = XDP_REDIRECT,
 			  .out_kind = OUT_FRAME, .out = nat_to_client(s, zr),
-			  .deltas = { { LIMPET_STAT_RET, 1 } } },
+			  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
 		};
 
 		RUN_STEPS(more);
@@ -649,7 +668,7 @@ static void nat_udp(int s, const char *client)
 			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
 			{ "answer with checksum 0: stays 0", ans, FROM_SERVER,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
-			  .out = nat_to_client(s, ans), .deltas = { { LIMPET_STAT_RET, 1 } } },
+			  .out = nat_to_client(s, ans), .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
 		};
 
 		RUN_STEPS(more);
@@ -668,8 +687,8 @@ Test(xdp, nat_udp6)
 
 Test(xdp, nat_ip4_options_and_padding)
 {
-	struct pkt_spec opts = to_vip(SVC_WEB4, CLIENT4, 40001, PKT_TCP_SYN);
-	struct pkt_spec pad = to_vip(SVC_WEB4, CLIENT4, 40002, PKT_TCP_SYN);
+	struct pkt_spec opts = to_vip(SVC_WEB4, CLIENT4, 40001, PKT_TCP_ACK);
+	struct pkt_spec pad = to_vip(SVC_WEB4, CLIENT4, 40002, PKT_TCP_ACK);
 	int j = predict(SVC_WEB4, &opts);
 
 	opts.ip_opts = 12;
@@ -697,6 +716,7 @@ Test(xdp, nat_hairpin_tx)
 	 */
 	struct pkt_spec syn = to_vip(SVC_WEB4, "10.20.0.12", 40000, PKT_TCP_SYN);
 	int j = predict(SVC_WEB4, &syn);
+	/* A SYN is forwarded by Maglev alone (l4_syn_stateless), as below. */
 	struct pkt_spec out = nat_to_backend(SVC_WEB4, j, syn);
 
 	syn.smac = be_mac(1);
@@ -706,7 +726,7 @@ Test(xdp, nat_hairpin_tx)
 		const struct step steps[] = {
 			{ "SYN to the VIP from the backend side: NAT, XDP_TX", syn, FROM_SERVER,
 			  .verdict = XDP_TX, .out_kind = OUT_FRAME, .out = out,
-			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
 		};
 
 		RUN_STEPS(steps);
@@ -722,8 +742,11 @@ static void dsr(int s, const char *client)
 	const struct step steps[] = {
 		{ "DSR SYN: only the MACs change (IP, TTL, TCP untouched)", syn, FROM_CLIENT,
 		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME, .out = dsr_to_backend(j, syn),
+		  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+		{ "DSR ACK: flow recorded, same backend", ack, FROM_CLIENT,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME, .out = dsr_to_backend(j, ack),
 		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
-		{ "DSR ACK: established, same backend", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
+		{ "DSR ACK again: established", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
 		  .out_kind = OUT_FRAME, .out = dsr_to_backend(j, ack),
 		  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
 	};
@@ -736,7 +759,7 @@ static void dsr(int s, const char *client)
 			{ "DSR with TTL 1: forwarded, TTL kept", ttl1, FROM_CLIENT,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 			  .out = dsr_to_backend(j, ttl1),
-			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
 		};
 
 		RUN_STEPS(more);
@@ -938,16 +961,16 @@ Test(xdp, ttl)
 			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_DROP_TTL, 1 } } },
 			{ "hop limit 1 to an IPv6 NAT VIP: dropped", syn6, FROM_CLIENT,
 			  .verdict = XDP_DROP, .deltas = { { LIMPET_STAT_DROP_TTL, 1 } } },
-			{ "TTL 2: forwarded with TTL 1, flow new", syn2, FROM_CLIENT,
+			{ "TTL 2: forwarded with TTL 1", syn2, FROM_CLIENT,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 			  .out = nat_to_backend(SVC_WEB4, j, syn2),
-			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
 			{ "reply with TTL 1: dropped", synack1, FROM_SERVER, .verdict = XDP_DROP,
 			  .deltas = { { LIMPET_STAT_DROP_TTL, 1 } } },
 			{ "reply with TTL 64: returned", synack, FROM_SERVER,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 			  .out = nat_to_client(SVC_WEB4, synack),
-			  .deltas = { { LIMPET_STAT_RET, 1 } } },
+			  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
 		};
 
 		RUN_STEPS(steps);
@@ -1016,7 +1039,7 @@ Test(xdp, stale_flow_removed_backend)
 	int j = predict(SVC_WEB4, &syn), k;
 	struct pkt_spec r;
 
-	cr_assert_eq(sent_to(SVC_WEB4, &syn, XDP_REDIRECT), j);
+	cr_assert_eq(sent_to(SVC_WEB4, &ack, XDP_REDIRECT), j);
 	/* The controller removes backend j: state UNUSED, table without it. */
 	model_remove_backend(&model.services[SVC_WEB4], j);
 	product_program(dp, &model);
@@ -1036,56 +1059,272 @@ Test(xdp, stale_flow_removed_backend)
 			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
 			{ "the new backend's reply is un-NATed", r, FROM_SERVER,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
-			  .out = nat_to_client(SVC_WEB4, r), .deltas = { { LIMPET_STAT_RET, 1 } } },
+			  .out = nat_to_client(SVC_WEB4, r),
+			  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
 		};
 
 		RUN_STEPS(steps);
 	}
 }
 
+/* The flow key of <p> as the data plane makes it. */
+static struct flow_key key_of(const struct pkt_spec *p)
+{
+	struct flow_key k = {
+		.src = p->src, .dst = p->dst, .sport = htons(p->sport), .dport = htons(p->dport),
+		.proto = p->proto, .family = p->family,
+	};
+
+	return k;
+}
+
+/* Is there a flow entry for <p>'s 5-tuple? Its flags into <flags>. */
+static bool has_entry(const struct pkt_spec *p, __u16 *flags)
+{
+	struct flow_key k = key_of(p);
+	struct flow_value v;
+
+	if (dp_flow_get(dp, &k, &v))
+		return false;
+	if (flags)
+		*flags = v.flags;
+	return true;
+}
+
+static int count_entry(void *ctx, const struct flow_key *key, const struct flow_value *val)
+{
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+static size_t flow_entries(void)
+{
+	size_t n = 0;
+
+	cr_assert_eq(dp_flow_walk(dp, count_entry, &n), 0);
+	return n;
+}
+
 /*
  * A connection that ended (FIN/RST seen) must not capture a new one on the
- * same addresses and ports: the client's new SYN is bound afresh, and a
- * backend's SYN-ACK to a direct connection of that client port is not
- * un-NATed into the VIP's name.
+ * same addresses and ports: a backend's SYN-ACK to a direct connection of
+ * that client port is not un-NATed into the VIP's name (and ends the closed
+ * entry), and the client's new SYN is bound afresh (its ACK records it).
  */
 Test(xdp, closed_flow_does_not_capture_new_connections)
 {
 	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_ACK);
 	struct pkt_spec fin = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_FIN | PKT_TCP_ACK);
 	int j = predict(SVC_WEB4, &syn);
 	struct pkt_spec rfin = reply(SVC_WEB4, j, &syn, PKT_TCP_FIN | PKT_TCP_ACK);
 	struct pkt_spec synack = reply(SVC_WEB4, j, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
 	struct pkt_spec rack = reply(SVC_WEB4, j, &syn, PKT_TCP_ACK);
+	__u16 flags = 0;
 
-	cr_assert_eq(sent_to(SVC_WEB4, &syn, XDP_REDIRECT), j);
+	cr_assert_eq(sent_to(SVC_WEB4, &ack, XDP_REDIRECT), j);
 	{
 		const struct step steps[] = {
 			{ "client FIN: flow closed, still forwarded", fin, FROM_CLIENT,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 			  .out = nat_to_backend(SVC_WEB4, j, fin),
 			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
-			{ "backend FIN: un-NATed, return entry closed", rfin, FROM_SERVER,
+			{ "backend FIN: un-NATed", rfin, FROM_SERVER,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
-			  .out = nat_to_client(SVC_WEB4, rfin), .deltas = { { LIMPET_STAT_RET, 1 } } },
+			  .out = nat_to_client(SVC_WEB4, rfin),
+			  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
 			{ "a late ACK of the closed connection is still un-NATed", rack,
 			  FROM_SERVER, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
-			  .out = nat_to_client(SVC_WEB4, rack), .deltas = { { LIMPET_STAT_RET, 1 } } },
-			{ "a SYN-ACK on the closed return entry is someone else's: passed",
+			  .out = nat_to_client(SVC_WEB4, rack),
+			  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
+			{ "a SYN-ACK on the closed flow's ports is someone else's: passed",
 			  synack, FROM_SERVER, .verdict = XDP_PASS,
 			  .deltas = { { LIMPET_STAT_PASS, 1 } } },
-			{ "the client's new SYN on the same port is a new flow", syn, FROM_CLIENT,
-			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
-			  .out = nat_to_backend(SVC_WEB4, j, syn),
-			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
-			{ "and its backend's SYN-ACK is un-NATed again", synack, FROM_SERVER,
-			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
-			  .out = nat_to_client(SVC_WEB4, synack),
-			  .deltas = { { LIMPET_STAT_RET, 1 } } },
 		};
 
 		RUN_STEPS(steps);
 	}
+	cr_assert(!has_entry(&ack, NULL), "the SYN-ACK left the closed entry");
+	{
+		const struct step steps[] = {
+			{ "the client's new SYN on the same port: bound afresh", syn, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, syn),
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+			{ "and its backend's SYN-ACK is un-NATed", synack, FROM_SERVER,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_client(SVC_WEB4, synack),
+			  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	{
+		const struct step steps[] = {
+			{ "the new connection's ACK records it", ack, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, ack),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	cr_assert(has_entry(&ack, &flags) && !(flags & LIMPET_FLOW_CLOSED));
+}
+
+/*
+ * One entry per flow where rev_nat gives the backend's replies to the
+ * service: the client's, written by its first packet that is not a bare
+ * SYN; the replies are un-NATed without state.
+ */
+static void stateless_return(int s, const char *client)
+{
+	struct pkt_spec syn = to_vip(s, client, 41000, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(s, client, 41000, PKT_TCP_ACK);
+	int j = predict(s, &syn);
+	struct pkt_spec data = reply(s, j, &syn, PKT_TCP_ACK | PKT_TCP_PSH);
+	struct pkt_spec direct = to_vip(s, client, 41001, PKT_TCP_ACK);
+	size_t before = flow_entries();
+	__u16 flags = 0;
+	const struct step steps[] = {
+		{ "SYN: forwarded, no entry", syn, FROM_CLIENT, .verdict = XDP_REDIRECT,
+		  .out_kind = OUT_FRAME, .out = nat_to_backend(s, j, syn),
+		  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+		{ "ACK: forwarded, one entry", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
+		  .out_kind = OUT_FRAME, .out = nat_to_backend(s, j, ack),
+		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		{ "the backend's data: un-NATed by rev_nat", data, FROM_SERVER,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME, .out = nat_to_client(s, data),
+		  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
+		{ "its data to a port with no flow (a direct connection): untouched",
+		  reply(s, j, &direct, PKT_TCP_ACK | PKT_TCP_PSH), FROM_SERVER,
+		  .verdict = XDP_PASS, .out_kind = OUT_SAME, .deltas = { { LIMPET_STAT_PASS, 1 } } },
+	};
+
+	RUN_STEPS(steps);
+	cr_assert(has_entry(&ack, &flags) && !(flags & LIMPET_FLOW_RET), "no client entry");
+	cr_assert(!has_entry(&data, NULL), "a return entry was written");
+	cr_assert_eq(flow_entries(), before + 1, "entries: %zu, expected %zu", flow_entries(),
+		     before + 1);
+}
+
+Test(xdp, stateless_return4)
+{
+	stateless_return(SVC_WEB4, CLIENT4);
+}
+
+Test(xdp, stateless_return6)
+{
+	stateless_return(SVC_WEB6, CLIENT6);
+}
+
+/*
+ * shared4's backends have none4's address:port, and rev_nat gives their
+ * replies to none4 (the lower id): shared4's flows keep a return entry,
+ * which a reply finds first; none4's flows have none.
+ */
+Test(xdp, ambiguous_backend_keeps_return_entries)
+{
+	struct pkt_spec ack = to_vip(SVC_SHARED4, CLIENT4, 42000, PKT_TCP_ACK);
+	struct pkt_spec nack = to_vip(SVC_NONE4, CLIENT4, 42001, PKT_TCP_ACK);
+	int j = predict(SVC_SHARED4, &ack), nj = predict(SVC_NONE4, &nack);
+	struct pkt_spec r = reply(SVC_SHARED4, j, &ack, PKT_TCP_ACK | PKT_TCP_PSH);
+	struct pkt_spec nr = reply(SVC_NONE4, nj, &nack, PKT_TCP_ACK | PKT_TCP_PSH);
+	struct rev_nat_key rk = { .addr = r.src, .port = htons(r.sport), .proto = IPPROTO_TCP,
+				  .family = LIMPET_FAMILY_V4 };
+	struct rev_nat_value rv;
+	__u16 flags = 0;
+	const struct step steps[] = {
+		{ "shared4's first ACK: forward and return entries", ack, FROM_CLIENT,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_backend(SVC_SHARED4, j, ack),
+		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		{ "its reply: the return entry restores shared4's VIP", r, FROM_SERVER,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_client(SVC_SHARED4, r), .deltas = { { LIMPET_STAT_RET, 1 } } },
+		{ "none4's first ACK: one entry", nack, FROM_CLIENT, .verdict = XDP_REDIRECT,
+		  .out_kind = OUT_FRAME, .out = nat_to_backend(SVC_NONE4, nj, nack),
+		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		{ "its reply: rev_nat restores none4's VIP", nr, FROM_SERVER,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_client(SVC_NONE4, nr),
+		  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
+	};
+
+	cr_assert_eq(dp_get_rev_nat(dp, &rk, &rv), 0, "no rev_nat entry for %s:80",
+		     svcs[SVC_SHARED4].backends[j]);
+	cr_assert_eq(rv.service_id, (__u32)SVC_NONE4, "rev_nat gives it to service %u",
+		     rv.service_id);
+	RUN_STEPS(steps);
+	cr_assert(has_entry(&r, &flags) && (flags & LIMPET_FLOW_RET), "shared4: no return entry");
+	cr_assert(!has_entry(&nr, NULL), "none4: a return entry was written");
+}
+
+/* A backend's reply to this host itself (a health check): not a flow's. */
+Test(xdp, reply_to_this_host_untouched)
+{
+	struct pkt_spec hc = pkt_tcp("10.20.0.1", 50000, "10.20.0.11", 8080, PKT_TCP_SYN);
+	struct pkt_spec r = reply(SVC_WEB4, 0, &hc, PKT_TCP_SYN | PKT_TCP_ACK);
+	const struct step steps[] = {
+		{ "SYN-ACK from web4's backend to 10.20.0.1: passed untouched", r, FROM_SERVER,
+		  .verdict = XDP_PASS, .out_kind = OUT_SAME,
+		  .deltas = { { LIMPET_STAT_PASS, 1 } } },
+	};
+
+	RUN_STEPS(steps);
+}
+
+#define SYN_FLOOD 4096
+
+/*
+ * A SYN flood at an L4 VIP writes nothing: established flows keep their
+ * entries, the table does not grow, and a flooded tuple's own ACK is
+ * recorded as usual.
+ */
+Test(xdp, syn_flood_leaves_entries)
+{
+	struct pkt_spec ack = to_vip(SVC_WEB4, CLIENT4, 43000, PKT_TCP_ACK);
+	struct pkt_spec syn, last;
+	__u8 frame[PKT_MAX];
+	struct result r;
+	size_t before, len;
+	char client[32];
+	__u64 stateless = 0;
+	int i, j = predict(SVC_WEB4, &ack);
+
+	cr_assert_eq(sent_to(SVC_WEB4, &ack, XDP_REDIRECT), j);
+	before = flow_entries();
+	for (i = 0; i < SYN_FLOOD; i++) {
+		snprintf(client, sizeof(client), "10.10.%d.%d", 100 + i / 250, 1 + i % 250);
+		syn = to_vip(SVC_WEB4, client, 1024 + i, PKT_TCP_SYN);
+		len = pkt_build(&syn, frame, sizeof(frame));
+		run_frame(frame, len, FROM_CLIENT, &r);
+		cr_assert_eq(r.verdict, XDP_REDIRECT, "SYN %d: verdict %s", i,
+			     verdict_name(r.verdict));
+		stateless += r.delta[LIMPET_STAT_SYN_STATELESS];
+	}
+	cr_assert_eq(stateless, SYN_FLOOD, "l4_syn_stateless grew by %llu",
+		     (unsigned long long)stateless);
+	cr_assert_eq(flow_entries(), before, "the flood wrote %zu entries",
+		     flow_entries() - before);
+	cr_assert(has_entry(&ack, NULL), "the established flow's entry is gone");
+	last = syn;
+	last.tcp_flags = PKT_TCP_ACK;
+	{
+		const struct step steps[] = {
+			{ "the established flow still forwards", ack, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, ack),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			{ "a flooded tuple's ACK: recorded", last, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_ANY,
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	cr_assert(has_entry(&last, NULL), "the ACK wrote no entry");
+	cr_assert_eq(flow_entries(), before + 1);
 }
 
 Test(xdp, stale_flow_reassigned_id)
@@ -1094,7 +1333,7 @@ Test(xdp, stale_flow_reassigned_id)
 	struct pkt_spec ack = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_ACK);
 	int j = predict(SVC_WEB4, &syn);
 
-	cr_assert_eq(sent_to(SVC_WEB4, &syn, XDP_REDIRECT), j);
+	cr_assert_eq(sent_to(SVC_WEB4, &ack, XDP_REDIRECT), j);
 	/* The id was given to a new backend (gen bumped) at the same slot. */
 	set_backend(SVC_WEB4, j, LIMPET_BACKEND_ACTIVE, 2);
 	{
@@ -1126,8 +1365,8 @@ Test(xdp, ring_swap)
 	__u32 i;
 
 	cr_assert_not_null(table);
-	cr_assert_eq(sent_to(SVC_NONE4, &syn, XDP_REDIRECT), j);
-	cr_assert_eq(sent_to(SVC_WEB4, &web, XDP_REDIRECT), wj);
+	cr_assert_eq(sent_to(SVC_NONE4, &ack, XDP_REDIRECT), j);
+	cr_assert_eq(sent_to(SVC_WEB4, &web_ack, XDP_REDIRECT), wj);
 	/* New tables that send every slot elsewhere. */
 	for (i = 0; i < RING_SIZE; i++)
 		table[i] = be_id(SVC_NONE4, k);
@@ -1146,7 +1385,7 @@ Test(xdp, ring_swap)
 			{ "a new flow (another port) follows the new table", fresh, FROM_CLIENT,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 			  .out = nat_to_backend(SVC_NONE4, k, fresh),
-			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
 			{ "client_ip: the established flow stays", web_ack, FROM_CLIENT,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 			  .out = nat_to_backend(SVC_WEB4, wj, web_ack),
@@ -1154,7 +1393,7 @@ Test(xdp, ring_swap)
 			{ "client_ip: the client's next connection follows the new table", web_new,
 			  FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 			  .out = nat_to_backend(SVC_WEB4, wk, web_new),
-			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
 		};
 
 		RUN_STEPS(steps);
@@ -1192,11 +1431,12 @@ Test(xdp, service_and_backend_counters)
 	{
 		const struct step steps[] = {
 			{ "SYN", syn, FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_ANY,
-			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
 			{ "SYN-ACK", synack, FROM_SERVER, .verdict = XDP_REDIRECT,
-			  .out_kind = OUT_ANY, .deltas = { { LIMPET_STAT_RET, 1 } } },
-			{ "ACK with 100 bytes", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
-			  .out_kind = OUT_ANY, .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			  .out_kind = OUT_ANY, .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
+			{ "ACK with 100 bytes: the flow's entry, its new flow", ack, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_ANY,
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
 			{ "TTL 1: a service drop", ttl1, FROM_CLIENT, .verdict = XDP_DROP,
 			  .deltas = { { LIMPET_STAT_DROP_TTL, 1 } } },
 		};

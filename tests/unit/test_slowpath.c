@@ -1904,3 +1904,77 @@ Test(slowpath, held_segments_never_older_than_the_syn)
 	expect_ts(sent(3), CTS + 1000, BTS);
 	slowpath_free(sp);
 }
+
+/*
+ * RFC 5961 while binding: a spoofed RST (in the window but not at the next
+ * byte, or outside it) or a SYN leaves the connection, which then binds as
+ * usual; in-window ones get a challenge ACK, at most one per 500 ms.
+ */
+Test(slowpath, inexact_rst_and_syn_while_binding)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 2, NULL);
+	struct segment_opts o = client_ts(CTS, F.our_ts);
+	const __u32 next = CISN + 1 + REQ_LEN;
+	int acks;
+
+	first_request(sp, 0);
+	cr_assert_eq(F.n_sent, 1);
+	expect_syn(sent(0), 0);
+	acks = F.n_acks;
+	feed(sp, &F.client, &F.vip, next + 1000, F.cookie + 1, LIMPET_TCP_RST, 0, &o, NULL, 0,
+	     1000);
+	cr_assert_eq(F.n_acks, acks + 1, "in-window RST: no challenge ACK");
+	expect_seg(last_ack(), &F.vip, &F.client, F.cookie + 1, next, LIMPET_TCP_ACK);
+	feed(sp, &F.client, &F.vip, next + 1, F.cookie + 1, LIMPET_TCP_RST | LIMPET_TCP_ACK, 0, &o,
+	     NULL, 0, 1100);
+	cr_expect_eq(F.n_acks, acks + 1, "a second challenge ACK within 500 ms");
+	feed(sp, &F.client, &F.vip, next + 0x80000000u, 0, LIMPET_TCP_RST, 0, &o, NULL, 0, 2000);
+	cr_expect_eq(F.n_acks, acks + 1, "out-of-window RST: challenged");
+	feed(sp, &F.client, &F.vip, CISN + 77, 0, LIMPET_TCP_SYN, CWIN, &o, NULL, 0, 2100);
+	cr_assert_eq(F.n_acks, acks + 2, "SYN: no challenge ACK");
+	expect_seg(last_ack(), &F.vip, &F.client, F.cookie + 1, next, LIMPET_TCP_ACK);
+
+	cr_expect_eq(F.n_sent, 1, "something went to the backend");
+	cr_expect_eq(slowpath_stats(sp)->aborted, 0);
+	cr_expect_eq(slowpath_connections(sp), 1);
+	cr_expect_not_null(flow_at(&F.client, &F.vip));
+	cr_expect_not_null(flow_at(&F.be[0], &F.client));
+	/* Still bound as usual: the request goes to the backend. */
+	synack(sp, 0, 2200);
+	cr_assert_eq(F.n_sent, 2);
+	expect_payload(sent(1), REQUEST, REQ_LEN);
+	slowpath_free(sp);
+}
+
+/* A head in two parts: a spoofed RST between them does not end it; the
+ * exact one does, before any backend was chosen.
+ */
+Test(slowpath, rst_between_head_parts)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V6, 2, NULL);
+	struct segment_opts o = client_ts(CTS, F.our_ts);
+
+	F.need_head = true;
+	client_data(sp, 0, PART1, PART1_LEN, 0, 0);
+	feed(sp, &F.client, &F.vip, CISN + 1 + PART1_LEN + 3, F.cookie + 1, LIMPET_TCP_RST, 0, &o,
+	     NULL, 0, 10);
+	cr_expect_eq(slowpath_connections(sp), 1, "an inexact RST ended the binding");
+	client_data(sp, PART1_LEN, PART2, PART2_LEN, LIMPET_TCP_PSH, 20);
+	cr_assert_eq(F.n_sent, 1);
+	expect_syn(sent(0), 0);
+	cr_expect_eq(F.head_len, PART1_LEN + PART2_LEN, "shown the whole head");
+	slowpath_free(sp);
+
+	memset(&F, 0, sizeof(F));
+	sp = setup(LIMPET_FAMILY_V6, 2, NULL);
+	F.need_head = true;
+	client_data(sp, 0, PART1, PART1_LEN, 0, 0);
+	feed(sp, &F.client, &F.vip, CISN + 1 + PART1_LEN, F.cookie + 1, LIMPET_TCP_RST, 0, &o, NULL,
+	     0, 10);
+	cr_expect_eq(slowpath_connections(sp), 0, "the exact RST did not end the binding");
+	cr_expect_eq(slowpath_stats(sp)->aborted, 1);
+	cr_expect_null(flow_at(&F.client, &F.vip));
+	cr_expect_eq(F.n_sent, 0, "a backend was contacted");
+	slowpath_free(sp);
+}
+

@@ -24,6 +24,7 @@ struct dataplane {
 	int ncpus;
 	/* The maps, valid once loaded (dp_collect_fds()); see maps.c for who writes each. */
 	int vips_fd;
+	int rev_nat_fd;
 	int backends_fd;
 	int rings_fd;
 	int flows_fd;

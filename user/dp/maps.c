@@ -4,7 +4,8 @@
  *
  * Who writes which map:
  *   vips, backends, rings,        dp/program.c, from the model (the data
- *   service_names, backend_names  plane only reads them)
+ *   rev_nat,                      plane only reads them)
+ *   service_names, backend_names
  *   flows                         the data plane; the slow path's bindings
  *                                 (http/slowpath_io.c); read by reports
  *   service_stats, backend_stats, the data plane; reset by dp/program.c
@@ -51,8 +52,11 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_SPLICE_RST_KEPT] = "http_rst_inexact",
 	[LIMPET_STAT_SPLICE_SYN] = "http_syn_on_flow",
 	[LIMPET_STAT_ICMP_TRANSLATED] = "icmp_translated",
+	[LIMPET_STAT_ICMP_TO_BACKEND] = "icmp_translated_to_backend",
 	[LIMPET_STAT_HEADS_READ] = "http_heads_read_xdp",
 	[LIMPET_STAT_SYNCOOKIE_OWN] = "syncookie_own",
+	[LIMPET_STAT_SYN_STATELESS] = "l4_syn_stateless",
+	[LIMPET_STAT_RET_STATELESS] = "return_stateless",
 };
 
 const char *dp_stat_name(enum limpet_stat stat)
@@ -227,6 +231,30 @@ int dp_reset_service_counters(struct dataplane *dp, __u32 id)
 int dp_reset_backend_counters(struct dataplane *dp, __u32 id)
 {
 	return reset_counters(dp, dp->backend_stats_fd, id);
+}
+
+int dp_set_rev_nat(struct dataplane *dp, const struct rev_nat_key *key,
+		   const struct rev_nat_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->rev_nat_fd, key, val, BPF_ANY));
+}
+
+int dp_get_rev_nat(struct dataplane *dp, const struct rev_nat_key *key, struct rev_nat_value *val)
+{
+	return errno_or(bpf_map_lookup_elem(dp->rev_nat_fd, key, val));
+}
+
+int dp_del_rev_nat(struct dataplane *dp, const struct rev_nat_key *key)
+{
+	int ret = bpf_map_delete_elem(dp->rev_nat_fd, key);
+
+	return ret && errno != ENOENT ? -errno : 0;
+}
+
+int dp_next_rev_nat(struct dataplane *dp, const struct rev_nat_key *prev,
+		    struct rev_nat_key *next)
+{
+	return errno_or(bpf_map_get_next_key(dp->rev_nat_fd, prev, next));
 }
 
 int dp_get_vip(struct dataplane *dp, const struct vip_key *key, struct vip_value *val)

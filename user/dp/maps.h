@@ -13,6 +13,14 @@
 
 struct dataplane;
 
+/* rev_nat: whose replies the data plane un-NATs without a flow (dp/program.c). */
+int dp_set_rev_nat(struct dataplane *dp, const struct rev_nat_key *key,
+		   const struct rev_nat_value *val);
+int dp_get_rev_nat(struct dataplane *dp, const struct rev_nat_key *key, struct rev_nat_value *val);
+int dp_del_rev_nat(struct dataplane *dp, const struct rev_nat_key *key);
+int dp_next_rev_nat(struct dataplane *dp, const struct rev_nat_key *prev,
+		    struct rev_nat_key *next);
+
 /* vips: the VIPs of the model (dp/program.c). */
 int dp_set_vip(struct dataplane *dp, const struct vip_key *key, const struct vip_value *val);
 int dp_get_vip(struct dataplane *dp, const struct vip_key *key, struct vip_value *val);

@@ -8,8 +8,8 @@
  * and a reassigned or re-addressed id gets a new generation, which turns the
  * flows still pointing at it stale instead of misrouted.
  *
- * Order of writes: backends, then Maglev tables, then VIPs, and only then
- * the retirement of what the model dropped, so no packet can find a table
+ * Order of writes: backends, then Maglev tables, then rev_nat, then VIPs,
+ * and only then the retirement of what the model dropped, so no packet can find a table
  * entry for a backend that is not programmed yet.
  */
 #include <errno.h>
@@ -456,6 +456,135 @@ static int program_vip(struct dataplane *dp, const struct service *svc)
 	return dp_set_vip(dp, &key, &val);
 }
 
+/*
+ * rev_nat: who un-NATs a backend address:port's replies without a flow
+ * entry. Every backend of an L4 NAT service claims its address:port; HTTP
+ * services keep per-flow return entries (they translate sequence numbers),
+ * DSR replies never pass through. Where several services claim one key,
+ * the service that owned it keeps it, so its flows (which have no return
+ * entries) keep their replies; the others' flows get return entries (lb.h).
+ * Sorted, so a configuration of many backends costs n log n.
+ */
+struct rev_claim {
+	struct rev_nat_key key;
+	struct rev_nat_value val;
+};
+
+static int rev_claim_cmp(const void *a, const void *b)
+{
+	const struct rev_claim *x = a, *y = b;
+	int c = memcmp(&x->key, &y->key, sizeof(x->key));
+
+	if (c)
+		return c;
+	return x->val.service_id < y->val.service_id ? -1 : x->val.service_id > y->val.service_id;
+}
+
+static int rev_key_cmp(const void *a, const void *b)
+{
+	const struct rev_claim *y = b;
+
+	return memcmp(a, &y->key, sizeof(y->key));
+}
+
+/* Every claim of <model>, sorted; *n set. NULL with *n 0: none, or no memory. */
+static struct rev_claim *rev_claims(const struct model *model, size_t *n)
+{
+	struct rev_claim *c;
+	size_t i, j, total = 0;
+
+	*n = 0;
+	for (i = 0; i < model->n_services; i++)
+		total += model->services[i].n_backends;
+	c = calloc(total ? total : 1, sizeof(*c));
+	if (!c)
+		return NULL;
+	for (i = 0; i < model->n_services; i++) {
+		const struct service *svc = &model->services[i];
+
+		if (svc->conf.mode == SERVICE_MODE_HTTP || svc->conf.forwarding != LIMPET_FWD_NAT)
+			continue;
+		for (j = 0; j < svc->n_backends; j++) {
+			const struct backend *be = &svc->backends[j];
+			struct rev_claim *rc = &c[(*n)++];
+
+			rc->key.addr = be->conf.address.addr;
+			rc->key.port = htons(be->conf.port);
+			rc->key.proto = svc->conf.protocol;
+			rc->key.family = be->conf.address.family;
+			rc->val.vip = svc->conf.vip.addr;
+			rc->val.vip_port = htons(svc->conf.port);
+			rc->val.service_id = svc->id;
+			rc->val.backend_id = be->id;
+		}
+	}
+	qsort(c, *n, sizeof(*c), rev_claim_cmp);
+	return c;
+}
+
+/* Write one entry per claimed key, before the VIPs that use them. */
+static int program_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_t n)
+{
+	size_t i = 0, j, end, pick;
+	int ret;
+
+	while (i < n) {
+		struct rev_nat_value old;
+		bool had;
+
+		for (end = i + 1; end < n && !memcmp(&c[end].key, &c[i].key, sizeof(c[i].key));
+		     end++)
+			;
+		pick = i;	/* the lowest service id, unless the owner still claims it */
+		had = !dp_get_rev_nat(dp, &c[i].key, &old);
+		for (j = i; had && j < end; j++)
+			if (c[j].val.service_id == old.service_id) {
+				pick = j;
+				break;
+			}
+		if (!had || memcmp(&old, &c[pick].val, sizeof(old))) {
+			ret = dp_set_rev_nat(dp, &c[i].key, &c[pick].val);
+			if (ret)
+				return ret;
+		}
+		i = end;
+	}
+	return 0;
+}
+
+/* Remove the entries no backend claims any more. */
+static int retire_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_t n)
+{
+	struct rev_nat_key key, next, *stale = NULL;
+	const struct rev_nat_key *prev = NULL;
+	size_t n_stale = 0, cap = 0, i;
+	int ret = 0;
+
+	/* Collect first: deleting while walking a hash map restarts the walk. */
+	while (!dp_next_rev_nat(dp, prev, &next)) {
+		if (!bsearch(&next, c, n, sizeof(*c), rev_key_cmp)) {
+			if (n_stale == cap) {
+				struct rev_nat_key *grown;
+
+				cap = cap ? cap * 2 : 64;
+				grown = realloc(stale, cap * sizeof(*stale));
+				if (!grown) {
+					free(stale);
+					return -ENOMEM;
+				}
+				stale = grown;
+			}
+			stale[n_stale++] = next;
+		}
+		key = next;
+		prev = &key;
+	}
+	for (i = 0; !ret && i < n_stale; i++)
+		ret = dp_del_rev_nat(dp, &stale[i]);
+	free(stale);
+	return ret;
+}
+
 static bool model_has_vip(const struct model *model, const struct vip_key *key)
 {
 	struct vip_value v;
@@ -531,8 +660,9 @@ static int retire_unused(struct dataplane *dp, struct registry *reg)
 
 int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errlen)
 {
+	struct rev_claim *claims = NULL;
 	struct registry *reg;
-	size_t i;
+	size_t i, n_claims = 0;
 	int ret;
 
 	err[0] = '\0';
@@ -546,12 +676,19 @@ int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errl
 		ret = assign_backend_ids(dp, reg, model, err, errlen);
 	if (!ret)
 		ret = program_rings(dp, model);
+	if (!ret) {
+		claims = rev_claims(model, &n_claims);
+		ret = claims ? program_rev_nat(dp, claims, n_claims) : -ENOMEM;
+	}
 	for (i = 0; !ret && i < model->n_services; i++)
 		ret = program_vip(dp, &model->services[i]);
 	if (!ret)
 		ret = retire_vips(dp, model);
 	if (!ret)
+		ret = retire_rev_nat(dp, claims, n_claims);
+	if (!ret)
 		ret = retire_unused(dp, reg);
+	free(claims);
 	if (ret && !err[0])
 		snprintf(err, errlen, "cannot program the data plane: %s", strerror(-ret));
 	free(reg);

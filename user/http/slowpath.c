@@ -50,6 +50,8 @@
 #define HEAD_MAX_MS 20000
 /* Held request bytes we acknowledged go to the backend again until it acks them. */
 #define HELD_RTO_FIRST_MS 200
+/* At most one challenge ACK per connection this often (tcp_invalid_ratelimit). */
+#define CHALLENGE_MIN_MS 500
 #define HELD_RETRANSMITS 6
 /*
  * A response head cut inside its status line is held until the line is
@@ -147,6 +149,7 @@ struct conn {
 	size_t held_bytes;
 	__u64 last_data_ms;		/* when the client last sent new request bytes */
 	__u32 acked;			/* we acknowledged the client's bytes up to here */
+	__u64 challenge_ms;		/* our last challenge ACK (RFC 5961) */
 	__u32 ts_sent;			/* the last TSval we sent the client */
 	__u32 be_tsval;			/* the backend's, on its SYN-ACK */
 	bool unacked;			/* bound; the backend has not acked all we acked */
@@ -1135,14 +1138,51 @@ static void backend_data(struct slowpath *sp, struct conn *c, const struct segme
 
 /* ---- segments ----------------------------------------------------------------- */
 
+/*
+ * RFC 5961 while the connection is being bound, where limpet is the
+ * client's endpoint (it acknowledges what it holds), as the kernel applies
+ * it (tcp_validate_incoming()): an RST ends the connection only at exactly
+ * the next byte expected (or at the client's FIN, as tcp_reset_check()
+ * allows), and the backend's half-open side is reset with it. An RST
+ * elsewhere in the window we advertised, and any SYN, get a challenge ACK
+ * (at most one per CHALLENGE_MIN_MS) and leave the connection as it was: a
+ * spoofed one must hit that one number. An RST outside the window is
+ * dropped. Returns whether <c> is gone.
+ */
+static bool binding_rst_or_syn(struct slowpath *sp, struct conn *c, const struct segment *seg,
+			       __u64 now_ms)
+{
+	__u32 next = held_contiguous(c), used = next - (c->client_isn + 1);
+	__u32 room = used < HELD_MAX_BYTES ? HELD_MAX_BYTES - used : 0;
+
+	if (seg->flags & LIMPET_TCP_RST) {
+		if (seg->seq == next || (c->fin_seen && seg->seq == next - 1)) {
+			sp->stats.aborted++;
+			conn_abort(sp, c);
+			return true;
+		}
+		if (seg->seq - next >= room) {
+			sp->stats.ignored++;
+			return false;
+		}
+	}
+	sp->stats.ignored++;
+	if (!c->challenge_ms || now_ms >= c->challenge_ms + CHALLENGE_MIN_MS) {
+		c->challenge_ms = now_ms ? now_ms : 1;
+		ack_held(sp, c, now_ms);
+	}
+	return false;
+}
+
 static void client_segment(struct slowpath *sp, struct conn *c, const struct segment *seg,
 			   __u64 now_ms)
 {
+	if (is_binding(c->state) && (seg->flags & (LIMPET_TCP_RST | LIMPET_TCP_SYN))) {
+		binding_rst_or_syn(sp, c, seg, now_ms);
+		return;
+	}
 	if (seg->flags & LIMPET_TCP_RST) {
-		if (c->state == CONN_HEAD || c->state == CONN_BINDING) {
-			sp->stats.aborted++;
-			conn_abort(sp, c);
-		} else if (c->state == CONN_FAILED) {
+		if (c->state == CONN_FAILED) {
 			sp->ops.flow_del(sp->ops.ctx, &c->by_client.key);
 			conn_free(sp, c);
 		} else {
