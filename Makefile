@@ -139,7 +139,7 @@ e2e: $(BUILD)/limpet
 test: $(BUILD)/limpet $(BUILD)/unit-tests $(BUILD)/packet-tests $(SAN_BUILD)/unit-tests
 	bash tests/run-all.sh
 
-bench: $(BUILD)/bench $(BUILD)/limpet
+bench: $(BUILD)/bench $(BUILD)/limpet $(BUILD)/tg_xdp.bpf.o
 	bash tests/bench/run.sh $(BUILD)/bench
 
 demo: $(BUILD)/limpet
@@ -178,6 +178,10 @@ clean:
 .PHONY: impair
 impair: $(BUILD)/impair
 e2e test: $(BUILD)/impair
+
+# The traffic-generator bench's sink and baseline programs (tests/bench/tg.sh).
+$(BUILD)/tg_xdp.bpf.o: tests/bench/tg_xdp.bpf.c | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/impair.bpf.o: tests/e2e/impair.bpf.c tests/e2e/impair.h | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@

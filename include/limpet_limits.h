@@ -7,11 +7,11 @@
 #define LIMPET_LIMITS_H
 
 #ifndef LIMPET_MAX_SERVICES
-#define LIMPET_MAX_SERVICES 256
+#define LIMPET_MAX_SERVICES 1024
 #endif
 
 #ifndef LIMPET_MAX_BACKENDS
-#define LIMPET_MAX_BACKENDS 4096
+#define LIMPET_MAX_BACKENDS 131072
 #endif
 
 /* Default flow table entries (config: flow_table_size). */

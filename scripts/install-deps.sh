@@ -11,6 +11,8 @@ PKGS=(
 	# tests
 	libcriterion-dev libfuzzer-14-dev iproute2 ethtool nginx curl wrk haproxy hping3
 	tcpdump nftables procps psmisc python3 python3-scapy tmux bird2
+	# bench (tests/bench/tg.sh: trafgen)
+	netsniff-ng
 )
 
 missing=()

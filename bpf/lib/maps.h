@@ -31,10 +31,13 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } backends SEC(".maps");
 
-/* Template of one service's Maglev table; see "rings" in limpet_maps.h. */
+/* Template of one service's Maglev table; see "rings" in limpet_maps.h.
+ * Mmapable: the controller fills a new table with one memcpy, not one
+ * kernel copy per slot (1,000 tables of 10,007 slots at load).
+ */
 struct ring_inner {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(map_flags, BPF_F_INNER_MAP);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	__uint(max_entries, LIMPET_RING_SIZE_DEFAULT + 1);
 	__type(key, __u32);
 	__type(value, __u32);

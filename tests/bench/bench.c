@@ -160,7 +160,7 @@ static void update(struct bpf_map *map, const void *key, const void *val, const 
 /* A complete new Maglev table for <svc>, swapped in with one outer update. */
 static void set_ring(__u32 svc, const char *prefix)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	struct maglev_backend mb[NBACKENDS];
 	char names[NBACKENDS][32];
 	__u32 *table = calloc(RING_SIZE + 1, sizeof(*table)), i;

@@ -4,9 +4,11 @@
 # run.sh - make bench: the per-path ns/packet figures of build/bench, run in
 # a namespace set up like the packet tests' (tests/packet/netns.sh) and
 # deleted on exit, then the end-to-end figures of tests/bench/e2e.sh when
-# that script exists. Extra arguments go to build/bench (-r ROUNDS,
-# -n REPEAT, -N NEWFLOW_REPEAT); BENCH_E2E=0 skips the end-to-end part.
-# Exits non-zero if either part failed.
+# that script exists, then the traffic-generator packet rates of
+# tests/bench/tg.sh (tg_* lines) and the control-plane scale figures of
+# tests/bench/ctl.sh (ctl_* lines). Extra arguments go to build/bench (-r
+# ROUNDS, -n REPEAT, -N NEWFLOW_REPEAT); BENCH_E2E=0, BENCH_TG=0 and
+# BENCH_CTL=0 skip those parts. Exits non-zero if any part failed.
 #
 #   bash tests/bench/run.sh build/bench [bench options]
 set -uo pipefail
@@ -33,5 +35,13 @@ netns_cleanup $NS
 # End to end (wrk through limpet, HAProxy and direct): e2e_* lines.
 if [ -f "$here/e2e.sh" ] && [ "${BENCH_E2E:-1}" != 0 ]; then
 	bash "$here/e2e.sh" || rc=1
+fi
+# trafgen through limpet, an XDP redirect and nftables DNAT: tg_* lines.
+if [ "${BENCH_TG:-1}" != 0 ]; then
+	bash "$here/tg.sh" || rc=1
+fi
+# 1,000 services x 100 backends: load, reload, memory, one ring: ctl_* lines.
+if [ "${BENCH_CTL:-1}" != 0 ]; then
+	bash "$here/ctl.sh" || rc=1
 fi
 exit $rc

@@ -981,7 +981,7 @@ Test(config_inline, too_many_services)
 {
 	size_t n = LIMPET_MAX_SERVICES + 1, i, len = 0;
 	struct limpet_config cfg;
-	char err[CONFIG_ERR_MAX];
+	char err[CONFIG_ERR_MAX], what[32], want[64];
 	char *yaml = malloc(n * 80 + 64);
 
 	cr_assert_not_null(yaml);
@@ -989,16 +989,18 @@ Test(config_inline, too_many_services)
 	for (i = 0; i < n; i++)
 		len += sprintf(yaml + len, "  - {name: s%zu, vip: 10.0.%zu.%zu, port: 80, "
 				    "backends: []}\n", i, i / 200, i % 200 + 1);
-	assert_error("257 services", load_text(yaml, &cfg, err, sizeof(err)), err, tmp_path, 2,
-		     "services", "at most 256 services, got 257");
+	snprintf(what, sizeof(what), "%zu services", n);
+	snprintf(want, sizeof(want), "at most %d services, got %zu", LIMPET_MAX_SERVICES, n);
+	assert_error(what, load_text(yaml, &cfg, err, sizeof(err)), err, tmp_path, 2, "services",
+		     want);
 	free(yaml);
 }
 
 Test(config_inline, too_many_backends)
 {
-	size_t per = 1100, n_svc = 4, i, j, len = 0;
+	size_t per = LIMPET_MAX_BACKENDS / 4 + 100, n_svc = 4, i, j, len = 0;
 	struct limpet_config cfg;
-	char err[CONFIG_ERR_MAX];
+	char err[CONFIG_ERR_MAX], what[32], want[80];
 	char *yaml = malloc(n_svc * (per * 64 + 128) + 64);
 	int backends_line = 0, line = 3;
 
@@ -1014,9 +1016,11 @@ Test(config_inline, too_many_backends)
 			len += sprintf(yaml + len, "      - {name: b%zu, address: 10.2.%zu.%zu}\n",
 				       j, j / 200, j % 200 + 1);
 	}
-	assert_error("4400 backends", load_text(yaml, &cfg, err, sizeof(err)), err, tmp_path,
-		     backends_line, "services[3].backends",
-		     "too many backends: 4400 in all services, at most 4096");
+	snprintf(what, sizeof(what), "%zu backends", per * n_svc);
+	snprintf(want, sizeof(want), "too many backends: %zu in all services, at most %d",
+		 per * n_svc, LIMPET_MAX_BACKENDS);
+	assert_error(what, load_text(yaml, &cfg, err, sizeof(err)), err, tmp_path, backends_line,
+		     "services[3].backends", want);
 	free(yaml);
 }
 

@@ -41,6 +41,25 @@ struct dataplane {
 	struct backend_value backends[LIMPET_MAX_BACKENDS];
 	__u32 *rings[LIMPET_MAX_SERVICES];	/* NULL: no table (nothing takes new flows) */
 	__u32 ring_sizes[LIMPET_MAX_SERVICES];
+	/* Mirrors of the id registries and the backends map, read once by the
+	 * first dp_program() and kept by every write of maps.c, so a commit
+	 * reads no map (NULL until then).
+	 */
+	struct service_name_value *service_names;
+	struct backend_name_value *backend_names;
+	struct backend_value *backend_values;
+	/* What each table was built from: equal inputs, equal table, no rebuild. */
+	struct ring_input *ring_inputs[LIMPET_MAX_SERVICES];
+	__u32 ring_n_inputs[LIMPET_MAX_SERVICES];
+};
+
+/* One backend as the Maglev table sees it: the name's hash stands in for the
+ * name (an id keeps its name while in use).
+ */
+struct ring_input {
+	__u64 name_hash;
+	__u32 id;
+	__u32 weight;
 };
 
 /* Fill the map descriptors from the loaded skeleton. */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -83,7 +84,11 @@ int dp_del_vip(struct dataplane *dp, const struct vip_key *key)
 
 int dp_set_backend(struct dataplane *dp, __u32 id, const struct backend_value *val)
 {
-	return errno_or(bpf_map_update_elem(dp->backends_fd, &id, val, BPF_ANY));
+	int ret = errno_or(bpf_map_update_elem(dp->backends_fd, &id, val, BPF_ANY));
+
+	if (!ret && dp->backend_values && id < LIMPET_MAX_BACKENDS)
+		dp->backend_values[id] = *val;
+	return ret;
 }
 
 int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val)
@@ -91,35 +96,62 @@ int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val)
 	return errno_or(bpf_map_lookup_elem(dp->backends_fd, &id, val));
 }
 
-int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size)
+int dp_ring_new(const __u32 *table, __u32 size)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP);
-	LIBBPF_OPTS(bpf_map_batch_opts, batch);
-	__u32 *keys = NULL, *values = NULL, count = size + 1, i;
+	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	/* An array's elements are 8-byte aligned: each __u32 slot takes 8 bytes. */
+	const size_t stride = 8;
+	size_t len = stride * ((size_t)size + 1), i;
+	char *slots;
 	int inner, err;
 
 	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "limpet_ring", sizeof(__u32), sizeof(__u32),
 			       size + 1, &opts);
 	if (inner < 0)
 		return -errno;
-	keys = malloc(sizeof(*keys) * count);
-	values = malloc(sizeof(*values) * count);
-	if (!keys || !values) {
-		err = -ENOMEM;
-		goto out;
+	/* The new table is no packet's yet: fill it in place, no system call per slot. */
+	slots = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, inner, 0);
+	if (slots == MAP_FAILED) {
+		err = -errno;
+		close(inner);
+		return err;
 	}
-	for (i = 0; i < count; i++) {
-		keys[i] = i;
-		values[i] = i == LIMPET_RING_SIZE_SLOT ? size : table[i - 1];
-	}
-	err = errno_or(bpf_map_update_batch(inner, keys, values, &count, &batch));
-	if (err)
-		goto out;
+	_Static_assert(LIMPET_RING_SIZE_SLOT == 0, "the table follows the size slot");
+	*(__u32 *)slots = size;
+	for (i = 0; i < size; i++)
+		*(__u32 *)(slots + stride * (i + 1)) = table[i];
+	munmap(slots, len);
+	return inner;
+}
+
+int dp_rings_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	__u32 count = n, i;
+	int ret;
+
+	if (!n)
+		return 0;
+	/* Each update of a map of maps waits for an RCU grace period; a batch
+	 * waits once (kernels >= 6.7), per element before.
+	 */
+	ret = bpf_map_update_batch(dp->rings_fd, service_ids, fds, &count, &batch);
+	if (!ret)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(dp->rings_fd, &service_ids[i], &fds[i], BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size)
+{
+	int inner = dp_ring_new(table, size), err;
+
+	if (inner < 0)
+		return inner;
 	/* One update of the outer map: packets see the old table or the new. */
 	err = errno_or(bpf_map_update_elem(dp->rings_fd, &service_id, &inner, BPF_ANY));
-out:
-	free(keys);
-	free(values);
 	close(inner);
 	return err;
 }
@@ -242,7 +274,11 @@ int dp_get_service_name(struct dataplane *dp, __u32 id, struct service_name_valu
 
 int dp_set_service_name(struct dataplane *dp, __u32 id, const struct service_name_value *val)
 {
-	return errno_or(bpf_map_update_elem(dp->service_names_fd, &id, val, BPF_ANY));
+	int ret = errno_or(bpf_map_update_elem(dp->service_names_fd, &id, val, BPF_ANY));
+
+	if (!ret && dp->service_names && id < LIMPET_MAX_SERVICES)
+		dp->service_names[id] = *val;
+	return ret;
 }
 
 int dp_get_backend_name(struct dataplane *dp, __u32 id, struct backend_name_value *val)
@@ -250,9 +286,64 @@ int dp_get_backend_name(struct dataplane *dp, __u32 id, struct backend_name_valu
 	return errno_or(bpf_map_lookup_elem(dp->backend_names_fd, &id, val));
 }
 
+/* Entries 0..<n>-1 of the array <fd> into <vals>: bpf_map_lookup_batch,
+ * falling back to one lookup per entry where the kernel lacks it.
+ */
+static int read_array(int fd, void *vals, __u32 value_size, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	__u32 *keys, done = 0, token = 0, count, i;
+	int ret = 0;
+
+	keys = malloc(sizeof(*keys) * (n ? n : 1));
+	if (!keys)
+		return -ENOMEM;
+	while (done < n) {
+		count = n - done;
+		ret = bpf_map_lookup_batch(fd, done ? &token : NULL, &token, keys + done,
+					   (char *)vals + (size_t)done * value_size, &count, &batch);
+		if (ret < 0 && errno != ENOENT)
+			break;
+		done += count;
+		if (ret < 0 || !count) /* ENOENT: the walk reached the end */
+			break;
+	}
+	/* An array answers in key order; anything else: one lookup per entry. */
+	for (i = 0; i < n && done == n; i++)
+		if (keys[i] != i)
+			done = 0;
+	ret = 0;
+	for (i = 0; done != n && i < n; i++)
+		if (bpf_map_lookup_elem(fd, &i, (char *)vals + (size_t)i * value_size)) {
+			ret = -errno;
+			break;
+		}
+	free(keys);
+	return ret;
+}
+
+int dp_read_service_names(struct dataplane *dp, struct service_name_value *vals, __u32 n)
+{
+	return read_array(dp->service_names_fd, vals, sizeof(*vals), n);
+}
+
+int dp_read_backend_names(struct dataplane *dp, struct backend_name_value *vals, __u32 n)
+{
+	return read_array(dp->backend_names_fd, vals, sizeof(*vals), n);
+}
+
+int dp_read_backends(struct dataplane *dp, struct backend_value *vals, __u32 n)
+{
+	return read_array(dp->backends_fd, vals, sizeof(*vals), n);
+}
+
 int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_name_value *val)
 {
-	return errno_or(bpf_map_update_elem(dp->backend_names_fd, &id, val, BPF_ANY));
+	int ret = errno_or(bpf_map_update_elem(dp->backend_names_fd, &id, val, BPF_ANY));
+
+	if (!ret && dp->backend_names && id < LIMPET_MAX_BACKENDS)
+		dp->backend_names[id] = *val;
+	return ret;
 }
 
 int dp_flow_get(struct dataplane *dp, const struct flow_key *key, struct flow_value *val)

@@ -34,12 +34,24 @@ int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val);
 
 /* rings: build a new inner map from <table> (<size> slots) and swap it in whole. */
 int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size);
+/* The same in two steps, for many services at once: a new inner map holding
+ * <table> (its fd, or -errno), then every <fds>[i] swapped in as the table of
+ * <service_ids>[i] with one batch update (one RCU wait, not one per service).
+ */
+int dp_ring_new(const __u32 *table, __u32 size);
+int dp_rings_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n);
 int dp_clear_ring(struct dataplane *dp, __u32 service_id);
 
 /* service_names, backend_names: the pinned registries of ids (dp/program.c). */
 int dp_get_service_name(struct dataplane *dp, __u32 id, struct service_name_value *val);
 int dp_set_service_name(struct dataplane *dp, __u32 id, const struct service_name_value *val);
 int dp_get_backend_name(struct dataplane *dp, __u32 id, struct backend_name_value *val);
+/* Read entries 0..<n>-1 of the service_names, backend_names or backends
+ * array into <vals>, in batches (one system call per batch, not per entry).
+ */
+int dp_read_service_names(struct dataplane *dp, struct service_name_value *vals, __u32 n);
+int dp_read_backend_names(struct dataplane *dp, struct backend_name_value *vals, __u32 n);
+int dp_read_backends(struct dataplane *dp, struct backend_value *vals, __u32 n);
 int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_name_value *val);
 
 /* flows: written by the data plane; the slow path binds through these. */

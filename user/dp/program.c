@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/in.h>
 
@@ -27,44 +28,137 @@
 
 #define ID_NONE 0xffffffffu
 
+/* Open-addressing indexes of the registries by name: id + 1, 0 when free. */
+#define SERVICE_SLOTS (2 * LIMPET_MAX_SERVICES + 1)
+#define BACKEND_SLOTS (2 * LIMPET_MAX_BACKENDS + 1)
+
+/* One commit's view of the ids: the mirrors of the pinned maps (dp/internal.h). */
 struct registry {
-	struct service_name_value services[LIMPET_MAX_SERVICES];
-	struct backend_name_value backends[LIMPET_MAX_BACKENDS];
+	struct service_name_value *services;
+	struct backend_name_value *backends;
+	const struct backend_value *values;	/* the backends map */
 	bool service_kept[LIMPET_MAX_SERVICES];
 	bool backend_kept[LIMPET_MAX_BACKENDS];
+	__u32 service_index[SERVICE_SLOTS];
+	__u32 backend_index[BACKEND_SLOTS];
 };
+
+static __u64 name_hash(const char *service, const char *name)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	for (; *service; service++)
+		h = (h ^ (unsigned char)*service) * 0x00000100000001b3ULL;
+	h = (h ^ 0xff) * 0x00000100000001b3ULL; /* no byte of a name: a separator */
+	for (; name && *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x00000100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+static void index_add(__u32 *index, __u32 slots, __u64 hash, __u32 id)
+{
+	__u32 i = hash % slots;
+
+	while (index[i])
+		i = (i + 1) % slots;
+	index[i] = id + 1;
+}
+
+static void registry_add_service(struct registry *reg, __u32 id)
+{
+	index_add(reg->service_index, SERVICE_SLOTS, name_hash(reg->services[id].name, NULL), id);
+}
+
+static void registry_add_backend(struct registry *reg, __u32 id)
+{
+	index_add(reg->backend_index, BACKEND_SLOTS,
+		  name_hash(reg->backends[id].service, reg->backends[id].name), id);
+}
+
+static void forget_mirrors(struct dataplane *dp)
+{
+	free(dp->service_names);
+	free(dp->backend_names);
+	free(dp->backend_values);
+	dp->service_names = NULL;
+	dp->backend_names = NULL;
+	dp->backend_values = NULL;
+}
+
+/* The pinned registries are read once; later commits use the mirrors. */
+static int read_mirrors(struct dataplane *dp)
+{
+	struct service_name_value *services;
+	struct backend_name_value *backends;
+	struct backend_value *values;
+	int ret;
+
+	if (dp->service_names)
+		return 0;
+	services = calloc(LIMPET_MAX_SERVICES, sizeof(*services));
+	backends = calloc(LIMPET_MAX_BACKENDS, sizeof(*backends));
+	values = calloc(LIMPET_MAX_BACKENDS, sizeof(*values));
+	ret = services && backends && values ? 0 : -ENOMEM;
+	if (!ret)
+		ret = dp_read_service_names(dp, services, LIMPET_MAX_SERVICES);
+	if (!ret)
+		ret = dp_read_backend_names(dp, backends, LIMPET_MAX_BACKENDS);
+	if (!ret)
+		ret = dp_read_backends(dp, values, LIMPET_MAX_BACKENDS);
+	if (ret) {
+		free(services);
+		free(backends);
+		free(values);
+		return ret;
+	}
+	dp->service_names = services;
+	dp->backend_names = backends;
+	dp->backend_values = values;
+	return 0;
+}
 
 static int registry_read(struct dataplane *dp, struct registry *reg)
 {
 	__u32 id;
+	int ret;
 
+	ret = read_mirrors(dp);
+	if (ret)
+		return ret;
+	reg->services = dp->service_names;
+	reg->backends = dp->backend_names;
+	reg->values = dp->backend_values;
 	for (id = 0; id < LIMPET_MAX_SERVICES; id++)
-		if (dp_get_service_name(dp, id, &reg->services[id]))
-			return -errno;
+		if (reg->services[id].in_use)
+			registry_add_service(reg, id);
 	for (id = 0; id < LIMPET_MAX_BACKENDS; id++)
-		if (dp_get_backend_name(dp, id, &reg->backends[id]))
-			return -errno;
+		if (reg->backends[id].in_use)
+			registry_add_backend(reg, id);
 	return 0;
 }
 
 static __u32 registry_find_service(struct registry *reg, const char *name)
 {
-	__u32 id;
+	__u32 i = name_hash(name, NULL) % SERVICE_SLOTS, id;
 
-	for (id = 0; id < LIMPET_MAX_SERVICES; id++)
-		if (reg->services[id].in_use && !strcmp(reg->services[id].name, name))
+	for (; reg->service_index[i]; i = (i + 1) % SERVICE_SLOTS) {
+		id = reg->service_index[i] - 1;
+		if (!strcmp(reg->services[id].name, name))
 			return id;
+	}
 	return ID_NONE;
 }
 
 static __u32 registry_find_backend(struct registry *reg, const char *service, const char *name)
 {
-	__u32 id;
+	__u32 i = name_hash(service, name) % BACKEND_SLOTS, id;
 
-	for (id = 0; id < LIMPET_MAX_BACKENDS; id++)
-		if (reg->backends[id].in_use && !strcmp(reg->backends[id].service, service) &&
+	for (; reg->backend_index[i]; i = (i + 1) % BACKEND_SLOTS) {
+		id = reg->backend_index[i] - 1;
+		if (!strcmp(reg->backends[id].service, service) &&
 		    !strcmp(reg->backends[id].name, name))
 			return id;
+	}
 	return ID_NONE;
 }
 
@@ -93,7 +187,7 @@ static int assign_service_ids(struct dataplane *dp, struct registry *reg,
 			ret = dp_set_service_name(dp, svc->id, &val);
 			if (ret)
 				return ret;
-			reg->services[svc->id] = val;
+			registry_add_service(reg, svc->id);
 			dp_reset_service_counters(dp, svc->id);
 		}
 		reg->service_kept[svc->id] = true;
@@ -101,13 +195,12 @@ static int assign_service_ids(struct dataplane *dp, struct registry *reg,
 	return 0;
 }
 
-static int program_backend(struct dataplane *dp, const struct service *svc,
-			   const struct backend *be, bool fresh)
+static int program_backend(struct dataplane *dp, const struct registry *reg,
+			   const struct service *svc, const struct backend *be, bool fresh)
 {
-	struct backend_value old = {}, val = {};
+	struct backend_value old = reg->values[be->id], val = {};
 	int ret;
 
-	dp_get_backend(dp, be->id, &old);
 	val.addr = be->conf.address.addr;
 	val.port = htons(be->conf.port);
 	val.family = be->conf.address.family;
@@ -158,12 +251,12 @@ static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 				ret = dp_set_backend_name(dp, be->id, &val);
 				if (ret)
 					return ret;
-				reg->backends[be->id] = val;
+				registry_add_backend(reg, be->id);
 				dp_reset_backend_counters(dp, be->id);
 				fresh = true;
 			}
 			reg->backend_kept[be->id] = true;
-			ret = program_backend(dp, svc, be, fresh);
+			ret = program_backend(dp, reg, svc, be, fresh);
 			if (ret)
 				return ret;
 		}
@@ -171,24 +264,39 @@ static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 	return 0;
 }
 
-/* Build <svc>'s Maglev table by the model's weights for new flows. */
-static int ring_table(const struct service *svc, __u32 *table)
+/* What <svc>'s Maglev table is built from, by the model's weights for new flows. */
+static struct ring_input *ring_inputs(const struct service *svc)
 {
-	struct maglev_backend *mb;
+	struct ring_input *in = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*in));
 	bool panic = model_panics(svc);
 	size_t j;
-	int ret;
 
+	if (!in)
+		return NULL;
 	if (panic)
 		pr_warn("service %s: every backend is down; routing to all of them",
 			svc->conf.name);
+	for (j = 0; j < svc->n_backends; j++) {
+		in[j].name_hash = name_hash(svc->conf.name, svc->backends[j].conf.name);
+		in[j].id = svc->backends[j].id;
+		in[j].weight = model_new_flow_weight(svc, &svc->backends[j], panic);
+	}
+	return in;
+}
+
+static int ring_table(const struct service *svc, const struct ring_input *in, __u32 *table)
+{
+	struct maglev_backend *mb;
+	size_t j;
+	int ret;
+
 	mb = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*mb));
 	if (!mb)
 		return -ENOMEM;
 	for (j = 0; j < svc->n_backends; j++) {
 		mb[j].name = svc->backends[j].conf.name;
-		mb[j].id = svc->backends[j].id;
-		mb[j].weight = model_new_flow_weight(svc, &svc->backends[j], panic);
+		mb[j].id = in[j].id;
+		mb[j].weight = in[j].weight;
 	}
 	ret = maglev_build(mb, svc->n_backends, svc->conf.ring_size, table);
 	free(mb);
@@ -200,32 +308,120 @@ static void forget_ring(struct dataplane *dp, __u32 service_id)
 	free(dp->rings[service_id]);
 	dp->rings[service_id] = NULL;
 	dp->ring_sizes[service_id] = 0;
+	free(dp->ring_inputs[service_id]);
+	dp->ring_inputs[service_id] = NULL;
+	dp->ring_n_inputs[service_id] = 0;
 }
 
-static int program_ring(struct dataplane *dp, const struct service *svc)
+static bool ring_unchanged(const struct dataplane *dp, const struct service *svc,
+			   const struct ring_input *in)
 {
-	__u32 size = svc->conf.ring_size, *table = malloc(sizeof(*table) * size);
+	return dp->rings[svc->id] && dp->ring_sizes[svc->id] == svc->conf.ring_size &&
+	       dp->ring_n_inputs[svc->id] == svc->n_backends &&
+	       !memcmp(dp->ring_inputs[svc->id], in, sizeof(*in) * svc->n_backends);
+}
+
+/* A table built and not swapped in yet. */
+struct ring_change {
+	__u32 service_id;
+	__u32 size;
+	__u32 *table;
+	struct ring_input *in;
+	__u32 n_in;
+};
+
+static void keep_ring(struct dataplane *dp, struct ring_change *ch)
+{
+	forget_ring(dp, ch->service_id);
+	dp->rings[ch->service_id] = ch->table;
+	dp->ring_sizes[ch->service_id] = ch->size;
+	dp->ring_inputs[ch->service_id] = ch->in;
+	dp->ring_n_inputs[ch->service_id] = ch->n_in;
+	ch->table = NULL;
+	ch->in = NULL;
+}
+
+/* Build the table of <svc> into <ch> unless nothing it is built from changed
+ * (at 1,000 services a reload must not rebuild 1,000 tables to change one).
+ * Returns 1 when <ch> holds a table to swap in, 0 when there is none.
+ */
+static int build_ring(struct dataplane *dp, const struct service *svc, struct ring_change *ch)
+{
 	int ret;
 
-	if (!table)
+	ch->service_id = svc->id;
+	ch->size = svc->conf.ring_size;
+	ch->n_in = svc->n_backends;
+	ch->in = ring_inputs(svc);
+	if (!ch->in)
 		return -ENOMEM;
-	ret = ring_table(svc, table);
+	if (ring_unchanged(dp, svc, ch->in)) {
+		free(ch->in);
+		ch->in = NULL;
+		return 0;
+	}
+	ch->table = malloc(sizeof(*ch->table) * ch->size);
+	if (!ch->table)
+		return -ENOMEM;
+	ret = ring_table(svc, ch->in, ch->table);
 	if (ret == -ENOENT) {
-		free(table);
 		forget_ring(dp, svc->id);
 		return dp_clear_ring(dp, svc->id); /* nothing takes new flows */
 	}
-	if (!ret && (dp->ring_sizes[svc->id] != size ||
-		     memcmp(dp->rings[svc->id], table, sizeof(*table) * size)))
-		ret = dp_swap_ring(dp, svc->id, table, size);
-	if (ret) {
-		free(table);
+	if (ret)
 		return ret;
+	if (dp->ring_sizes[svc->id] == ch->size &&
+	    !memcmp(dp->rings[svc->id], ch->table, sizeof(*ch->table) * ch->size)) {
+		keep_ring(dp, ch); /* same table from new inputs (a weight 0 -> down) */
+		return 0;
 	}
-	forget_ring(dp, svc->id);
-	dp->rings[svc->id] = table;
-	dp->ring_sizes[svc->id] = size;
-	return 0;
+	return 1;
+}
+
+static void drop_change(struct ring_change *ch)
+{
+	free(ch->table);
+	free(ch->in);
+	memset(ch, 0, sizeof(*ch));
+}
+
+/* Every service's table, the changed ones swapped in with one batch. */
+static int program_rings(struct dataplane *dp, const struct model *model)
+{
+	struct ring_change *ch = calloc(model->n_services + 1, sizeof(*ch));
+	__u32 *ids = calloc(model->n_services + 1, sizeof(*ids));
+	int *fds = calloc(model->n_services + 1, sizeof(*fds));
+	size_t i, n = 0;
+	int ret = ch && ids && fds ? 0 : -ENOMEM;
+
+	for (i = 0; !ret && i < model->n_services; i++) {
+		ret = build_ring(dp, &model->services[i], &ch[n]);
+		if (ret == 1)
+			ret = dp_ring_new(ch[n].table, ch[n].size);
+		else if (!ret)
+			ret = -ENODATA; /* nothing to swap in */
+		if (ret >= 0) {
+			ids[n] = ch[n].service_id;
+			fds[n++] = ret;
+			ret = 0;
+			continue;
+		}
+		drop_change(&ch[n]);
+		if (ret == -ENODATA)
+			ret = 0;
+	}
+	if (!ret)
+		ret = dp_rings_swap(dp, ids, fds, n);
+	for (i = 0; i < n; i++) {
+		close(fds[i]);
+		if (!ret)
+			keep_ring(dp, &ch[i]);
+		drop_change(&ch[i]);
+	}
+	free(ch);
+	free(ids);
+	free(fds);
+	return ret;
 }
 
 void dp_vip_of(const struct service *svc, struct vip_key *key, struct vip_value *val)
@@ -433,14 +629,13 @@ static int retire_unused(struct dataplane *dp, struct registry *reg)
 	int ret;
 
 	for (id = 0; id < LIMPET_MAX_BACKENDS; id++) {
-		struct backend_value be = {};
+		struct backend_value be = reg->values[id];
 
 		if (!reg->backends[id].in_use || reg->backend_kept[id])
 			continue;
 		pr_info("backend %s/%s retired (id %u)", reg->backends[id].service,
 			reg->backends[id].name, id);
 		/* Keep gen: the next owner bumps it, so old flows stay stale. */
-		dp_get_backend(dp, id, &be);
 		be.state = LIMPET_BACKEND_UNUSED;
 		ret = dp_set_backend(dp, id, &be);
 		if (!ret)
@@ -479,8 +674,8 @@ int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errl
 		ret = assign_service_ids(dp, reg, model, err, errlen);
 	if (!ret)
 		ret = assign_backend_ids(dp, reg, model, err, errlen);
-	for (i = 0; !ret && i < model->n_services; i++)
-		ret = program_ring(dp, &model->services[i]);
+	if (!ret)
+		ret = program_rings(dp, model);
 	if (!ret) {
 		claims = rev_claims(model, &n_claims);
 		ret = claims ? program_rev_nat(dp, claims, n_claims) : -ENOMEM;
@@ -521,4 +716,5 @@ void dp_forget_programmed(struct dataplane *dp)
 
 	for (id = 0; id < LIMPET_MAX_SERVICES; id++)
 		forget_ring(dp, id);
+	forget_mirrors(dp);
 }

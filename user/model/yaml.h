@@ -46,8 +46,10 @@ struct field {
 	int line;		/* 1-based: the key's line, or the item's */
 };
 
-/* Refuse absurd files before parsing them. */
-#define WALK_FILE_MAX (4 << 20)
+/* Refuse absurd files before parsing them: room for LIMPET_MAX_BACKENDS
+ * backends written out in block style (~120 bytes each).
+ */
+#define WALK_FILE_MAX (64 << 20)
 
 /*
  * Read <file> (at most 4 MiB) and load its one YAML document into <w>.
