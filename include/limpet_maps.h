@@ -114,10 +114,21 @@ struct rev_nat_key {
 	__u8 family;		/* enum limpet_family */
 };
 
+/* rev_nat_value.flags */
+enum {
+	/* A cluster node (config cluster:): ECMP may bring a reply of a flow
+	 * whose client packets reach another node, so a reply with no entry on
+	 * this node is un-NAT'd all the same. The backend's address:port then
+	 * serves the VIP alone: clients reaching it directly through this node
+	 * get its replies from the VIP.
+	 */
+	LIMPET_REV_NAT_ANY_NODE = 1 << 0,
+};
+
 struct rev_nat_value {
 	struct limpet_addr vip;	/* restored as the reply's source */
 	__be16 vip_port;
-	__u16 pad;
+	__u16 flags;		/* LIMPET_REV_NAT_* */
 	__u32 service_id;
 	__u32 backend_id;
 };

@@ -331,7 +331,8 @@ static __always_inline bool addr_eq(const struct limpet_addr *x, const struct li
 /*
  * Is <p>, from the backend address:port rev_nat gives to <rv>, a reply of a
  * flow through the VIP? The client's entry (client -> VIP) says so, if it
- * is bound to that backend; without one, only a SYN-ACK from the backend
+ * is bound to that backend; without one, on a cluster node any reply (the
+ * client's packets may reach another node), else only a SYN-ACK from the backend
  * Maglev gives that client's SYN (the handshake, whose ACK writes the
  * entry). So a backend's replies to a client that reached it directly keep
  * its address, but for such a SYN-ACK when no entry of the client's port
@@ -364,6 +365,9 @@ static __always_inline bool reply_of_vip_flow(const struct packet *p,
 			fv->atime_ns = now;
 		return true;
 	}
+	/* A cluster node: the client's packets may reach another node. */
+	if (rv->flags & LIMPET_REV_NAT_ANY_NODE)
+		return true;
 	if (p->proto != IPPROTO_TCP || (p->tcp_flags & (LIMPET_TCP_SYN | LIMPET_TCP_ACK)) !=
 					       (LIMPET_TCP_SYN | LIMPET_TCP_ACK))
 		return false;

@@ -1219,6 +1219,57 @@ Test(xdp, stateless_return6)
 }
 
 /*
+ * A cluster node: ECMP may bring it replies of flows whose client packets
+ * reach another node, so with a cluster section a reply with no entry here
+ * is un-NATed all the same (the backend's address:port serves the VIP
+ * alone); without one it is passed untouched (stateless_return above).
+ */
+static void cluster_return(int s, const char *client)
+{
+	struct pkt_spec ack = to_vip(s, client, 41500, PKT_TCP_ACK);
+	int j = predict(s, &ack);
+	struct pkt_spec data = reply(s, j, &ack, PKT_TCP_ACK | PKT_TCP_PSH);
+	struct model clustered;
+	size_t before;
+	char *yaml = services_yaml(), *y;
+	const struct step steps[] = {
+		{ "a reply of a flow another node recorded: un-NATed by rev_nat", data,
+		  FROM_SERVER, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_client(s, data), .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
+	};
+	const struct step alone[] = {
+		{ "not a cluster node: the same reply is untouched", data, FROM_SERVER,
+		  .verdict = XDP_PASS, .out_kind = OUT_SAME, .deltas = { { LIMPET_STAT_PASS, 1 } } },
+	};
+
+	RUN_STEPS(alone);
+	y = malloc(strlen(yaml) + 128);
+	cr_assert_not_null(y);
+	sprintf(y, "%scluster: {node: n1, nodes: [{name: n1, address: 10.30.0.1}, "
+		"{name: n2, address: 10.30.0.2}]}\n", yaml);
+	free(yaml);
+	product_model(y, &clustered);
+	free(y);
+	product_program(dp, &clustered);
+	before = flow_entries();
+	RUN_STEPS(steps);
+	cr_assert_eq(flow_entries(), before, "the reply wrote an entry");
+	product_program(dp, &model);
+	RUN_STEPS(alone);
+	model_free(&clustered);
+}
+
+Test(xdp, cluster_return4)
+{
+	cluster_return(SVC_WEB4, CLIENT4);
+}
+
+Test(xdp, cluster_return6)
+{
+	cluster_return(SVC_WEB6, CLIENT6);
+}
+
+/*
  * shared4's backends have none4's address:port, and rev_nat gives their
  * replies to none4 (the lower id): shared4's flows keep a return entry,
  * which a reply finds first; none4's flows have none.

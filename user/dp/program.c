@@ -516,6 +516,8 @@ static struct rev_claim *rev_claims(const struct model *model, size_t *n)
 			rc->val.vip_port = htons(svc->conf.port);
 			rc->val.service_id = svc->id;
 			rc->val.backend_id = be->id;
+			if (model->conf.cluster.enabled)
+				rc->val.flags = LIMPET_REV_NAT_ANY_NODE;
 		}
 	}
 	qsort(c, *n, sizeof(*c), rev_claim_cmp);
