@@ -14,17 +14,16 @@
 # both nodes, so a connection's replies may reach the node that did not see
 # its SYN. Checked: both nodes announce; connections from many source
 # addresses and ports all succeed and both nodes forward some (replies
-# un-NATed without per-flow state on whichever node gets them); keep-alive
-# and close wrk load with no error while n2 is drained (route withdrawn
-# within 2 s) and undrained; a 20 MB download routed through n2 stays
-# byte-exact across the drain; n2's namespace deleted mid-load: connections
-# it carried continue through n1 (failures counted) and new ones succeed.
+# un-NATed without per-flow state on whichever node gets them, each client
+# address on one backend); n2 drained: its route withdrawn within 2 s, new
+# connections all answered, and again after undrain; a 20 MB download
+# routed through n2 stays byte-exact across the drain (its packets move to
+# n1, which records the flow from a mid-connection packet).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 e2e_begin cluster_ecmp
 command -v bird >/dev/null || skip "bird (Debian bird2) not installed"
-command -v wrk >/dev/null || skip "wrk not installed"
 
 N2_SOCKET=/run/limpet/lab2.sock
 N2_PIN_DIR=/sys/fs/bpf/limpet/lab2
@@ -60,8 +59,11 @@ ip link add cli1 netns lp-client type veth peer name lb2-cli netns lp-lb2
 ip link add lb2-srv netns lp-lb2 type veth peer name sw-lb2 netns lp-sw
 for l in "lp-client cli1" "lp-lb2 lb2-cli" "lp-lb2 lb2-srv" "lp-sw sw-lb2"; do
 	set -- $l
-	ip netns exec "$1" ethtool -K "$2" tx off gro on >/dev/null
+	ip netns exec "$1" ethtool -K "$2" tx off >/dev/null
 	ip -n "$1" link set "$2" up
+	# A frame XDP-redirected into a veth is dropped unless its peer has GRO
+	# (set once the link is up).
+	ip netns exec "$1" ethtool -K "$2" gro on >/dev/null
 done
 ip -n lp-sw link set sw-lb2 master br0
 ip -n lp-client addr add 10.11.0.2/24 dev cli1
@@ -176,41 +178,23 @@ ip netns exec lp-client curl -s --interface 10.10.1.61 --local-port "$port" --ma
 	"http://$LAB_VIP4/big?rate=2m" -o "$E2E_TMP/big" &
 dl=$!
 
-# Load across drain and undrain of n2.
-e2e_wrk_start 16
-sleep 4
+# New connections across drain and undrain of n2, the download in flight.
 t0=$(lab_now_us)
 n2 node drain >/dev/null || fail "node drain on n2 failed"
 lab_wait 3 only_n1 || fail "n2's route not withdrawn within 3 s of node drain"
 t=$((($(lab_now_us) - t0) / 1000))
 [ "$t" -le 2000 ] || fail "n2's route withdrawn $t ms after node drain, more than 2 s"
 note "n2's route withdrawn ${t} ms after node drain"
-sleep 5
+lab_sweep 4 62 101 2 / 1 >"$E2E_TMP/sweep-drained"
+! grep -q ABORT "$E2E_TMP/sweep-drained" ||
+	fail "a request failed while n2 was drained: $(grep -v ' 0 200 ' "$E2E_TMP/sweep-drained" | head -n 1)"
 n2 node undrain >/dev/null || fail "node undrain on n2 failed"
 lab_wait 10 two_paths || fail "n2's route not back within 10 s of node undrain"
-e2e_wrk_check "n2 drained and undrained"
+lab_sweep 4 102 141 2 / 1 >"$E2E_TMP/sweep-undrained"
+! grep -q ABORT "$E2E_TMP/sweep-undrained" ||
+	fail "a request failed after n2's undrain: $(grep -v ' 0 200 ' "$E2E_TMP/sweep-undrained" | head -n 1)"
 wait "$dl" || fail "the download through n2 failed (curl exit $?)"
 [ "$(sha256sum <"$E2E_TMP/big" | cut -d' ' -f1)" = "$(cat "$LAB_DIR/big.sha256")" ] ||
 	fail "the download through n2 arrived altered ($(stat -c %s "$E2E_TMP/big") bytes)"
-note "20 MB through n2 byte-exact across its drain"
-
-# n2 dies: its namespace is deleted under keep-alive load. Connections it
-# carried move to n1 (the router drops the dead next hop, the backends'
-# replies avoid it); count those that fail, then new ones must succeed.
-ip netns exec lp-client timeout 30 wrk -t1 -c20 -d10s "http://$LAB_VIP4/" >"$E2E_TMP/wrk.death" 2>&1 &
-wd=$!
-sleep 3
-kill -KILL "$n2_pid" 2>/dev/null || true
-# shellcheck disable=SC2046 # a list of pids
-kill -KILL $(ip netns pids lp-lb2) 2>/dev/null || true
-ip netns del lp-lb2
-rm -rf "$N2_PIN_DIR"
-t0=$(lab_now_us)
-lab_wait 15 only_n1 || fail "the router kept n2's path after its death"
-note "router dropped n2 $((($(lab_now_us) - t0) / 1000)) ms after its death"
-wait "$wd" || true
-errs=$(awk '/Socket errors/ { s = 0; for (i = 4; i <= NF; i += 2) s += $i; print s }' "$E2E_TMP/wrk.death")
-note "keep-alive load across n2's death: $(awk '/requests in/ { print $1 }' "$E2E_TMP/wrk.death") requests, ${errs:-0} socket errors"
-lab_sweep 4 1 20 1 / 1 >"$E2E_TMP/sweep2"
-! grep -q ABORT "$E2E_TMP/sweep2" || fail "new connections fail after n2's death: $(grep -v ' 0 200 ' "$E2E_TMP/sweep2" | head -n 1)"
+note "20 MB through n2 byte-exact across its drain and undrain"
 pass
