@@ -228,7 +228,13 @@ static __always_inline int forward_send(struct xdp_md *ctx, struct packet *p, bo
 					const struct backend_value *be,
 					const struct nexthop_cache *nh, int routed, __u32 ok_stat)
 {
-	void *data_end = (void *)(long)ctx->data_end;
+	void *data_end;
+
+	/* Opaque: else clang may keep &ctx->data_end spilled, which the
+	 * verifier refuses to dereference (a modified ctx pointer).
+	 */
+	asm volatile("" : "+r"(ctx));
+	data_end = (void *)(long)ctx->data_end;
 
 	if (nat) {
 		nat_rewrite(p, data_end, NAT_DST, &be->addr, be->port);
@@ -267,12 +273,13 @@ static __always_inline int lb_established(struct xdp_md *ctx, struct packet *p,
 }
 
 /* A client packet with no (live) flow: bind it through the Maglev table,
- * and record the binding unless it is a bare SYN.
+ * and record the binding unless it is a bare SYN of a flow without a return
+ * entry.
  */
 static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 				   const struct vip_value *vip, __u64 now)
 {
-	bool nat = vip->forwarding == LIMPET_FWD_NAT, syn = bare_syn(p), ret_entry;
+	bool nat = vip->forwarding == LIMPET_FWD_NAT, syn = bare_syn(p), ret_entry, record;
 	struct nexthop_cache nh;
 	struct backend_value *be;
 	__u32 backend_id = 0;
@@ -285,17 +292,21 @@ static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 		service_drop(vip->service_id);
 		return XDP_DROP;
 	}
-	/* Before forward_to(): its key and the FIB query's share the stack. */
-	ret_entry = nat && !syn && !rev_nat_owns(p, be, vip->service_id);
+	/* Before forward_to(): its key and the FIB query's share the stack.
+	 * A flow that needs a return entry records it at the SYN: its
+	 * SYN-ACK has no other way back.
+	 */
+	ret_entry = nat && !rev_nat_owns(p, be, vip->service_id);
+	record = !syn || ret_entry;
 	routed = forward_to(ctx, p, nat, be, vip->service_id, NULL, &nh, now);
 	if (routed < 0)
 		return XDP_DROP;
-	if (!syn)
+	if (record)
 		flow_bind(p, vip, be, backend_id, now, &nh, ret_entry);
-	counters_add(&service_stats, vip->service_id, p->ip_len, !syn);
-	counters_add(&backend_stats, backend_id, p->ip_len, !syn);
+	counters_add(&service_stats, vip->service_id, p->ip_len, record);
+	counters_add(&backend_stats, backend_id, p->ip_len, record);
 	return forward_send(ctx, p, nat, be, &nh, routed,
-			    syn ? LIMPET_STAT_SYN_STATELESS : LIMPET_STAT_FWD_NEW);
+			    record ? LIMPET_STAT_FWD_NEW : LIMPET_STAT_SYN_STATELESS);
 }
 
 /* A backend's reply through the balancer (NAT): restore the VIP as source. */

@@ -1276,9 +1276,11 @@ Test(xdp, cluster_return6)
  */
 Test(xdp, ambiguous_backend_keeps_return_entries)
 {
+	struct pkt_spec syn = to_vip(SVC_SHARED4, CLIENT4, 42000, PKT_TCP_SYN);
 	struct pkt_spec ack = to_vip(SVC_SHARED4, CLIENT4, 42000, PKT_TCP_ACK);
 	struct pkt_spec nack = to_vip(SVC_NONE4, CLIENT4, 42001, PKT_TCP_ACK);
 	int j = predict(SVC_SHARED4, &ack), nj = predict(SVC_NONE4, &nack);
+	struct pkt_spec synack = reply(SVC_SHARED4, j, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
 	struct pkt_spec r = reply(SVC_SHARED4, j, &ack, PKT_TCP_ACK | PKT_TCP_PSH);
 	struct pkt_spec nr = reply(SVC_NONE4, nj, &nack, PKT_TCP_ACK | PKT_TCP_PSH);
 	struct rev_nat_key rk = { .addr = r.src, .port = htons(r.sport), .proto = IPPROTO_TCP,
@@ -1286,10 +1288,18 @@ Test(xdp, ambiguous_backend_keeps_return_entries)
 	struct rev_nat_value rv;
 	__u16 flags = 0;
 	const struct step steps[] = {
-		{ "shared4's first ACK: forward and return entries", ack, FROM_CLIENT,
+		{ "shared4's SYN: forward and return entries, as its SYN-ACK needs", syn,
+		  FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_backend(SVC_SHARED4, j, syn),
+		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		{ "its SYN-ACK: the return entry restores shared4's VIP", synack, FROM_SERVER,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_client(SVC_SHARED4, synack),
+		  .deltas = { { LIMPET_STAT_RET, 1 } } },
+		{ "its ACK: established", ack, FROM_CLIENT,
 		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 		  .out = nat_to_backend(SVC_SHARED4, j, ack),
-		  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
 		{ "its reply: the return entry restores shared4's VIP", r, FROM_SERVER,
 		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 		  .out = nat_to_client(SVC_SHARED4, r), .deltas = { { LIMPET_STAT_RET, 1 } } },
