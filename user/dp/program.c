@@ -555,6 +555,25 @@ static int program_rev_nat(struct dataplane *dp, const struct rev_claim *c, size
 }
 
 /* Remove the entries no backend claims any more. */
+/*
+ * An unclaimed entry of a backend removed from the configuration stays while
+ * its id is not given to another backend: the connections it still holds
+ * (a drain that reached its deadline) keep their replies un-NATed, so their
+ * clients answer, meet the stale entry and are reset by the backend the
+ * table now names, instead of hanging. Reusing the id removes it.
+ */
+static bool rev_nat_of_retired(struct dataplane *dp, const struct rev_nat_key *key)
+{
+	const struct backend_value *be;
+	struct rev_nat_value val;
+
+	if (dp_get_rev_nat(dp, key, &val) || val.backend_id >= LIMPET_MAX_BACKENDS)
+		return false;
+	be = &dp->backends[val.backend_id];
+	return be->state == LIMPET_BACKEND_UNUSED && be->port == key->port &&
+	       !memcmp(&be->addr, &key->addr, sizeof(be->addr));
+}
+
 static int retire_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_t n)
 {
 	struct rev_nat_key key, next, *stale = NULL;
@@ -564,7 +583,8 @@ static int retire_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_
 
 	/* Collect first: deleting while walking a hash map restarts the walk. */
 	while (!dp_next_rev_nat(dp, prev, &next)) {
-		if (!bsearch(&next, c, n, sizeof(*c), rev_key_cmp)) {
+		if (!bsearch(&next, c, n, sizeof(*c), rev_key_cmp) &&
+		    !rev_nat_of_retired(dp, &next)) {
 			if (n_stale == cap) {
 				struct rev_nat_key *grown;
 
@@ -687,9 +707,10 @@ int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errl
 	if (!ret)
 		ret = retire_vips(dp, model);
 	if (!ret)
-		ret = retire_rev_nat(dp, claims, n_claims);
-	if (!ret)
 		ret = retire_unused(dp, reg);
+	/* After retire_unused(): it tells a removed backend's entries. */
+	if (!ret)
+		ret = retire_rev_nat(dp, claims, n_claims);
 	free(claims);
 	if (ret && !err[0])
 		snprintf(err, errlen, "cannot program the data plane: %s", strerror(-ret));
