@@ -73,7 +73,10 @@ f=$(facts "$T/r3" "$T/r4")
 note "rebalance 5 -> 4 (b1 removed): $f"
 [ "$(jq_py "$f" 'list(f["from"])')" = "['b1']" ] || fail "5 -> 4: sessions of others moved: $f"
 [ "$(jq_py "$f" 'f["moved"] == f["before"]["b1"]')" = True ] || fail "5 -> 4: b1's sessions stayed: $f"
-[ "$(jq_py "$f" 'len(f["to"]) == 4 and min(f["to"].values()) * 4 >= f["moved"] / 4')" = True ] ||
+# Spread, not evenness: b1 held ~25 sessions, and one of four backends
+# getting a single one of them happens in ~3% of runs (the placement is
+# keyed by a fresh random key); every one getting some fails ~0.3%.
+[ "$(jq_py "$f" 'len(f["to"]) == 4 and min(f["to"].values()) >= 1')" = True ] ||
 	fail "5 -> 4: b1's sessions not spread over the rest: $f"
 
 # Policy pin: a new backend takes no session. (A reload would leave b5
