@@ -93,9 +93,9 @@ static __always_inline __u32 csum_add16(__u32 sum, __u16 old, __u16 new)
 	return sum + (__u16)~old + new;
 }
 
-/* Where the error <p> goes: u->fib, the key no longer needed. */
+/* The route from <p>'s source to <dst>: u->fib, the key no longer needed. */
 static __always_inline int icmp_route(struct xdp_md *ctx, const struct packet *p,
-				      struct icmp_scratch *u)
+				      const struct limpet_addr *dst, struct icmp_scratch *u)
 {
 	__builtin_memset(&u->fib, 0, sizeof(u->fib));
 	u->fib.ifindex = ctx->ingress_ifindex;
@@ -104,11 +104,11 @@ static __always_inline int icmp_route(struct xdp_md *ctx, const struct packet *p
 	if (p->family == LIMPET_FAMILY_V4) {
 		u->fib.family = LIMPET_AF_INET;
 		u->fib.ipv4_src = p->src.a[0];
-		u->fib.ipv4_dst = p->dst.a[0];
+		u->fib.ipv4_dst = dst->a[0];
 	} else {
 		u->fib.family = LIMPET_AF_INET6;
 		__builtin_memcpy(u->fib.ipv6_src, &p->src, sizeof(p->src));
-		__builtin_memcpy(u->fib.ipv6_dst, &p->dst, sizeof(p->dst));
+		__builtin_memcpy(u->fib.ipv6_dst, dst, sizeof(*dst));
 	}
 	return bpf_fib_lookup(ctx, &u->fib, sizeof(u->fib), 0);
 }
@@ -124,20 +124,7 @@ static __always_inline int icmp_dsr_forward(struct xdp_md *ctx, struct packet *p
 {
 	void *data_end = (void *)(long)ctx->data_end;
 
-	__builtin_memset(&u->fib, 0, sizeof(u->fib));
-	u->fib.ifindex = ctx->ingress_ifindex;
-	u->fib.l4_protocol = p->proto;
-	u->fib.tot_len = p->ip_len;
-	if (p->family == LIMPET_FAMILY_V4) {
-		u->fib.family = LIMPET_AF_INET;
-		u->fib.ipv4_src = p->src.a[0];
-		u->fib.ipv4_dst = be->addr.a[0];
-	} else {
-		u->fib.family = LIMPET_AF_INET6;
-		__builtin_memcpy(u->fib.ipv6_src, &p->src, sizeof(p->src));
-		__builtin_memcpy(u->fib.ipv6_dst, &be->addr, sizeof(be->addr));
-	}
-	if (bpf_fib_lookup(ctx, &u->fib, sizeof(u->fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+	if (icmp_route(ctx, p, &be->addr, u) != BPF_FIB_LKUP_RET_SUCCESS)
 		return -1;
 	if ((void *)(p->eth + 1) > data_end)
 		return -1;
@@ -237,7 +224,7 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 		u->key.dport = rv->vip_port;
 		cf = bpf_map_lookup_elem(&flows, &u->key);
 		if (!cf || cf->backend_id != rv->backend_id ||
-		    icmp_route(ctx, p, u) == BPF_FIB_LKUP_RET_NOT_FWDED)
+		    icmp_route(ctx, p, &p->dst, u) == BPF_FIB_LKUP_RET_NOT_FWDED)
 			return -1;
 		from = &u->rk.addr;
 		to = &rv->vip;
@@ -386,7 +373,7 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	else
 		p->src = *to;
 
-	if (icmp_route(ctx, p, u) != BPF_FIB_LKUP_RET_SUCCESS) {
+	if (icmp_route(ctx, p, &p->dst, u) != BPF_FIB_LKUP_RET_SUCCESS) {
 		/* Whole and valid: the kernel can route it. */
 		stat_inc(LIMPET_STAT_FIB_PASS);
 		return XDP_PASS;
