@@ -197,3 +197,25 @@ e2e_wrk_check() {
 		note "wrk ($m): $n requests, no errors"
 	done
 }
+
+# BIRD (the cluster tests' BGP daemons). E2E_BIRDS: the pid files of those
+# started, for e2e_birds_stop.
+E2E_BIRDS=()
+
+# $1: namespace, $2: config text; runs BIRD there with its socket and pid in $E2E_TMP.
+e2e_bird_start() {
+	local ns=$1 conf=$E2E_TMP/bird-$1.conf
+	printf '%s\n' "$2" >"$conf"
+	ip netns exec "$ns" bird -c "$conf" -s "$E2E_TMP/bird-$ns.ctl" -P "$E2E_TMP/bird-$ns.pid" ||
+		fail "bird would not start in $ns"
+	E2E_BIRDS+=("$E2E_TMP/bird-$ns.pid")
+}
+
+# Stop every BIRD e2e_bird_start started; never fails.
+e2e_birds_stop() {
+	local p
+	for p in "${E2E_BIRDS[@]}"; do
+		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
+	done
+	return 0
+}

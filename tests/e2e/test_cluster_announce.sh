@@ -17,27 +17,14 @@ set -euo pipefail
 e2e_begin cluster_announce
 command -v bird >/dev/null || skip "bird (Debian bird2) not installed"
 
-birds=()
 cleanup() {
-	local p
-	for p in "${birds[@]}"; do
-		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
-	done
+	e2e_birds_stop
 	lab_down
 }
 trap cleanup EXIT
 e2e_lab_up 2
 
-# $1: namespace, $2: config text; runs BIRD there with its socket and pid in $E2E_TMP.
-bird_start() {
-	local ns=$1 conf=$E2E_TMP/bird-$1.conf
-	printf '%s\n' "$2" >"$conf"
-	ip netns exec "$ns" bird -c "$conf" -s "$E2E_TMP/bird-$ns.ctl" -P "$E2E_TMP/bird-$ns.pid" ||
-		fail "bird would not start in $ns"
-	birds+=("$E2E_TMP/bird-$ns.pid")
-}
-
-bird_start lp-lb "router id 10.10.0.1;
+e2e_bird_start lp-lb "router id 10.10.0.1;
 protocol device { scan time 1; }
 protocol direct vips { ipv4; ipv6; interface \"lo\"; }
 filter only_vips { if proto = \"vips\" && (net.len = 32 || net.len = 128) then accept; reject; }
@@ -45,7 +32,7 @@ protocol bgp rt4 { local 10.10.0.1 as 65001; neighbor 10.10.0.2 as 65000; hold t
   keepalive time 3; connect retry time 1; ipv4 { import none; export filter only_vips; }; }
 protocol bgp rt6 { local fd00:10::1 as 65001; neighbor fd00:10::2 as 65000; hold time 9;
   keepalive time 3; connect retry time 1; ipv6 { import none; export filter only_vips; }; }"
-bird_start lp-client "router id 10.10.0.2;
+e2e_bird_start lp-client "router id 10.10.0.2;
 protocol device { scan time 1; }
 protocol kernel { ipv4 { import none; export all; }; merge paths on; }
 protocol kernel { ipv6 { import none; export all; }; merge paths on; }

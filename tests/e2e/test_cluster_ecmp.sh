@@ -27,15 +27,11 @@ command -v bird >/dev/null || skip "bird (Debian bird2) not installed"
 
 N2_SOCKET=/run/limpet/lab2.sock
 N2_PIN_DIR=/sys/fs/bpf/limpet/lab2
-birds=()
 n2_pid=
 cleanup() {
-	local p
 	set +e
 	trap - ERR
-	for p in "${birds[@]}"; do
-		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
-	done
+	e2e_birds_stop
 	if [ -e /run/netns/lp-lb2 ]; then
 		[ -f "$LAB_DIR/n2.yaml" ] &&
 			timeout 10 nsenter --net=/run/netns/lp-lb2 "$LIMPET" --socket "$N2_SOCKET" \
@@ -82,17 +78,9 @@ for k in 1 2; do
 		net.ipv4.fib_multipath_use_neigh=1
 done
 
-# $1: namespace, $2: config text; runs BIRD there with its socket and pid in $E2E_TMP.
-bird_start() {
-	local ns=$1 conf=$E2E_TMP/bird-$1.conf
-	printf '%s\n' "$2" >"$conf"
-	ip netns exec "$ns" bird -c "$conf" -s "$E2E_TMP/bird-$ns.ctl" -P "$E2E_TMP/bird-$ns.pid" ||
-		fail "bird would not start in $ns"
-	birds+=("$E2E_TMP/bird-$ns.pid")
-}
 # $1: namespace, $2: its address toward the router, $3: the router's.
 bird_node() {
-	bird_start "$1" "router id $2;
+	e2e_bird_start "$1" "router id $2;
 protocol device { scan time 1; }
 protocol direct vips { ipv4; interface \"lo\"; }
 filter only_vips { if proto = \"vips\" && net.len = 32 then accept; reject; }
@@ -101,7 +89,7 @@ protocol bgp upstream { local $2 as 65001; neighbor $3 as 65000; hold time 9;
 }
 bird_node lp-lb 10.10.0.1 10.10.0.2
 bird_node lp-lb2 10.11.0.1 10.11.0.2
-bird_start lp-client "router id 10.10.0.2;
+e2e_bird_start lp-client "router id 10.10.0.2;
 protocol device { scan time 1; }
 protocol kernel { ipv4 { import none; export all; }; merge paths on; }
 protocol bgp n1 { local 10.10.0.2 as 65000; neighbor 10.10.0.1 as 65001; hold time 9;
