@@ -57,6 +57,10 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_SYNCOOKIE_OWN] = "syncookie_own",
 	[LIMPET_STAT_SYN_STATELESS] = "l4_syn_stateless",
 	[LIMPET_STAT_RET_STATELESS] = "return_stateless",
+	[LIMPET_STAT_HTTP_BIND_SYN] = "http_bind_syn",
+	[LIMPET_STAT_HTTP_BOUND_XDP] = "http_bound_xdp",
+	[LIMPET_STAT_HTTP_BIND_DROP] = "http_bind_drop",
+	[LIMPET_STAT_HTTP_BIND_FALLBACK] = "http_bind_to_slowpath",
 };
 
 const char *dp_stat_name(enum limpet_stat stat)
