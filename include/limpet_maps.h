@@ -341,6 +341,9 @@ enum limpet_stat {
 					 * segment: a connection bound in XDP (an event) */
 	LIMPET_STAT_HTTP_BIND_DROP,	/* HTTP: a segment of a connection XDP is binding, not
 					 * needed (later data, ACKs, stray RSTs): dropped */
+	LIMPET_STAT_HTTP_BIND_ACK,	/* HTTP: a backend SYN-ACK with no room for the held
+					 * segment: bound, answered with a bare ACK (the client
+					 * sends the segment again) */
 	LIMPET_STAT_HTTP_BIND_FALLBACK,	/* HTTP: a binding XDP gave to the slow path (no backend
 					 * left, no held segment): an event */
 	LIMPET_STAT_MAX,

@@ -99,7 +99,12 @@ struct bind_work {
 	struct flow_key bk;		/* the backend's (bind_first()) */
 	struct limpet_tcpopt synack;	/* the SYN-ACK's options */
 	__u32 synack_seq;
-	__u32 pad;
+	/* bind_complete() -> bind_send_ack(): the connection just bound. */
+	__u32 backend_id;
+	__u32 client_isn;
+	__u32 syn_tsval;
+	__u16 window;
+	__be16 eth_proto;	/* of the frame the held segment is written into */
 	struct limpet_splice fwd;
 	struct limpet_splice ret;
 	struct nexthop_cache nh;
@@ -110,6 +115,10 @@ struct bind_work {
  */
 #define BIND_COMPLETE (-1)
 #define BIND_NEXT (-2)
+/* bind_complete(): bound, but the frame had no room for the held segment:
+ * bind_send_ack() next.
+ */
+#define BIND_ACK (-3)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -535,6 +544,98 @@ static __noinline int bind_client_segment(struct xdp_md *ctx, const struct packe
 }
 
 /*
+ * Both entries of a connection just bound, as the slow path's
+ * install_flows() writes them (<fv> is scratch), the held copy gone.
+ */
+static __always_inline void bind_install(const struct flow_key *ck, const struct flow_key *bk,
+					 struct flow_value *fv, const struct bind_work *w,
+					 __u32 id, __u32 gen, __u32 service_id, __u32 seq_next,
+					 __u64 now)
+{
+	__builtin_memset(fv, 0, sizeof(*fv));
+	fv->atime_ns = now;
+	fv->backend_id = id;
+	fv->gen = gen;
+	fv->service_id = service_id;
+	fv->flags = LIMPET_FLOW_SPLICE | LIMPET_FLOW_RET;
+	fv->vip = ck->dst;
+	fv->vip_port = ck->dport;
+	fv->sp = w->ret;
+	bpf_map_update_elem(&flows, bk, fv, BPF_ANY);
+	__builtin_memset(&fv->vip, 0, sizeof(fv->vip));
+	fv->vip_port = 0;
+	fv->flags = LIMPET_FLOW_SPLICE | LIMPET_FLOW_SEQ_NEXT;
+	fv->sp = w->fwd;
+	fv->seq_next = seq_next;
+	bpf_map_update_elem(&flows, ck, fv, BPF_ANY);
+	bpf_map_delete_elem(&held_segments, ck);
+	stat_inc(LIMPET_STAT_HTTP_BOUND_XDP);
+}
+
+/*
+ * The packet becomes the ACK completing the backend's handshake of the
+ * connection bind_complete() left in the scratch: the client's ISN + 1,
+ * its window field, its TSval and the backend's echoed.
+ */
+static __noinline int bind_send_ack(struct xdp_md *ctx)
+{
+	union synack_frame *frame;
+	struct backend_value *be;
+	struct bind_work *w;
+	const struct flow_key *ck;
+	__u32 tcp_len = LIMPET_TCP_HDR_MIN, zero = 0, id;
+	struct tcphdr *t;
+	__u8 *opts;
+	bool v6;
+
+	frame = bpf_map_lookup_elem(&synack_scratch, &zero);
+	w = bpf_map_lookup_elem(&bind_scratch, &zero);
+	if (!frame || !w)
+		return XDP_DROP;
+	id = w->backend_id;
+	be = bpf_map_lookup_elem(&backends, &id);
+	if (!be)
+		return XDP_DROP;
+	ck = &w->ck;
+	v6 = ck->family == LIMPET_FAMILY_V6;
+	__builtin_memset(frame, 0, sizeof(*frame));
+	if (v6) {
+		t = &frame->v6.tcp;
+		opts = frame->v6.opts;
+	} else {
+		t = &frame->v4.tcp;
+		opts = frame->v4.opts;
+	}
+	if (w->synack.ts_ok) {
+		opts[0] = LIMPET_TCPOPT_NOP;
+		opts[1] = LIMPET_TCPOPT_NOP;
+		opts[2] = LIMPET_TCPOPT_TS;
+		opts[3] = LIMPET_TCPOLEN_TS;
+		limpet_put_be32(opts + 4, w->syn_tsval);
+		limpet_put_be32(opts + 8, w->synack.tsval);
+		tcp_len += 12;
+	}
+	t->source = ck->sport;
+	t->dest = be->port;
+	t->seq = bpf_htonl(w->client_isn + 1);
+	t->ack_seq = bpf_htonl(w->synack_seq + 1);
+	((__u8 *)t)[12] = (__u8)(tcp_len / 4) << 4;
+	((__u8 *)t)[13] = LIMPET_TCP_ACK;
+	t->window = bpf_htons(w->window);
+	t->check = synproxy_csum(t, tcp_len, synproxy_pseudo_sum(&ck->src, &be->addr, v6, tcp_len));
+	if (v6) {
+		synproxy_ip6(&frame->v6.ip, &ck->src, &be->addr, tcp_len);
+		return bind_send_frame(ctx, &frame->v6.eth,
+				       sizeof(struct ethhdr) + sizeof(struct ipv6hdr) + tcp_len, ck,
+				       &be->addr, be->port, LIMPET_STAT_HTTP_BIND_ACK);
+	}
+	synproxy_ip4(&frame->v4.ip, ck->src.a[0], be->addr.a[0], tcp_len);
+	return bind_send_frame(ctx, &frame->v4.eth,
+			       sizeof(struct ethhdr) + sizeof(struct iphdr) + tcp_len, ck, &be->addr,
+			       be->port, LIMPET_STAT_HTTP_BIND_ACK);
+}
+
+/*
  * The backend's SYN-ACK <p> (options in <b>) for client entry <cv>: both
  * directions' translation and entries, as the slow path's bind_backend()
  * and install_flows() make them; then the packet becomes the held segment
@@ -579,12 +680,32 @@ static __noinline int bind_complete(struct xdp_md *ctx, const struct flow_key *b
 	}
 	limpet_splice_bind(&w->fwd, &w->ret, cv->bind.cookie_isn, true, cv->bind.our_tsval,
 			   cv->bind.wscale, w->synack_seq, &w->synack);
+	w->eth_proto = bpf_htons(ck->family == LIMPET_FAMILY_V6 ? ETH_P_IPV6 : ETH_P_IP);
 
 	/* The frame becomes the held IP packet behind the Ethernet header. */
 	if (bind_len_bounded(&len))
 		return XDP_DROP;
 	delta = (int)(sizeof(struct ethhdr) + len) - (int)(ctx->data_end - ctx->data);
-	if ((delta && bpf_xdp_adjust_tail(ctx, delta)) ||
+	/* A small SYN-ACK's frame may have no tailroom (veth keeps the
+	 * sender's skb): its headroom then.
+	 */
+	if (delta && bpf_xdp_adjust_tail(ctx, delta) &&
+	    (delta < 0 || bpf_xdp_adjust_head(ctx, -delta))) {
+		/*
+		 * No room to grow into either: bound all the same, the
+		 * backend's handshake completed by a bare ACK; the client's
+		 * retransmission of its segment then goes through the
+		 * translation like any other.
+		 */
+		w->backend_id = id;
+		w->client_isn = cv->bind.client_isn;
+		w->syn_tsval = cv->bind.syn_tsval;
+		w->window = cv->bind.window;
+		bind_install(ck, bk, fv, w, id, gen, service_id, w->client_isn + 1, now);
+		return BIND_ACK;
+	}
+	if (bpf_xdp_store_bytes(ctx, offsetof(struct ethhdr, h_proto), &w->eth_proto,
+				sizeof(w->eth_proto)) ||
 	    bpf_xdp_store_bytes(ctx, sizeof(struct ethhdr), held->data, len) ||
 	    parse_packet(ctx, &p) != PARSE_OK || p.proto != IPPROTO_TCP ||
 	    splice_seg_of(ctx, &p, &seg) < 0) {
@@ -592,26 +713,8 @@ static __noinline int bind_complete(struct xdp_md *ctx, const struct flow_key *b
 		stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
 		return XDP_DROP;
 	}
-
-	__builtin_memset(fv, 0, sizeof(*fv));
-	fv->atime_ns = now;
-	fv->backend_id = id;
-	fv->gen = gen;
-	fv->service_id = service_id;
-	fv->flags = LIMPET_FLOW_SPLICE | LIMPET_FLOW_RET;
-	fv->vip = ck->dst;
-	fv->vip_port = ck->dport;
-	fv->sp = w->ret;
-	bpf_map_update_elem(&flows, bk, fv, BPF_ANY);
-	__builtin_memset(&fv->vip, 0, sizeof(fv->vip));
-	fv->vip_port = 0;
-	fv->flags = LIMPET_FLOW_SPLICE | LIMPET_FLOW_SEQ_NEXT;
-	fv->sp = w->fwd;
 	/* Where the client's RST must be to end the connection (RFC 5961). */
-	fv->seq_next = seg.seq + seg.payload;
-	bpf_map_update_elem(&flows, ck, fv, BPF_ANY);
-	bpf_map_delete_elem(&held_segments, ck);
-	stat_inc(LIMPET_STAT_HTTP_BOUND_XDP);
+	bind_install(ck, bk, fv, w, id, gen, service_id, seg.seq + seg.payload, now);
 
 	if (splice_translate(ctx, &w->fwd, &seg) < 0) {
 		stat_inc(LIMPET_STAT_DROP_MALFORMED);
@@ -712,8 +815,10 @@ static __always_inline int bind_process(struct xdp_md *ctx)
 		struct bind_work *w;
 		__u32 zero = 0;
 
-		if (rc == BIND_COMPLETE)
-			return bind_complete(ctx, &key);
+		if (rc == BIND_COMPLETE) {
+			rc = bind_complete(ctx, &key);
+			return rc == BIND_ACK ? bind_send_ack(ctx) : rc;
+		}
 		if (rc != BIND_NEXT)
 			return rc;
 		w = bpf_map_lookup_elem(&bind_scratch, &zero);

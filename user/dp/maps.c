@@ -60,6 +60,7 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_HTTP_BIND_SYN] = "http_bind_syn",
 	[LIMPET_STAT_HTTP_BOUND_XDP] = "http_bound_xdp",
 	[LIMPET_STAT_HTTP_BIND_DROP] = "http_bind_drop",
+	[LIMPET_STAT_HTTP_BIND_ACK] = "http_bind_ack_only",
 	[LIMPET_STAT_HTTP_BIND_FALLBACK] = "http_bind_to_slowpath",
 };
 
