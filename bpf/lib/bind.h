@@ -52,6 +52,8 @@
 /* Ring slots looked at for an untried backend; beyond, the slow path walks on. */
 #define BIND_RING_STEPS 64
 #define BIND_CONNECT_TIMEOUT_MS 2000
+/* A binding idle this long is given up (the slow path's BINDING_MAX_MS). */
+#define BIND_ABANDONED_NS (30ULL * 1000000000ULL)
 #define BIND_NSEC_PER_MSEC 1000000ULL
 
 /* The binding program (limpet_bind), filled by the controller at load. */
@@ -512,11 +514,24 @@ static __noinline int bind_client_segment(struct xdp_md *ctx, const struct packe
 	struct flow_key bk;
 	__u32 id = cv->backend_id, timeout = BIND_CONNECT_TIMEOUT_MS, service_id = cv->service_id;
 
+	be = bpf_map_lookup_elem(&backends, &id);
+	/* A binding nothing moved for this long was abandoned: its ports may
+	 * open a new connection (whose SYN this drops; the next one passes).
+	 */
+	if (now - cv->atime_ns > BIND_ABANDONED_NS) {
+		if (be) {
+			bind_backend_key(&bk, ck, be);
+			bpf_map_delete_elem(&flows, &bk);
+		}
+		bpf_map_delete_elem(&held_segments, ck);
+		bpf_map_delete_elem(&flows, ck);
+		stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
+		return XDP_DROP;
+	}
 	if ((void *)(tcp + 1) > data_end || bpf_ntohl(tcp->seq) != cv->bind.client_isn + 1) {
 		stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
 		return XDP_DROP;
 	}
-	be = bpf_map_lookup_elem(&backends, &id);
 	if (p->tcp_flags & LIMPET_TCP_RST) {
 		if (be) {
 			bind_backend_key(&bk, ck, be);

@@ -12,7 +12,9 @@
  *   global_stats                  when an id changes hands
  *   cookie_keys, http_affinity    http/keyring.c and http/http.c
  *   xsks, xsk_ifaces              http/xsk.c
- *   affinity_progs, syn_secret    dp/dataplane.c, at load
+ *   affinity_progs, bind_progs,   dp/dataplane.c, at load
+ *   syn_secret
+ *   held_segments                 the data plane alone (bpf/lib/bind.h)
  */
 #include <errno.h>
 #include <stdlib.h>
