@@ -57,6 +57,7 @@ enum svc_idx {
 	SVC_HEADER6,	/* http, header affinity */
 	SVC_NONE4,	/* http, affinity none: bound in XDP (bpf/lib/bind.h) */
 	SVC_NONE6,
+	SVC_NONE4T,	/* the same, http.connect_timeout 1ms: every retransmission moves on */
 	SVC_MAX,
 };
 
@@ -81,6 +82,8 @@ static const struct svc {
 			{ "10.20.0.11", "10.20.0.12", "10.20.0.13" }, LIMPET_AFFINITY_NONE },
 	[SVC_NONE6] = { "none6", "fd00:100::1:103", LIMPET_MODE_HTTP,
 			{ "fd00:20::11", "fd00:20::12", "fd00:20::13" }, LIMPET_AFFINITY_NONE },
+	[SVC_NONE4T] = { "none4t", "10.100.1.104", LIMPET_MODE_HTTP,
+			 { "10.20.0.11", "10.20.0.12", "10.20.0.13" }, LIMPET_AFFINITY_NONE },
 };
 
 /* The cookie service's TTL; its keys, written to its secret_file. */
@@ -146,6 +149,8 @@ static void services_yaml(char *y, size_t size)
 			at += snprintf(y + at, size - at,
 				       "      - {name: %s-b%d, address: \"%s\", port: %u}\n",
 				       svcs[s].name, j, svcs[s].backends[j], BE_PORT);
+		if (s == SVC_NONE4T)
+			at += snprintf(y + at, size - at, "    http: {connect_timeout: 1ms}\n");
 		cr_assert_lt(at, size);
 	}
 }
@@ -1779,4 +1784,46 @@ Test(synproxy, bind_refused4)
 Test(synproxy, bind_refused6)
 {
 	bind_refused(SVC_NONE6);
+}
+
+/*
+ * A backend that stays silent past http.connect_timeout (1 ms here): the
+ * client's next retransmission of its segment becomes the SYN to the next
+ * backend on the ring, as the slow path's next_backend() picks it.
+ */
+Test(synproxy, bind_connect_timeout)
+{
+	static const char req[] = "GET /slow HTTP/1.1\r\n\r\n";
+	__u8 frame[PKT_MAX], want[PKT_MAX];
+	struct pkt_spec data;
+	struct synack_seen seen;
+	struct flow_value fv;
+	struct flow_key ck;
+	struct result r;
+	__u32 tried[1];
+	size_t len, want_len;
+	int j, next;
+
+	len = first_segment(SVC_NONE4T, 45000, req, &data, &seen, frame);
+	ck = key_of_spec(&data);
+	j = ring_pick(SVC_NONE4T, &ck, NULL, 0);
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT);
+	want_len = want_syn(SVC_NONE4T, j, &data, 1460, want);
+	expect_frame("first SYN", &r, want, want_len);
+
+	usleep(30000);	/* past 1 ms on the coarse clock (a tick or a few) */
+	tried[0] = be_id(SVC_NONE4T, j);
+	next = ring_pick(SVC_NONE4T, &ck, tried, 1);
+	cr_assert_neq(next, j);
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT);
+	expect_only("retransmission past the timeout", &r, LIMPET_STAT_HTTP_BIND_SYN, -1);
+	want_len = want_syn(SVC_NONE4T, next, &data, 1460, want);
+	expect_frame("retransmission past the timeout -> SYN to the next backend", &r, want,
+		     want_len);
+	cr_assert_eq(dp_flow_get(dp, &ck, &fv), 0);
+	cr_expect_eq(fv.backend_id, be_id(SVC_NONE4T, next));
+	cr_expect_eq(fv.bind.n_tried, 2);
+	dp_flow_del(dp, &ck);
 }
