@@ -66,6 +66,10 @@ ip -n lp-client addr add 10.11.0.2/24 dev cli1
 ip -n lp-lb2 addr add 10.11.0.1/24 dev lb2-cli
 ip -n lp-lb2 addr add 10.20.0.2/24 dev lb2-srv
 ip -n lp-lb2 route add 10.10.0.0/16 via 10.11.0.2
+# The router's own addresses are clients too (wrk cannot choose its
+# source, and the router picks 10.10.0.2 or 10.11.0.2 by its first path):
+# every node reaches both.
+ip -n lp-lb route add 10.11.0.0/24 via 10.10.0.2
 ip netns exec lp-lb2 sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 	net.ipv4.conf.lb2-cli.rp_filter=0 net.ipv4.conf.lb2-srv.rp_filter=0
 # The router: ECMP by L4 hash, replies may come back on either link.
@@ -206,6 +210,29 @@ wait "$dl" || fail "the download through n2 failed (curl exit $?)"
 [ "$(sha256sum <"$E2E_TMP/big" | cut -d' ' -f1)" = "$(cat "$LAB_DIR/big.sha256")" ] ||
 	fail "the download through n2 arrived altered ($(stat -c %s "$E2E_TMP/big") bytes)"
 note "20 MB through n2 byte-exact across its drain and undrain"
+
+# wrk for 16 s, keep-alive and "Connection: close" at once, while n2 is
+# drained (at 4 s) and undrained (at 10 s): no socket error, no non-2xx
+# answer, every request answered.
+ip netns exec lp-client wrk -t1 -c8 -d16s --timeout 5s "http://$LAB_VIP4/" >"$E2E_TMP/wrk-ka" 2>&1 &
+wrk_ka=$!
+ip netns exec lp-client wrk -t1 -c8 -d16s --timeout 5s -H "Connection: close" "http://$LAB_VIP4/" \
+	>"$E2E_TMP/wrk-close" 2>&1 &
+wrk_close=$!
+sleep 4
+n2 node drain >/dev/null || fail "node drain on n2 failed (under wrk)"
+sleep 6
+n2 node undrain >/dev/null || fail "node undrain on n2 failed (under wrk)"
+wait "$wrk_ka" || fail "wrk keep-alive failed: $(tr '\n' '|' <"$E2E_TMP/wrk-ka")"
+wait "$wrk_close" || fail "wrk close failed: $(tr '\n' '|' <"$E2E_TMP/wrk-close")"
+for m in ka close; do
+	! grep -q "Socket errors\|Non-2xx" "$E2E_TMP/wrk-$m" ||
+		fail "wrk $m through drain and undrain: $(grep "Socket errors\|Non-2xx" "$E2E_TMP/wrk-$m")"
+	n=$(awk '/requests in/ { print $1 }' "$E2E_TMP/wrk-$m")
+	[ "${n:-0}" -gt 1000 ] || fail "wrk $m completed ${n:-no} requests: $(tr '\n' '|' <"$E2E_TMP/wrk-$m")"
+	note "wrk $m through n2's drain and undrain: $n requests, no error"
+done
+lab_wait 10 two_paths || fail "n2's route not back within 10 s of the second undrain"
 
 # n2 dies: cut off, limpet and BIRD killed, its namespace deleted, while downloads
 # run through both nodes and new connections keep arriving. Its L4
