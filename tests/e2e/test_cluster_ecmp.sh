@@ -18,7 +18,12 @@
 # address on one backend); n2 drained: its route withdrawn within 2 s, new
 # connections all answered, and again after undrain; a 20 MB download
 # routed through n2 stays byte-exact across the drain (its packets move to
-# n1, which records the flow from a mid-connection packet).
+# n1, which records the flow from a mid-connection packet); wrk keep-alive
+# and close through a second drain and undrain without an error; then n2
+# dies mid-load (cut off, killed, namespace deleted): six downloads, four
+# through it, all complete byte-exact, and new connections succeed once the
+# router and the backends (which learn their gateways from both nodes over
+# BGP) have dropped it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
