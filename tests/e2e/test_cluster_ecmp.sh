@@ -135,6 +135,16 @@ sed -e 's/^instance: lab$/instance: lab2/' -e 's/name: lb-cli$/name: lb2-cli/' \
 	"$LAB_DIR/limpet.yaml" >"$LAB_DIR/n2.yaml"
 
 n2() { nsenter --net=/run/netns/lp-lb2 "$LIMPET" --socket "$N2_SOCKET" "$@"; }
+
+# check --peer: the two nodes' files agree; a weight changed on one is named.
+out=$(nsenter --net=/run/netns/lp-lb "$LIMPET" check --config "$LAB_DIR/limpet.yaml" \
+	--peer "$LAB_DIR/n2.yaml" 2>&1) || fail "check --peer failed: $out"
+! grep -q "peer" <<<"$out" || fail "check --peer found differences between the nodes: $out"
+sed '0,/weight: 1$/s//weight: 3/' "$LAB_DIR/n2.yaml" >"$E2E_TMP/n2-weight.yaml"
+out=$(nsenter --net=/run/netns/lp-lb "$LIMPET" check --config "$LAB_DIR/limpet.yaml" \
+	--peer "$E2E_TMP/n2-weight.yaml" 2>&1) || fail "check --peer failed: $out"
+grep -q "^warning: peer $E2E_TMP/n2-weight.yaml: service web: backend b1: weight 1 here, 3 there$" \
+	<<<"$out" || fail "check --peer did not name the changed weight: $out"
 nexthops() { ip -n lp-client route show "$LAB_VIP4/32" proto bird | grep -c -e via -e nexthop || true; }
 two_paths() { [ "$(ip -n lp-client route show "$LAB_VIP4/32" proto bird | grep -c nexthop)" -eq 2 ]; }
 only_n1() {
