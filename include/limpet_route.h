@@ -55,12 +55,7 @@
 #include "limpet_maps.h"
 #include "limpet_token.h"
 
-enum limpet_be_state {
-	LIMPET_BE_UP = 0,
-	LIMPET_BE_DRAINING,
-	LIMPET_BE_DOWN,
-	LIMPET_BE_UNKNOWN,	/* tag not a backend of this service */
-};
+/* enum limpet_be_state is in limpet_maps.h: backend_value.route_state. */
 
 enum limpet_route_via {
 	LIMPET_ROUTE_TOKEN_BACKEND = 0,	/* the backend the token names */

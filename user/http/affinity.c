@@ -62,11 +62,7 @@ static __u64 rng_next(void)
 
 __u32 affinity_tag(const char *name)
 {
-	__u32 h = 0x811c9dc5u;
-
-	for (; *name; name++)
-		h = (h ^ (__u8)*name) * 0x01000193u;
-	return h;
+	return limpet_name_tag(name);
 }
 
 static __u64 hash64(const void *data, size_t len)

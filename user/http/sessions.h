@@ -21,11 +21,9 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-enum session_kind {
-	SESSION_COOKIE = 1,
-	SESSION_HEADER = 2,
-	SESSION_CLIENT = 3,
-};
+#include "limpet_maps.h"
+
+/* enum limpet_session_kind (SESSION_*) is in limpet_maps.h. */
 
 struct session_entry {
 	struct session_entry *next;
@@ -33,7 +31,7 @@ struct session_entry {
 	__u64 expires_s;	/* counts (and routes) while now < expires_s */
 	__u32 service_id;
 	__u32 backend_id;
-	__u8 kind;		/* enum session_kind */
+	__u8 kind;		/* enum limpet_session_kind */
 };
 
 struct session_table {
