@@ -12,11 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include <criterion/criterion.h>
 
 #include "dp/dataplane.h"
-#include "dp/internal.h"
 #include "dp/maps.h"
 #include "dp/placement.h"
 #include "dp/route.h"
@@ -134,24 +132,17 @@ static struct http_service_value http_service(__u32 id)
 {
 	struct http_service_value v;
 
-	cr_assert_eq(bpf_map_lookup_elem(dp->http_services_fd, &id, &v), 0);
+	cr_assert_eq(dp_get_http_service(dp, id, &v), 0);
 	return v;
 }
 
 /* The kernel's placement table of <service_id> into <table>; false when none. */
 static bool placement_in_kernel(__u32 service_id, __u32 *table)
 {
-	__u32 inner_id, slot;
-	int fd;
+	int ret = dp_read_placement(dp, service_id, table);
 
-	if (bpf_map_lookup_elem(dp->placements_fd, &service_id, &inner_id))
-		return false;
-	fd = bpf_map_get_fd_by_id(inner_id);
-	cr_assert_geq(fd, 0);
-	for (slot = 0; slot < LIMPET_PLACEMENT_SLOTS; slot++)
-		cr_assert_eq(bpf_map_lookup_elem(fd, &slot, &table[slot]), 0);
-	close(fd);
-	return true;
+	cr_assert(!ret || ret == -ENOENT, "dp_read_placement: %d", ret);
+	return !ret;
 }
 
 /* The kernel's table is the controller's copy and what placement_build() makes. */

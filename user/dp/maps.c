@@ -188,6 +188,22 @@ bool dp_has_placement(struct dataplane *dp, __u32 service_id)
 	return !bpf_map_lookup_elem(dp->placements_fd, &service_id, &inner_id);
 }
 
+int dp_read_placement(struct dataplane *dp, __u32 service_id, __u32 *table)
+{
+	__u32 inner_id, slot;
+	int fd, ret = 0;
+
+	if (bpf_map_lookup_elem(dp->placements_fd, &service_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	for (slot = 0; !ret && slot < LIMPET_PLACEMENT_SLOTS; slot++)
+		ret = errno_or(bpf_map_lookup_elem(fd, &slot, &table[slot]));
+	close(fd);
+	return ret;
+}
+
 int dp_clear_placement(struct dataplane *dp, __u32 service_id)
 {
 	int ret = bpf_map_delete_elem(dp->placements_fd, &service_id);
@@ -199,6 +215,11 @@ int dp_set_http_service(struct dataplane *dp, __u32 service_id,
 			const struct http_service_value *val)
 {
 	return errno_or(bpf_map_update_elem(dp->http_services_fd, &service_id, val, BPF_ANY));
+}
+
+int dp_get_http_service(struct dataplane *dp, __u32 service_id, struct http_service_value *val)
+{
+	return errno_or(bpf_map_lookup_elem(dp->http_services_fd, &service_id, val));
 }
 
 int dp_set_backend_tag(struct dataplane *dp, const struct backend_tag_key *key, __u32 backend_id)

@@ -51,12 +51,15 @@ int dp_clear_ring(struct dataplane *dp, __u32 service_id);
 int dp_placement_new(const __u32 *table);
 int dp_placements_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n);
 int dp_clear_placement(struct dataplane *dp, __u32 service_id);
+/* The kernel's placement table of <service_id> into <table> (checks, tests). */
+int dp_read_placement(struct dataplane *dp, __u32 service_id, __u32 *table);
 /* Does <service_id> have a placement table in the map (a restart's)? */
 bool dp_has_placement(struct dataplane *dp, __u32 service_id);
 
 /* http_services, backend_tags: HTTP routing settings (dp/route.c). */
 int dp_set_http_service(struct dataplane *dp, __u32 service_id,
 			const struct http_service_value *val);
+int dp_get_http_service(struct dataplane *dp, __u32 service_id, struct http_service_value *val);
 int dp_read_http_services(struct dataplane *dp, struct http_service_value *vals, __u32 n);
 int dp_set_backend_tag(struct dataplane *dp, const struct backend_tag_key *key, __u32 backend_id);
 int dp_get_backend_tag(struct dataplane *dp, const struct backend_tag_key *key, __u32 *backend_id);
