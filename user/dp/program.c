@@ -199,6 +199,14 @@ static int assign_service_ids(struct dataplane *dp, struct registry *reg,
 	return 0;
 }
 
+void dp_backend_route_fields(const struct service *svc, const struct backend *be, bool panic,
+			     struct backend_value *val)
+{
+	val->route_state = model_route_state(be);
+	val->weight = model_new_flow_weight(svc, be, panic);
+	val->tag = limpet_name_tag(be->conf.name);
+}
+
 static int program_backend(struct dataplane *dp, const struct registry *reg,
 			   const struct service *svc, const struct backend *be, bool fresh,
 			   bool panic)
@@ -211,9 +219,7 @@ static int program_backend(struct dataplane *dp, const struct registry *reg,
 	val.family = be->conf.address.family;
 	val.state = LIMPET_BACKEND_ACTIVE;
 	val.service_id = svc->id;
-	val.route_state = model_route_state(be);
-	val.weight = model_new_flow_weight(svc, be, panic);
-	val.tag = limpet_name_tag(be->conf.name);
+	dp_backend_route_fields(svc, be, panic, &val);
 	val.gen = old.gen;
 	/* A new owner or a new address: flows bound before must not follow. */
 	if (fresh || old.state != LIMPET_BACKEND_ACTIVE || memcmp(&old.addr, &val.addr,
