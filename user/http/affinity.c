@@ -611,6 +611,9 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 	}
 	*be = b->sb;
 	*svc = s->sp;
+	svc->multi_segment = (s->aff.type == LIMPET_AFFINITY_COOKIE ||
+			      s->aff.type == LIMPET_AFFINITY_HEADER) && !f.from_xdp;
+	svc->moved = (token_be && token_be != b) || (entry_be && entry_be != b) || left_session;
 	/* failover none: a pinned session sees its backend fail, never moves. */
 	svc->no_retry = s->failover == FAILOVER_NONE &&
 			(out.via == LIMPET_ROUTE_TOKEN_BACKEND || out.via == LIMPET_ROUTE_SESSION_ENTRY);
@@ -720,6 +723,13 @@ void affinity_sessions(const struct affinity *a, __u32 service_id, __u32 *counts
 const struct affinity_counters *affinity_counters(const struct affinity *a, __u32 service_id)
 {
 	return service_id < LIMPET_MAX_SERVICES ? &a->counters[service_id] : NULL;
+}
+
+void affinity_count_binding(struct affinity *a, __u32 service_id,
+			    enum slowpath_bind_reason reason)
+{
+	if (service_id < LIMPET_MAX_SERVICES && reason < SLOWPATH_BIND_REASONS)
+		a->counters[service_id].bound_slowpath[reason]++;
 }
 
 int affinity_dp_value(const struct affinity *a, __u32 service_id,

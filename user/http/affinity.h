@@ -45,6 +45,7 @@ struct affinity_counters {
 	__u64 header_missing;	/* header affinity without its headers: fallback */
 	__u64 scanned_in_xdp;	/* heads decided from the data plane's scan */
 	__u64 scanned_here;	/* heads the slow path scanned itself */
+	__u64 bound_slowpath[SLOWPATH_BIND_REASONS];	/* by enum slowpath_bind_reason */
 };
 
 struct dataplane;
@@ -110,6 +111,10 @@ void affinity_sessions(const struct affinity *a, __u32 service_id, __u32 *counts
 void affinity_route_settings(const struct service_config *cfg, struct limpet_route_in *in);
 
 const struct affinity_counters *affinity_counters(const struct affinity *a, __u32 service_id);
+
+/* The slow path bound a connection of <service_id> (or sent its 503), for <reason>. */
+void affinity_count_binding(struct affinity *a, __u32 service_id,
+			    enum slowpath_bind_reason reason);
 
 /* The tag a token carries for backend <name> (stable across restarts). */
 __u32 affinity_tag(const char *name);
