@@ -68,4 +68,18 @@ LIMPET_INLINE __u32 limpet_hash_tuple(const struct limpet_addr *src, const struc
 	return limpet_hash_final(h, 40);
 }
 
+/*
+ * The tag of a backend name (FNV-1a 32): what a cookie carries to name its
+ * backend (backend_value.tag, backend_tags). Stable across restarts and
+ * instances: it depends on the name alone.
+ */
+LIMPET_INLINE __u32 limpet_name_tag(const char *name)
+{
+	__u32 h = 0x811c9dc5u;
+
+	for (; *name; name++)
+		h = (h ^ (__u8)*name) * 0x01000193u;
+	return h;
+}
+
 #endif /* LIMPET_HASH_H */

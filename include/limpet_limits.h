@@ -27,6 +27,16 @@
 #define LIMPET_RING_SIZE_MAX 1048573
 #endif
 
+/* Slots of an HTTP service's placement table (a power of two). */
+#ifndef LIMPET_PLACEMENT_SLOTS
+#define LIMPET_PLACEMENT_SLOTS 4096
+#endif
+
+/* Most HTTP sessions remembered (route_sessions: header, client, cookie). */
+#ifndef LIMPET_ROUTE_SESSIONS_MAX
+#define LIMPET_ROUTE_SESSIONS_MAX 1000000
+#endif
+
 /* Entries of the global_stats map: room for counters later builds add, so a
  * newer build can adopt the pinned map of an older one.
  */

@@ -88,7 +88,22 @@ enum limpet_backend_state {
 	LIMPET_BACKEND_ACTIVE = 1,	/* forward established flows here */
 };
 
-/* backends: backend id -> where to send. Written by the controller. */
+/*
+ * Where routing stands with a backend (backend_value.route_state; the
+ * inputs of include/limpet_route.h). Written from model_route_state().
+ */
+enum limpet_be_state {
+	LIMPET_BE_UP = 0,
+	LIMPET_BE_DRAINING,	/* draining, or weight 0: keeps its sessions, takes no new */
+	LIMPET_BE_DOWN,
+	LIMPET_BE_UNKNOWN,	/* tag not a backend of this service */
+};
+
+/*
+ * backends: backend id -> where to send, and how HTTP routing sees it.
+ * Written by the controller (dp/program.c) whenever the model changes:
+ * configuration, health, drain, weights.
+ */
 struct backend_value {
 	struct limpet_addr addr;
 	__be16 port;
@@ -96,6 +111,87 @@ struct backend_value {
 	__u8 state;		/* enum limpet_backend_state */
 	__u32 gen;		/* bumped whenever the id is (re)assigned */
 	__u32 service_id;
+	__u8 route_state;	/* enum limpet_be_state, model_route_state() */
+	__u8 pad[3];
+	__u32 weight;		/* for new sessions, model_new_flow_weight(): 0 takes none */
+	__u32 tag;		/* limpet_name_tag() of the backend's name: what cookies carry */
+};
+
+/*
+ * backend_tags: (service id, backend tag) -> backend id, for every backend
+ * of every HTTP service with cookie affinity: the backend a VALID cookie's
+ * backend_tag names. Written by the controller (dp/route.c); an entry goes
+ * with its backend (or its service's cookie affinity). When two backends
+ * of a service share a tag, the first in the configuration has it.
+ */
+struct backend_tag_key {
+	__u32 service_id;
+	__u32 tag;
+};
+
+/* http_services.flags */
+enum {
+	LIMPET_HTTP_INSERTS = 1 << 0,	/* backend_header: responses need an insertion */
+};
+
+/*
+ * http_services: service id -> how its HTTP connections are routed (the
+ * limpet_route_in settings and the times), for every HTTP service (affinity
+ * none too); all zero for any other id. Written by the controller
+ * (dp/route.c).
+ */
+struct http_service_value {
+	__u8 affinity;		/* enum limpet_affinity */
+	__u8 fallback;		/* enum limpet_route_fallback */
+	__u8 policy;		/* enum limpet_route_policy */
+	__u8 failover;		/* enum limpet_route_failover */
+	__u8 flags;		/* LIMPET_HTTP_* */
+	__u8 pad[3];
+	__u32 idle_ttl_s;	/* header/client_ip sessions: idle TTL */
+	__u32 cookie_ttl_s;	/* cookie: the cookie's TTL */
+	__u32 connect_timeout_ms;	/* http.connect_timeout */
+};
+
+/*
+ * placements: service id -> inner ARRAY of LIMPET_PLACEMENT_SLOTS __u32
+ * backend ids (LIMPET_PLACEMENT_EMPTY in every slot when no backend takes
+ * new sessions), for HTTP services with cookie, header or client_ip
+ * affinity. Slot s holds the weighted rendezvous (HRW) winner of slot key
+ * limpet_placement_slot_key(s) among the backends with weight > 0; a
+ * session key k uses slot limpet_placement_slot(k) (include/limpet_placement.h).
+ * Written by the controller (dp/route.c, built by dp/placement.c): a new
+ * inner map swapped in with one update of the outer map, like rings.
+ */
+
+/*
+ * route_sessions: header, client_ip and cookie sessions -> their backend.
+ * LRU, pinned (a controller restart keeps them). Live while
+ * now < last_use_ns + ttl_s * 1e9, in bpf_ktime_get_boot_ns() time
+ * (CLOCK_BOOTTIME in userspace). Written by the slow path (through dp/)
+ * and the data plane; the controller forgets a retired service's entries.
+ */
+enum limpet_session_kind {
+	SESSION_COOKIE = 1,
+	SESSION_HEADER = 2,
+	SESSION_CLIENT = 3,
+};
+
+struct route_session_key {
+	__u32 service_id;
+	__u8 kind;		/* enum limpet_session_kind */
+	__u8 pad[3];
+	__u64 key;		/* session id, header key or client key */
+};
+
+struct route_session_value {
+	__u32 backend_id;
+	__u32 ttl_s;
+	__u64 last_use_ns;
+};
+
+/* http_bind_stats: per-CPU, per service. Written by the data plane. */
+struct http_bind_counters {
+	__u64 bound_xdp;	/* connections bound in XDP (backend SYN-ACK completed it) */
 };
 
 /*
@@ -387,7 +483,12 @@ struct backend_name_value {
 LIMPET_STATIC_ASSERT(LIMPET_STAT_MAX <= LIMPET_STAT_SLOTS, "global_stats has no room");
 LIMPET_STATIC_ASSERT(sizeof(struct vip_key) == 20, "vip_key layout");
 LIMPET_STATIC_ASSERT(sizeof(struct vip_value) == 8, "vip_value layout");
-LIMPET_STATIC_ASSERT(sizeof(struct backend_value) == 28, "backend_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct backend_value) == 40, "backend_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct backend_tag_key) == 8, "backend_tag_key layout");
+LIMPET_STATIC_ASSERT(sizeof(struct http_service_value) == 20, "http_service_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct route_session_key) == 16, "route_session_key layout");
+LIMPET_STATIC_ASSERT(sizeof(struct route_session_value) == 16, "route_session_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct http_bind_counters) == 8, "http_bind_counters layout");
 LIMPET_STATIC_ASSERT(sizeof(struct rev_nat_key) == 20, "rev_nat_key layout");
 LIMPET_STATIC_ASSERT(sizeof(struct rev_nat_value) == 28, "rev_nat_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct flow_key) == 40, "flow_key layout");

@@ -55,12 +55,7 @@
 #include "limpet_maps.h"
 #include "limpet_token.h"
 
-enum limpet_be_state {
-	LIMPET_BE_UP = 0,
-	LIMPET_BE_DRAINING,
-	LIMPET_BE_DOWN,
-	LIMPET_BE_UNKNOWN,	/* tag not a backend of this service */
-};
+/* enum limpet_be_state is in limpet_maps.h: backend_value.route_state. */
 
 enum limpet_route_via {
 	LIMPET_ROUTE_TOKEN_BACKEND = 0,	/* the backend the token names */
@@ -200,6 +195,38 @@ LIMPET_INLINE void limpet_route_refused(struct limpet_route_in *in, __u8 token_f
 		in->token_state = LIMPET_BE_DOWN;
 	if (entry_failed)
 		in->entry_state = LIMPET_BE_DOWN;
+}
+
+/*
+ * <in> as the data plane starts it, from the service's http_services
+ * entry: the settings, states UNKNOWN, no key. The controller starts from
+ * the configuration (affinity_route_settings()); tests/unit check that the
+ * two give the same decision for every input.
+ */
+LIMPET_INLINE void limpet_route_in_of(const struct http_service_value *hs,
+				      struct limpet_route_in *in)
+{
+	in->affinity = hs->affinity;
+	in->fallback = hs->fallback;
+	in->policy = hs->policy;
+	in->failover = hs->failover;
+	in->outcome = 0;
+	in->token_state = LIMPET_BE_UNKNOWN;
+	in->has_key = 0;
+	in->entry_state = LIMPET_BE_UNKNOWN;
+}
+
+/*
+ * The route state of backend <be> (its backends entry; NULL: no backend,
+ * as a tag or session entry that names none) for service <service_id>:
+ * UNKNOWN unless it is an active backend of that service.
+ */
+LIMPET_INLINE __u8 limpet_route_state_of(const struct backend_value *be, __u32 service_id)
+{
+	if (!be || be->state != LIMPET_BACKEND_ACTIVE || be->service_id != service_id ||
+	    be->route_state > LIMPET_BE_UNKNOWN)
+		return LIMPET_BE_UNKNOWN;
+	return be->route_state;
 }
 
 /* The routing decision for <in>; see the tables above. */

@@ -567,6 +567,8 @@ static __always_inline void bind_install(const struct flow_key *ck, const struct
 					 __u32 id, __u32 gen, __u32 service_id, __u32 seq_next,
 					 __u64 now)
 {
+	struct http_bind_counters *bound;
+
 	__builtin_memset(fv, 0, sizeof(*fv));
 	fv->atime_ns = now;
 	fv->backend_id = id;
@@ -585,6 +587,9 @@ static __always_inline void bind_install(const struct flow_key *ck, const struct
 	bpf_map_update_elem(&flows, ck, fv, BPF_ANY);
 	bpf_map_delete_elem(&held_segments, ck);
 	stat_inc(LIMPET_STAT_HTTP_BOUND_XDP);
+	bound = bpf_map_lookup_elem(&http_bind_stats, &service_id);
+	if (bound)
+		bound->bound_xdp++;
 }
 
 /*

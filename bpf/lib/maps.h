@@ -12,6 +12,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "limpet_maps.h"
+#include "limpet_placement.h"
 
 /* VIP:port:proto -> service. Written by the controller. */
 struct {
@@ -175,6 +176,58 @@ struct {
 	__type(value, struct limpet_syncookie_key);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } syn_secret SEC(".maps");
+
+/* HTTP routing state (limpet_maps.h says what each holds and who writes it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LIMPET_MAX_BACKENDS);
+	__type(key, struct backend_tag_key);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} backend_tags SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LIMPET_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct http_service_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} http_services SEC(".maps");
+
+/* Template of one service's placement table: slot -> backend id. */
+struct placement_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP | BPF_F_MMAPABLE);
+	__uint(max_entries, LIMPET_PLACEMENT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+};
+
+/* service id -> its placement table. Swapped whole by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, LIMPET_MAX_SERVICES);
+	__type(key, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, struct placement_inner);
+} placements SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LIMPET_ROUTE_SESSIONS_MAX);
+	__type(key, struct route_session_key);
+	__type(value, struct route_session_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} route_sessions SEC(".maps");
+
+/* Per-CPU binding counters per HTTP service. Read by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LIMPET_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct http_bind_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} http_bind_stats SEC(".maps");
 
 /* Controller-only: which name owns which service / backend id. */
 struct {

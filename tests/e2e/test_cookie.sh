@@ -16,6 +16,8 @@
 #     stay valid, new ones carry the new key id;
 #   - requests carrying a valid cookie have their head read by the data
 #     plane (http_heads_read_xdp grows by as many), not by the slow path;
+#   - who bound each connection: a first request without a cookie counts
+#     under http_bound_slowpath_issue, valid cookies never do;
 #   - `limpet stats` counts each outcome, `limpet status` the sessions.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -99,6 +101,44 @@ read -r g1 w1 sp1 <<<"$out"
 [ $((w1 - w0)) -eq 20 ] || fail "web's http_heads_read_xdp grew by $((w1 - w0)), expected 20"
 [ "$sp1" = "$sp0" ] || fail "the slow path read $((sp1 - sp0)) heads itself"
 note "20 requests with a cookie: heads read in XDP ($g0 -> $g1), none by the slow path"
+
+# Who bound each connection, and why the slow path did: a first request
+# without a cookie is bound by the slow path for its cookie (issue); five
+# with a valid cookie need nothing of it (bound in XDP, or by the slow path
+# with no reason where XDP binding is not there): no issue among them.
+bound() { # prints "<web xdp> <web slowpath> <web issue> <web sum of reasons> <global slowpath>"
+	e2e_cli_ok stats --json
+	"$LAB_PYTHON" -c 'import json, sys
+s = json.loads(sys.stdin.read())
+web = next(v for v in s["services"] if v["name"] == "web")
+reasons = ["none", "issue", "insert", "multi_segment", "failover", "all_failed"]
+print(web.get("http_bound_xdp", -1), web.get("http_bound_slowpath", -1),
+      web.get("http_bound_slowpath_issue", -1),
+      sum(web.get("http_bound_slowpath_" + r, 0) for r in reasons),
+      s["global"].get("http_bound_slowpath", -1))' <<<"$E2E_OUT"
+}
+read -r x0 sl0 is0 sum0 gs0 <<<"$(bound)"
+[ "$x0" -ge 0 ] && [ "$sl0" -ge 0 ] && [ "$is0" -ge 0 ] && [ "$gs0" -ge 0 ] ||
+	fail "stats --json lacks http_bound_xdp / http_bound_slowpath[_issue] ($x0 $sl0 $is0 $gs0)"
+[ "$sum0" = "$sl0" ] || fail "web's slow-path bindings by reason add up to $sum0, not $sl0"
+b=$(get "$T/bound.jar" "$(lab_client_addr 3 4)" "http://$LAB_VIP4/")
+[ "$(set_cookies)" = 1 ] || fail "a first request without a cookie got no cookie"
+read -r x1 sl1 is1 sum1 gs1 <<<"$(bound)"
+[ $((is1 - is0)) -eq 1 ] || fail "a cookie issued: http_bound_slowpath_issue grew by $((is1 - is0))"
+[ $((sl1 - sl0)) -eq 1 ] || fail "a cookie issued: web's http_bound_slowpath grew by $((sl1 - sl0))"
+[ $((gs1 - gs0)) -ge 1 ] || fail "global http_bound_slowpath did not grow ($gs0 -> $gs1)"
+[ "$x1" = "$x0" ] || fail "a connection that needed a cookie was counted as bound in XDP"
+for r in 1 2 3 4 5; do
+	[ "$(get "$T/bound.jar" "$(lab_client_addr $((r + 3)) 4)" "http://$LAB_VIP4/")" = "$b" ] ||
+		fail "the bound.jar session moved"
+done
+sleep 1	# the last binding is counted when the backend's SYN-ACK comes
+read -r x2 sl2 is2 sum2 gs2 <<<"$(bound)"
+[ $(((x2 - x1) + (sl2 - sl1))) -eq 5 ] ||
+	fail "5 cookie requests: bound in XDP +$((x2 - x1)), by the slow path +$((sl2 - sl1))"
+[ "$is2" = "$is1" ] || fail "requests with a valid cookie counted as issue ($is1 -> $is2)"
+[ "$sum2" = "$sl2" ] || fail "web's slow-path bindings by reason add up to $sum2, not $sl2"
+note "bindings: no cookie -> issue +1; 5 valid cookies -> xdp +$((x2 - x1)), slow path +$((sl2 - sl1)) (no issue)"
 
 # IPv6: a few sessions too.
 for s in 1 2 3 4 5; do

@@ -168,6 +168,11 @@ void dp_collect_fds(struct dataplane *dp)
 	dp->xsk_ifaces_fd = bpf_map__fd(dp->skel->maps.xsk_ifaces);
 	dp->http_affinity_fd = bpf_map__fd(dp->skel->maps.http_affinity);
 	dp->cookie_keys_fd = bpf_map__fd(dp->skel->maps.cookie_keys);
+	dp->backend_tags_fd = bpf_map__fd(dp->skel->maps.backend_tags);
+	dp->http_services_fd = bpf_map__fd(dp->skel->maps.http_services);
+	dp->placements_fd = bpf_map__fd(dp->skel->maps.placements);
+	dp->route_sessions_fd = bpf_map__fd(dp->skel->maps.route_sessions);
+	dp->http_bind_stats_fd = bpf_map__fd(dp->skel->maps.http_bind_stats);
 }
 
 /* The secret of limpet's own SYN cookie: made once; a pinned one is kept. */

@@ -37,6 +37,11 @@ struct dataplane {
 	int xsk_ifaces_fd;
 	int http_affinity_fd;
 	int cookie_keys_fd;
+	int backend_tags_fd;
+	int http_services_fd;
+	int placements_fd;
+	int route_sessions_fd;
+	int http_bind_stats_fd;
 	/* What dp_program() last wrote, read back without a system call. */
 	struct backend_value backends[LIMPET_MAX_BACKENDS];
 	__u32 *rings[LIMPET_MAX_SERVICES];	/* NULL: no table (nothing takes new flows) */
@@ -51,6 +56,23 @@ struct dataplane {
 	/* What each table was built from: equal inputs, equal table, no rebuild. */
 	struct ring_input *ring_inputs[LIMPET_MAX_SERVICES];
 	__u32 ring_n_inputs[LIMPET_MAX_SERVICES];
+	/* HTTP routing state as dp/route.c last wrote it (NULL / false: not
+	 * read yet; the first dp_program() reads or rewrites it).
+	 */
+	struct http_service_value *http_services;	/* LIMPET_MAX_SERVICES */
+	struct backend_tag_entry *backend_tags;		/* sorted by key */
+	size_t n_backend_tags;
+	bool backend_tags_known;
+	__u32 *placements[LIMPET_MAX_SERVICES];		/* NULL: none */
+	struct placement_backend *placement_inputs[LIMPET_MAX_SERVICES];
+	__u32 placement_n_inputs[LIMPET_MAX_SERVICES];
+	bool placements_known;	/* ids without a table have none in the map either */
+};
+
+/* One backend_tags entry. */
+struct backend_tag_entry {
+	struct backend_tag_key key;
+	__u32 backend_id;
 };
 
 /* One backend as the Maglev table sees it: the name's hash stands in for the

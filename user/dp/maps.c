@@ -11,6 +11,13 @@
  *   service_stats, backend_stats, the data plane; reset by dp/program.c
  *   global_stats                  when an id changes hands
  *   cookie_keys, http_affinity    http/keyring.c and http/http.c
+ *   backend_tags, http_services,  dp/route.c, from the model (placement
+ *   placements                    tables built by dp/placement.c)
+ *   route_sessions                the slow path (through these functions)
+ *                                 and the data plane; dp/program.c forgets
+ *                                 a retired service's entries
+ *   http_bind_stats               the data plane; reset by dp/program.c
+ *                                 when a service id changes hands
  *   xsks, xsk_ifaces              http/xsk.c
  *   affinity_progs, bind_progs,   dp/dataplane.c, at load
  *   syn_secret
@@ -26,6 +33,7 @@
 
 #include "dp/internal.h"
 #include "dp/maps.h"
+#include "limpet_placement.h"
 #include "limpet_xdp.skel.h"
 
 static const char *const stat_names[LIMPET_STAT_MAX] = {
@@ -103,17 +111,23 @@ int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val)
 	return errno_or(bpf_map_lookup_elem(dp->backends_fd, &id, val));
 }
 
-int dp_ring_new(const __u32 *table, __u32 size)
+/*
+ * A new mmapable inner ARRAY of <n_slots> __u32 named <name>: <head> (if
+ * not NULL) in slot 0, then <table>. Its fd, or -errno.
+ */
+static int inner_table_new(const char *name, const __u32 *head, const __u32 *table,
+			   __u32 size)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_INNER_MAP | BPF_F_MMAPABLE);
 	/* An array's elements are 8-byte aligned: each __u32 slot takes 8 bytes. */
 	const size_t stride = 8;
-	size_t len = stride * ((size_t)size + 1), i;
+	__u32 first = head ? 1 : 0, n_slots = size + first;
+	size_t len = stride * (size_t)n_slots, i;
 	char *slots;
 	int inner, err;
 
-	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "limpet_ring", sizeof(__u32), sizeof(__u32),
-			       size + 1, &opts);
+	inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(__u32), sizeof(__u32), n_slots,
+			       &opts);
 	if (inner < 0)
 		return -errno;
 	/* The new table is no packet's yet: fill it in place, no system call per slot. */
@@ -123,15 +137,22 @@ int dp_ring_new(const __u32 *table, __u32 size)
 		close(inner);
 		return err;
 	}
-	_Static_assert(LIMPET_RING_SIZE_SLOT == 0, "the table follows the size slot");
-	*(__u32 *)slots = size;
+	if (head)
+		*(__u32 *)slots = *head;
 	for (i = 0; i < size; i++)
-		*(__u32 *)(slots + stride * (i + 1)) = table[i];
+		*(__u32 *)(slots + stride * (i + first)) = table[i];
 	munmap(slots, len);
 	return inner;
 }
 
-int dp_rings_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n)
+int dp_ring_new(const __u32 *table, __u32 size)
+{
+	_Static_assert(LIMPET_RING_SIZE_SLOT == 0, "the table follows the size slot");
+	return inner_table_new("limpet_ring", &size, table, size);
+}
+
+/* Swap every <fds>[i] in as the inner map of <ids>[i] of the map of maps <fd>. */
+static int tables_swap(int fd, const __u32 *ids, const int *fds, __u32 n)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, batch);
 	__u32 count = n, i;
@@ -142,13 +163,217 @@ int dp_rings_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds
 	/* Each update of a map of maps waits for an RCU grace period; a batch
 	 * waits once (kernels >= 6.7), per element before.
 	 */
-	ret = bpf_map_update_batch(dp->rings_fd, service_ids, fds, &count, &batch);
+	ret = bpf_map_update_batch(fd, ids, fds, &count, &batch);
 	if (!ret)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (bpf_map_update_elem(dp->rings_fd, &service_ids[i], &fds[i], BPF_ANY))
+		if (bpf_map_update_elem(fd, &ids[i], &fds[i], BPF_ANY))
 			return -errno;
 	return 0;
+}
+
+int dp_rings_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n)
+{
+	return tables_swap(dp->rings_fd, service_ids, fds, n);
+}
+
+int dp_placement_new(const __u32 *table)
+{
+	return inner_table_new("limpet_place", NULL, table, LIMPET_PLACEMENT_SLOTS);
+}
+
+int dp_placements_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n)
+{
+	return tables_swap(dp->placements_fd, service_ids, fds, n);
+}
+
+bool dp_has_placement(struct dataplane *dp, __u32 service_id)
+{
+	__u32 inner_id;
+
+	return !bpf_map_lookup_elem(dp->placements_fd, &service_id, &inner_id);
+}
+
+int dp_read_placement(struct dataplane *dp, __u32 service_id, __u32 *table)
+{
+	__u32 inner_id, slot;
+	int fd, ret = 0;
+
+	if (bpf_map_lookup_elem(dp->placements_fd, &service_id, &inner_id))
+		return -errno;
+	fd = bpf_map_get_fd_by_id(inner_id);
+	if (fd < 0)
+		return -errno;
+	for (slot = 0; !ret && slot < LIMPET_PLACEMENT_SLOTS; slot++)
+		ret = errno_or(bpf_map_lookup_elem(fd, &slot, &table[slot]));
+	close(fd);
+	return ret;
+}
+
+int dp_clear_placement(struct dataplane *dp, __u32 service_id)
+{
+	int ret = bpf_map_delete_elem(dp->placements_fd, &service_id);
+
+	return ret && errno != ENOENT ? -errno : 0;
+}
+
+int dp_set_http_service(struct dataplane *dp, __u32 service_id,
+			const struct http_service_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->http_services_fd, &service_id, val, BPF_ANY));
+}
+
+int dp_get_http_service(struct dataplane *dp, __u32 service_id, struct http_service_value *val)
+{
+	return errno_or(bpf_map_lookup_elem(dp->http_services_fd, &service_id, val));
+}
+
+int dp_set_backend_tag(struct dataplane *dp, const struct backend_tag_key *key, __u32 backend_id)
+{
+	return errno_or(bpf_map_update_elem(dp->backend_tags_fd, key, &backend_id, BPF_ANY));
+}
+
+int dp_get_backend_tag(struct dataplane *dp, const struct backend_tag_key *key, __u32 *backend_id)
+{
+	return errno_or(bpf_map_lookup_elem(dp->backend_tags_fd, key, backend_id));
+}
+
+int dp_del_backend_tag(struct dataplane *dp, const struct backend_tag_key *key)
+{
+	int ret = bpf_map_delete_elem(dp->backend_tags_fd, key);
+
+	return ret && errno != ENOENT ? -errno : 0;
+}
+
+int dp_next_backend_tag(struct dataplane *dp, const struct backend_tag_key *prev,
+			struct backend_tag_key *next)
+{
+	return errno_or(bpf_map_get_next_key(dp->backend_tags_fd, prev, next));
+}
+
+int dp_route_session_get(struct dataplane *dp, const struct route_session_key *key,
+			 struct route_session_value *val)
+{
+	return errno_or(bpf_map_lookup_elem(dp->route_sessions_fd, key, val));
+}
+
+int dp_route_session_set(struct dataplane *dp, const struct route_session_key *key,
+			 const struct route_session_value *val)
+{
+	return errno_or(bpf_map_update_elem(dp->route_sessions_fd, key, val, BPF_ANY));
+}
+
+int dp_route_session_del(struct dataplane *dp, const struct route_session_key *key)
+{
+	int ret = bpf_map_delete_elem(dp->route_sessions_fd, key);
+
+	return ret && errno != ENOENT ? -errno : 0;
+}
+
+int dp_route_session_walk(struct dataplane *dp, dp_route_session_fn fn, void *ctx)
+{
+	enum { BATCH = 4096 };
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct route_session_key *keys = malloc(sizeof(*keys) * BATCH);
+	struct route_session_value *vals = malloc(sizeof(*vals) * BATCH);
+	struct route_session_key in_batch, out_batch;
+	bool first = true, done = false;
+	int ret = 0;
+	__u32 i;
+
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (!done && !ret) {
+		__u32 count = BATCH;
+
+		ret = bpf_map_lookup_batch(dp->route_sessions_fd, first ? NULL : &in_batch,
+					   &out_batch, keys, vals, &count, &opts);
+		if (ret < 0 && errno != ENOENT) {
+			ret = -errno;
+			break;
+		}
+		done = ret < 0;	/* ENOENT: this was the last batch */
+		ret = 0;
+		first = false;
+		in_batch = out_batch;
+		for (i = 0; i < count && !ret; i++)
+			ret = fn(ctx, &keys[i], &vals[i]);
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+struct forget_ctx {
+	__u32 service_id;
+	struct route_session_key *keys;
+	size_t n, cap;
+};
+
+static int collect_of_service(void *arg, const struct route_session_key *key,
+			      const struct route_session_value *val)
+{
+	struct forget_ctx *c = arg;
+
+	(void)val;
+	if (key->service_id != c->service_id)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct route_session_key *grown = realloc(c->keys, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		c->keys = grown;
+		c->cap = cap;
+	}
+	c->keys[c->n++] = *key;
+	return 0;
+}
+
+int dp_route_sessions_forget_service(struct dataplane *dp, __u32 service_id)
+{
+	struct forget_ctx c = { .service_id = service_id };
+	size_t i;
+	int ret;
+
+	/* Collect first: deleting while walking a hash map restarts the walk. */
+	ret = dp_route_session_walk(dp, collect_of_service, &c);
+	for (i = 0; !ret && i < c.n; i++)
+		ret = dp_route_session_del(dp, &c.keys[i]);
+	free(c.keys);
+	return ret;
+}
+
+int dp_http_bind_counters(struct dataplane *dp, __u32 service_id, struct http_bind_counters *sum)
+{
+	struct http_bind_counters *percpu;
+	int i, err;
+
+	memset(sum, 0, sizeof(*sum));
+	percpu = calloc(dp->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	err = errno_or(bpf_map_lookup_elem(dp->http_bind_stats_fd, &service_id, percpu));
+	for (i = 0; !err && i < dp->ncpus; i++)
+		sum->bound_xdp += percpu[i].bound_xdp;
+	free(percpu);
+	return err;
+}
+
+int dp_reset_http_bind_counters(struct dataplane *dp, __u32 service_id)
+{
+	struct http_bind_counters *zero = calloc(dp->ncpus, sizeof(*zero));
+	int err;
+
+	if (!zero)
+		return -ENOMEM;
+	err = errno_or(bpf_map_update_elem(dp->http_bind_stats_fd, &service_id, zero, BPF_ANY));
+	free(zero);
+	return err;
 }
 
 int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size)
@@ -342,6 +567,11 @@ int dp_read_backend_names(struct dataplane *dp, struct backend_name_value *vals,
 int dp_read_backends(struct dataplane *dp, struct backend_value *vals, __u32 n)
 {
 	return read_array(dp->backends_fd, vals, sizeof(*vals), n);
+}
+
+int dp_read_http_services(struct dataplane *dp, struct http_service_value *vals, __u32 n)
+{
+	return read_array(dp->http_services_fd, vals, sizeof(*vals), n);
 }
 
 int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_name_value *val)

@@ -7,6 +7,7 @@
 #ifndef LIMPET_DP_MAPS_H
 #define LIMPET_DP_MAPS_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 #include "limpet_maps.h"
@@ -41,6 +42,48 @@ int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u
 int dp_ring_new(const __u32 *table, __u32 size);
 int dp_rings_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n);
 int dp_clear_ring(struct dataplane *dp, __u32 service_id);
+
+/*
+ * placements: like rings, a new inner map holding <table>
+ * (LIMPET_PLACEMENT_SLOTS ids; its fd or -errno), then swapped in with one
+ * batch for many services (dp/route.c).
+ */
+int dp_placement_new(const __u32 *table);
+int dp_placements_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n);
+int dp_clear_placement(struct dataplane *dp, __u32 service_id);
+/* The kernel's placement table of <service_id> into <table> (checks, tests). */
+int dp_read_placement(struct dataplane *dp, __u32 service_id, __u32 *table);
+/* Does <service_id> have a placement table in the map (a restart's)? */
+bool dp_has_placement(struct dataplane *dp, __u32 service_id);
+
+/* http_services, backend_tags: HTTP routing settings (dp/route.c). */
+int dp_set_http_service(struct dataplane *dp, __u32 service_id,
+			const struct http_service_value *val);
+int dp_get_http_service(struct dataplane *dp, __u32 service_id, struct http_service_value *val);
+int dp_read_http_services(struct dataplane *dp, struct http_service_value *vals, __u32 n);
+int dp_set_backend_tag(struct dataplane *dp, const struct backend_tag_key *key, __u32 backend_id);
+int dp_get_backend_tag(struct dataplane *dp, const struct backend_tag_key *key, __u32 *backend_id);
+int dp_del_backend_tag(struct dataplane *dp, const struct backend_tag_key *key);
+/* The key after <prev> (NULL: the first) into <next>; -ENOENT at the end. */
+int dp_next_backend_tag(struct dataplane *dp, const struct backend_tag_key *prev,
+			struct backend_tag_key *next);
+
+/* route_sessions: HTTP sessions (the slow path and the data plane). */
+int dp_route_session_get(struct dataplane *dp, const struct route_session_key *key,
+			 struct route_session_value *val);
+int dp_route_session_set(struct dataplane *dp, const struct route_session_key *key,
+			 const struct route_session_value *val);
+int dp_route_session_del(struct dataplane *dp, const struct route_session_key *key);
+/* Call <fn> for every entry, read in batches; a non-zero return stops the walk. */
+typedef int (*dp_route_session_fn)(void *ctx, const struct route_session_key *key,
+				   const struct route_session_value *val);
+int dp_route_session_walk(struct dataplane *dp, dp_route_session_fn fn, void *ctx);
+/* Remove every entry of <service_id> (the service was retired). */
+int dp_route_sessions_forget_service(struct dataplane *dp, __u32 service_id);
+
+/* http_bind_stats: per-service binding counters, summed over CPUs. */
+int dp_http_bind_counters(struct dataplane *dp, __u32 service_id, struct http_bind_counters *sum);
+int dp_reset_http_bind_counters(struct dataplane *dp, __u32 service_id);
 
 /* service_names, backend_names: the pinned registries of ids (dp/program.c). */
 int dp_get_service_name(struct dataplane *dp, __u32 id, struct service_name_value *val);

@@ -8,7 +8,8 @@
  * and a reassigned or re-addressed id gets a new generation, which turns the
  * flows still pointing at it stale instead of misrouted.
  *
- * Order of writes: backends, then Maglev tables, then rev_nat, then VIPs,
+ * Order of writes: backends, then Maglev tables, then the HTTP routing
+ * state (dp/route.c: a removed backend's tag goes before the backend), then rev_nat, then VIPs,
  * and only then the retirement of what the model dropped, so no packet can find a table
  * entry for a backend that is not programmed yet.
  */
@@ -25,6 +26,8 @@
 #include "dp/maglev.h"
 #include "dp/maps.h"
 #include "dp/program.h"
+#include "dp/route.h"
+#include "limpet_hash.h"
 
 #define ID_NONE 0xffffffffu
 
@@ -189,14 +192,24 @@ static int assign_service_ids(struct dataplane *dp, struct registry *reg,
 				return ret;
 			registry_add_service(reg, svc->id);
 			dp_reset_service_counters(dp, svc->id);
+			dp_reset_http_bind_counters(dp, svc->id);
 		}
 		reg->service_kept[svc->id] = true;
 	}
 	return 0;
 }
 
+void dp_backend_route_fields(const struct service *svc, const struct backend *be, bool panic,
+			     struct backend_value *val)
+{
+	val->route_state = model_route_state(be);
+	val->weight = model_new_flow_weight(svc, be, panic);
+	val->tag = limpet_name_tag(be->conf.name);
+}
+
 static int program_backend(struct dataplane *dp, const struct registry *reg,
-			   const struct service *svc, const struct backend *be, bool fresh)
+			   const struct service *svc, const struct backend *be, bool fresh,
+			   bool panic)
 {
 	struct backend_value old = reg->values[be->id], val = {};
 	int ret;
@@ -206,6 +219,7 @@ static int program_backend(struct dataplane *dp, const struct registry *reg,
 	val.family = be->conf.address.family;
 	val.state = LIMPET_BACKEND_ACTIVE;
 	val.service_id = svc->id;
+	dp_backend_route_fields(svc, be, panic, &val);
 	val.gen = old.gen;
 	/* A new owner or a new address: flows bound before must not follow. */
 	if (fresh || old.state != LIMPET_BACKEND_ACTIVE || memcmp(&old.addr, &val.addr,
@@ -229,6 +243,7 @@ static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 
 	for (i = 0; i < model->n_services; i++) {
 		struct service *svc = &model->services[i];
+		bool panic = model_panics(svc);
 
 		for (j = 0; j < svc->n_backends; j++) {
 			struct backend *be = &svc->backends[j];
@@ -256,7 +271,7 @@ static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 				fresh = true;
 			}
 			reg->backend_kept[be->id] = true;
-			ret = program_backend(dp, reg, svc, be, fresh);
+			ret = program_backend(dp, reg, svc, be, fresh, panic);
 			if (ret)
 				return ret;
 		}
@@ -659,6 +674,7 @@ static int retire_unused(struct dataplane *dp, struct registry *reg)
 			reg->backends[id].name, id);
 		/* Keep gen: the next owner bumps it, so old flows stay stale. */
 		be.state = LIMPET_BACKEND_UNUSED;
+		be.weight = 0;
 		ret = dp_set_backend(dp, id, &be);
 		if (!ret)
 			ret = dp_set_backend_name(dp, id, &no_backend);
@@ -672,6 +688,9 @@ static int retire_unused(struct dataplane *dp, struct registry *reg)
 		pr_info("service %s retired (id %u)", reg->services[id].name, id);
 		forget_ring(dp, id);
 		ret = dp_clear_ring(dp, id);
+		/* Its id may go to another service: its sessions must not follow. */
+		if (!ret)
+			ret = dp_route_sessions_forget_service(dp, id);
 		if (!ret)
 			ret = dp_set_service_name(dp, id, &no_service);
 		if (ret)
@@ -698,6 +717,8 @@ int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errl
 		ret = assign_backend_ids(dp, reg, model, err, errlen);
 	if (!ret)
 		ret = program_rings(dp, model);
+	if (!ret)
+		ret = dp_program_routes(dp, model);
 	if (!ret) {
 		claims = rev_claims(model, &n_claims);
 		ret = claims ? program_rev_nat(dp, claims, n_claims) : -ENOMEM;
@@ -739,5 +760,6 @@ void dp_forget_programmed(struct dataplane *dp)
 
 	for (id = 0; id < LIMPET_MAX_SERVICES; id++)
 		forget_ring(dp, id);
+	dp_forget_routes(dp);
 	forget_mirrors(dp);
 }

@@ -11,6 +11,7 @@
 #ifndef LIMPET_DP_PROGRAM_H
 #define LIMPET_DP_PROGRAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -36,6 +37,13 @@ const struct backend_value *dp_backend(const struct dataplane *dp, __u32 id);
  * (nothing takes new flows).
  */
 const __u32 *dp_ring(const struct dataplane *dp, __u32 service_id, __u32 *size);
+
+/*
+ * The HTTP routing fields of backend <be>'s backends entry (route_state,
+ * weight, tag) as dp_program() writes them; <panic> from model_panics().
+ */
+void dp_backend_route_fields(const struct service *svc, const struct backend *be, bool panic,
+			     struct backend_value *val);
 
 /* The vips entry of <svc>: key and value exactly as dp_program() writes them. */
 void dp_vip_of(const struct service *svc, struct vip_key *key, struct vip_value *val);

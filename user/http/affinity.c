@@ -3,7 +3,6 @@
  * affinity.c - which backend an HTTP connection goes to (affinity.h).
  */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,16 +10,21 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "dp/maglev.h"
+#include "dp/maps.h"
 #include "dp/program.h"
+#include "dp/route.h"
 #include "http/affinity.h"
 #include "limpet_hash.h"
 #include "limpet_mix.h"
+#include "limpet_placement.h"
 #include "limpet_route.h"
 
 /* Config durations are in milliseconds, cookie times in seconds. */
 #define MS_PER_S 1000
+#define NS_PER_S 1000000000ull
 
 struct affinity_backend {
 	struct slowpath_backend sb;
@@ -41,10 +45,18 @@ struct affinity_service {
 	struct limpet_head_config head;
 	__u32 cookie_ttl_s;
 	__u64 idle_ttl_s;
+	struct limpet_route_in settings;	/* affinity_route_settings() */
 	struct affinity_backend *be;
 	size_t n_be;
 	const __u32 *ring;	/* dp/program.c's table; NULL when nothing takes new flows */
 	__u32 ring_size;
+	const __u32 *placement;	/* dp/route.c's table; NULL: no session affinity */
+};
+
+/* Live sessions per backend id, from one walk of route_sessions a second. */
+struct session_counts {
+	__u64 at_s;		/* CLOCK_BOOTTIME second of the walk; 0: never */
+	__u32 of[LIMPET_MAX_BACKENDS];
 };
 
 /* xorshift64*: session ids need to be unique, not secret (the MAC is). */
@@ -62,11 +74,7 @@ static __u64 rng_next(void)
 
 __u32 affinity_tag(const char *name)
 {
-	__u32 h = 0x811c9dc5u;
-
-	for (; *name; name++)
-		h = (h ^ (__u8)*name) * 0x01000193u;
-	return h;
+	return limpet_name_tag(name);
 }
 
 static __u64 hash64(const void *data, size_t len)
@@ -88,11 +96,13 @@ static void service_free(struct affinity_service *s)
 	free(s);
 }
 
-int affinity_init(struct affinity *a, const struct cookie_keys *keys)
+int affinity_init(struct affinity *a, const struct cookie_keys *keys, struct dataplane *dp)
 {
 	memset(a, 0, sizeof(*a));
 	a->keys = keys;
-	return sessions_init(&a->sessions, AFFINITY_SESSIONS_MAX);
+	a->dp = dp;
+	a->session_counts = calloc(1, sizeof(*a->session_counts));
+	return a->session_counts ? 0 : -ENOMEM;
 }
 
 void affinity_free(struct affinity *a)
@@ -101,8 +111,68 @@ void affinity_free(struct affinity *a)
 
 	for (i = 0; i < LIMPET_MAX_SERVICES; i++)
 		service_free(a->svc[i]);
-	sessions_free(&a->sessions);
+	free(a->session_counts);
 	memset(a, 0, sizeof(*a));
+}
+
+void affinity_route_settings(const struct service_config *cfg, struct limpet_route_in *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->affinity = cfg->mode == SERVICE_MODE_HTTP ? (__u8)cfg->affinity.type : 0;
+	in->fallback = (__u8)cfg->affinity.fallback;
+	in->policy = (__u8)cfg->affinity.policy;
+	in->failover = (__u8)cfg->failover;
+	in->token_state = LIMPET_BE_UNKNOWN;
+	in->entry_state = LIMPET_BE_UNKNOWN;
+}
+
+/* ---- sessions: route_sessions, through dp/ ------------------------------ */
+
+static __u64 boot_ns(void)
+{
+	return clock_ns(CLOCK_BOOTTIME);
+}
+
+static bool session_live(const struct route_session_value *v, __u64 now_ns)
+{
+	return now_ns < v->last_use_ns + (__u64)v->ttl_s * NS_PER_S;
+}
+
+static void session_key_of(struct route_session_key *k, __u32 service_id, __u8 kind, __u64 key)
+{
+	memset(k, 0, sizeof(*k));
+	k->service_id = service_id;
+	k->kind = kind;
+	k->key = key;
+}
+
+/* The backend id of the live session (service, kind, key), or ID none (~0). */
+static __u32 session_find(const struct affinity *a, __u32 service_id, __u8 kind, __u64 key,
+			  __u64 now_ns)
+{
+	struct route_session_value v;
+	struct route_session_key k;
+
+	session_key_of(&k, service_id, kind, key);
+	if (!a->dp || dp_route_session_get(a->dp, &k, &v) || !session_live(&v, now_ns))
+		return ~0u;
+	return v.backend_id;
+}
+
+static void session_touch(const struct affinity *a, __u32 service_id, __u8 kind, __u64 key,
+			  __u32 backend_id, __u64 now_ns, __u64 ttl_s)
+{
+	struct route_session_value v = { .backend_id = backend_id, .last_use_ns = now_ns };
+	struct route_session_key k;
+	int ret;
+
+	if (!a->dp)
+		return;
+	v.ttl_s = ttl_s > 0xffffffffull ? 0xffffffffu : (__u32)ttl_s;
+	session_key_of(&k, service_id, kind, key);
+	ret = dp_route_session_set(a->dp, &k, &v);
+	if (ret)
+		pr_debug("route_sessions: cannot remember a session: %s", strerror(-ret));
 }
 
 static void head_config(struct limpet_head_config *h, const struct affinity_config *aff)
@@ -154,6 +224,7 @@ static struct affinity_service *snapshot(const struct service *svc, const struct
 	head_config(&s->head, &cfg->affinity);
 	s->cookie_ttl_s = (__u32)(cfg->affinity.cookie.ttl_ms / MS_PER_S);
 	s->idle_ttl_s = cfg->affinity.idle_ttl_ms / MS_PER_S;
+	affinity_route_settings(cfg, &s->settings);
 	s->be = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*s->be));
 	if (!s->be) {
 		service_free(s);
@@ -179,6 +250,7 @@ static struct affinity_service *snapshot(const struct service *svc, const struct
 		s->n_be++;
 	}
 	s->ring = dp_ring(dp, svc->id, &s->ring_size);
+	s->placement = dp_placement(dp, svc->id);
 	return s;
 }
 
@@ -201,11 +273,11 @@ int affinity_update(struct affinity *a, const struct model *model, const struct 
 			max_ttl = next[svc->id]->cookie_ttl_s;
 	}
 	for (i = 0; i < LIMPET_MAX_SERVICES; i++) {
-		if (a->svc[i] && (!next[i] || next[i]->tag != a->svc[i]->tag)) {
-			/* Another service now, or none: its sessions are gone. */
-			sessions_forget_service(&a->sessions, (__u32)i);
+		/* Another service now, or none: its counters are gone (its
+		 * sessions went when dp_program() retired the id).
+		 */
+		if (a->svc[i] && (!next[i] || next[i]->tag != a->svc[i]->tag))
 			memset(&a->counters[i], 0, sizeof(a->counters[i]));
-		}
 		service_free(a->svc[i]);
 		a->svc[i] = next[i];
 	}
@@ -286,42 +358,40 @@ static const struct affinity_backend *ring_walk(const struct affinity_service *s
 }
 
 /*
- * Weighted rendezvous hashing (highest random weight) of a session key over
- * the backends that take new sessions: adding a backend moves only the keys
- * it wins, to it; removing one moves only its keys, spread by weight. The
- * Maglev ring moves a few more (~0.1 % between old backends), which the
- * session policies promise not to do. O(backends) per new connection.
+ * The backend of session key <key>: the placement table's slot for it
+ * (weighted rendezvous hashing precomputed, dp/placement.c: adding a
+ * backend moves only the keys it wins, removing one only its own), or
+ * onwards, slot after slot, to the first usable one not yet tried: the
+ * same order for every retry of the key, and what the data plane reads.
  */
-static const struct affinity_backend *hrw_pick(const struct affinity_service *s, __u64 key,
-					       __u8 family, const __u32 *tried, size_t n_tried)
+static const struct affinity_backend *placement_pick(const struct affinity_service *s, __u64 key,
+						     __u8 family, const __u32 *tried,
+						     size_t n_tried)
 {
-	const struct affinity_backend *best = NULL;
-	double best_score = -1.0;
-	size_t i;
+	__u32 slot, step, id;
 
-	for (i = 0; i < s->n_be; i++) {
-		const struct affinity_backend *b = &s->be[i];
-		__u64 h;
-		double u, score;
+	if (!s->placement)
+		return NULL;
+	slot = limpet_placement_slot(key);
+	for (step = 0; step < LIMPET_PLACEMENT_SLOTS; step++) {
+		const struct affinity_backend *b;
 
-		if (!b->weight || !usable(b, family, tried, n_tried))
-			continue;
-		h = limpet_mix64(key ^ limpet_mix64(b->tag));
-		u = ((double)(h >> 11) + 0.5) / 9007199254740992.0;	/* (0, 1) */
-		score = (double)b->weight / -log(u);
-		if (score > best_score) {
-			best_score = score;
-			best = b;
-		}
+		id = s->placement[(slot + step) & (LIMPET_PLACEMENT_SLOTS - 1)];
+		if (id == LIMPET_PLACEMENT_EMPTY)
+			return NULL;	/* every slot is: nothing takes new sessions */
+		b = by_id(s, id);
+		if (b && b->weight && usable(b, family, tried, n_tried))
+			return b;
 	}
-	return best;
+	return NULL;
 }
 
 /*
  * A new session id for a session starting on <b>. Under policy rebalance
- * a session lives where the ring puts its id, so draw ids until the ring
- * agrees with the first choice (about as many draws as backends):
- * otherwise the second request would move it.
+ * a session lives where the placement table puts its id, so draw ids
+ * until the table agrees with the first choice (about as many draws as
+ * backends, one table read each): otherwise the second request would move
+ * it.
  */
 static __u64 new_session(const struct affinity_service *s, const struct affinity_backend *b,
 			 __u8 family)
@@ -332,7 +402,7 @@ static __u64 new_session(const struct affinity_service *s, const struct affinity
 	if (s->aff.policy != POLICY_REBALANCE)
 		return session;
 	for (i = 0; i < 1024; i++, session = rng_next())
-		if (hrw_pick(s, session, family, NULL, 0) == b)
+		if (placement_pick(s, session, family, NULL, 0) == b)
 			break;
 	return session;
 }
@@ -402,24 +472,18 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 	const struct segment *seg = req->first;
 	const struct affinity_backend *token_be = NULL, *entry_be = NULL, *b = NULL;
 	const struct affinity_service *s = service_of(a, req);
-	struct limpet_route_in in = { 0 };
+	struct limpet_route_in in;
 	struct limpet_route_out out;
-	struct session_entry *entry = NULL;
 	struct head_facts f = { 0 };
 	bool left_session;
 	__u8 kind = 0;
-	__u64 key = 0, session_key = 0;
-	__u32 hash = 0;
+	__u64 key = 0, session_key = 0, now_ns = boot_ns();
+	__u32 hash = 0, entry_id;
 	int ret;
 
 	if (!s)
 		return -EINVAL;
-	in.affinity = (__u8)s->aff.type;
-	in.fallback = (__u8)s->aff.fallback;
-	in.policy = (__u8)s->aff.policy;
-	in.failover = (__u8)s->failover;
-	in.token_state = LIMPET_BE_UNKNOWN;
-	in.entry_state = LIMPET_BE_UNKNOWN;
+	in = s->settings;
 	if (s->aff.type == LIMPET_AFFINITY_COOKIE || s->aff.type == LIMPET_AFFINITY_HEADER) {
 		ret = head_facts(a, s, req, now_s, &f);
 		if (ret)
@@ -448,8 +512,8 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 		break;
 	}
 	if (kind && in.has_key) {
-		entry = sessions_find(&a->sessions, s->id, kind, key, now_s);
-		entry_be = entry ? by_id(s, entry->backend_id) : NULL;
+		entry_id = session_find(a, s->id, kind, key, now_ns);
+		entry_be = entry_id != ~0u ? by_id(s, entry_id) : NULL;
 		if (entry_be)
 			in.entry_state = entry_be->state;
 	}
@@ -464,7 +528,7 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 				   tried[n_tried - 1] == (entry_be ? entry_be->sb.id : ~0u));
 	limpet_route(&in, &out);
 
-	/* Session keys go by rendezvous hashing, addresses by the ring. */
+	/* Session keys go by the placement table, addresses by the ring. */
 	switch (out.via) {
 	case LIMPET_ROUTE_TOKEN_BACKEND:
 		b = token_be;
@@ -495,7 +559,7 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 		return -ENOENT;
 	/* The named backend unless tried already; else by the key. */
 	if (!usable(b, seg->family, tried, n_tried))
-		b = session_key ? hrw_pick(s, session_key, seg->family, tried, n_tried) :
+		b = session_key ? placement_pick(s, session_key, seg->family, tried, n_tried) :
 				  ring_walk(s, hash, seg->family, tried, n_tried);
 	if (!b)
 		return -ENOENT;
@@ -540,13 +604,16 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 			a->counters[s->id].issued++;
 		if ((!n_tried || left_session) && cookie->issue && out.issue != LIMPET_ISSUE_NEW)
 			a->counters[s->id].reissued++;
-		sessions_touch(&a->sessions, s->id, SESSION_COOKIE, cookie->session, b->sb.id,
-			       now_s, s->cookie_ttl_s);
+		session_touch(a, s->id, SESSION_COOKIE, cookie->session, b->sb.id, now_ns,
+			      s->cookie_ttl_s);
 	} else if (kind && in.has_key && out.remember) {
-		sessions_touch(&a->sessions, s->id, kind, key, b->sb.id, now_s, s->idle_ttl_s);
+		session_touch(a, s->id, kind, key, b->sb.id, now_ns, s->idle_ttl_s);
 	}
 	*be = b->sb;
 	*svc = s->sp;
+	svc->multi_segment = (s->aff.type == LIMPET_AFFINITY_COOKIE ||
+			      s->aff.type == LIMPET_AFFINITY_HEADER) && !f.from_xdp;
+	svc->moved = (token_be && token_be != b) || (entry_be && entry_be != b) || left_session;
 	/* failover none: a pinned session sees its backend fail, never moves. */
 	svc->no_retry = s->failover == FAILOVER_NONE &&
 			(out.via == LIMPET_ROUTE_TOKEN_BACKEND || out.via == LIMPET_ROUTE_SESSION_ENTRY);
@@ -609,15 +676,60 @@ size_t affinity_cookie_line(const struct affinity *a, const struct slowpath_back
 	return at < size ? at : 0;
 }
 
-void affinity_sessions(const struct affinity *a, __u32 service_id, __u64 now_s, __u32 *counts,
+struct count_walk {
+	const struct affinity *a;
+	struct session_counts *c;
+	__u64 now_ns;
+};
+
+static int count_one(void *arg, const struct route_session_key *key,
+		     const struct route_session_value *val)
+{
+	struct count_walk *w = arg;
+	const struct affinity_service *s = key->service_id < LIMPET_MAX_SERVICES ?
+						   w->a->svc[key->service_id] : NULL;
+
+	/* Live, and its backend still one of its service's. */
+	if (s && session_live(val, w->now_ns) && val->backend_id < LIMPET_MAX_BACKENDS &&
+	    by_id(s, val->backend_id))
+		w->c->of[val->backend_id]++;
+	return 0;
+}
+
+void affinity_sessions(const struct affinity *a, __u32 service_id, __u32 *counts,
 		       size_t n_counts)
 {
-	sessions_count(&a->sessions, service_id, now_s, counts, n_counts);
+	const struct affinity_service *s = service_id < LIMPET_MAX_SERVICES ?
+						   a->svc[service_id] : NULL;
+	struct count_walk w = { .a = a, .c = a->session_counts, .now_ns = boot_ns() };
+	size_t i;
+	int ret;
+
+	if (!s || !w.c || !a->dp)
+		return;
+	/* One walk of the map a second serves every service's report. */
+	if (w.c->at_s != w.now_ns / NS_PER_S) {
+		memset(w.c->of, 0, sizeof(w.c->of));
+		ret = dp_route_session_walk(a->dp, count_one, &w);
+		if (ret)
+			pr_debug("route_sessions: cannot count sessions: %s", strerror(-ret));
+		w.c->at_s = w.now_ns / NS_PER_S;
+	}
+	for (i = 0; i < s->n_be; i++)
+		if (s->be[i].sb.id < n_counts)
+			counts[s->be[i].sb.id] += w.c->of[s->be[i].sb.id];
 }
 
 const struct affinity_counters *affinity_counters(const struct affinity *a, __u32 service_id)
 {
 	return service_id < LIMPET_MAX_SERVICES ? &a->counters[service_id] : NULL;
+}
+
+void affinity_count_binding(struct affinity *a, __u32 service_id,
+			    enum slowpath_bind_reason reason)
+{
+	if (service_id < LIMPET_MAX_SERVICES && reason < SLOWPATH_BIND_REASONS)
+		a->counters[service_id].bound_slowpath[reason]++;
 }
 
 int affinity_dp_value(const struct affinity *a, __u32 service_id,
@@ -642,9 +754,4 @@ int affinity_dp_value(const struct affinity *a, __u32 service_id,
 	out->cookie_ttl_s = s->cookie_ttl_s;
 	out->require_all = s->aff.require_all_headers;
 	return 0;
-}
-
-void affinity_expire(struct affinity *a, __u64 now_s)
-{
-	sessions_expire(&a->sessions, now_s);
 }

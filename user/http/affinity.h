@@ -26,11 +26,13 @@
 #include "limpet_head.h"
 #include "limpet_maps.h"
 #include "http/segment.h"
-#include "http/sessions.h"
+#include "limpet_route.h"
 #include "http/slowpath.h"
 
-/* Most sessions remembered (header, client and cookie sessions together). */
-#define AFFINITY_SESSIONS_MAX 1000000
+/* Most sessions remembered (header, client and cookie sessions together):
+ * the size of the route_sessions map.
+ */
+#define AFFINITY_SESSIONS_MAX LIMPET_ROUTE_SESSIONS_MAX
 
 struct affinity_service;
 
@@ -43,19 +45,23 @@ struct affinity_counters {
 	__u64 header_missing;	/* header affinity without its headers: fallback */
 	__u64 scanned_in_xdp;	/* heads decided from the data plane's scan */
 	__u64 scanned_here;	/* heads the slow path scanned itself */
+	__u64 bound_slowpath[SLOWPATH_BIND_REASONS];	/* by enum slowpath_bind_reason */
 };
 
 struct dataplane;
 
+struct session_counts;
+
 struct affinity {
 	struct affinity_service *svc[LIMPET_MAX_SERVICES];
-	struct session_table sessions;
+	struct dataplane *dp;	/* route_sessions and the placement tables */
+	struct session_counts *session_counts;	/* affinity_sessions()' last walk */
 	const struct cookie_keys *keys;	/* verify and sign with these (http.c owns them) */
 	__u32 max_ttl_s;	/* the longest cookie TTL of the snapshot */
 	struct affinity_counters counters[LIMPET_MAX_SERVICES];
 };
 
-int affinity_init(struct affinity *a, const struct cookie_keys *keys);
+int affinity_init(struct affinity *a, const struct cookie_keys *keys, struct dataplane *dp);
 void affinity_free(struct affinity *a);
 
 /*
@@ -90,14 +96,26 @@ size_t affinity_cookie_line(const struct affinity *a, const struct slowpath_back
 int affinity_dp_value(const struct affinity *a, __u32 service_id,
 		      struct http_affinity_value *out);
 
-/* Live sessions of each backend of <service_id> (counts[backend id]). */
-void affinity_sessions(const struct affinity *a, __u32 service_id, __u64 now_s, __u32 *counts,
+/*
+ * Add the live sessions of each backend of <service_id> to counts[backend
+ * id], from route_sessions (read in batches, at most once a second).
+ */
+void affinity_sessions(const struct affinity *a, __u32 service_id, __u32 *counts,
 		       size_t n_counts);
+
+/*
+ * The settings of limpet_route_in (affinity, fallback, policy, failover;
+ * states UNKNOWN, no key) for a service configured as <cfg>: what
+ * affinity_pick() starts from. The data plane starts from the same values
+ * in http_services (tests/unit check both give the same decisions).
+ */
+void affinity_route_settings(const struct service_config *cfg, struct limpet_route_in *in);
 
 const struct affinity_counters *affinity_counters(const struct affinity *a, __u32 service_id);
 
-/* Drop idle sessions. */
-void affinity_expire(struct affinity *a, __u64 now_s);
+/* The slow path bound a connection of <service_id> (or sent its 503), for <reason>. */
+void affinity_count_binding(struct affinity *a, __u32 service_id,
+			    enum slowpath_bind_reason reason);
 
 /* The tag a token carries for backend <name> (stable across restarts). */
 __u32 affinity_tag(const char *name);

@@ -12,8 +12,6 @@
 #include "http/http.h"
 #include "http/slowpath_io.h"
 
-/* Idle sessions are dropped this often. */
-#define EXPIRE_EVERY_S 10
 /* The TTL old keys keep when no service issues cookies (a rotation by hand). */
 #define DEFAULT_COOKIE_TTL_S (23 * 3600)
 
@@ -22,7 +20,7 @@ int http_init(struct http *h, struct dataplane *dp)
 	memset(h, 0, sizeof(*h));
 	h->dp = dp;
 	cookie_keys_init(&h->keys, dp);
-	return affinity_init(&h->aff, &h->keys);
+	return affinity_init(&h->aff, &h->keys, dp);
 }
 
 void http_free(struct http *h)
@@ -148,13 +146,7 @@ void http_key_info(const struct http *h, unsigned int *id, unsigned int *ttl_s)
 
 void http_tick(struct http *h)
 {
-	__u64 now = clock_wall_s();
-
 	cookie_keys_tick(&h->keys);
-	if (now - h->last_expire_s >= EXPIRE_EVERY_S) {
-		affinity_expire(&h->aff, now);
-		h->last_expire_s = now;
-	}
 }
 
 bool http_handle(struct http *h, int fd)
@@ -179,5 +171,5 @@ const struct affinity_counters *http_counters(const struct http *h, __u32 servic
 
 void http_sessions(const struct http *h, __u32 service_id, __u32 *counts, size_t n_counts)
 {
-	affinity_sessions(&h->aff, service_id, clock_wall_s(), counts, n_counts);
+	affinity_sessions(&h->aff, service_id, counts, n_counts);
 }

@@ -26,7 +26,6 @@ struct http {
 	struct slowpath_io *spio;	/* NULL until a service has mode http */
 	struct cookie_keys keys;
 	struct affinity aff;
-	__u64 last_expire_s;
 };
 
 int http_init(struct http *h, struct dataplane *dp);
@@ -50,7 +49,8 @@ int http_rotate_keys(struct http *h, const struct model *model, char *err, size_
 /* The current key's id and how long older keys stay valid. */
 void http_key_info(const struct http *h, unsigned int *id, unsigned int *ttl_s);
 
-/* Once a second: keys, the data plane's wall clock, idle sessions. */
+/* Once a second: keys, the data plane's wall clock (idle sessions age out of
+ * route_sessions by their own last use, and its LRU makes room). */
 void http_tick(struct http *h);
 
 /* Handle <fd> if it is the slow path's; false otherwise. */

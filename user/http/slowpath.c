@@ -526,11 +526,41 @@ static void send_503(struct slowpath *sp, struct conn *c, __u64 now_ms)
 	c->fail_at_ms = now_ms + FAILED_RTO_MS * (1u << (c->fail_sends - 1));
 }
 
+const char *const slowpath_bind_reason_names[SLOWPATH_BIND_REASONS] = {
+	[SLOWPATH_BIND_NONE] = "none",
+	[SLOWPATH_BIND_ISSUE] = "issue",
+	[SLOWPATH_BIND_INSERT] = "insert",
+	[SLOWPATH_BIND_MULTI_SEGMENT] = "multi_segment",
+	[SLOWPATH_BIND_FAILOVER] = "failover",
+	[SLOWPATH_BIND_ALL_FAILED] = "all_failed",
+};
+
+/* Count <c>, bound or <failed>, once, under the first reason that applies. */
+static void count_binding(struct slowpath *sp, const struct conn *c, bool failed)
+{
+	enum slowpath_bind_reason r = SLOWPATH_BIND_NONE;
+
+	if (c->cookie.issue)
+		r = SLOWPATH_BIND_ISSUE;
+	else if (c->svc.backend_header[0])
+		r = SLOWPATH_BIND_INSERT;
+	else if (c->svc.multi_segment)
+		r = SLOWPATH_BIND_MULTI_SEGMENT;
+	else if (c->svc.moved || c->n_tried > 1)
+		r = SLOWPATH_BIND_FAILOVER;
+	else if (failed)
+		r = SLOWPATH_BIND_ALL_FAILED;
+	sp->stats.bound_by[r]++;
+	if (sp->ops.bind_done)
+		sp->ops.bind_done(sp->ops.ctx, c->be.service_id, r);
+}
+
 static void fail_connection(struct slowpath *sp, struct conn *c, __u64 now_ms)
 {
 	pr_info("http: no backend answered a connection from a client of service id %u: 503",
 		c->be.service_id);
 	sp->stats.failed++;
+	count_binding(sp, c, true);
 	set_state(sp, c, CONN_FAILED);
 	held_free(c);
 	c->expires_ms = now_ms + FAILED_LINGER_MS;
@@ -851,6 +881,7 @@ static void bind_backend(struct slowpath *sp, struct conn *c, const struct segme
 	install_flows(sp, c);
 	set_state(sp, c, CONN_BOUND);
 	sp->stats.bound++;
+	count_binding(sp, c, false);
 
 	for (h = c->held; h; h = h->next)
 		relay_held(sp, c, h);

@@ -44,12 +44,32 @@ struct slowpath_backend {
 	char name[LIMPET_NAME_MAX];
 };
 
-/* A service's settings that matter here. */
+/* A service's settings that matter here, and how its pick was made. */
 struct slowpath_service {
 	__u64 connect_timeout_ms;
 	char backend_header[LIMPET_NAME_MAX];	/* "": insert nothing */
 	bool no_retry;		/* this backend or a 503 (failover none, pinned) */
+	bool multi_segment;	/* the head that decided was longer than its first segment */
+	bool moved;		/* the route's backend was down or refused: another one */
 };
+
+/*
+ * Why the slow path, not the data plane, bound a connection: the first of
+ * these that applies (counted once per connection, when it is bound or
+ * answered with the 503). NONE: nothing the data plane could not do.
+ */
+enum slowpath_bind_reason {
+	SLOWPATH_BIND_NONE = 0,
+	SLOWPATH_BIND_ISSUE,		/* a cookie to issue (none, invalid, expired, re-issue) */
+	SLOWPATH_BIND_INSERT,		/* backend_header: the response gets a header */
+	SLOWPATH_BIND_MULTI_SEGMENT,	/* the head was longer than one segment */
+	SLOWPATH_BIND_FAILOVER,		/* the route's backend was refused or down: moved */
+	SLOWPATH_BIND_ALL_FAILED,	/* no backend left: the 503 */
+	SLOWPATH_BIND_REASONS,
+};
+
+/* "none", "issue", "insert", "multi_segment", "failover", "all_failed". */
+extern const char *const slowpath_bind_reason_names[SLOWPATH_BIND_REASONS];
 
 /* Whether the first response gets a cookie, and for which session. */
 struct slowpath_cookie {
@@ -88,6 +108,11 @@ struct slowpath_ops {
 	 */
 	size_t (*cookie_line)(void *ctx, const struct slowpath_backend *be,
 			      const struct slowpath_cookie *cookie, char *buf, size_t size);
+	/*
+	 * A connection of service <service_id> bound (or answered with the
+	 * 503), for enum slowpath_bind_reason <reason>. May be NULL.
+	 */
+	void (*bind_done)(void *ctx, __u32 service_id, enum slowpath_bind_reason reason);
 };
 
 struct slowpath_stats {
@@ -104,6 +129,7 @@ struct slowpath_stats {
 	__u64 ignored;		/* segments with no connection or out of place */
 	__u64 aborted;		/* client reset or went silent while binding */
 	__u64 cookies;		/* Set-Cookie lines inserted (first copies only) */
+	__u64 bound_by[SLOWPATH_BIND_REASONS];	/* bound or 503, by enum slowpath_bind_reason */
 };
 
 struct slowpath;

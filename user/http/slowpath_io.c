@@ -92,6 +92,13 @@ static size_t op_cookie_line(void *ctx, const struct slowpath_backend *be,
 	return affinity_cookie_line(io->aff, be, cookie, clock_wall_s(), buf, size);
 }
 
+static void op_bind_done(void *ctx, __u32 service_id, enum slowpath_bind_reason reason)
+{
+	struct slowpath_io *io = ctx;
+
+	affinity_count_binding(io->aff, service_id, reason);
+}
+
 /* ---- receiving ----------------------------------------------------------- */
 
 static void on_frame(void *ctx, const void *frame, size_t len)
@@ -125,6 +132,7 @@ int spio_open(struct slowpath_io **out, struct dataplane *dp, struct affinity *a
 		.flow_del = op_flow_del,
 		.pick = op_pick,
 		.cookie_line = op_cookie_line,
+		.bind_done = op_bind_done,
 	};
 	struct slowpath_io *io = calloc(1, sizeof(*io));
 	int ret;

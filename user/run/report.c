@@ -7,6 +7,7 @@
  * sessions.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -198,6 +199,26 @@ static json_t *health_json(const struct health_checker *hc, const struct service
 	return o;
 }
 
+/*
+ * Connections the slow path bound (or answered with the 503):
+ * http_bound_slowpath, and by reason http_bound_slowpath_<reason> (the
+ * first that applies; "none" when none does: the data plane could have).
+ */
+static void bound_json(json_t *o, const __u64 *by)
+{
+	char name[64];
+	__u64 sum = 0;
+	size_t r;
+
+	for (r = 0; r < SLOWPATH_BIND_REASONS; r++) {
+		sum += by[r];
+		snprintf(name, sizeof(name), "http_bound_slowpath_%s",
+			 slowpath_bind_reason_names[r]);
+		json_object_set_new(o, name, json_integer((json_int_t)by[r]));
+	}
+	json_object_set_new(o, "http_bound_slowpath", json_integer((json_int_t)sum));
+}
+
 /* The slow path's counters, beside the data plane's. */
 static void http_global(json_t *g, const struct http *http)
 {
@@ -218,18 +239,24 @@ static void http_global(json_t *g, const struct http *http)
 	json_object_set_new(g, "http_cookies_set", json_integer(st->cookies));
 	json_object_set_new(g, "http_aborted", json_integer(st->aborted));
 	json_object_set_new(g, "http_binding_now", json_integer(http_binding_now(http)));
+	bound_json(g, st->bound_by);
 }
 
-/* An HTTP service's affinity counters. */
-static void http_service(json_t *o, const struct http *http, const struct service *svc)
+/* An HTTP service's affinity and binding counters. */
+static void http_service(json_t *o, const struct report_sources *src, const struct service *svc)
 {
-	const struct affinity_counters *k = http_counters(http, svc->id);
+	const struct affinity_counters *k = http_counters(src->http, svc->id);
 	enum limpet_affinity type = svc->conf.affinity.type;
+	struct http_bind_counters bc;
 	char name[48];
 	size_t i;
 
 	if (!k)
 		return;
+	if (dp_http_bind_counters(src->dp, svc->id, &bc))
+		memset(&bc, 0, sizeof(bc));
+	json_object_set_new(o, "http_bound_xdp", json_integer((json_int_t)bc.bound_xdp));
+	bound_json(o, k->bound_slowpath);
 	if (type == LIMPET_AFFINITY_COOKIE) {
 		for (i = 0; i < LIMPET_COOKIE_OUTCOMES; i++) {
 			snprintf(name, sizeof(name), "cookie_%s", limpet_cookie_outcome_names[i]);
@@ -293,7 +320,7 @@ json_t *report_stats(const struct report_sources *src)
 		json_object_set_new(o, "name", json_string(svc->conf.name));
 		json_object_set_new(o, "backends", backends);
 		if (svc->conf.mode == SERVICE_MODE_HTTP)
-			http_service(o, src->http, svc);
+			http_service(o, src, svc);
 		json_array_append_new(services, o);
 	}
 	free(t);
@@ -364,6 +391,45 @@ static void http_metrics(const struct report_sources *src, struct metrics_buf *b
 		metrics_sample_u64(b, "limpet_http_bindings_total",
 				   metrics_labels(labels, sizeof(labels), "service", svc->conf.name,
 						  "path", "slowpath", NULL), k->scanned_here);
+	}
+	metrics_family(b, "limpet_http_bound_total", "counter",
+		       "Connections of an HTTP service bound in the data plane (path xdp) or by "
+		       "the slow path (path slowpath, its 503s included).");
+	for (i = 0; i < model->n_services; i++) {
+		const struct service *svc = &model->services[i];
+		const struct affinity_counters *k = http_counters(src->http, svc->id);
+		struct http_bind_counters bc;
+		__u64 slow = 0;
+
+		if (svc->conf.mode != SERVICE_MODE_HTTP || !k)
+			continue;
+		if (dp_http_bind_counters(src->dp, svc->id, &bc))
+			memset(&bc, 0, sizeof(bc));
+		for (o = 0; o < SLOWPATH_BIND_REASONS; o++)
+			slow += k->bound_slowpath[o];
+		metrics_sample_u64(b, "limpet_http_bound_total",
+				   metrics_labels(labels, sizeof(labels), "service", svc->conf.name,
+						  "path", "xdp", NULL), bc.bound_xdp);
+		metrics_sample_u64(b, "limpet_http_bound_total",
+				   metrics_labels(labels, sizeof(labels), "service", svc->conf.name,
+						  "path", "slowpath", NULL), slow);
+	}
+	metrics_family(b, "limpet_http_slowpath_bindings_total", "counter",
+		       "Connections of an HTTP service the slow path bound (or answered with "
+		       "the 503), by the first reason that applies: issue, insert, "
+		       "multi_segment, failover, all_failed; none when none does.");
+	for (i = 0; i < model->n_services; i++) {
+		const struct service *svc = &model->services[i];
+		const struct affinity_counters *k = http_counters(src->http, svc->id);
+
+		if (svc->conf.mode != SERVICE_MODE_HTTP || !k)
+			continue;
+		for (o = 0; o < SLOWPATH_BIND_REASONS; o++)
+			metrics_sample_u64(b, "limpet_http_slowpath_bindings_total",
+					   metrics_labels(labels, sizeof(labels), "service",
+							  svc->conf.name, "reason",
+							  slowpath_bind_reason_names[o], NULL),
+					   k->bound_slowpath[o]);
 	}
 	metrics_family(b, "limpet_http_sessions", "gauge",
 		       "Live affinity sessions of an HTTP service's backend (seen within their TTL).");
