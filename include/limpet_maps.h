@@ -357,10 +357,7 @@ struct http_affinity_value {
 	__u32 service_tag;	/* bound into each cookie's MAC: no reuse across services */
 	__u32 cookie_ttl_s;
 	__u8 require_all;	/* header affinity: require_all_headers */
-	__u8 bind_xdp;		/* every service: the data plane may bind its
-				 * connections (affinity none, nothing inserted) */
-	__u16 connect_timeout_ms;	/* bind_xdp: how long a backend gets to answer */
-	__u8 pad[4];
+	__u8 pad[7];
 };
 
 /*

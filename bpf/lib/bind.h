@@ -3,7 +3,7 @@
  * bind.h - HTTP connections the data plane binds itself.
  *
  * A service whose backend choice needs nothing from userspace (affinity
- * none, no header inserted: http_affinity's bind_xdp) is bound here, as
+ * none, no header inserted: http_services says so) is bound here, as
  * the slow path would bind it (user/http/slowpath.c), without leaving the
  * kernel:
  *
@@ -128,6 +128,12 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bind_work);
 } bind_scratch SEC(".maps");
+
+/* Does binding <cfg>'s connections need nothing from userspace? */
+static __always_inline bool bind_xdp(const struct http_service_value *cfg)
+{
+	return cfg->affinity == LIMPET_AFFINITY_NONE && !(cfg->flags & LIMPET_HTTP_INSERTS);
+}
 
 static __always_inline __u32 bind_now_ms(__u64 now)
 {
@@ -422,7 +428,7 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct limpet_tcpopt_parser parser = {};
-	struct http_affinity_value *cfg;
+	struct http_service_value *cfg;
 	struct limpet_tscookie tsc;
 	struct held_segment *held;
 	struct backend_value *be;
@@ -437,8 +443,8 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 	if (!fv || !w)
 		return XDP_DROP;
 	service_id = fv->service_id;
-	cfg = bpf_map_lookup_elem(&http_affinity, &service_id);
-	if (!cfg || !cfg->bind_xdp || fv->pending.syn || (void *)(tcp + 1) > data_end ||
+	cfg = bpf_map_lookup_elem(&http_services, &service_id);
+	if (!cfg || !bind_xdp(cfg) || fv->pending.syn || (void *)(tcp + 1) > data_end ||
 	    (p->tcp_flags & (LIMPET_TCP_FIN | LIMPET_TCP_RST | LIMPET_TCP_SYN | 0x20 /* URG */)) ||
 	    p->l3 != data + sizeof(struct ethhdr) || p->ip_len > BIND_HOLD_MAX)
 		return affinity_commit(ctx, false);
@@ -507,7 +513,7 @@ static __noinline int bind_client_segment(struct xdp_md *ctx, const struct packe
 					  __u64 now)
 {
 	void *data_end = (void *)(long)ctx->data_end;
-	struct http_affinity_value *cfg;
+	struct http_service_value *cfg;
 	struct backend_value *be;
 	struct tcphdr *tcp = p->l4;
 	struct splice_seg seg;
@@ -548,7 +554,7 @@ static __noinline int bind_client_segment(struct xdp_md *ctx, const struct packe
 		stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
 		return XDP_DROP;
 	}
-	cfg = bpf_map_lookup_elem(&http_affinity, &service_id);
+	cfg = bpf_map_lookup_elem(&http_services, &service_id);
 	if (cfg && cfg->connect_timeout_ms)
 		timeout = cfg->connect_timeout_ms;
 	if (!be || be->gen != cv->gen || be->state != LIMPET_BACKEND_ACTIVE ||

@@ -702,12 +702,13 @@ int main(int argc, char **argv)
 	}
 	{
 		/* Binding in XDP: its program in the slot, the HTTP service bindable. */
-		struct http_affinity_value hv = { .bind_xdp = 1, .connect_timeout_ms = 2000 };
+		struct http_service_value hv = { .affinity = LIMPET_AFFINITY_NONE,
+						 .connect_timeout_ms = 2000 };
 		int prog = bpf_program__fd(skel->progs.bench_bind);
 		__u32 zero = 0, svc = HTTP_SVC;
 
 		update(skel->maps.bind_progs, &zero, &prog, "bind_progs");
-		update(skel->maps.http_affinity, &svc, &hv, "http_affinity");
+		update(skel->maps.http_services, &svc, &hv, "http_services");
 	}
 
 	fprintf(stderr, "bench: %d rounds of %u runs (%u for new flows) per figure...\n", rounds,
