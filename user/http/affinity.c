@@ -77,17 +77,6 @@ __u32 affinity_tag(const char *name)
 	return limpet_name_tag(name);
 }
 
-static __u64 hash64(const void *data, size_t len)
-{
-	const __u8 *p = data;
-	__u64 h = LIMPET_FNV64_BASIS;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = limpet_fnv64(h, p[i]);
-	return h;
-}
-
 static void service_free(struct affinity_service *s)
 {
 	if (!s)
@@ -505,7 +494,7 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 		break;
 	case LIMPET_AFFINITY_CLIENT_IP:
 		kind = SESSION_CLIENT;
-		key = hash64(&seg->src, sizeof(seg->src));
+		key = limpet_client_session_key(&seg->src);
 		in.has_key = 1;
 		break;
 	default:
