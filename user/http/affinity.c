@@ -675,12 +675,10 @@ static int count_one(void *arg, const struct route_session_key *key,
 		     const struct route_session_value *val)
 {
 	struct count_walk *w = arg;
-	const struct affinity_service *s = key->service_id < LIMPET_MAX_SERVICES ?
-						   w->a->svc[key->service_id] : NULL;
+	const struct backend_value *be = dp_backend(w->a->dp, val->backend_id);
 
-	/* Live, and its backend still one of its service's. */
-	if (s && session_live(val, w->now_ns) && val->backend_id < LIMPET_MAX_BACKENDS &&
-	    by_id(s, val->backend_id))
+	/* Live, and its backend still one of its service's (one array read). */
+	if (be && be->service_id == key->service_id && session_live(val, w->now_ns))
 		w->c->of[val->backend_id]++;
 	return 0;
 }
