@@ -126,4 +126,82 @@ int bench_restore(struct xdp_md *ctx)
 	return XDP_TX;
 }
 
+/*
+ * Binding in XDP (lib/bind.h). bench_bind is the program lb_process()
+ * tail-calls (bench.c fills bind_progs with it); bench_bind_first and
+ * bench_bind_synack put the state their path starts from back before each
+ * run, from bench_bind_state, which bench.c fills from a real binding: no
+ * entry for the first request segment, and for the backend's SYN-ACK the
+ * binding's two entries and held segment (three map updates in the figure).
+ */
+struct bench_bind_state {
+	struct flow_key ck;
+	struct flow_value cv;
+	struct flow_key bk;
+	struct flow_value bv;
+	struct held_segment held;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bench_bind_state);
+} bench_bind_state SEC(".maps");
+
+SEC("xdp")
+int bench_bind(struct xdp_md *ctx)
+{
+	return bind_process(ctx);
+}
+
+/* The frame and the state of the path: apart, so lb_process() keeps the
+ * stack it has in bench_lb.
+ */
+static __noinline int bench_bind_reset(struct xdp_md *ctx, bool synack)
+{
+	struct bench_bind_state *st;
+	struct bench_frame *t;
+	__u32 zero = 0;
+	int delta;
+
+	/* The last run left a frame of another length (a SYN, a held segment). */
+	t = bpf_map_lookup_elem(&bench_template, &zero);
+	if (!t)
+		return -1;
+	delta = (int)t->len - (int)(ctx->data_end - ctx->data);
+	if (delta && bpf_xdp_adjust_tail(ctx, delta))
+		return -1;
+	if (restore(ctx))
+		return -1;
+	st = bpf_map_lookup_elem(&bench_bind_state, &zero);
+	if (!st)
+		return -1;
+	if (!synack) {
+		bpf_map_delete_elem(&flows, &st->ck);
+		return 0;
+	}
+	if (bpf_map_update_elem(&flows, &st->ck, &st->cv, BPF_ANY) ||
+	    bpf_map_update_elem(&flows, &st->bk, &st->bv, BPF_ANY) ||
+	    bpf_map_update_elem(&held_segments, &st->ck, &st->held, BPF_ANY))
+		return -1;
+	return 0;
+}
+
+SEC("xdp")
+int bench_bind_first(struct xdp_md *ctx)
+{
+	if (bench_bind_reset(ctx, false))
+		return XDP_ABORTED;
+	return lb_process(ctx);
+}
+
+SEC("xdp")
+int bench_bind_synack(struct xdp_md *ctx)
+{
+	if (bench_bind_reset(ctx, true))
+		return XDP_ABORTED;
+	return lb_process(ctx);
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

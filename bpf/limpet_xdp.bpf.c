@@ -20,4 +20,13 @@ int limpet_affinity(struct xdp_md *ctx)
 	return affinity_commit(ctx, true);
 }
 
+/* Binds the HTTP connections that need nothing from userspace; reached by
+ * tail call from limpet_xdp (lib/bind.h).
+ */
+SEC("xdp")
+int limpet_bind(struct xdp_md *ctx)
+{
+	return bind_process(ctx);
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -261,6 +261,7 @@ enum limpet_flow_flags {
 	LIMPET_FLOW_SPLICE = 8,	/* an HTTP connection: translate by <sp> as well */
 	LIMPET_FLOW_SLOWPATH = 16,	/* being bound: every segment to the slow path */
 	LIMPET_FLOW_SEQ_NEXT = 32,	/* LIMPET_FLOW_SPLICE: <seq_next> is known */
+	LIMPET_FLOW_XDP_BINDING = 64,	/* being bound by the data plane (bpf/lib/bind.h) */
 };
 
 /* The next hop of one direction of a flow, as bpf_fib_lookup() last gave
@@ -305,6 +306,25 @@ struct flow_value {
 						 * and the data of limpet's own cookie */
 			__u8 pad;
 		} pending;
+		/*
+		 * LIMPET_FLOW_XDP_BINDING client entries: a connection the data
+		 * plane binds itself. Its SYN to backend <backend_id> carries
+		 * the client's ISN and the options its cookie kept.
+		 */
+		struct {
+			__u32 client_isn;
+			__u32 cookie_isn;
+			__u32 syn_tsval;	/* the client's TSval, offered in our SYN */
+			__u32 our_tsval;	/* our SYN-ACK's, which the held segment echoes */
+			__u32 syn_ms;		/* the first SYN to this backend, coarse clock */
+			__u32 tried;		/* bit (id % 32) of every backend tried */
+			__u16 window;		/* the client's window field, offered in our SYN */
+			__u8 mss_index;		/* the cookie's MSS */
+			__u8 wscale;		/* the client's shift, or LIMPET_WSCALE_NONE */
+			__u8 opts;		/* enum limpet_bind_opts */
+			__u8 n_tried;
+			__u16 pad;
+		} bind;
 	};
 	struct limpet_splice sp;	/* LIMPET_FLOW_SPLICE: this direction's translation */
 	/*
@@ -319,6 +339,12 @@ struct flow_value {
 enum limpet_pending_scan {
 	LIMPET_PENDING_SCANNED = 1,	/* the head ended in the first segment */
 	LIMPET_PENDING_HEADER_OK = 2,	/* header affinity: header_key is a key */
+};
+
+/* bind.opts: what the client agreed in its handshake. */
+enum limpet_bind_opts {
+	LIMPET_BIND_SACK = 1,
+	LIMPET_BIND_ECN = 2,
 };
 
 /* pending.syn: the handshake was limpet's own cookie (a client without
@@ -336,7 +362,10 @@ struct http_affinity_value {
 	__u32 service_tag;	/* bound into each cookie's MAC: no reuse across services */
 	__u32 cookie_ttl_s;
 	__u8 require_all;	/* header affinity: require_all_headers */
-	__u8 pad[7];
+	__u8 bind_xdp;		/* every service: the data plane may bind its
+				 * connections (affinity none, nothing inserted) */
+	__u16 connect_timeout_ms;	/* bind_xdp: how long a backend gets to answer */
+	__u8 pad[4];
 };
 
 /*
@@ -407,14 +436,24 @@ enum limpet_stat {
 					 * the client, translated for the backend */
 	LIMPET_STAT_SYN_STATELESS,	/* L4 SYN with no flow: forwarded by Maglev, no entry */
 	LIMPET_STAT_RET_STATELESS,	/* NAT reply with no flow entry, un-NAT'd by rev_nat */
-	LIMPET_STAT_HTTP_BOUND_XDP,	/* HTTP: backend SYN-ACK turned into the held first
-					 * segment: a connection bound in XDP (once each) */
+	LIMPET_STAT_HTTP_BIND_SYN,	/* HTTP: a client segment or a backend RST turned into
+					 * the SYN toward a backend (binding in XDP) */
+	LIMPET_STAT_HTTP_BOUND_XDP,	/* HTTP: a backend SYN-ACK turned into the held first
+					 * segment: a connection bound in XDP (an event) */
+	LIMPET_STAT_HTTP_BIND_DROP,	/* HTTP: a segment of a connection XDP is binding, not
+					 * needed (later data, ACKs, stray RSTs): dropped */
+	LIMPET_STAT_HTTP_BIND_ACK,	/* HTTP: a backend SYN-ACK with no room for the held
+					 * segment: bound, answered with a bare ACK (the client
+					 * sends the segment again) */
+	LIMPET_STAT_HTTP_BIND_FALLBACK,	/* HTTP: a binding XDP gave to the slow path (no backend
+					 * left, no held segment): an event */
 	LIMPET_STAT_MAX,
 };
 
 /* Counters of an event of a packet whose outcome another counter has. */
-#define LIMPET_STAT_IS_EVENT(stat) \
-	((stat) == LIMPET_STAT_HEADS_READ || (stat) == LIMPET_STAT_SYNCOOKIE_OWN)
+#define LIMPET_STAT_IS_EVENT(stat)                                                  \
+	((stat) == LIMPET_STAT_HEADS_READ || (stat) == LIMPET_STAT_SYNCOOKIE_OWN || \
+	 (stat) == LIMPET_STAT_HTTP_BOUND_XDP || (stat) == LIMPET_STAT_HTTP_BIND_FALLBACK)
 
 /* Controller-only registries: which name owns which id. They live in pinned
  * maps so that a restarted controller gives every service and backend the id

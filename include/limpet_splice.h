@@ -111,6 +111,54 @@ LIMPET_INLINE __u16 limpet_splice_window(const struct limpet_splice *sp, __u16 w
 }
 
 /*
+ * Both directions' translation once the backend answered our SYN: its
+ * SYN-ACK's seq <synack_seq> and options <b>. The client's handshake was
+ * our cookie <cookie_isn>, with timestamps when <client_ts> (the last TSval
+ * the client saw from us: <our_tsval>) and shift <client_wscale>
+ * (LIMPET_WSCALE_NONE: no scaling). The slow path (user/http/slowpath.c)
+ * and the data plane (bpf/lib/bind.h) bind through this one function.
+ */
+LIMPET_INLINE void limpet_splice_bind(struct limpet_splice *fwd, struct limpet_splice *ret,
+				      __u32 cookie_isn, bool client_ts, __u32 our_tsval,
+				      __u8 client_wscale, __u32 synack_seq,
+				      const struct limpet_tcpopt *b)
+{
+	__u32 delta = cookie_isn - synack_seq;
+	bool scaled = client_wscale != LIMPET_WSCALE_NONE;
+	bool be_scales = scaled && b->wscale != LIMPET_WSCALE_NONE;
+
+	__builtin_memset(fwd, 0, sizeof(*fwd));
+	__builtin_memset(ret, 0, sizeof(*ret));
+	fwd->ack_delta = delta;
+	ret->seq_delta = delta;
+	if (client_ts && b->ts_ok) {
+		/* The backend's clock goes on from the last TSval the client
+		 * saw from us: its PAWS check never sees time go back.
+		 */
+		__u32 ts_delta = our_tsval - b->tsval;
+
+		fwd->flags |= LIMPET_SPLICE_TS;
+		fwd->tsecr_delta = ts_delta;
+		ret->flags |= LIMPET_SPLICE_TS;
+		ret->tsval_delta = ts_delta;
+	}
+	/* Client -> backend: scaled by the client's shift, read by the
+	 * backend with it only if it agreed to scaling.
+	 */
+	if (scaled) {
+		fwd->wscale_in = client_wscale;
+		fwd->wscale_out = be_scales ? client_wscale : 0;
+	}
+	/* Backend -> client: the client reads our promised shift. */
+	ret->wscale_in = be_scales ? b->wscale : 0;
+	ret->wscale_out = scaled ? LIMPET_OUR_WSCALE : 0;
+	if (fwd->wscale_in != fwd->wscale_out)
+		fwd->flags |= LIMPET_SPLICE_WINDOW;
+	if (ret->wscale_in != ret->wscale_out)
+		ret->flags |= LIMPET_SPLICE_WINDOW;
+}
+
+/*
  * A TCP header being translated: the header with its options in buf[0,
  * end), walked one option per limpet_splice_step() (the bpf_loop() shape,
  * as in limpet_tcpopt.h; the slack keeps every read inside buf).

@@ -28,18 +28,35 @@ struct global_opts {
 	const char *socket;	/* --socket, or NULL for the default */
 };
 
-/* `limpet run|down|check --config FILE`: the only option they take. */
-static const char *parse_config_arg(enum command_id id, int argc, char **argv)
+/* `limpet check --peer FILE`, repeated: other nodes' files to compare with. */
+#define CHECK_PEERS_MAX 16
+
+struct peer_args {
+	const char *path[CHECK_PEERS_MAX];
+	size_t n;
+};
+
+/*
+ * `limpet run|down|check --config FILE`: the only option run and down take;
+ * check also takes --peer FILE (given <peers>).
+ */
+static const char *parse_config_arg(enum command_id id, int argc, char **argv,
+				    struct peer_args *peers)
 {
 	const char *cmd = commands[id].name;
-	const char *path = NULL;
+	const char *path = NULL, *peer;
 	int i;
 
 	for (i = 1; i < argc; i++) {
+		peer = NULL;
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			path = argv[++i];
 		else if (!strncmp(argv[i], "--config=", 9))
 			path = argv[i] + 9;
+		else if (peers && !strcmp(argv[i], "--peer") && i + 1 < argc)
+			peer = argv[++i];
+		else if (peers && !strncmp(argv[i], "--peer=", 7))
+			peer = argv[i] + 7;
 		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
 			log_set_level(log_get_level() < LOG_LEVEL_DEBUG ? log_get_level() + 1 :
 									  LOG_LEVEL_DEBUG);
@@ -48,6 +65,14 @@ static const char *parse_config_arg(enum command_id id, int argc, char **argv)
 				"%s)\n", cmd, argv[i], cmd, commands[id].synopsis);
 			return NULL;
 		}
+		if (!peer)
+			continue;
+		if (peers->n == CHECK_PEERS_MAX) {
+			fprintf(stderr, "limpet: %s: --peer: at most %d files\n", cmd,
+				CHECK_PEERS_MAX);
+			return NULL;
+		}
+		peers->path[peers->n++] = peer;
 	}
 	if (!path)
 		fprintf(stderr, "limpet: %s: --config FILE is required\n", cmd);
@@ -56,24 +81,28 @@ static const char *parse_config_arg(enum command_id id, int argc, char **argv)
 
 static int cmd_run(const struct global_opts *g, int argc, char **argv)
 {
-	const char *path = parse_config_arg(CMD_RUN, argc, argv);
+	const char *path = parse_config_arg(CMD_RUN, argc, argv, NULL);
 
 	return path ? controller_run(path, g->socket) : 2;
 }
 
 static int cmd_down(const struct global_opts *g, int argc, char **argv)
 {
-	const char *path = parse_config_arg(CMD_DOWN, argc, argv);
+	const char *path = parse_config_arg(CMD_DOWN, argc, argv, NULL);
 
 	return path ? controller_down(path, g->socket) : 2;
 }
 
-/* `limpet check --config FILE`: run's validation alone; 0 valid, 1 not, 2 usage. */
+/*
+ * `limpet check --config FILE [--peer FILE]...`: run's validation alone, and
+ * what FILE and other nodes' files disagree on; 0 valid, 1 not, 2 usage.
+ */
 static int cmd_check(const struct global_opts *g, int argc, char **argv)
 {
-	const char *path = parse_config_arg(CMD_CHECK, argc, argv);
+	struct peer_args peers = { 0 };
+	const char *path = parse_config_arg(CMD_CHECK, argc, argv, &peers);
 
-	return path ? controller_check(path) : 2;
+	return path ? controller_check(path, peers.path, peers.n) : 2;
 }
 
 /* Refuse arguments to a command whose synopsis takes none. */

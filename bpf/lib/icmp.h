@@ -201,6 +201,9 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 	u->key.proto = proto;
 	u->key.family = p->family;
 	fv = bpf_map_lookup_elem(&flows, &u->key);
+	/* A connection the data plane is binding: our SYN's, not the client's. */
+	if (fv && (fv->flags & LIMPET_FLOW_XDP_BINDING))
+		return -1;
 	to_backend = fv && !(fv->flags & LIMPET_FLOW_RET);
 	if (!fv) {
 		/* No return entry: a flow whose replies rev_nat un-NATs, by

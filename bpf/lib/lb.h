@@ -30,6 +30,7 @@
 #include "synproxy.h"
 #include "splice.h"
 #include "icmp.h"
+#include "bind.h"
 #include "limpet_hash.h"
 
 /* Refresh a flow's access time at most once a second: fewer shared writes. */
@@ -564,6 +565,12 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		fv = NULL;
 	}
 	if (fv) {
+		if (fv->flags & LIMPET_FLOW_XDP_BINDING) {
+			/* Being bound by limpet_bind, which is there: it wrote it. */
+			bpf_tail_call(ctx, &bind_progs, BIND_PROG_SLOT);
+			stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
+			return XDP_DROP;
+		}
 		if (fv->flags & (LIMPET_FLOW_SPLICE | LIMPET_FLOW_SLOWPATH))
 			return lb_splice(ctx, &p, &key, fv, now);
 		if (fv->flags & LIMPET_FLOW_RET)
@@ -582,6 +589,10 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		/* An HTTP service binds at the first request, not at the SYN. */
 		if (vip->mode == LIMPET_MODE_HTTP && p.proto == IPPROTO_TCP) {
 			rc = synproxy_process(ctx, &p, vip, now);
+			if (rc == SYNPROXY_BIND) {
+				bpf_tail_call(ctx, &bind_progs, BIND_PROG_SLOT);
+				return affinity_commit(ctx, false);	/* no program there */
+			}
 			if (rc != SYNPROXY_READ_HEAD)
 				return rc;
 			/* From here, not deeper: a tail call needs a shallow stack. */

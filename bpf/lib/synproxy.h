@@ -37,6 +37,8 @@
 
 /* synproxy_process(): read the request head first (see synproxy_pending). */
 #define SYNPROXY_READ_HEAD (-1)
+/* synproxy_process(): the data plane may bind it itself (bpf/lib/bind.h). */
+#define SYNPROXY_BIND (-2)
 
 /* Our side of the handshake. A SYN-ACK's window is never scaled (RFC 7323
  * 2.2), so the largest one it can announce; the shift we announce for
@@ -178,13 +180,51 @@ static __always_inline __u32 synproxy_tcp(struct tcphdr *t, __u8 *opts, const st
 }
 
 /* Make the frame exactly <len> bytes and write <frame> over it. */
-static __always_inline int synproxy_send(struct xdp_md *ctx, const void *frame, __u32 len)
+static __always_inline int frame_replace(struct xdp_md *ctx, const void *frame, __u32 len)
 {
 	int delta = (int)len - (int)(ctx->data_end - ctx->data);
 
 	if (delta && bpf_xdp_adjust_tail(ctx, delta))
-		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
+		return -1;
 	if (bpf_xdp_store_bytes(ctx, 0, (void *)frame, len))
+		return -1;
+	return 0;
+}
+
+/*
+ * The IP header of a segment limpet sends in its own name or in the
+ * client's: DF, ID 0 (RFC 6864), TTL 64; IPv6 with traffic class and flow
+ * label 0. As the slow path builds them (user/http/segment.c).
+ */
+static __always_inline void synproxy_ip4(struct iphdr *ip, __be32 src, __be32 dst, __u32 tcp_len)
+{
+	ip->version = 4;
+	ip->ihl = sizeof(*ip) / 4;
+	ip->tot_len = bpf_htons(sizeof(*ip) + tcp_len);
+	ip->frag_off = bpf_htons(0x4000);
+	ip->ttl = SYNPROXY_TTL;
+	ip->protocol = IPPROTO_TCP;
+	ip->saddr = src;
+	ip->daddr = dst;
+	ip->check = 0;
+	ip->check = synproxy_csum(ip, sizeof(*ip), 0);
+}
+
+static __always_inline void synproxy_ip6(struct ipv6hdr *ip, const struct limpet_addr *src,
+					 const struct limpet_addr *dst, __u32 tcp_len)
+{
+	*(__be32 *)ip = bpf_htonl(0x60000000);
+	ip->payload_len = bpf_htons(tcp_len);
+	ip->nexthdr = IPPROTO_TCP;
+	ip->hop_limit = SYNPROXY_TTL;
+	__builtin_memcpy(&ip->saddr, src, sizeof(ip->saddr));
+	__builtin_memcpy(&ip->daddr, dst, sizeof(ip->daddr));
+}
+
+/* The SYN-ACK <frame> of <len> bytes in place of the SYN, back where it came from. */
+static __always_inline int synproxy_send(struct xdp_md *ctx, const void *frame, __u32 len)
+{
+	if (frame_replace(ctx, frame, len))
 		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
 	/* Back out of its interface. Through the redirect path, not XDP_TX:
 	 * on veth (kernel 6.18) XDP_TX frames stop reaching the peer once an
@@ -216,15 +256,7 @@ static __always_inline int synproxy_synack4(struct xdp_md *ctx, const struct pac
 	h->tcp.check = synproxy_csum(&h->tcp, tcp_len,
 				    synproxy_pseudo_sum(&p->dst, &p->src, false, tcp_len));
 
-	h->ip.version = 4;
-	h->ip.ihl = sizeof(h->ip) / 4;
-	h->ip.tot_len = bpf_htons(sizeof(h->ip) + tcp_len);
-	h->ip.frag_off = bpf_htons(0x4000);	/* DF, ID 0: RFC 6864 */
-	h->ip.ttl = SYNPROXY_TTL;
-	h->ip.protocol = IPPROTO_TCP;
-	h->ip.saddr = p->dst.a[0];
-	h->ip.daddr = p->src.a[0];
-	h->ip.check = synproxy_csum(&h->ip, sizeof(h->ip), 0);
+	synproxy_ip4(&h->ip, p->dst.a[0], p->src.a[0], tcp_len);
 
 	return synproxy_send(ctx, &h->eth, sizeof(h->eth) + sizeof(h->ip) + tcp_len);
 }
@@ -252,13 +284,7 @@ static __always_inline int synproxy_synack6(struct xdp_md *ctx, const struct pac
 	h->tcp.check = synproxy_csum(&h->tcp, tcp_len,
 				    synproxy_pseudo_sum(&p->dst, &p->src, true, tcp_len));
 
-	/* Traffic class and flow label 0. */
-	*(__be32 *)&h->ip = bpf_htonl(0x60000000);
-	h->ip.payload_len = bpf_htons(tcp_len);
-	h->ip.nexthdr = IPPROTO_TCP;
-	h->ip.hop_limit = SYNPROXY_TTL;
-	__builtin_memcpy(&h->ip.saddr, &p->dst, sizeof(h->ip.saddr));
-	__builtin_memcpy(&h->ip.daddr, &p->src, sizeof(h->ip.daddr));
+	synproxy_ip6(&h->ip, &p->dst, &p->src, tcp_len);
 
 	return synproxy_send(ctx, &h->eth, sizeof(h->eth) + sizeof(h->ip) + tcp_len);
 }
@@ -416,7 +442,9 @@ static __always_inline bool synproxy_cookie_ok(const struct packet *p, void *dat
  * The first request segment of a connection the cookie proved: its pending
  * entry, in the scratch maps. Returns SYNPROXY_READ_HEAD when the head
  * must be read first (cookie and header affinity: lb_process() tail-calls
- * limpet_affinity), else commits it and hands the segment to the slow path.
+ * limpet_affinity), SYNPROXY_BIND when the data plane may bind it itself
+ * (lb_process() tail-calls limpet_bind), else commits it and hands the
+ * segment to the slow path.
  */
 static __always_inline int synproxy_pending(struct xdp_md *ctx, const struct packet *p,
 					    const struct vip_value *vip, __u32 payload_off,
@@ -445,6 +473,11 @@ static __always_inline int synproxy_pending(struct xdp_md *ctx, const struct pac
 	job->head_read = vip->head_read;
 	if (vip->head_read != LIMPET_HEAD_READ_NONE)
 		return SYNPROXY_READ_HEAD;
+	/* A timestamp cookie's connection, sent as one segment: bind.h
+	 * decides whether it binds it (else it commits this entry).
+	 */
+	if (!syn && !(p->tcp_flags & (LIMPET_TCP_FIN | LIMPET_TCP_RST)))
+		return SYNPROXY_BIND;
 	return affinity_commit_entry(ctx, job, fv);
 }
 

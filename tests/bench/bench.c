@@ -61,6 +61,8 @@ enum prog {
 	PROG_LB_NEWFLOW,
 	PROG_FLOOR,
 	PROG_RESTORE,
+	PROG_BIND_FIRST,
+	PROG_BIND_SYNACK,
 };
 
 enum ingress { FROM_CLIENT, FROM_SERVER };
@@ -80,6 +82,8 @@ enum fig {
 	FIG_HTTP_SYNACK_NOTS,
 	FIG_HTTP_EST_FWD,
 	FIG_HTTP_EST_RET,
+	FIG_HTTP_BIND_FIRST,
+	FIG_HTTP_BIND_SYNACK,
 	FIG_MAX,
 };
 
@@ -90,6 +94,7 @@ struct figure {
 	enum ingress ingress;
 	int verdict;
 	int stat;		/* the outcome counter that proves the path; -1: none */
+	int stat2;		/* another that must grow as much; 0: none */
 	bool slow;		/* new flows: fewer repeats */
 	int prime;		/* index of the figure whose flow must exist first; -1: none */
 	bool splice;		/* needs the spliced HTTP flow of prime_splice() */
@@ -282,6 +287,10 @@ static int prog_fd(enum prog p)
 		return bpf_program__fd(skel->progs.bench_floor);
 	case PROG_RESTORE:
 		return bpf_program__fd(skel->progs.bench_restore);
+	case PROG_BIND_FIRST:
+		return bpf_program__fd(skel->progs.bench_bind_first);
+	case PROG_BIND_SYNACK:
+		return bpf_program__fd(skel->progs.bench_bind_synack);
 	}
 	return -1;
 }
@@ -329,19 +338,23 @@ static void run(const struct figure *f, __u32 repeat, struct run *r)
 	r->retval = opts.retval;
 	r->out_len = opts.data_size_out;
 
-	if (r->retval != f->verdict)
-		die("%s: verdict %s, expected %s: not the path it claims to measure", f->name,
-		    verdict_name(r->retval), verdict_name(f->verdict));
-	if (f->stat >= 0 && r->delta[f->stat] != repeat) {
+	if (r->retval != f->verdict || (f->stat >= 0 && r->delta[f->stat] != repeat)) {
 		fprintf(stderr, "bench: counters after %u runs of %s:", repeat, f->name);
 		for (i = 0; i < LIMPET_STAT_MAX; i++)
 			if (r->delta[i])
 				fprintf(stderr, " %s +%llu", stat_name(i),
 					(unsigned long long)r->delta[i]);
 		fprintf(stderr, "\n");
+	}
+	if (r->retval != f->verdict)
+		die("%s: verdict %s, expected %s: not the path it claims to measure", f->name,
+		    verdict_name(r->retval), verdict_name(f->verdict));
+	if (f->stat >= 0 && r->delta[f->stat] != repeat)
 		die("%s: %s grew by %llu, expected exactly %u: not the path it claims to measure",
 		    f->name, stat_name(f->stat), (unsigned long long)r->delta[f->stat], repeat);
-	}
+	if (f->stat2 > 0 && r->delta[f->stat2] != repeat)
+		die("%s: %s grew by %llu, expected exactly %u: not the path it claims to measure",
+		    f->name, stat_name(f->stat2), (unsigned long long)r->delta[f->stat2], repeat);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -445,6 +458,93 @@ static void prime_splice(const struct pkt_spec *c)
 	update(skel->maps.flows, &k, &v, "flows");
 }
 
+/* The state bench_bind_first and bench_bind_synack start each run from. */
+struct bench_bind_state {
+	struct flow_key ck;
+	struct flow_value cv;
+	struct flow_key bk;
+	struct flow_value bv;
+	struct {
+		__u32 len;
+		__u32 pad;
+		__u8 data[2048];
+	} held;
+};
+
+static __u8 bind_data_opts[12], bind_synack_opts[20];
+
+/*
+ * A binding in XDP of the HTTP service, from a fresh cookie handshake
+ * (cookies age): the SYN through bench_lb, the first request segment
+ * through bench_bind_first once; its entries and held copy become the
+ * state of bench_bind_synack; the two figures get their frames.
+ */
+static void prime_bind(struct figure *first, struct figure *synack)
+{
+	struct pkt_spec hsyn = pkt_tcp(CLIENT, 40005, VIP, 81, PKT_TCP_SYN), out;
+	struct figure f = { .name = "bind handshake", .prog = PROG_LB, .verdict = XDP_REDIRECT,
+			    .stat = LIMPET_STAT_SYNCOOKIE_SENT, .frame = hsyn, .opts = syn_opts,
+			    .opts_len = sizeof(syn_opts) };
+	struct bench_bind_state *st = calloc(1, sizeof(*st));
+	struct limpet_tcpopt o;
+	__u32 zero = 0, isn, tsval, l4;
+	struct run r;
+	int j;
+
+	if (!st)
+		die("out of memory");
+	forget_flow(&hsyn, services[HTTP_SVC].be_port);	/* the last round's binding */
+	run(&f, 1, &r);
+	if (!pkt_parse(r.out, r.out_len, &out))
+		die("bind handshake: no SYN-ACK");
+	l4 = PKT_ETH_LEN + PKT_IP4_LEN;
+	limpet_tcpopt_parse(r.out + l4, (__u32)((r.out[l4 + 12] >> 4) * 4), &o);
+	isn = pkt_get32(r.out + l4 + 4);
+	tsval = o.tsval;
+
+	first->frame = pkt_tcp(CLIENT, 40005, VIP, 81, PKT_TCP_ACK | PKT_TCP_PSH);
+	first->frame.seq = hsyn.seq + 1;
+	first->frame.ack = isn + 1;
+	first->frame.payload_len = 64;
+	memcpy(bind_data_opts, (const __u8[]){ 1, 1, 8, 10, 0, 0, 0, 2 }, 8);
+	pkt_put32(bind_data_opts + 8, tsval);
+	first->opts = bind_data_opts;
+	first->opts_len = sizeof(bind_data_opts);
+
+	st->ck = (struct flow_key){ .src = first->frame.src, .dst = first->frame.dst,
+				    .sport = htons(40005), .dport = htons(81),
+				    .proto = IPPROTO_TCP, .family = LIMPET_FAMILY_V4 };
+	update(skel->maps.bench_bind_state, &zero, st, "bench_bind_state");
+	run(first, 1, &r);
+	if (bpf_map_lookup_elem(map_fd(skel->maps.flows), &st->ck, &st->cv) ||
+	    !(st->cv.flags & LIMPET_FLOW_XDP_BINDING))
+		die("bind: no binding entry after the first segment");
+	j = (int)(st->cv.backend_id - HTTP_SVC * NBACKENDS);
+	if (j < 0 || j >= NBACKENDS)
+		die("bind: backend id %u", st->cv.backend_id);
+	st->bk = (struct flow_key){ .src = pkt_addr(backends[j]), .dst = st->ck.src,
+				    .sport = htons(services[HTTP_SVC].be_port),
+				    .dport = st->ck.sport, .proto = IPPROTO_TCP,
+				    .family = LIMPET_FAMILY_V4 };
+	if (bpf_map_lookup_elem(map_fd(skel->maps.flows), &st->bk, &st->bv) ||
+	    bpf_map_lookup_elem(map_fd(skel->maps.held_segments), &st->ck, &st->held))
+		die("bind: no backend entry or held segment");
+	update(skel->maps.bench_bind_state, &zero, st, "bench_bind_state");
+
+	/* The backend's SYN-ACK: MSS, SACK-perm, TS, NOP, WS 9. */
+	synack->frame = pkt_tcp(backends[j], services[HTTP_SVC].be_port, CLIENT, 40005,
+				PKT_TCP_SYN | PKT_TCP_ACK);
+	synack->frame.smac = PKT_MAC_BACKEND(11 + j);
+	synack->frame.dmac = PKT_MAC_PKS0;
+	synack->frame.seq = 0x50607080;
+	synack->frame.ack = hsyn.seq + 1;
+	memcpy(bind_synack_opts, (const __u8[]){ 2, 4, 0x05, 0x78, 4, 2, 8, 10, 0, 0, 0x70, 0,
+						 0, 0, 0, 2, 1, 3, 3, 9 }, 20);
+	synack->opts = bind_synack_opts;
+	synack->opts_len = sizeof(bind_synack_opts);
+	free(st);
+}
+
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
@@ -526,6 +626,21 @@ int main(int argc, char **argv)
 				       .stat = LIMPET_STAT_SPLICE_RET, .prime = -1, .splice = true,
 				       .frame = hret, .opts = ts_opts, .opts_len = sizeof(ts_opts),
 				       .path = "HTTP backend->client: seq/TSval/window, un-NAT, fib" },
+		[FIG_HTTP_BIND_FIRST] = { .name = "http_bind_first", .prog = PROG_BIND_FIRST,
+					  .verdict = XDP_REDIRECT,
+					  .stat = LIMPET_STAT_HTTP_BIND_SYN, .prime = -1,
+					  /* .frame: prime_bind() */
+					  .path = "HTTP first segment, affinity none: cookie, tail "
+						  "call, options, ring, held copy (2 KB), 2 inserts, "
+						  "SYN built, fib" },
+		[FIG_HTTP_BIND_SYNACK] = { .name = "http_bind_synack",
+					   .prog = PROG_BIND_SYNACK, .ingress = FROM_SERVER,
+					   .verdict = XDP_REDIRECT,
+					   .stat = LIMPET_STAT_HTTP_BOUND_XDP,
+					   .stat2 = LIMPET_STAT_SPLICE_FWD, .prime = -1,
+					   .path = "backend SYN-ACK: (3 map updates putting the "
+						   "binding back) tail call, translation, 2 "
+						   "entries, held segment out, NAT, fib" },
 	};
 	__u32 repeat = 2000000, repeat_new = 500000, flow_entries = LIMPET_FLOW_TABLE_DEFAULT;
 	int rounds = 7, opt, i, k;
@@ -585,6 +700,15 @@ int main(int argc, char **argv)
 
 		update(skel->maps.syn_secret, &zero, &key, "syn_secret");
 	}
+	{
+		/* Binding in XDP: its program in the slot, the HTTP service bindable. */
+		struct http_affinity_value hv = { .bind_xdp = 1, .connect_timeout_ms = 2000 };
+		int prog = bpf_program__fd(skel->progs.bench_bind);
+		__u32 zero = 0, svc = HTTP_SVC;
+
+		update(skel->maps.bind_progs, &zero, &prog, "bind_progs");
+		update(skel->maps.http_affinity, &svc, &hv, "http_affinity");
+	}
 
 	fprintf(stderr, "bench: %d rounds of %u runs (%u for new flows) per figure...\n", rounds,
 		repeat, repeat_new);
@@ -608,6 +732,8 @@ int main(int argc, char **argv)
 			}
 			if (f->splice)
 				prime_splice(&figs[FIG_HTTP_EST_FWD].frame);
+			if (i == FIG_HTTP_BIND_FIRST)
+				prime_bind(f, &figs[FIG_HTTP_BIND_SYNACK]);
 			run(f, f->slow ? repeat_new : repeat, &r);
 			f->ns[k] = r.duration;
 			/* The frame the last run left must still be a valid one. */

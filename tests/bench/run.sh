@@ -7,7 +7,8 @@
 # that script exists, then the traffic-generator packet rates of
 # tests/bench/tg.sh (tg_* lines) and the control-plane scale figures of
 # tests/bench/ctl.sh (ctl_* lines). Extra arguments go to build/bench (-r
-# ROUNDS, -n REPEAT, -N NEWFLOW_REPEAT); BENCH_E2E=0, BENCH_TG=0 and
+# ROUNDS, -n REPEAT, -N NEWFLOW_REPEAT), the HTTP binding figures of
+# tests/bench/bind.sh (bind_* lines); BENCH_E2E=0, BENCH_BIND=0, BENCH_TG=0 and
 # BENCH_CTL=0 skip those parts. Exits non-zero if any part failed.
 #
 #   bash tests/bench/run.sh build/bench [bench options]
@@ -35,6 +36,10 @@ netns_cleanup $NS
 # End to end (wrk through limpet, HAProxy and direct): e2e_* lines.
 if [ -f "$here/e2e.sh" ] && [ "${BENCH_E2E:-1}" != 0 ]; then
 	bash "$here/e2e.sh" || rc=1
+fi
+# Binding: wrk close mode with a cookie beside an L4 service: bind_* lines.
+if [ "${BENCH_BIND:-1}" != 0 ]; then
+	bash "$here/bind.sh" || rc=1
 fi
 # trafgen through limpet, an XDP redirect and nftables DNAT: tg_* lines.
 if [ "${BENCH_TG:-1}" != 0 ]; then

@@ -18,7 +18,12 @@
 # address on one backend); n2 drained: its route withdrawn within 2 s, new
 # connections all answered, and again after undrain; a 20 MB download
 # routed through n2 stays byte-exact across the drain (its packets move to
-# n1, which records the flow from a mid-connection packet).
+# n1, which records the flow from a mid-connection packet); wrk keep-alive
+# and close through a second drain and undrain without an error; then n2
+# dies mid-load (cut off, killed, namespace deleted): six downloads, four
+# through it, all complete byte-exact, and new connections succeed once the
+# router and the backends (which learn their gateways from both nodes over
+# BGP) have dropped it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -66,29 +71,48 @@ ip -n lp-client addr add 10.11.0.2/24 dev cli1
 ip -n lp-lb2 addr add 10.11.0.1/24 dev lb2-cli
 ip -n lp-lb2 addr add 10.20.0.2/24 dev lb2-srv
 ip -n lp-lb2 route add 10.10.0.0/16 via 10.11.0.2
+# The router's own addresses are clients too (wrk cannot choose its
+# source, and the router picks 10.10.0.2 or 10.11.0.2 by its first path):
+# every node reaches both.
+ip -n lp-lb route add 10.11.0.0/24 via 10.10.0.2
 ip netns exec lp-lb2 sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 	net.ipv4.conf.lb2-cli.rp_filter=0 net.ipv4.conf.lb2-srv.rp_filter=0
 # The router: ECMP by L4 hash, replies may come back on either link.
 ip netns exec lp-client sysctl -qw net.ipv4.fib_multipath_hash_policy=1 \
 	net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.cli0.rp_filter=0 net.ipv4.conf.cli1.rp_filter=0
-# Backends: default route over both nodes, by L4 hash, avoiding a dead one.
+# Backends: their default route is learnt over BGP from both nodes (each
+# announces itself as a default gateway), multipath by L4 hash; a node that
+# dies leaves it when its session times out (hold time 3 s).
 for k in 1 2; do
-	ip -n "lp-b$k" route replace default nexthop via 10.20.0.1 nexthop via 10.20.0.2
-	ip netns exec "lp-b$k" sysctl -qw net.ipv4.fib_multipath_hash_policy=1 \
-		net.ipv4.fib_multipath_use_neigh=1
+	ip -n "lp-b$k" route del default 2>/dev/null || true
+	ip netns exec "lp-b$k" sysctl -qw net.ipv4.fib_multipath_hash_policy=1
+	e2e_bird_start "lp-b$k" "router id 10.20.0.$((10 + k));
+protocol device { scan time 1; }
+protocol kernel { ipv4 { import none; export all; }; merge paths on; }
+protocol bgp n1 { local 10.20.0.$((10 + k)) as 65002; neighbor 10.20.0.1 as 65001; hold time 3;
+  keepalive time 1; connect retry time 1; ipv4 { import all; export none; }; }
+protocol bgp n2 { local 10.20.0.$((10 + k)) as 65002; neighbor 10.20.0.2 as 65001; hold time 3;
+  keepalive time 1; connect retry time 1; ipv4 { import all; export none; }; }"
 done
 
-# $1: namespace, $2: its address toward the router, $3: the router's.
+# $1: namespace, $2: its address toward the router, $3: the router's, $4: its
+# address toward the backends.
 bird_node() {
 	e2e_bird_start "$1" "router id $2;
 protocol device { scan time 1; }
 protocol direct vips { ipv4; interface \"lo\"; }
+protocol static self_gateway { ipv4; route 0.0.0.0/0 blackhole; }
 filter only_vips { if proto = \"vips\" && net.len = 32 then accept; reject; }
+filter only_gateway { if proto = \"self_gateway\" then accept; reject; }
 protocol bgp upstream { local $2 as 65001; neighbor $3 as 65000; hold time 9;
-  keepalive time 3; connect retry time 1; ipv4 { import none; export filter only_vips; }; }"
+  keepalive time 3; connect retry time 1; ipv4 { import none; export filter only_vips; }; }
+protocol bgp b1 { local $4 as 65001; neighbor 10.20.0.11 as 65002; hold time 3;
+  keepalive time 1; connect retry time 1; ipv4 { import none; export filter only_gateway; }; }
+protocol bgp b2 { local $4 as 65001; neighbor 10.20.0.12 as 65002; hold time 3;
+  keepalive time 1; connect retry time 1; ipv4 { import none; export filter only_gateway; }; }"
 }
-bird_node lp-lb 10.10.0.1 10.10.0.2
-bird_node lp-lb2 10.11.0.1 10.11.0.2
+bird_node lp-lb 10.10.0.1 10.10.0.2 10.20.0.1
+bird_node lp-lb2 10.11.0.1 10.11.0.2 10.20.0.2
 e2e_bird_start lp-client "router id 10.10.0.2;
 protocol device { scan time 1; }
 protocol kernel { ipv4 { import none; export all; }; merge paths on; }
@@ -111,6 +135,16 @@ sed -e 's/^instance: lab$/instance: lab2/' -e 's/name: lb-cli$/name: lb2-cli/' \
 	"$LAB_DIR/limpet.yaml" >"$LAB_DIR/n2.yaml"
 
 n2() { nsenter --net=/run/netns/lp-lb2 "$LIMPET" --socket "$N2_SOCKET" "$@"; }
+
+# check --peer: the two nodes' files agree; a weight changed on one is named.
+out=$(nsenter --net=/run/netns/lp-lb "$LIMPET" check --config "$LAB_DIR/limpet.yaml" \
+	--peer "$LAB_DIR/n2.yaml" 2>&1) || fail "check --peer failed: $out"
+! grep -q "peer" <<<"$out" || fail "check --peer found differences between the nodes: $out"
+sed '0,/weight: 1$/s//weight: 3/' "$LAB_DIR/n2.yaml" >"$E2E_TMP/n2-weight.yaml"
+out=$(nsenter --net=/run/netns/lp-lb "$LIMPET" check --config "$LAB_DIR/limpet.yaml" \
+	--peer "$E2E_TMP/n2-weight.yaml" 2>&1) || fail "check --peer failed: $out"
+grep -q "^warning: peer $E2E_TMP/n2-weight.yaml: service web: backend b1: weight 1 here, 3 there$" \
+	<<<"$out" || fail "check --peer did not name the changed weight: $out"
 nexthops() { ip -n lp-client route show "$LAB_VIP4/32" proto bird | grep -c -e via -e nexthop || true; }
 two_paths() { [ "$(ip -n lp-client route show "$LAB_VIP4/32" proto bird | grep -c nexthop)" -eq 2 ]; }
 only_n1() {
@@ -133,6 +167,12 @@ disown "$n2_pid"
 lab_wait 20 grep -q '^limpet: ready' "$LAB_DIR/n2.log" ||
 	fail "node n2 not ready: $(tail -n 3 "$LAB_DIR/n2.log" | tr '\n' '|')"
 lab_wait 30 two_paths || fail "the router did not learn the VIP from both nodes: $(ip -n lp-client route show "$LAB_VIP4/32")"
+# backend_paths K: backend K's default route has both nodes as next hops.
+backend_paths() { [ "$(ip -n "lp-b$1" route show default | grep -c nexthop)" -eq 2 ]; }
+for k in 1 2; do
+	lab_wait 30 backend_paths "$k" ||
+		fail "backend $k did not learn its default route from both nodes: $(ip -n "lp-b$k" route show default)"
+done
 note "router: $(ip -n lp-client route show "$LAB_VIP4/32" proto bird | tr -s ' \n' ' ')"
 
 # Many connections, from 60 source addresses, 3 each: every one succeeds,
@@ -185,4 +225,102 @@ wait "$dl" || fail "the download through n2 failed (curl exit $?)"
 [ "$(sha256sum <"$E2E_TMP/big" | cut -d' ' -f1)" = "$(cat "$LAB_DIR/big.sha256")" ] ||
 	fail "the download through n2 arrived altered ($(stat -c %s "$E2E_TMP/big") bytes)"
 note "20 MB through n2 byte-exact across its drain and undrain"
+
+# wrk for 16 s, keep-alive and "Connection: close" at once, while n2 is
+# drained (at 4 s) and undrained (at 10 s): no socket error, no non-2xx
+# answer, every request answered.
+ip netns exec lp-client wrk -t1 -c8 -d16s --timeout 5s "http://$LAB_VIP4/" >"$E2E_TMP/wrk-ka" 2>&1 &
+wrk_ka=$!
+ip netns exec lp-client wrk -t1 -c8 -d16s --timeout 5s -H "Connection: close" "http://$LAB_VIP4/" \
+	>"$E2E_TMP/wrk-close" 2>&1 &
+wrk_close=$!
+sleep 4
+n2 node drain >/dev/null || fail "node drain on n2 failed (under wrk)"
+sleep 6
+n2 node undrain >/dev/null || fail "node undrain on n2 failed (under wrk)"
+wait "$wrk_ka" || fail "wrk keep-alive failed: $(tr '\n' '|' <"$E2E_TMP/wrk-ka")"
+wait "$wrk_close" || fail "wrk close failed: $(tr '\n' '|' <"$E2E_TMP/wrk-close")"
+for m in ka close; do
+	! grep -q "Socket errors\|Non-2xx" "$E2E_TMP/wrk-$m" ||
+		fail "wrk $m through drain and undrain: $(grep "Socket errors\|Non-2xx" "$E2E_TMP/wrk-$m")"
+	n=$(awk '/requests in/ { print $1 }' "$E2E_TMP/wrk-$m")
+	[ "${n:-0}" -gt 1000 ] || fail "wrk $m completed ${n:-no} requests: $(tr '\n' '|' <"$E2E_TMP/wrk-$m")"
+	note "wrk $m through n2's drain and undrain: $n requests, no error"
+done
+lab_wait 10 two_paths || fail "n2's route not back within 10 s of the second undrain"
+
+# n2 dies: cut off, limpet and BIRD killed, its namespace deleted, while downloads
+# run through both nodes and new connections keep arriving. Its L4
+# connections carry on through n1 (stateless: n1 records each flow from a
+# mid-connection packet, the backends' replies are un-NATed by rev_nat);
+# replies the backends still send toward n2 are lost until their BGP
+# session with it times out. Counted: downloads that fail (none may), the
+# time until the router and the backends route around n2, and until new
+# connections all succeed.
+declare -A via=()
+dls=()
+for a in 150 151 152 153 154 155; do
+	for p in $(seq 41000 41200); do
+		hop=$(ip -n lp-client route get "$LAB_VIP4" from "10.10.1.$a" ipproto tcp sport "$p" dport 80 |
+			grep -o 'via 10.1[01].0.1' || true)
+		# Four through n2, two through n1.
+		want="via 10.11.0.1"
+		[ "$a" -lt 154 ] || want="via 10.10.0.1"
+		[ "$hop" = "$want" ] || continue
+		ip netns exec lp-client curl -s --interface "10.10.1.$a" --local-port "$p" --max-time 90 \
+			"http://$LAB_VIP4/big?rate=2m" -o "$E2E_TMP/big-$a" &
+		dls+=("$!")
+		via[$a]=${hop#via }
+		break
+	done
+done
+[ "${#dls[@]}" -eq 6 ] || fail "found source ports for ${#dls[@]} of 6 downloads"
+# New connections every 100 ms, each line: start (ms since epoch), curl exit,
+# status, client address.
+ip netns exec lp-client bash -c 'for ((i = 0; i < 200; i++)); do
+	a=10.10.1.$((160 + i % 40)); t=$(date +%s%3N)
+	code=$(curl -s -o /dev/null --interface "$a" --connect-timeout 3 --max-time 5 -w "%{http_code}" \
+		"http://'"$LAB_VIP4"'/"); echo "$t $? $code $a" &
+	sleep 0.1; done; wait' >"$E2E_TMP/death-sweep" &
+sweep=$!
+sleep 3
+t_death=$(date +%s%3N)
+# Off the network first, as a node that loses power: no FIN or RST from
+# its BGP sessions, the backends notice by their hold timer.
+ip -n lp-lb2 link del lb2-srv
+ip -n lp-lb2 link del lb2-cli
+kill -KILL "$n2_pid" 2>/dev/null || true
+kill -KILL "$(cat "$E2E_TMP/bird-lp-lb2.pid")" 2>/dev/null || true
+# shellcheck disable=SC2046 # a list of pids
+kill -KILL $(ip netns pids lp-lb2) 2>/dev/null || true
+ip netns del lp-lb2
+lab_wait 10 only_n1 || fail "the router still routes the VIP through n2 10 s after its death"
+t_route=$(($(date +%s%3N) - t_death))
+backend_n1() { ! ip -n "lp-b$1" route show default | grep -q 10.20.0.2; }
+for k in 1 2; do
+	lab_wait 10 backend_n1 "$k" || fail "backend $k still routes through n2 10 s after its death"
+done
+t_back=$(($(date +%s%3N) - t_death))
+failed=0
+i=0
+for a in 150 151 152 153 154 155; do
+	if ! wait "${dls[$i]}" || [ "$(sha256sum <"$E2E_TMP/big-$a" | cut -d' ' -f1)" != "$(cat "$LAB_DIR/big.sha256")" ]; then
+		failed=$((failed + 1))
+		note "download from 10.10.1.$a (${via[$a]}) failed or arrived altered"
+	fi
+	i=$((i + 1))
+done
+wait "$sweep" || true
+# Converged: the start of the last new connection that failed, after the death.
+read -r n_new n_bad last_bad <<<"$(awk -v t0="$t_death" '$1 >= t0 { n++; if ($2 != 0 || $3 != 200) { bad++; last = $1 - t0 } }
+	END { print n + 0, bad + 0, bad ? last : 0 }' "$E2E_TMP/death-sweep")"
+note "n2 died: the router's route through it gone after $t_route ms, the backends' after $t_back ms;" \
+	"$failed of 6 downloads failed (4 through n2);" \
+	"$n_bad of $n_new new connections after the death failed, the last started $last_bad ms after it"
+[ "$n_bad" -eq 0 ] || note "failed new connections (ms after the death, curl exit, status):" \
+	"$(awk -v t0="$t_death" '$1 >= t0 && ($2 != 0 || $3 != 200) { printf "%d/%s/%s/%s ", $1 - t0, $2, $3, $4 }' \
+		"$E2E_TMP/death-sweep")"
+[ "$failed" -eq 0 ] || fail "$failed of 6 L4 downloads did not survive n2's death"
+[ "$n_new" -gt 50 ] || fail "only $n_new new connections were tried after n2's death"
+[ "$last_bad" -le 10000 ] || fail "new connections still failed $last_bad ms after n2's death"
 pass

@@ -55,6 +55,8 @@ enum svc_idx {
 	SVC_L4,		/* TCP NAT, client_ip: the regression */
 	SVC_COOKIE4,	/* http, cookie affinity: the first segment is read in XDP */
 	SVC_HEADER6,	/* http, header affinity */
+	SVC_NONE4,	/* http, affinity none: bound in XDP (bpf/lib/bind.h) */
+	SVC_NONE6,
 	SVC_MAX,
 };
 
@@ -75,6 +77,10 @@ static const struct svc {
 			  { "10.20.0.11", "10.20.0.12", "10.20.0.13" }, LIMPET_AFFINITY_COOKIE },
 	[SVC_HEADER6] = { "header6", "fd00:100::1:102", LIMPET_MODE_HTTP,
 			  { "fd00:20::11", "fd00:20::12", "fd00:20::13" }, LIMPET_AFFINITY_HEADER },
+	[SVC_NONE4] = { "none4", "10.100.1.103", LIMPET_MODE_HTTP,
+			{ "10.20.0.11", "10.20.0.12", "10.20.0.13" }, LIMPET_AFFINITY_NONE },
+	[SVC_NONE6] = { "none6", "fd00:100::1:103", LIMPET_MODE_HTTP,
+			{ "fd00:20::11", "fd00:20::12", "fd00:20::13" }, LIMPET_AFFINITY_NONE },
 };
 
 /* The cookie service's TTL; its keys, written to its secret_file. */
@@ -117,6 +123,7 @@ static void write_secret_file(void)
 static void services_yaml(char *y, size_t size)
 {
 	static const char *const affinity[] = {
+		[LIMPET_AFFINITY_NONE] = "{type: none}",
 		[LIMPET_AFFINITY_CLIENT_IP] = "{type: client_ip}",
 		[LIMPET_AFFINITY_COOKIE] = "{type: cookie, cookie: {name: lb, ttl: 3600s}}",
 		[LIMPET_AFFINITY_HEADER] = "{type: header, headers: [X-Session-Id, x-tenant], "
@@ -1125,7 +1132,9 @@ Test(synproxy, vip_entries_say_what_to_read)
 		cr_assert_eq(dp_get_vip(dp, &k, &v), 0, "%s: no vips entry", svcs[s].name);
 		cr_expect_eq(v.head_read, want_read[s], "%s: head_read %u", svcs[s].name,
 			     v.head_read);
-		cr_expect_eq(v.hash, LIMPET_HASH_CLIENT, "%s: hash %u", svcs[s].name, v.hash);
+		cr_expect_eq(v.hash, svcs[s].affinity == LIMPET_AFFINITY_NONE ? LIMPET_HASH_TUPLE :
+									     LIMPET_HASH_CLIENT,
+			     "%s: hash %u", svcs[s].name, v.hash);
 		cr_expect_eq(v.mode, svcs[s].mode, "%s: mode %u", svcs[s].name, v.mode);
 		cr_expect_eq(memcmp(&v, &want, sizeof(v)), 0, "%s", svcs[s].name);
 	}
@@ -1427,4 +1436,347 @@ Test(synproxy, first_head_headers_read_in_xdp)
 	first_head(SVC_HEADER6, port++, HEAD("GET / HTTP/1.1\r\nX-Session-Id: u-1\r\n"),
 		   LIMPET_COOKIE_ABSENT, false);
 #undef HEAD
+}
+
+/* ---- binding in XDP (bpf/lib/bind.h): affinity none ---- */
+
+#define BE_ISN 0x50607080u
+#define BE_TSVAL 0x00007000u
+#define BE_WSCALE 9
+
+static struct flow_key key_of_spec(const struct pkt_spec *sp)
+{
+	struct flow_key k = { .src = sp->src, .dst = sp->dst, .sport = htons(sp->sport),
+			      .dport = htons(sp->dport), .proto = IPPROTO_TCP,
+			      .family = sp->family };
+
+	return k;
+}
+
+/* Index into svcs[s].backends of backend id <id>. */
+static int be_index(int s, __u32 id)
+{
+	int j;
+
+	for (j = 0; j < NBACKENDS; j++)
+		if (be_id(s, j) == id)
+			return j;
+	cr_assert_fail("backend id %u is none of %s's", id, svcs[s].name);
+	return -1;
+}
+
+/*
+ * The backend the slow path's ring walk gives connection <k> when the
+ * backends with ids in <tried> (n_tried of them) refused: the same table
+ * (dp_ring()), from the 5-tuple's hash onwards.
+ */
+static int ring_pick(int s, const struct flow_key *k, const __u32 *tried, int n_tried)
+{
+	__u32 hash = limpet_hash_tuple(&k->src, &k->dst, k->sport, k->dport, IPPROTO_TCP), step;
+	int i;
+
+	for (step = 0; step < RING_SIZE; step++) {
+		__u32 id = ring[s][(hash + step) % RING_SIZE];
+		bool skip = false;
+
+		for (i = 0; i < n_tried; i++)
+			skip |= tried[i] == id;
+		if (!skip)
+			return be_index(s, id);
+	}
+	return -1;
+}
+
+/*
+ * The SYN the slow path's send_syn() would send backend <j> for the client
+ * segment <data> (whose SYN was linux_syn(mss, 7), ISN data.seq - 1): the
+ * client's addresses and window, our IP header, options from the cookie.
+ */
+static size_t want_syn(int s, int j, const struct pkt_spec *data, __u16 mss, __u8 *f)
+{
+	struct pkt_spec syn = *data;
+	struct opts o = { .len = 0 };
+	bool v6 = data->family == LIMPET_FAMILY_V6;
+
+	syn.dmac = PKT_MAC_BACKEND(11 + j);
+	syn.smac = PKT_MAC_PKS0;
+	syn.dst = pkt_addr(svcs[s].backends[j]);
+	syn.dport = BE_PORT;
+	syn.tcp_flags = PKT_TCP_SYN;
+	syn.seq = data->seq - 1;
+	syn.ack = 0;
+	syn.payload_len = 0;
+	syn.ip_id = 0;
+	syn.frag = PKT_IP_DF;
+	syn.ttl = 64;
+	opt_mss(&o, v6 ? mss - 20 : mss);
+	OPT(&o, 4, 2);
+	opt_ts(&o, CLIENT_TSVAL + 1, 0);
+	OPT(&o, 1, 3, 3, 7);
+	return seg_build(&syn, &o, f, PKT_MAX);
+}
+
+static void expect_frame(const char *desc, const struct result *r, const __u8 *want, size_t len)
+{
+	char why[64];
+	size_t i;
+
+	cr_assert_eq(pkt_verify(r->out, r->out_len, why, sizeof(why)), 0, "%s: bad %s", desc, why);
+	cr_assert_eq(r->out_len, len, "%s: length %zu, expected %zu", desc, r->out_len, len);
+	for (i = 0; i < len; i++)
+		cr_assert_eq(r->out[i], want[i], "%s: byte %zu is %#x, expected %#x", desc, i,
+			     r->out[i], want[i]);
+}
+
+static void expect_only(const char *desc, const struct result *r, int stat1, int stat2)
+{
+	const struct delta d[MAX_DELTAS + 1] = { { stat1, 1 }, { stat2, stat2 >= 0 ? 1 : 0 } };
+
+	check_deltas(desc, r, d, stat2 >= 0 ? 2 : 1);
+}
+
+/* The first request segment of a new connection to <s> from <sport>. */
+static size_t first_segment(int s, __u16 sport, const char *req, struct pkt_spec *data,
+			    struct synack_seen *seen, __u8 *frame)
+{
+	struct pkt_spec syn = to_vip(s, sport, PKT_TCP_SYN);
+	const struct step first = {
+		"SYN", syn, linux_syn(1460, 7), .verdict = XDP_REDIRECT, .out_kind = OUT_SYNACK,
+		.expect = { strchr(svcs[s].vip, ':') ? 1440 : 1460, true, true, 7, false,
+			    CLIENT_TSVAL },
+		.deltas = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 } },
+	};
+	struct opts o;
+	size_t n = strlen(req), len;
+
+	*seen = handshake(&first);
+	*data = after_synack(&syn, seen, PKT_TCP_ACK | PKT_TCP_PSH, (__u16)n);
+	o = ts_echo(seen);
+	len = seg_build(data, &o, frame, PKT_MAX);
+	memcpy(frame + len - n, req, n);
+	fix_tcp_csum(frame, len);
+	return len;
+}
+
+/* A segment from backend <j> of <s> to the client of <data>. */
+static size_t from_backend(int s, int j, const struct pkt_spec *data, __u8 flags, __u32 seq,
+			   __u32 ack, const struct opts *o, __u8 *f)
+{
+	struct pkt_spec b = *data;
+
+	b.dmac = PKT_MAC_PKS0;
+	b.smac = PKT_MAC_BACKEND(11 + j);
+	b.src = pkt_addr(svcs[s].backends[j]);
+	b.sport = BE_PORT;
+	b.dst = data->src;
+	b.dport = data->sport;
+	b.tcp_flags = flags;
+	b.seq = seq;
+	b.ack = ack;
+	b.payload_len = 0;
+	return seg_build(&b, o, f, PKT_MAX);
+}
+
+static void bind_in_xdp(int s)
+{
+	static const char req[] = "GET /bound HTTP/1.1\r\nHost: a\r\n\r\n";
+	__u8 frame[PKT_MAX], want[PKT_MAX], synack[PKT_MAX];
+	struct pkt_spec data, est, held;
+	struct synack_seen seen;
+	struct flow_value fv;
+	struct flow_key ck, bk;
+	struct opts o = { .len = 0 }, ho;
+	struct result r;
+	size_t len, want_len, synack_len, n = sizeof(req) - 1;
+	bool v6 = strchr(svcs[s].vip, ':') != NULL;
+	int j;
+
+	len = first_segment(s, 43000, req, &data, &seen, frame);
+	ck = key_of_spec(&data);
+	j = ring_pick(s, &ck, NULL, 0);
+
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "first segment: verdict %s",
+		     verdict_name(r.verdict));
+	expect_only("first segment", &r, LIMPET_STAT_HTTP_BIND_SYN, -1);
+	want_len = want_syn(s, j, &data, 1460, want);
+	expect_frame("first segment -> SYN to the ring's backend", &r, want, want_len);
+
+	cr_assert_eq(dp_flow_get(dp, &ck, &fv), 0, "no client entry");
+	cr_expect_eq(fv.flags, LIMPET_FLOW_XDP_BINDING);
+	cr_expect_eq(fv.backend_id, be_id(s, j));
+	cr_expect_eq(fv.bind.client_isn, data.seq - 1);
+	cr_expect_eq(fv.bind.cookie_isn, seen.isn);
+	cr_expect_eq(fv.bind.our_tsval, seen.tsval);
+	bk = (struct flow_key){ .src = pkt_addr(svcs[s].backends[j]), .dst = data.src,
+				.sport = htons(BE_PORT), .dport = htons(data.sport),
+				.proto = IPPROTO_TCP, .family = data.family };
+	cr_assert_eq(dp_flow_get(dp, &bk, &fv), 0, "no backend entry");
+	cr_expect_eq(fv.flags, LIMPET_FLOW_XDP_BINDING | LIMPET_FLOW_RET);
+
+	/* The client retransmits its segment: the SYN again, the same bytes. */
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT);
+	expect_only("retransmission", &r, LIMPET_STAT_HTTP_BIND_SYN, -1);
+	expect_frame("retransmission -> the same SYN", &r, want, want_len);
+
+	/* The backend's SYN-ACK: MSS, SACK-perm, TS, NOP, WS 9. */
+	opt_mss(&o, 1400);
+	OPT(&o, 4, 2);
+	opt_ts(&o, BE_TSVAL, CLIENT_TSVAL + 1);
+	OPT(&o, 1, 3, 3, BE_WSCALE);
+	synack_len = from_backend(s, j, &data, PKT_TCP_SYN | PKT_TCP_ACK, BE_ISN, data.seq, &o,
+				  synack);
+	run_frame(synack, synack_len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "SYN-ACK: verdict %s", verdict_name(r.verdict));
+	{
+		const struct delta d[] = { { LIMPET_STAT_HTTP_BOUND_XDP, 1 },
+					   { LIMPET_STAT_SPLICE_FWD, 1 } };
+
+		check_deltas("SYN-ACK", &r, d, 2);
+	}
+	/* What relay_held() sends: the held segment to the backend, its ack
+	 * in the backend's space, TSecr the backend's TSval, TSval kept (the
+	 * SYN's), the window unchanged (the backend scales too), one hop less.
+	 */
+	held = data;
+	held.dmac = PKT_MAC_BACKEND(11 + j);
+	held.smac = PKT_MAC_PKS0;
+	held.dst = pkt_addr(svcs[s].backends[j]);
+	held.dport = BE_PORT;
+	held.ack = BE_ISN + 1;
+	held.ttl = 63;
+	ho.len = 0;
+	OPT(&ho, 1, 1);
+	opt_ts(&ho, CLIENT_TSVAL + 1, BE_TSVAL);
+	want_len = seg_build(&held, &ho, want, sizeof(want));
+	memcpy(want + want_len - n, req, n);
+	fix_tcp_csum(want, want_len);
+	expect_frame("SYN-ACK -> the held segment", &r, want, want_len);
+
+	cr_assert_eq(dp_flow_get(dp, &ck, &fv), 0);
+	cr_expect_eq(fv.flags, LIMPET_FLOW_SPLICE | LIMPET_FLOW_SEQ_NEXT);
+	cr_expect_eq(fv.backend_id, be_id(s, j));
+	cr_expect_eq(fv.seq_next, data.seq + n);
+	cr_expect_eq(fv.sp.ack_delta, seen.isn - BE_ISN);
+	cr_expect_eq(fv.sp.tsecr_delta, seen.tsval - BE_TSVAL);
+	cr_expect_eq(fv.sp.flags, LIMPET_SPLICE_TS);
+	cr_assert_eq(dp_flow_get(dp, &bk, &fv), 0);
+	cr_expect_eq(fv.flags, LIMPET_FLOW_SPLICE | LIMPET_FLOW_RET);
+	cr_expect_eq(fv.sp.seq_delta, seen.isn - BE_ISN);
+	cr_expect_eq(fv.sp.tsval_delta, seen.tsval - BE_TSVAL);
+	cr_expect_eq(fv.sp.wscale_in, BE_WSCALE);
+	cr_expect_eq(fv.sp.wscale_out, LIMPET_OUR_WSCALE);
+	cr_expect(pkt_addr_eq(&fv.vip, &data.dst));
+
+	/* The client's next segment goes through the installed translation. */
+	est = data;
+	est.seq = data.seq + n;
+	est.payload_len = 10;
+	len = seg_build(&est, &ho, frame, sizeof(frame));
+	o.len = 0;
+	OPT(&o, 1, 1);
+	opt_ts(&o, CLIENT_TSVAL + 2, seen.tsval + 5);
+	len = seg_build(&est, &o, frame, sizeof(frame));
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT);
+	expect_only("established", &r, LIMPET_STAT_SPLICE_FWD, -1);
+	held = est;
+	held.dmac = PKT_MAC_BACKEND(11 + j);
+	held.smac = PKT_MAC_PKS0;
+	held.dst = pkt_addr(svcs[s].backends[j]);
+	held.dport = BE_PORT;
+	held.ack = BE_ISN + 1;
+	held.ttl = 63;
+	o.len = 0;
+	OPT(&o, 1, 1);
+	opt_ts(&o, CLIENT_TSVAL + 2, BE_TSVAL + 5);
+	want_len = seg_build(&held, &o, want, sizeof(want));
+	expect_frame("established segment translated", &r, want, want_len);
+	(void)v6;
+	dp_flow_del(dp, &ck);
+	dp_flow_del(dp, &bk);
+}
+
+Test(synproxy, bind_in_xdp4)
+{
+	bind_in_xdp(SVC_NONE4);
+}
+
+Test(synproxy, bind_in_xdp6)
+{
+	bind_in_xdp(SVC_NONE6);
+}
+
+/*
+ * Every backend refuses: each RST to our SYN becomes the SYN to the next
+ * backend on the ring; after the last, the connection is the slow path's
+ * (its pending entry), which answers the client's next retransmission.
+ */
+static void bind_refused(int s)
+{
+	static const char req[] = "GET /refused HTTP/1.1\r\n\r\n";
+	__u8 frame[PKT_MAX], want[PKT_MAX], rst[PKT_MAX];
+	__u32 tried[NBACKENDS];
+	struct pkt_spec data;
+	struct synack_seen seen;
+	struct flow_value fv;
+	struct flow_key ck;
+	struct result r;
+	size_t len, want_len, rst_len;
+	int i, j;
+
+	len = first_segment(s, 44000, req, &data, &seen, frame);
+	ck = key_of_spec(&data);
+	j = ring_pick(s, &ck, NULL, 0);
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT);
+	want_len = want_syn(s, j, &data, 1460, want);
+	expect_frame("first SYN", &r, want, want_len);
+
+	for (i = 0; i < NBACKENDS; i++) {
+		tried[i] = be_id(s, j);
+		/* A stray RST that does not answer our SYN changes nothing. */
+		rst_len = from_backend(s, j, &data, PKT_TCP_RST | PKT_TCP_ACK, 0, data.seq + 7,
+				       NULL, rst);
+		run_frame(rst, rst_len, &r);
+		cr_assert_eq(r.verdict, XDP_DROP);
+		expect_only("stray RST", &r, LIMPET_STAT_HTTP_BIND_DROP, -1);
+
+		rst_len = from_backend(s, j, &data, PKT_TCP_RST | PKT_TCP_ACK, 0, data.seq, NULL,
+				       rst);
+		run_frame(rst, rst_len, &r);
+		if (i + 1 == NBACKENDS)
+			break;
+		j = ring_pick(s, &ck, tried, i + 1);
+		cr_assert_eq(r.verdict, XDP_REDIRECT, "RST %d: verdict %s", i,
+			     verdict_name(r.verdict));
+		expect_only("RST -> next SYN", &r, LIMPET_STAT_HTTP_BIND_SYN, -1);
+		want_len = want_syn(s, j, &data, 1460, want);
+		expect_frame("RST -> SYN to the next backend", &r, want, want_len);
+		cr_assert_eq(dp_flow_get(dp, &ck, &fv), 0);
+		cr_expect_eq(fv.backend_id, be_id(s, j));
+		cr_expect_eq(fv.bind.n_tried, i + 2);
+	}
+	cr_assert_eq(r.verdict, XDP_DROP, "last RST: verdict %s", verdict_name(r.verdict));
+	expect_only("last RST", &r, LIMPET_STAT_HTTP_BIND_DROP, LIMPET_STAT_HTTP_BIND_FALLBACK);
+	cr_assert_eq(dp_flow_get(dp, &ck, &fv), 0);
+	cr_expect_eq(fv.flags, LIMPET_FLOW_SLOWPATH);
+	cr_expect_eq(fv.pending.client_isn, data.seq - 1);
+	cr_expect_eq(fv.pending.cookie_isn, seen.isn);
+	/* The client's retransmission: to the slow path (no socket here). */
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_DROP);
+	expect_only("retransmission after", &r, LIMPET_STAT_SLOWPATH_DOWN, -1);
+	dp_flow_del(dp, &ck);
+}
+
+Test(synproxy, bind_refused4)
+{
+	bind_refused(SVC_NONE4);
+}
+
+Test(synproxy, bind_refused6)
+{
+	bind_refused(SVC_NONE6);
 }

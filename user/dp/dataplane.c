@@ -188,7 +188,7 @@ static int dp_make_syn_secret(struct dataplane *dp)
 	return dp_set_syn_secret(dp, &key);
 }
 
-/* The programs the entry point tail-calls (bpf/lib/affinity.h), and the
+/* The programs the entry point tail-calls (bpf/lib/affinity.h, bind.h), and the
  * values the data plane needs before its first packet.
  */
 static int dp_fill_prog_slots(struct dataplane *dp)
@@ -198,6 +198,9 @@ static int dp_fill_prog_slots(struct dataplane *dp)
 
 	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.affinity_progs), &slot, &prog,
 				BPF_ANY))
+		return -errno;
+	prog = bpf_program__fd(dp->skel->progs.limpet_bind);
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.bind_progs), &slot, &prog, BPF_ANY))
 		return -errno;
 	return dp_make_syn_secret(dp);
 }

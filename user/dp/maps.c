@@ -19,7 +19,9 @@
  *   http_bind_stats               the data plane; reset by dp/program.c
  *                                 when a service id changes hands
  *   xsks, xsk_ifaces              http/xsk.c
- *   affinity_progs, syn_secret    dp/dataplane.c, at load
+ *   affinity_progs, bind_progs,   dp/dataplane.c, at load
+ *   syn_secret
+ *   held_segments                 the data plane alone (bpf/lib/bind.h)
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -65,7 +67,11 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_SYNCOOKIE_OWN] = "syncookie_own",
 	[LIMPET_STAT_SYN_STATELESS] = "l4_syn_stateless",
 	[LIMPET_STAT_RET_STATELESS] = "return_stateless",
+	[LIMPET_STAT_HTTP_BIND_SYN] = "http_bind_syn",
 	[LIMPET_STAT_HTTP_BOUND_XDP] = "http_bound_xdp",
+	[LIMPET_STAT_HTTP_BIND_DROP] = "http_bind_drop",
+	[LIMPET_STAT_HTTP_BIND_ACK] = "http_bind_ack_only",
+	[LIMPET_STAT_HTTP_BIND_FALLBACK] = "http_bind_to_slowpath",
 };
 
 const char *dp_stat_name(enum limpet_stat stat)

@@ -725,10 +725,17 @@ int affinity_dp_value(const struct affinity *a, __u32 service_id,
 	const struct affinity_service *s = service_id < LIMPET_MAX_SERVICES ?
 						   a->svc[service_id] : NULL;
 
-	if (!s || (s->aff.type != LIMPET_AFFINITY_COOKIE &&
-		   s->aff.type != LIMPET_AFFINITY_HEADER))
+	if (!s)
 		return -ENOENT;
 	memset(out, 0, sizeof(*out));
+	/* Affinity none and nothing to insert: no step of the binding needs
+	 * userspace, the data plane binds (bpf/lib/bind.h).
+	 */
+	out->bind_xdp = s->aff.type == LIMPET_AFFINITY_NONE && !s->sp.backend_header[0];
+	out->connect_timeout_ms = (__u16)(s->sp.connect_timeout_ms > 0xffff ?
+						  0xffff : s->sp.connect_timeout_ms);
+	if (s->aff.type != LIMPET_AFFINITY_COOKIE && s->aff.type != LIMPET_AFFINITY_HEADER)
+		return 0;
 	out->head = s->head;
 	out->service_tag = s->tag;
 	out->cookie_ttl_s = s->cookie_ttl_s;

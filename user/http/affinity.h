@@ -89,8 +89,9 @@ size_t affinity_cookie_line(const struct affinity *a, const struct slowpath_back
 			    size_t size);
 
 /*
- * What the data plane looks for in the first request segment of cookie or
- * header affinity service <service_id>: 0, -ENOENT for other services.
+ * What the data plane looks for in the first request segment of HTTP
+ * service <service_id> (cookie or header affinity), and whether it binds
+ * its connections itself: 0, -ENOENT for other services.
  */
 int affinity_dp_value(const struct affinity *a, __u32 service_id,
 		      struct http_affinity_value *out);

@@ -845,43 +845,14 @@ static void resend_held(struct slowpath *sp, struct conn *c)
 static void bind_backend(struct slowpath *sp, struct conn *c, const struct segment *synack,
 			 __u64 now_ms)
 {
-	const struct limpet_tcpopt *b = &synack->opt;
-	__u32 delta = c->cookie_isn - synack->seq;
-	bool scaled = c->tsc.wscale != LIMPET_WSCALE_NONE;
-	bool be_scales = scaled && b->wscale != LIMPET_WSCALE_NONE;
 	struct held *h;
 
-	memset(&c->fwd, 0, sizeof(c->fwd));
-	memset(&c->ret, 0, sizeof(c->ret));
-	c->fwd.ack_delta = delta;
-	c->ret.seq_delta = delta;
-	c->be_tsval = b->tsval;
-	if (c->ts_ok && b->ts_ok) {
-		/* The backend's clock goes on from the last TSval the client
-		 * saw from us (our ACKs of what was held): its PAWS check
-		 * never sees time go back.
-		 */
-		__u32 ts_delta = c->ts_sent - b->tsval;
-
-		c->fwd.flags |= LIMPET_SPLICE_TS;
-		c->fwd.tsecr_delta = ts_delta;
-		c->ret.flags |= LIMPET_SPLICE_TS;
-		c->ret.tsval_delta = ts_delta;
-	}
-	/* Client -> backend: scaled by the client's shift, read by the
-	 * backend with it only if it agreed to scaling.
+	c->be_tsval = synack->opt.tsval;
+	/* The backend's clock goes on from the last TSval the client saw
+	 * from us (our ACKs of what was held).
 	 */
-	if (scaled) {
-		c->fwd.wscale_in = c->tsc.wscale;
-		c->fwd.wscale_out = be_scales ? c->tsc.wscale : 0;
-	}
-	/* Backend -> client: the client reads our promised shift. */
-	c->ret.wscale_in = be_scales ? b->wscale : 0;
-	c->ret.wscale_out = scaled ? LIMPET_OUR_WSCALE : 0;
-	if (c->fwd.wscale_in != c->fwd.wscale_out)
-		c->fwd.flags |= LIMPET_SPLICE_WINDOW;
-	if (c->ret.wscale_in != c->ret.wscale_out)
-		c->ret.flags |= LIMPET_SPLICE_WINDOW;
+	limpet_splice_bind(&c->fwd, &c->ret, c->cookie_isn, c->ts_ok, c->ts_sent, c->tsc.wscale,
+			   synack->seq, &synack->opt);
 
 	c->ins_len = 0;
 	if (c->svc.backend_header[0]) {

@@ -24,9 +24,9 @@ const struct command commands[CMD_MAX] = {
 	[CMD_RUN] = { "run", "--config FILE", "start the controller in the foreground" },
 	[CMD_DOWN] = { "down", "--config FILE",
 		       "detach every program and remove every pin of the instance" },
-	[CMD_CHECK] = { "check", "--config FILE",
+	[CMD_CHECK] = { "check", "--config FILE [--peer FILE]...",
 			"validate a configuration as run would, touching nothing; errors only, "
-			"exit 0/1" },
+			"exit 0/1; --peer: warn where another cluster node's file differs" },
 	[CMD_STATUS] = { "status", "[--json]", "services, backends and their state", "status" },
 	[CMD_STATS] = { "stats", "[--json]", "counters per service and per backend", "stats" },
 	[CMD_TOP] = { "top", "", "live view of services and backends (rates, states, sessions); "

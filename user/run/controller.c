@@ -40,6 +40,7 @@
 #include "dp/veth.h"
 #include "http/http.h"
 #include "model/model.h"
+#include "model/peer.h"
 #include "proto/command.h"
 #include "proto/control.h"
 #include "run/announce.h"
@@ -326,6 +327,29 @@ static int check_supported(const struct limpet_config *cfg, char *err, size_t er
 }
 
 /*
+ * An HTTP service's connections live on the node that bound them: in a
+ * cluster their packets, and their backends' replies, must all reach it
+ * (forwarding to the owner node is not built).
+ */
+static void warn_cluster_http(const struct limpet_config *cfg, struct config_warnings *warn)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		if (cfg->services[i].mode != SERVICE_MODE_HTTP)
+			continue;
+		if (warn->n < CONFIG_WARN_MAX)
+			snprintf(warn->line[warn->n], sizeof(warn->line[0]),
+				 "%s:%d: service %s: mode http in a cluster: a connection works "
+				 "only while its packets and its backend's replies reach the "
+				 "node that bound it", cfg->path, cfg->cluster.line,
+				 cfg->services[i].name);
+		warn->n++;
+		return;		/* one line says it for every HTTP service */
+	}
+}
+
+/*
  * Nodes of a cluster must share the cookie keys: a key file created at the
  * first start would differ on every node, and cookies issued by one would be
  * refused by the others.
@@ -335,9 +359,12 @@ static void warn_cluster_keys(const struct limpet_config *cfg, struct config_war
 	bool cookies = false;
 	size_t i;
 
+	if (!warn || !cfg->cluster.enabled)
+		return;
+	warn_cluster_http(cfg, warn);
 	for (i = 0; i < cfg->n_services; i++)
 		cookies |= cfg->services[i].affinity.type == LIMPET_AFFINITY_COOKIE;
-	if (!warn || !cfg->cluster.enabled || !cookies || !access(cfg->secret_file, F_OK))
+	if (!cookies || !access(cfg->secret_file, F_OK))
 		return;
 	/* A long path is cut: the line stays one line. */
 	if (warn->n < CONFIG_WARN_MAX &&
@@ -380,23 +407,44 @@ static void log_warnings(const struct config_warnings *warn)
 		pr_warn("%zu more warnings", warn->n - CONFIG_WARN_MAX);
 }
 
-int controller_check(const char *config_path)
+/* <warn> on stderr, as check prints them. */
+static void print_warnings(const struct config_warnings *warn)
 {
-	struct config_warnings warn;
-	struct limpet_config cfg;
+	size_t i;
+
+	for (i = 0; i < warn->n && i < CONFIG_WARN_MAX; i++)
+		fprintf(stderr, "warning: %s\n", warn->line[i]);
+	if (warn->n > CONFIG_WARN_MAX)
+		fprintf(stderr, "warning: %zu more warnings\n", warn->n - CONFIG_WARN_MAX);
+}
+
+int controller_check(const char *config_path, const char *const *peers, size_t n_peers)
+{
+	struct config_warnings warn, peer_warn;
+	struct limpet_config cfg, peer;
 	char err[CONFIG_ERR_MAX];
+	int ret = 0;
 	size_t i;
 
 	if (config_check(config_path, &cfg, &warn, err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	for (i = 0; i < warn.n && i < CONFIG_WARN_MAX; i++)
-		fprintf(stderr, "warning: %s\n", warn.line[i]);
-	if (warn.n > CONFIG_WARN_MAX)
-		fprintf(stderr, "warning: %zu more warnings\n", warn.n - CONFIG_WARN_MAX);
+	print_warnings(&warn);
+	for (i = 0; i < n_peers; i++) {
+		/* The file alone: its interfaces are another machine's. */
+		if (config_load(peers[i], &peer, err, sizeof(err))) {
+			fprintf(stderr, "%s\n", err);
+			ret = 1;
+			continue;
+		}
+		memset(&peer_warn, 0, sizeof(peer_warn));
+		peer_compare(&cfg, &peer, &peer_warn);
+		print_warnings(&peer_warn);
+		config_free(&peer);
+	}
 	config_free(&cfg);
-	return 0;
+	return ret;
 }
 
 /* Refuse what a reload cannot change; 0 or -EINVAL with one line in <err>. */

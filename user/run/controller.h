@@ -21,9 +21,13 @@ int controller_down(const char *config_path, const char *socket_override);
 /*
  * `limpet check`: the validation of run (config_load() and the host checks)
  * and nothing else; errors and warnings on stderr, no map, interface or file
- * touched. Returns the exit status: 0 valid (warnings or not), 1 not.
+ * touched. Each of the <n_peers> files in <peers> (other nodes' of a
+ * cluster, read only) is compared with it: a warning for each difference
+ * that makes the nodes route differently (model/peer.h). Returns the exit
+ * status: 0 valid (warnings or not), 1 not (a peer file that does not load
+ * included).
  */
-int controller_check(const char *config_path);
+int controller_check(const char *config_path, const char *const *peers, size_t n_peers);
 
 struct controller;
 

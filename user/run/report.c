@@ -72,7 +72,8 @@ static int tally_one(void *ctx, const struct flow_key *key, const struct flow_va
 	struct tally_walk *w = ctx;
 	const struct backend_value *be;
 
-	if ((v->flags & (LIMPET_FLOW_RET | LIMPET_FLOW_CLOSED | LIMPET_FLOW_SLOWPATH)) ||
+	if ((v->flags & (LIMPET_FLOW_RET | LIMPET_FLOW_CLOSED | LIMPET_FLOW_SLOWPATH |
+			  LIMPET_FLOW_XDP_BINDING)) ||
 	    w->now - v->atime_ns > FLOW_ACTIVE_NS)
 		return 0;
 	be = dp_backend(w->dp, v->backend_id);
