@@ -69,6 +69,22 @@ LIMPET_INLINE __u32 limpet_hash_tuple(const struct limpet_addr *src, const struc
 }
 
 /*
+ * The route_sessions key of a client_ip session: FNV-1a 64 over the 16
+ * bytes of the client address (IPv4 in word 0, the rest zero), as the
+ * slow path and the data plane both compute it.
+ */
+LIMPET_INLINE __u64 limpet_client_session_key(const struct limpet_addr *addr)
+{
+	const __u8 *p = (const __u8 *)addr->a;
+	__u64 h = LIMPET_FNV64_BASIS;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = limpet_fnv64(h, p[i]);
+	return h;
+}
+
+/*
  * The tag of a backend name (FNV-1a 32): what a cookie carries to name its
  * backend (backend_value.tag, backend_tags). Stable across restarts and
  * instances: it depends on the name alone.

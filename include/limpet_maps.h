@@ -158,7 +158,10 @@ struct http_service_value {
  * new sessions), for HTTP services with cookie, header or client_ip
  * affinity. Slot s holds the weighted rendezvous (HRW) winner of slot key
  * limpet_placement_slot_key(s) among the backends with weight > 0; a
- * session key k uses slot limpet_placement_slot(k) (include/limpet_placement.h).
+ * session key k uses slot limpet_placement_slot(k) (include/limpet_placement.h):
+ * a cookie's session id (RING_SESSION) or a header key (RING_HEADER). A
+ * slot's backend that cannot be used (tried, another family) moves on to
+ * the next slot, (s + 1) & (LIMPET_PLACEMENT_SLOTS - 1), and so on.
  * Written by the controller (dp/route.c, built by dp/placement.c): a new
  * inner map swapped in with one update of the outer map, like rings.
  */
@@ -179,8 +182,10 @@ enum limpet_session_kind {
 struct route_session_key {
 	__u32 service_id;
 	__u8 kind;		/* enum limpet_session_kind */
-	__u8 pad[3];
-	__u64 key;		/* session id, header key or client key */
+	__u8 pad[3];		/* zero */
+	__u64 key;		/* COOKIE: the token's session id; HEADER:
+				 * limpet_head_session_key(); CLIENT:
+				 * limpet_client_session_key() (limpet_hash.h) */
 };
 
 struct route_session_value {

@@ -124,24 +124,46 @@ static int read_backend_tags(struct dataplane *dp)
 		free(all);
 		return ret;
 	}
-	qsort(all, n, sizeof(*all), tag_entry_cmp);
+	if (n)
+		qsort(all, n, sizeof(*all), tag_entry_cmp);
 	dp->backend_tags = all;
 	dp->n_backend_tags = n;
 	dp->backend_tags_known = true;
 	return 0;
 }
 
+/* A wanted entry and its place in the configuration, for a stable sort. */
+struct tag_want {
+	struct backend_tag_entry e;
+	size_t order;
+};
+
+static int tag_want_cmp(const void *a, const void *b)
+{
+	const struct tag_want *x = a, *y = b;
+	int c = tag_entry_cmp(&x->e, &y->e);
+
+	if (c)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
 /* Every (service, tag) -> backend of the cookie services of <model>, sorted. */
 static struct backend_tag_entry *wanted_tags(const struct model *model, size_t *n)
 {
 	struct backend_tag_entry *want;
+	struct tag_want *all;
 	size_t i, j, total = 0, out = 0;
 
 	for (i = 0; i < model->n_services; i++)
 		total += model->services[i].n_backends;
 	want = calloc(total ? total : 1, sizeof(*want));
-	if (!want)
+	all = calloc(total ? total : 1, sizeof(*all));
+	if (!want || !all) {
+		free(want);
+		free(all);
 		return NULL;
+	}
 	for (i = 0; i < model->n_services; i++) {
 		const struct service *svc = &model->services[i];
 
@@ -149,26 +171,20 @@ static struct backend_tag_entry *wanted_tags(const struct model *model, size_t *
 		    svc->conf.affinity.type != LIMPET_AFFINITY_COOKIE)
 			continue;
 		for (j = 0; j < svc->n_backends; j++) {
-			want[out].key.service_id = svc->id;
-			want[out].key.tag = limpet_name_tag(svc->backends[j].conf.name);
-			want[out].backend_id = svc->backends[j].id;
+			all[out].e.key.service_id = svc->id;
+			all[out].e.key.tag = limpet_name_tag(svc->backends[j].conf.name);
+			all[out].e.backend_id = svc->backends[j].id;
+			all[out].order = out;
 			out++;
 		}
 	}
-	/* Stable order of equal tags: the first backend of the configuration
-	 * stays first, and keeps the tag.
-	 */
-	for (i = 1; i < out; i++) {
-		struct backend_tag_entry e = want[i];
-
-		for (j = i; j > 0 && tag_entry_cmp(&want[j - 1], &e) > 0; j--)
-			want[j] = want[j - 1];
-		want[j] = e;
-	}
-	/* Drop the later duplicates. */
+	if (out)
+		qsort(all, out, sizeof(*all), tag_want_cmp);
+	/* Of equal tags, the first backend of the configuration keeps the tag. */
 	for (i = 0, j = 0; i < out; i++)
-		if (!j || tag_entry_cmp(&want[j - 1], &want[i]))
-			want[j++] = want[i];
+		if (!j || tag_entry_cmp(&want[j - 1], &all[i].e))
+			want[j++] = all[i].e;
+	free(all);
 	*n = j;
 	return want;
 }

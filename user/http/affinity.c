@@ -77,17 +77,6 @@ __u32 affinity_tag(const char *name)
 	return limpet_name_tag(name);
 }
 
-static __u64 hash64(const void *data, size_t len)
-{
-	const __u8 *p = data;
-	__u64 h = LIMPET_FNV64_BASIS;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		h = limpet_fnv64(h, p[i]);
-	return h;
-}
-
 static void service_free(struct affinity_service *s)
 {
 	if (!s)
@@ -505,7 +494,7 @@ int affinity_pick(struct affinity *a, const struct slowpath_request *req, const 
 		break;
 	case LIMPET_AFFINITY_CLIENT_IP:
 		kind = SESSION_CLIENT;
-		key = hash64(&seg->src, sizeof(seg->src));
+		key = limpet_client_session_key(&seg->src);
 		in.has_key = 1;
 		break;
 	default:
@@ -686,12 +675,10 @@ static int count_one(void *arg, const struct route_session_key *key,
 		     const struct route_session_value *val)
 {
 	struct count_walk *w = arg;
-	const struct affinity_service *s = key->service_id < LIMPET_MAX_SERVICES ?
-						   w->a->svc[key->service_id] : NULL;
+	const struct backend_value *be = dp_backend(w->a->dp, val->backend_id);
 
-	/* Live, and its backend still one of its service's. */
-	if (s && session_live(val, w->now_ns) && val->backend_id < LIMPET_MAX_BACKENDS &&
-	    by_id(s, val->backend_id))
+	/* Live, and its backend still one of its service's (one array read). */
+	if (be && be->service_id == key->service_id && session_live(val, w->now_ns))
 		w->c->of[val->backend_id]++;
 	return 0;
 }
