@@ -260,6 +260,31 @@ static __always_inline int bind_send_frame(struct xdp_md *ctx, struct ethhdr *et
 }
 
 /*
+ * Finish <frame>, whose TCP header <t> (<tcp_len> bytes with its options)
+ * is written, as a segment from client <ck> to backend <be>: the checksum,
+ * the IP header, then out toward the backend (counted as <ok_stat>).
+ */
+static __always_inline int bind_send_to_backend(struct xdp_md *ctx, union synack_frame *frame,
+						struct tcphdr *t, __u32 tcp_len,
+						const struct flow_key *ck,
+						const struct backend_value *be, __u32 ok_stat)
+{
+	bool v6 = ck->family == LIMPET_FAMILY_V6;
+
+	t->check = synproxy_csum(t, tcp_len, synproxy_pseudo_sum(&ck->src, &be->addr, v6, tcp_len));
+	if (v6) {
+		synproxy_ip6(&frame->v6.ip, &ck->src, &be->addr, tcp_len);
+		return bind_send_frame(ctx, &frame->v6.eth,
+				       sizeof(struct ethhdr) + sizeof(struct ipv6hdr) + tcp_len, ck,
+				       &be->addr, be->port, ok_stat);
+	}
+	synproxy_ip4(&frame->v4.ip, ck->src.a[0], be->addr.a[0], tcp_len);
+	return bind_send_frame(ctx, &frame->v4.eth,
+			       sizeof(struct ethhdr) + sizeof(struct iphdr) + tcp_len, ck, &be->addr,
+			       be->port, ok_stat);
+}
+
+/*
  * The packet becomes our SYN to backend <be> for the connection of client
  * entry <cv> (key <ck>), as the slow path's send_syn() builds it: the
  * client's ISN, its window field, MSS, SACK-permitted, timestamps with the
@@ -302,17 +327,7 @@ static __noinline int bind_send_syn(struct xdp_md *ctx, const struct flow_key *c
 	((__u8 *)t)[13] = LIMPET_TCP_SYN | (cv->bind.opts & LIMPET_BIND_ECN ?
 						    LIMPET_TCP_ECE | LIMPET_TCP_CWR : 0);
 	t->window = bpf_htons(cv->bind.window);
-	t->check = synproxy_csum(t, tcp_len, synproxy_pseudo_sum(&ck->src, &be->addr, v6, tcp_len));
-	if (v6) {
-		synproxy_ip6(&frame->v6.ip, &ck->src, &be->addr, tcp_len);
-		return bind_send_frame(ctx, &frame->v6.eth,
-				       sizeof(struct ethhdr) + sizeof(struct ipv6hdr) + tcp_len, ck,
-				       &be->addr, be->port, LIMPET_STAT_HTTP_BIND_SYN);
-	}
-	synproxy_ip4(&frame->v4.ip, ck->src.a[0], be->addr.a[0], tcp_len);
-	return bind_send_frame(ctx, &frame->v4.eth,
-			       sizeof(struct ethhdr) + sizeof(struct iphdr) + tcp_len, ck, &be->addr,
-			       be->port, LIMPET_STAT_HTTP_BIND_SYN);
+	return bind_send_to_backend(ctx, frame, t, tcp_len, ck, be, LIMPET_STAT_HTTP_BIND_SYN);
 }
 
 /*
@@ -648,17 +663,7 @@ static __noinline int bind_send_ack(struct xdp_md *ctx)
 	((__u8 *)t)[12] = (__u8)(tcp_len / 4) << 4;
 	((__u8 *)t)[13] = LIMPET_TCP_ACK;
 	t->window = bpf_htons(w->window);
-	t->check = synproxy_csum(t, tcp_len, synproxy_pseudo_sum(&ck->src, &be->addr, v6, tcp_len));
-	if (v6) {
-		synproxy_ip6(&frame->v6.ip, &ck->src, &be->addr, tcp_len);
-		return bind_send_frame(ctx, &frame->v6.eth,
-				       sizeof(struct ethhdr) + sizeof(struct ipv6hdr) + tcp_len, ck,
-				       &be->addr, be->port, LIMPET_STAT_HTTP_BIND_ACK);
-	}
-	synproxy_ip4(&frame->v4.ip, ck->src.a[0], be->addr.a[0], tcp_len);
-	return bind_send_frame(ctx, &frame->v4.eth,
-			       sizeof(struct ethhdr) + sizeof(struct iphdr) + tcp_len, ck, &be->addr,
-			       be->port, LIMPET_STAT_HTTP_BIND_ACK);
+	return bind_send_to_backend(ctx, frame, t, tcp_len, ck, be, LIMPET_STAT_HTTP_BIND_ACK);
 }
 
 /*

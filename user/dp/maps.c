@@ -270,13 +270,19 @@ int dp_route_session_del(struct dataplane *dp, const struct route_session_key *k
 	return ret && errno != ENOENT ? -errno : 0;
 }
 
-int dp_route_session_walk(struct dataplane *dp, dp_route_session_fn fn, void *ctx)
+/*
+ * Every entry of the hash map <fd> (keys of <key_size>, values of
+ * <val_size> bytes), a batch of BATCH at a time, to <each>, until it
+ * returns non-zero (returned). A batch cursor is the kernel's bucket index.
+ */
+static int batch_walk(int fd, size_t key_size, size_t val_size,
+		      int (*each)(void *walk, const void *key, const void *val), void *walk)
 {
 	enum { BATCH = 4096 };
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct route_session_key *keys = malloc(sizeof(*keys) * BATCH);
-	struct route_session_value *vals = malloc(sizeof(*vals) * BATCH);
-	struct route_session_key in_batch, out_batch;
+	char *keys = malloc(key_size * BATCH);
+	char *vals = malloc(val_size * BATCH);
+	__u64 in_batch = 0, out_batch = 0;
 	bool first = true, done = false;
 	int ret = 0;
 	__u32 i;
@@ -288,8 +294,8 @@ int dp_route_session_walk(struct dataplane *dp, dp_route_session_fn fn, void *ct
 	while (!done && !ret) {
 		__u32 count = BATCH;
 
-		ret = bpf_map_lookup_batch(dp->route_sessions_fd, first ? NULL : &in_batch,
-					   &out_batch, keys, vals, &count, &opts);
+		ret = bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch, keys, vals,
+					   &count, &opts);
 		if (ret < 0 && errno != ENOENT) {
 			ret = -errno;
 			break;
@@ -299,12 +305,32 @@ int dp_route_session_walk(struct dataplane *dp, dp_route_session_fn fn, void *ct
 		first = false;
 		in_batch = out_batch;
 		for (i = 0; i < count && !ret; i++)
-			ret = fn(ctx, &keys[i], &vals[i]);
+			ret = each(walk, keys + i * key_size, vals + i * val_size);
 	}
 out:
 	free(keys);
 	free(vals);
 	return ret;
+}
+
+struct session_walk {
+	dp_route_session_fn fn;
+	void *ctx;
+};
+
+static int session_each(void *walk, const void *key, const void *val)
+{
+	const struct session_walk *w = walk;
+
+	return w->fn(w->ctx, key, val);
+}
+
+int dp_route_session_walk(struct dataplane *dp, dp_route_session_fn fn, void *ctx)
+{
+	struct session_walk w = { fn, ctx };
+
+	return batch_walk(dp->route_sessions_fd, sizeof(struct route_session_key),
+			  sizeof(struct route_session_value), session_each, &w);
 }
 
 struct forget_ctx {
@@ -598,41 +624,24 @@ int dp_flow_del(struct dataplane *dp, const struct flow_key *key)
 	return errno_or(bpf_map_delete_elem(dp->flows_fd, key));
 }
 
+struct flow_walk {
+	dp_flow_fn fn;
+	void *ctx;
+};
+
+static int flow_each(void *walk, const void *key, const void *val)
+{
+	const struct flow_walk *w = walk;
+
+	return w->fn(w->ctx, key, val);
+}
+
 int dp_flow_walk(struct dataplane *dp, dp_flow_fn fn, void *ctx)
 {
-	enum { BATCH = 4096 };
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct flow_key *keys = malloc(sizeof(*keys) * BATCH);
-	struct flow_value *vals = malloc(sizeof(*vals) * BATCH);
-	__u64 in_batch = 0, out_batch = 0;
-	bool first = true, done = false;
-	int ret = 0;
-	__u32 i;
+	struct flow_walk w = { fn, ctx };
 
-	if (!keys || !vals) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	while (!done && !ret) {
-		__u32 count = BATCH;
-
-		ret = bpf_map_lookup_batch(dp->flows_fd, first ? NULL : &in_batch, &out_batch, keys,
-					   vals, &count, &opts);
-		if (ret < 0 && errno != ENOENT) {
-			ret = -errno;
-			break;
-		}
-		done = ret < 0;	/* ENOENT: this was the last batch */
-		ret = 0;
-		first = false;
-		in_batch = out_batch;
-		for (i = 0; i < count && !ret; i++)
-			ret = fn(ctx, &keys[i], &vals[i]);
-	}
-out:
-	free(keys);
-	free(vals);
-	return ret;
+	return batch_walk(dp->flows_fd, sizeof(struct flow_key), sizeof(struct flow_value),
+			  flow_each, &w);
 }
 
 int dp_set_cookie_keys(struct dataplane *dp, const struct cookie_keys_value *val)
