@@ -12,12 +12,13 @@ int limpet_xdp(struct xdp_md *ctx)
 }
 
 /* Reads the first request head of cookie and header affinity services;
- * reached by tail call from limpet_xdp (lib/affinity.h).
+ * reached by tail call from limpet_xdp (lib/affinity.h), and binds what it
+ * decides through limpet_bind (lib/bind.h).
  */
 SEC("xdp")
 int limpet_affinity(struct xdp_md *ctx)
 {
-	return affinity_commit(ctx, true);
+	return bind_after_head(ctx);
 }
 
 /* Binds the HTTP connections that need nothing from userspace; reached by

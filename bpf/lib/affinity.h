@@ -17,6 +17,8 @@
 
 #include "limpet_maps.h"
 #include "limpet_token.h"
+#include "limpet_placement.h"
+#include "limpet_route.h"
 #include "head.h"
 #include "maps.h"
 #include "splice.h"
@@ -48,6 +50,8 @@ struct affinity_job {
 	__u32 payload_len;
 	__u32 service_id;
 	__u32 head_read;	/* enum limpet_head_read */
+	__u32 bind_backend;	/* bind_preset: the backend the route chose */
+	__u32 bind_preset;	/* the head decided a backend limpet_bind may bind to */
 };
 
 struct {
@@ -98,6 +102,59 @@ static __always_inline void affinity_read_head(struct xdp_md *ctx, const struct 
 	fv->pending.scan |= LIMPET_PENDING_SCANNED;
 }
 
+/*
+ * May the data plane bind the connection of <job>, whose head <fv> holds
+ * (read), itself? limpet_route() on what the maps say: only a valid cookie
+ * whose backend takes it with no cookie to issue (policy pin, or rebalance
+ * where the placement table agrees with the token, or the token's backend
+ * draining) and nothing to insert in the response. Then 0 and the backend
+ * in <job>; else the slow path decides (and issues, re-issues, fails over).
+ */
+static __always_inline int affinity_xdp_route(struct affinity_job *job,
+					      const struct flow_value *fv)
+{
+	struct backend_tag_key tk = { .service_id = job->service_id,
+				      .tag = fv->pending.backend_tag };
+	__u32 service_id = job->service_id, id, slot, *p;
+	struct http_service_value *hs;
+	struct limpet_route_out out;
+	struct limpet_route_in in;
+	struct backend_value *be;
+	void *table;
+
+	job->bind_preset = 0;
+	hs = bpf_map_lookup_elem(&http_services, &service_id);
+	if (!hs || hs->affinity != LIMPET_AFFINITY_COOKIE || (hs->flags & LIMPET_HTTP_INSERTS) ||
+	    !(fv->pending.scan & LIMPET_PENDING_SCANNED) || fv->pending.syn ||
+	    fv->pending.outcome != LIMPET_COOKIE_VALID)
+		return -1;
+	p = bpf_map_lookup_elem(&backend_tags, &tk);
+	if (!p)
+		return -1;
+	id = *p;
+	be = bpf_map_lookup_elem(&backends, &id);
+	limpet_route_in_of(hs, &in);
+	in.outcome = fv->pending.outcome;
+	in.token_state = limpet_route_state_of(be, service_id);
+	if (!be || be->family != job->key.family ||
+	    (in.token_state != LIMPET_BE_UP && in.token_state != LIMPET_BE_DRAINING))
+		return -1;
+	limpet_route(&in, &out);
+	if (out.via == LIMPET_ROUTE_RING_SESSION && out.issue == LIMPET_ISSUE_IF_MOVED) {
+		/* Rebalance: the session stays only where the table puts it. */
+		table = bpf_map_lookup_elem(&placements, &service_id);
+		slot = limpet_placement_slot(fv->pending.session);
+		p = table ? bpf_map_lookup_elem(table, &slot) : NULL;
+		if (!p || *p != id)
+			return -1;
+	} else if (out.via != LIMPET_ROUTE_TOKEN_BACKEND || out.issue != LIMPET_ISSUE_NONE) {
+		return -1;
+	}
+	job->bind_backend = id;
+	job->bind_preset = 1;
+	return 0;
+}
+
 /* Write the pending entry <fv> of <job>; the segment goes to the slow path. */
 static __always_inline int affinity_commit_entry(struct xdp_md *ctx,
 						 const struct affinity_job *job,
@@ -107,11 +164,8 @@ static __always_inline int affinity_commit_entry(struct xdp_md *ctx,
 	return slowpath_redirect(ctx);
 }
 
-/*
- * The same from the scratch maps (after a tail call, or when none was
- * made), the head read first when <read_head>.
- */
-static __always_inline int affinity_commit(struct xdp_md *ctx, bool read_head)
+/* The same from the scratch maps (after a tail call, or when none was made). */
+static __always_inline int affinity_commit(struct xdp_md *ctx)
 {
 	struct affinity_job *job;
 	struct flow_value *fv;
@@ -121,8 +175,6 @@ static __always_inline int affinity_commit(struct xdp_md *ctx, bool read_head)
 	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
 	if (!job || !fv)
 		return XDP_DROP;
-	if (read_head)
-		affinity_read_head(ctx, job, fv);
 	return affinity_commit_entry(ctx, job, fv);
 }
 

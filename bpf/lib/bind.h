@@ -160,6 +160,15 @@ static __always_inline __u32 bind_bit(__u32 backend_id)
 	return 1u << (backend_id & 31);
 }
 
+/* Are <a> and <b> one connection's key? (No memcmp in BPF.) */
+static __always_inline bool bind_same_key(const struct flow_key *a, const struct flow_key *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	_Static_assert(sizeof(struct flow_key) == 5 * sizeof(__u64), "flow_key is 5 words");
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
 /* The backend entry's key: backend:port -> client:port. */
 static __always_inline void bind_backend_key(struct flow_key *bk, const struct flow_key *ck,
 					     const struct backend_value *be)
@@ -368,10 +377,11 @@ static __noinline void bind_to_slowpath(const struct flow_key *ck, const struct 
 static __noinline int bind_next(struct xdp_md *ctx, const struct flow_key *ck,
 				struct flow_value *cv, __u64 now, bool to_slowpath)
 {
+	struct http_service_value *cfg;
 	struct backend_value *be, *old;
 	struct flow_value *bv;
 	struct flow_key bk;
-	__u32 id = cv->backend_id, zero = 0;
+	__u32 id = cv->backend_id, zero = 0, service_id = cv->service_id;
 
 	old = bpf_map_lookup_elem(&backends, &id);
 	if (!old) {
@@ -381,7 +391,11 @@ static __noinline int bind_next(struct xdp_md *ctx, const struct flow_key *ck,
 		return XDP_DROP;
 	}
 	bind_backend_key(&bk, ck, old);
-	if (cv->bind.n_tried >= BIND_MAX_TRIED ||
+	/* A session's backend refused: its failover mode is the slow path's
+	 * to apply (it may move the session, re-issue its cookie or fail).
+	 */
+	cfg = bpf_map_lookup_elem(&http_services, &service_id);
+	if (!cfg || cfg->affinity != LIMPET_AFFINITY_NONE || cv->bind.n_tried >= BIND_MAX_TRIED ||
 	    bind_ring_walk(ck, cv->service_id, cv->bind.tried, &id) < 0 ||
 	    !(be = bpf_map_lookup_elem(&backends, &id))) {
 		bind_to_slowpath(ck, cv, &bk, now);
@@ -446,45 +460,55 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 	struct http_service_value *cfg;
 	struct limpet_tscookie tsc;
 	struct held_segment *held;
+	struct affinity_job *job;
 	struct backend_value *be;
 	struct tcphdr *tcp = p->l4;
 	struct flow_value *fv;
 	struct bind_work *w;
+	bool preset;
 	__u32 zero = 0, service_id, backend_id = 0, l4_off, th_len, len, client_isn, cookie_isn;
 	__u16 window;
 
 	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
 	w = bpf_map_lookup_elem(&bind_scratch, &zero);
-	if (!fv || !w)
+	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
+	if (!fv || !w || !job)
 		return XDP_DROP;
 	service_id = fv->service_id;
 	cfg = bpf_map_lookup_elem(&http_services, &service_id);
-	if (!cfg || !bind_xdp(cfg) || fv->pending.syn || (void *)(tcp + 1) > data_end ||
+	flow_key_of(&w->ck, p);
+	/* The head's route chose the backend (affinity.h), for this packet. */
+	preset = job->bind_preset && job->service_id == service_id &&
+		 bind_same_key(&job->key, &w->ck);
+	if (!cfg || !(bind_xdp(cfg) || preset) || fv->pending.syn || (void *)(tcp + 1) > data_end ||
 	    (p->tcp_flags & (LIMPET_TCP_FIN | LIMPET_TCP_RST | LIMPET_TCP_SYN | 0x20 /* URG */)) ||
 	    p->l3 != data + sizeof(struct ethhdr) || p->ip_len > BIND_HOLD_MAX)
-		return affinity_commit(ctx, false);
+		return affinity_commit(ctx);
 	client_isn = bpf_ntohl(tcp->seq) - 1;
 	cookie_isn = bpf_ntohl(tcp->ack_seq) - 1;
 	window = bpf_ntohs(tcp->window);
 	l4_off = (void *)tcp - data;
 	th_len = tcp->doff * 4;
 	if (bind_read_opts(ctx, l4_off, th_len, &parser) || !parser.opt.ts_ok)
-		return affinity_commit(ctx, false);
-	flow_key_of(&w->ck, p);
-	if (bind_ring_walk(&w->ck, service_id, 0, &backend_id) < 0 ||
-	    !(be = bpf_map_lookup_elem(&backends, &backend_id)))
-		return affinity_commit(ctx, false);
+		return affinity_commit(ctx);
+	if (preset)
+		backend_id = job->bind_backend;
+	else if (bind_ring_walk(&w->ck, service_id, 0, &backend_id) < 0)
+		return affinity_commit(ctx);
+	be = bpf_map_lookup_elem(&backends, &backend_id);
+	if (!be || be->state != LIMPET_BACKEND_ACTIVE || be->family != w->ck.family)
+		return affinity_commit(ctx);
 
 	held = bpf_map_lookup_elem(&held_scratch, &zero);
 	if (!held)
-		return affinity_commit(ctx, false);
+		return affinity_commit(ctx);
 	len = p->ip_len;
 	if (bind_len_bounded(&len) ||
 	    bpf_xdp_load_bytes(ctx, sizeof(struct ethhdr), held->data, len))
-		return affinity_commit(ctx, false);
+		return affinity_commit(ctx);
 	held->len = len;
 	if (bpf_map_update_elem(&held_segments, &w->ck, held, BPF_ANY))
-		return affinity_commit(ctx, false);
+		return affinity_commit(ctx);
 
 	limpet_tscookie_decode(parser.opt.tsecr, &tsc);
 	__builtin_memset(fv, 0, sizeof(*fv));
@@ -589,6 +613,7 @@ static __always_inline void bind_install(const struct flow_key *ck, const struct
 					 __u64 now)
 {
 	struct http_bind_counters *bound;
+	struct http_service_value *cfg;
 
 	__builtin_memset(fv, 0, sizeof(*fv));
 	fv->atime_ns = now;
@@ -609,8 +634,15 @@ static __always_inline void bind_install(const struct flow_key *ck, const struct
 	bpf_map_delete_elem(&held_segments, ck);
 	stat_inc(LIMPET_STAT_HTTP_BOUND_XDP);
 	bound = bpf_map_lookup_elem(&http_bind_stats, &service_id);
-	if (bound)
-		bound->bound_xdp++;
+	cfg = bpf_map_lookup_elem(&http_services, &service_id);
+	if (!bound)
+		return;
+	bound->bound_xdp++;
+	/* Bound on a valid cookie read here (affinity_xdp_route()): the slow
+	 * path, which counts the heads it decides on, never sees it.
+	 */
+	if (cfg && cfg->affinity == LIMPET_AFFINITY_COOKIE)
+		bound->cookie_valid++;
 }
 
 /*
@@ -819,6 +851,29 @@ static __noinline int bind_backend_segment(struct xdp_md *ctx, const struct pack
 drop:
 	stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
 	return XDP_DROP;
+}
+
+/*
+ * limpet_affinity: read the first request head (affinity.h); when it
+ * decides a backend the data plane may bind to, limpet_bind binds it, else
+ * the slow path takes the segment with what the head said.
+ */
+static __always_inline int bind_after_head(struct xdp_md *ctx)
+{
+	struct affinity_job *job;
+	struct flow_value *fv;
+	__u32 zero = 0;
+
+	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
+	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
+	if (!job || !fv)
+		return XDP_DROP;
+	affinity_read_head(ctx, job, fv);
+	if (!affinity_xdp_route(job, fv)) {
+		bpf_tail_call(ctx, &bind_progs, BIND_PROG_SLOT);
+		job->bind_preset = 0;	/* no binding program: the slow path's */
+	}
+	return affinity_commit_entry(ctx, job, fv);
 }
 
 /* limpet_bind: a first request segment, or a segment of a binding. */

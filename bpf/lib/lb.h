@@ -591,13 +591,13 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 			rc = synproxy_process(ctx, &p, vip, now);
 			if (rc == SYNPROXY_BIND) {
 				bpf_tail_call(ctx, &bind_progs, BIND_PROG_SLOT);
-				return affinity_commit(ctx, false);	/* no program there */
+				return affinity_commit(ctx);	/* no program there */
 			}
 			if (rc != SYNPROXY_READ_HEAD)
 				return rc;
 			/* From here, not deeper: a tail call needs a shallow stack. */
 			bpf_tail_call(ctx, &affinity_progs, AFFINITY_PROG_SLOT);
-			return affinity_commit(ctx, false);	/* no program there: unread */
+			return affinity_commit(ctx);	/* no program there: unread */
 		}
 		return lb_bind(ctx, &p, vip, now);
 	}

@@ -471,6 +471,7 @@ static __always_inline int synproxy_pending(struct xdp_md *ctx, const struct pac
 	job->payload_len = payload_len;
 	job->service_id = vip->service_id;
 	job->head_read = vip->head_read;
+	job->bind_preset = 0;
 	if (vip->head_read != LIMPET_HEAD_READ_NONE)
 		return SYNPROXY_READ_HEAD;
 	/* A timestamp cookie's connection, sent as one segment: bind.h

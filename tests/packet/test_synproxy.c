@@ -1827,3 +1827,64 @@ Test(synproxy, bind_connect_timeout)
 	cr_expect_eq(fv.bind.n_tried, 2);
 	dp_flow_del(dp, &ck);
 }
+
+/*
+ * Cookie affinity, a valid cookie naming each backend in turn: the data
+ * plane reads the head, routes by the token (policy pin: its backend) and
+ * binds the connection itself, the SYN going to that backend, not the
+ * ring's. Its backend refusing is the slow path's to handle (failover
+ * mode, cookie re-issue): the RST hands the connection over. A valid
+ * cookie naming no backend of the service stays the slow path's.
+ */
+Test(synproxy, bind_cookie4)
+{
+	const int s = SVC_COOKIE4;
+	__u8 frame[PKT_MAX], want[PKT_MAX], rst[PKT_MAX];
+	char tok[LIMPET_TOKEN_CHARS + 1], req[256], name[LIMPET_NAME_MAX];
+	struct synack_seen seen;
+	struct pkt_spec data;
+	struct flow_value fv;
+	struct flow_key ck;
+	struct result r;
+	size_t len, want_len, rst_len;
+	int j;
+
+	for (j = 0; j < NBACKENDS; j++) {
+		snprintf(name, sizeof(name), "%s-b%d", svcs[s].name, j);
+		token(tok, 0x5eed0000ull + (__u64)j, affinity_tag(name), 10, 0);
+		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\nCookie: lb=%s\r\n\r\n", tok);
+		len = first_segment(s, (__u16)(45000 + j), req, &data, &seen, frame);
+		ck = key_of_spec(&data);
+		run_frame(frame, len, &r);
+		cr_assert_eq(r.verdict, XDP_REDIRECT, "cookie for b%d: verdict %s", j,
+			     verdict_name(r.verdict));
+		want_len = want_syn(s, j, &data, 1460, want);
+		expect_frame("valid cookie -> SYN to its backend", &r, want, want_len);
+		cr_assert_eq(dp_flow_get(dp, &ck, &fv), 0, "no client entry");
+		cr_expect_eq(fv.flags, LIMPET_FLOW_XDP_BINDING);
+		cr_expect_eq(fv.backend_id, be_id(s, j));
+
+		/* The backend refuses: the slow path's, no other backend tried here. */
+		rst_len = from_backend(s, j, &data, PKT_TCP_RST | PKT_TCP_ACK, 0, data.seq, NULL,
+				       rst);
+		run_frame(rst, rst_len, &r);
+		cr_assert_eq(r.verdict, XDP_DROP, "RST: verdict %s", verdict_name(r.verdict));
+		expect_only("RST", &r, LIMPET_STAT_HTTP_BIND_DROP, LIMPET_STAT_HTTP_BIND_FALLBACK);
+		cr_assert_eq(dp_flow_get(dp, &ck, &fv), 0);
+		cr_expect_eq(fv.flags, LIMPET_FLOW_SLOWPATH);
+		dp_flow_del(dp, &ck);
+	}
+
+	/* A valid cookie whose tag names no backend: read here, decided there. */
+	token(tok, 0x5eedffffull, 0xb0b0b0b0, 10, 0);
+	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\nCookie: lb=%s\r\n\r\n", tok);
+	len = first_segment(s, 45100, req, &data, &seen, frame);
+	ck = key_of_spec(&data);
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_DROP, "unknown tag: verdict %s", verdict_name(r.verdict));
+	expect_only("unknown tag", &r, LIMPET_STAT_SLOWPATH_DOWN, LIMPET_STAT_HEADS_READ);
+	cr_assert_eq(dp_flow_get(dp, &ck, &fv), 0);
+	cr_expect_eq(fv.flags, LIMPET_FLOW_SLOWPATH);
+	cr_expect_eq(fv.pending.outcome, LIMPET_COOKIE_VALID);
+	dp_flow_del(dp, &ck);
+}

@@ -384,8 +384,10 @@ int dp_http_bind_counters(struct dataplane *dp, __u32 service_id, struct http_bi
 	if (!percpu)
 		return -ENOMEM;
 	err = errno_or(bpf_map_lookup_elem(dp->http_bind_stats_fd, &service_id, percpu));
-	for (i = 0; !err && i < dp->ncpus; i++)
+	for (i = 0; !err && i < dp->ncpus; i++) {
 		sum->bound_xdp += percpu[i].bound_xdp;
+		sum->cookie_valid += percpu[i].cookie_valid;
+	}
 	free(percpu);
 	return err;
 }

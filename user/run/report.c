@@ -242,6 +242,16 @@ static void http_global(json_t *g, const struct http *http)
 	bound_json(g, st->bound_by);
 }
 
+/*
+ * Cookies of outcome <o> a service saw: those the slow path judged, and
+ * the valid ones the data plane bound on its own (http_bind_counters).
+ */
+static __u64 cookie_count(const struct affinity_counters *k, const struct http_bind_counters *bc,
+			  size_t o)
+{
+	return k->cookie[o] + (o == LIMPET_COOKIE_VALID ? bc->cookie_valid : 0);
+}
+
 /* An HTTP service's affinity and binding counters. */
 static void http_service(json_t *o, const struct report_sources *src, const struct service *svc)
 {
@@ -260,7 +270,7 @@ static void http_service(json_t *o, const struct report_sources *src, const stru
 	if (type == LIMPET_AFFINITY_COOKIE) {
 		for (i = 0; i < LIMPET_COOKIE_OUTCOMES; i++) {
 			snprintf(name, sizeof(name), "cookie_%s", limpet_cookie_outcome_names[i]);
-			json_object_set_new(o, name, json_integer((json_int_t)k->cookie[i]));
+			json_object_set_new(o, name, json_integer((json_int_t)cookie_count(k, &bc, i)));
 		}
 		json_object_set_new(o, "cookies_issued", json_integer((json_int_t)k->issued));
 		json_object_set_new(o, "cookies_reissued",
@@ -272,7 +282,7 @@ static void http_service(json_t *o, const struct report_sources *src, const stru
 	if (type == LIMPET_AFFINITY_COOKIE || type == LIMPET_AFFINITY_HEADER) {
 		/* Whose reading of the first request head decided the backend. */
 		json_object_set_new(o, "http_heads_read_xdp",
-				    json_integer((json_int_t)k->scanned_in_xdp));
+				    json_integer((json_int_t)(k->scanned_in_xdp + bc.cookie_valid)));
 		json_object_set_new(o, "http_heads_read_slowpath",
 				    json_integer((json_int_t)k->scanned_here));
 	}
@@ -350,15 +360,19 @@ static void http_metrics(const struct report_sources *src, struct metrics_buf *b
 		const struct service *svc = &model->services[i];
 		const struct affinity_counters *k = http_counters(src->http, svc->id);
 
+		struct http_bind_counters bc;
+
 		if (svc->conf.mode != SERVICE_MODE_HTTP ||
 		    svc->conf.affinity.type != LIMPET_AFFINITY_COOKIE || !k)
 			continue;
+		if (dp_http_bind_counters(src->dp, svc->id, &bc))
+			memset(&bc, 0, sizeof(bc));
 		for (o = 0; o < LIMPET_COOKIE_OUTCOMES; o++)
 			metrics_sample_u64(b, "limpet_http_cookies_total",
 					   metrics_labels(labels, sizeof(labels), "service",
 							  svc->conf.name, "outcome",
 							  limpet_cookie_outcome_names[o], NULL),
-					   k->cookie[o]);
+					   cookie_count(k, &bc, o));
 	}
 	metrics_family(b, "limpet_http_cookies_issued_total", "counter",
 		       "Set-Cookie headers given to new sessions.");
@@ -382,12 +396,16 @@ static void http_metrics(const struct report_sources *src, struct metrics_buf *b
 		const struct affinity_counters *k = http_counters(src->http, svc->id);
 		enum limpet_affinity type = svc->conf.affinity.type;
 
+		struct http_bind_counters bc;
+
 		if (svc->conf.mode != SERVICE_MODE_HTTP || !k ||
 		    (type != LIMPET_AFFINITY_COOKIE && type != LIMPET_AFFINITY_HEADER))
 			continue;
+		if (dp_http_bind_counters(src->dp, svc->id, &bc))
+			memset(&bc, 0, sizeof(bc));
 		metrics_sample_u64(b, "limpet_http_bindings_total",
 				   metrics_labels(labels, sizeof(labels), "service", svc->conf.name,
-						  "path", "xdp", NULL), k->scanned_in_xdp);
+						  "path", "xdp", NULL), k->scanned_in_xdp + bc.cookie_valid);
 		metrics_sample_u64(b, "limpet_http_bindings_total",
 				   metrics_labels(labels, sizeof(labels), "service", svc->conf.name,
 						  "path", "slowpath", NULL), k->scanned_here);
