@@ -198,6 +198,7 @@ struct route_session_value {
 struct http_bind_counters {
 	__u64 bound_xdp;	/* connections bound in XDP (backend SYN-ACK completed it) */
 	__u64 cookie_valid;	/* of those, on a valid cookie whose head XDP read */
+	__u64 heads_read;	/* of those, on a request head XDP read (cookie, header) */
 };
 
 /*
@@ -491,7 +492,7 @@ LIMPET_STATIC_ASSERT(sizeof(struct backend_tag_key) == 8, "backend_tag_key layou
 LIMPET_STATIC_ASSERT(sizeof(struct http_service_value) == 20, "http_service_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct route_session_key) == 16, "route_session_key layout");
 LIMPET_STATIC_ASSERT(sizeof(struct route_session_value) == 16, "route_session_value layout");
-LIMPET_STATIC_ASSERT(sizeof(struct http_bind_counters) == 16, "http_bind_counters layout");
+LIMPET_STATIC_ASSERT(sizeof(struct http_bind_counters) == 24, "http_bind_counters layout");
 LIMPET_STATIC_ASSERT(sizeof(struct rev_nat_key) == 20, "rev_nat_key layout");
 LIMPET_STATIC_ASSERT(sizeof(struct rev_nat_value) == 28, "rev_nat_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct flow_key) == 40, "flow_key layout");

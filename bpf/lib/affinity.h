@@ -102,6 +102,69 @@ static __always_inline void affinity_read_head(struct xdp_md *ctx, const struct 
 	fv->pending.scan |= LIMPET_PENDING_SCANNED;
 }
 
+#define AFFINITY_NS_PER_S 1000000000ULL
+
+/*
+ * Header affinity: the session entry of the head's key, or the placement
+ * table for a key without one, as limpet_route() decides it; the entry
+ * written or refreshed when the route remembers. 0 and the backend in
+ * <job>; -1 for the slow path (no key: the fallback; the entry's backend
+ * down: its failover mode).
+ */
+static __always_inline int affinity_xdp_session(struct affinity_job *job,
+						const struct flow_value *fv,
+						const struct http_service_value *hs)
+{
+	struct route_session_key sk = { .service_id = job->service_id, .kind = SESSION_HEADER,
+					.key = fv->pending.header_key };
+	struct route_session_value *e, nv = { 0 };
+	__u32 service_id = job->service_id, id = 0, slot, *p;
+	struct limpet_route_out out;
+	struct limpet_route_in in;
+	struct backend_value *be = NULL;
+	__u64 now = bpf_ktime_get_boot_ns();
+	void *table;
+
+	if (!(fv->pending.scan & LIMPET_PENDING_HEADER_OK))
+		return -1;
+	limpet_route_in_of(hs, &in);
+	in.has_key = 1;
+	e = bpf_map_lookup_elem(&route_sessions, &sk);
+	if (e && now < e->last_use_ns + (__u64)e->ttl_s * AFFINITY_NS_PER_S) {
+		id = e->backend_id;
+		be = bpf_map_lookup_elem(&backends, &id);
+		in.entry_state = limpet_route_state_of(be, service_id);
+	}
+	limpet_route(&in, &out);
+	if (out.via == LIMPET_ROUTE_SESSION_ENTRY) {
+		if (in.entry_state != LIMPET_BE_UP && in.entry_state != LIMPET_BE_DRAINING)
+			return -1;
+	} else if (out.via == LIMPET_ROUTE_RING_HEADER && in.entry_state == LIMPET_BE_UNKNOWN) {
+		table = bpf_map_lookup_elem(&placements, &service_id);
+		slot = limpet_placement_slot(sk.key);
+		p = table ? bpf_map_lookup_elem(table, &slot) : NULL;
+		if (!p)
+			return -1;
+		id = *p;
+		be = bpf_map_lookup_elem(&backends, &id);
+		if (limpet_route_state_of(be, service_id) == LIMPET_BE_UNKNOWN)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (!be || be->family != job->key.family)
+		return -1;
+	if (out.remember) {
+		nv.backend_id = id;
+		nv.ttl_s = hs->idle_ttl_s;
+		nv.last_use_ns = now;
+		bpf_map_update_elem(&route_sessions, &sk, &nv, BPF_ANY);
+	}
+	job->bind_backend = id;
+	job->bind_preset = 1;
+	return 0;
+}
+
 /*
  * May the data plane bind the connection of <job>, whose head <fv> holds
  * (read), itself? limpet_route() on what the maps say: only a valid cookie
@@ -124,9 +187,12 @@ static __always_inline int affinity_xdp_route(struct affinity_job *job,
 
 	job->bind_preset = 0;
 	hs = bpf_map_lookup_elem(&http_services, &service_id);
-	if (!hs || hs->affinity != LIMPET_AFFINITY_COOKIE || (hs->flags & LIMPET_HTTP_INSERTS) ||
-	    !(fv->pending.scan & LIMPET_PENDING_SCANNED) || fv->pending.syn ||
-	    fv->pending.outcome != LIMPET_COOKIE_VALID)
+	if (!hs || (hs->flags & LIMPET_HTTP_INSERTS) ||
+	    !(fv->pending.scan & LIMPET_PENDING_SCANNED) || fv->pending.syn)
+		return -1;
+	if (hs->affinity == LIMPET_AFFINITY_HEADER)
+		return affinity_xdp_session(job, fv, hs);
+	if (hs->affinity != LIMPET_AFFINITY_COOKIE || fv->pending.outcome != LIMPET_COOKIE_VALID)
 		return -1;
 	p = bpf_map_lookup_elem(&backend_tags, &tk);
 	if (!p)

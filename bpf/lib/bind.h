@@ -638,11 +638,14 @@ static __always_inline void bind_install(const struct flow_key *ck, const struct
 	if (!bound)
 		return;
 	bound->bound_xdp++;
-	/* Bound on a valid cookie read here (affinity_xdp_route()): the slow
-	 * path, which counts the heads it decides on, never sees it.
+	/* Bound on a head read here (affinity_xdp_route()): the slow path,
+	 * which counts the heads it decides on, never sees it.
 	 */
 	if (cfg && cfg->affinity == LIMPET_AFFINITY_COOKIE)
 		bound->cookie_valid++;
+	if (cfg && (cfg->affinity == LIMPET_AFFINITY_COOKIE ||
+		    cfg->affinity == LIMPET_AFFINITY_HEADER))
+		bound->heads_read++;
 }
 
 /*

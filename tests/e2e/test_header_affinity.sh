@@ -6,6 +6,8 @@
 #   - 20 session keys (X-Session-Id, X-Tenant) x 8 requests on new
 #     connections from changing source addresses: each key keeps one
 #     backend; the keys spread;
+#   - a live session's connections are bound in XDP (http_bound_xdp), not
+#     by the slow path;
 #   - the session map keeps them there when the ring changes (a backend
 #     added) until they idle out;
 #   - require_all_headers: false: one header of two is a key; true: a
@@ -49,6 +51,27 @@ done
 spread=$(printf '%s\n' "${home[@]}" | sort | uniq -c | tr '\n' ' ')
 [ "$(printf '%s\n' "${home[@]}" | sort -u | wc -l)" -ge 2 ] || fail "keys on one backend: $spread"
 note "20 keys x 8 new connections from changing addresses kept their backend ($spread)"
+
+# Those keys have live sessions: the data plane reads the head, finds the
+# session entry and binds the connection itself, none by the slow path.
+bound() { # prints "<web's http_bound_xdp> <web's http_bound_slowpath> <heads read in XDP>"
+	e2e_cli_ok stats --json
+	"$LAB_PYTHON" -c 'import json, sys
+w = next(v for v in json.loads(sys.stdin.read())["services"] if v["name"] == "web")
+print(w.get("http_bound_xdp", -1), w.get("http_bound_slowpath", -1), w.get("http_heads_read_xdp", -1))' \
+		<<<"$E2E_OUT"
+}
+read -r x0 s0 h0 <<<"$(bound)"
+for k in $(seq 10); do
+	b=$(get "$(lab_client_addr $((k + 30)) 4)" -H "X-Session-Id: user-$k" -H "X-Tenant: acme")
+	[ "$b" = "${home[$k]}" ] || fail "key $k went to $b, not ${home[$k]} (binding in XDP)"
+done
+sleep 1	# the last binding is counted when the backend's SYN-ACK comes
+read -r x1 s1 h1 <<<"$(bound)"
+[ $((x1 - x0)) -eq 10 ] && [ "$s1" = "$s0" ] ||
+	fail "10 requests of live sessions: bound in XDP +$((x1 - x0)), by the slow path +$((s1 - s0))"
+[ $((h1 - h0)) -eq 10 ] || fail "http_heads_read_xdp grew by $((h1 - h0)), expected 10"
+note "10 requests of live header sessions bound in XDP (http_bound_xdp $x0 -> $x1)"
 
 # One header of the two is enough without require_all.
 one=$(get "$(lab_client_addr 2 4)" -H "X-Session-Id: solo")

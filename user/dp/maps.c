@@ -387,6 +387,7 @@ int dp_http_bind_counters(struct dataplane *dp, __u32 service_id, struct http_bi
 	for (i = 0; !err && i < dp->ncpus; i++) {
 		sum->bound_xdp += percpu[i].bound_xdp;
 		sum->cookie_valid += percpu[i].cookie_valid;
+		sum->heads_read += percpu[i].heads_read;
 	}
 	free(percpu);
 	return err;

@@ -282,7 +282,7 @@ static void http_service(json_t *o, const struct report_sources *src, const stru
 	if (type == LIMPET_AFFINITY_COOKIE || type == LIMPET_AFFINITY_HEADER) {
 		/* Whose reading of the first request head decided the backend. */
 		json_object_set_new(o, "http_heads_read_xdp",
-				    json_integer((json_int_t)(k->scanned_in_xdp + bc.cookie_valid)));
+				    json_integer((json_int_t)(k->scanned_in_xdp + bc.heads_read)));
 		json_object_set_new(o, "http_heads_read_slowpath",
 				    json_integer((json_int_t)k->scanned_here));
 	}
@@ -405,7 +405,7 @@ static void http_metrics(const struct report_sources *src, struct metrics_buf *b
 			memset(&bc, 0, sizeof(bc));
 		metrics_sample_u64(b, "limpet_http_bindings_total",
 				   metrics_labels(labels, sizeof(labels), "service", svc->conf.name,
-						  "path", "xdp", NULL), k->scanned_in_xdp + bc.cookie_valid);
+						  "path", "xdp", NULL), k->scanned_in_xdp + bc.heads_read);
 		metrics_sample_u64(b, "limpet_http_bindings_total",
 				   metrics_labels(labels, sizeof(labels), "service", svc->conf.name,
 						  "path", "slowpath", NULL), k->scanned_here);
