@@ -1306,7 +1306,8 @@ static void token(char out[LIMPET_TOKEN_CHARS + 1], __u64 session, __u32 tag, __
 /*
  * Complete a handshake to <s> from <sport>, send <req> as the first data
  * segment, and compare the pending entry XDP left with what the userspace
- * build of the same scanner and checks says about the same bytes.
+ * build of the same scanner and checks says about the same bytes (a
+ * header key: the session entry XDP wrote when it bound the connection).
  */
 static void first_head(int s, __u16 sport, const char *req, __u8 want_outcome, bool want_scanned)
 {
@@ -1334,19 +1335,8 @@ static void first_head(int s, __u16 sport, const char *req, __u8 want_outcome, b
 	int ok = 0;
 	size_t i;
 
-	len = seg_build(&data, &o, frame, sizeof(frame));
-	memcpy(frame + len - n, req, n);
-	fix_tcp_csum(frame, len);
-	run_frame(frame, len, &r);
-	cr_assert_eq(r.verdict, XDP_DROP, "no AF_XDP socket here: dropped");
-	cr_assert_eq(dp_flow_get(dp, &key, &fv), 0, "no pending entry");
-	cr_assert_eq(dp_flow_del(dp, &key), 0);
-	cr_expect_eq(fv.flags, LIMPET_FLOW_SLOWPATH);
-	cr_expect_eq(fv.service_id, (__u32)s);
-	cr_expect_eq(fv.pending.cookie_isn, seen.isn);
-
-	/* The same bytes through the userspace build, with what the product
-	 * told the data plane to look for.
+	/* The bytes through the userspace build, with what the product told
+	 * the data plane to look for.
 	 */
 	cr_assert_eq(affinity_dp_value(&http.aff, (__u32)s, cfg), 0);
 	limpet_head_init(&scan);
@@ -1362,6 +1352,37 @@ static void first_head(int s, __u16 sport, const char *req, __u8 want_outcome, b
 		if (ok)
 			scanned |= LIMPET_PENDING_HEADER_OK;
 	}
+
+	len = seg_build(&data, &o, frame, sizeof(frame));
+	memcpy(frame + len - n, req, n);
+	fix_tcp_csum(frame, len);
+	run_frame(frame, len, &r);
+	if (ok) {
+		/* A header key: the data plane binds the connection itself, and
+		 * the session it wrote is under the key userspace computes.
+		 */
+		struct route_session_key sk = { .service_id = (__u32)s, .kind = SESSION_HEADER,
+						.key = hkey };
+		struct route_session_value sv;
+
+		cr_assert_eq(r.verdict, XDP_REDIRECT, "header key: bound here, verdict %s",
+			     verdict_name(r.verdict));
+		cr_assert_eq(dp_flow_get(dp, &key, &fv), 0, "no client entry");
+		cr_expect_eq(fv.flags, LIMPET_FLOW_XDP_BINDING);
+		cr_assert_eq(dp_route_session_get(dp, &sk, &sv), 0,
+			     "no session under the userspace key %llx", (unsigned long long)hkey);
+		cr_expect_eq(sv.backend_id, fv.backend_id);
+		cr_expect_eq(r.delta[LIMPET_STAT_HEADS_READ], 1);
+		dp_flow_del(dp, &key);
+		dp_route_session_del(dp, &sk);
+		return;
+	}
+	cr_assert_eq(r.verdict, XDP_DROP, "no AF_XDP socket here: dropped");
+	cr_assert_eq(dp_flow_get(dp, &key, &fv), 0, "no pending entry");
+	cr_assert_eq(dp_flow_del(dp, &key), 0);
+	cr_expect_eq(fv.flags, LIMPET_FLOW_SLOWPATH);
+	cr_expect_eq(fv.service_id, (__u32)s);
+	cr_expect_eq(fv.pending.cookie_isn, seen.isn);
 	cr_expect_eq(fv.pending.scan, scanned, "scan flags %#x, userspace %#x", fv.pending.scan,
 		     scanned);
 	cr_expect_eq(r.delta[LIMPET_STAT_HEADS_READ], scan.complete ? 1 : 0,
