@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * affinity.h - what the first request segment of a cookie or header
- * affinity service says, read in XDP and left in the connection's pending
- * flow entry for the slow path, which chooses the backend from it
- * (user/http/affinity.c, include/limpet_route.h).
+ * affinity service says, read in XDP. When limpet_route() on the maps
+ * decides a backend that needs nothing from userspace (a valid cookie's,
+ * a header session's), limpet_bind binds the connection (bind.h); else it
+ * is left in the connection's pending flow entry for the slow path, which
+ * chooses the backend from it (user/http/affinity.c, include/limpet_route.h).
  *
  * The scanner and the token check are the ones the controller runs
  * (include/limpet_head.h, limpet_token.h). A head that does not end in
@@ -167,11 +169,12 @@ static __always_inline int affinity_xdp_session(struct affinity_job *job,
 
 /*
  * May the data plane bind the connection of <job>, whose head <fv> holds
- * (read), itself? limpet_route() on what the maps say: only a valid cookie
- * whose backend takes it with no cookie to issue (policy pin, or rebalance
- * where the placement table agrees with the token, or the token's backend
- * draining) and nothing to insert in the response. Then 0 and the backend
- * in <job>; else the slow path decides (and issues, re-issues, fails over).
+ * (read), itself? limpet_route() on what the maps say, and nothing to
+ * insert in the response: a valid cookie whose backend takes it with no
+ * cookie to issue (policy pin, or rebalance where the placement table
+ * agrees with the token, or the token's backend draining), or a header key
+ * (affinity_xdp_session()). Then 0 and the backend in <job>; else the slow
+ * path decides (and issues, re-issues, fails over).
  */
 static __always_inline int affinity_xdp_route(struct affinity_job *job,
 					      const struct flow_value *fv)
