@@ -106,44 +106,49 @@ static __always_inline void affinity_read_head(struct xdp_md *ctx, const struct 
 
 #define AFFINITY_NS_PER_S 1000000000ULL
 
+/* affinity_session_route(): no live entry, the ring picks by client address. */
+#define AFFINITY_SESSION_RING 1
+
 /*
- * Header affinity: the session entry of the head's key, or the placement
- * table for a key without one, as limpet_route() decides it; the entry
- * written or refreshed when the route remembers. 0 and the backend in
- * <job>; -1 for the slow path (no key: the fallback; the entry's backend
- * down: its failover mode).
+ * A header or client-IP session <sk> of a service <hs>, as limpet_route()
+ * decides it on the maps: 0 and its live entry's backend (up or draining)
+ * or, for a header key without one, the placement table's; for a client
+ * address without one, AFFINITY_SESSION_RING (the ring's pick, bind.h). -1
+ * for the slow path: the entry's backend down (its failover mode), none
+ * usable, or not of <family>. <remember>: the route keeps the entry.
  */
-static __always_inline int affinity_xdp_session(struct affinity_job *job,
-						const struct flow_value *fv,
-						const struct http_service_value *hs)
+static __always_inline int affinity_session_route(const struct route_session_key *sk,
+						  const struct http_service_value *hs,
+						  __u8 family, __u32 *backend_id, bool *remember)
 {
-	struct route_session_key sk = { .service_id = job->service_id, .kind = SESSION_HEADER,
-					.key = fv->pending.header_key };
-	struct route_session_value *e, nv = { 0 };
-	__u32 service_id = job->service_id, id = 0, slot, *p;
+	struct route_session_value *e;
+	__u32 service_id = sk->service_id, id = 0, slot, *p;
 	struct limpet_route_out out;
 	struct limpet_route_in in;
 	struct backend_value *be = NULL;
 	__u64 now = bpf_ktime_get_boot_ns();
 	void *table;
 
-	if (!(fv->pending.scan & LIMPET_PENDING_HEADER_OK))
-		return -1;
 	limpet_route_in_of(hs, &in);
 	in.has_key = 1;
-	e = bpf_map_lookup_elem(&route_sessions, &sk);
+	e = bpf_map_lookup_elem(&route_sessions, sk);
 	if (e && now < e->last_use_ns + (__u64)e->ttl_s * AFFINITY_NS_PER_S) {
 		id = e->backend_id;
 		be = bpf_map_lookup_elem(&backends, &id);
 		in.entry_state = limpet_route_state_of(be, service_id);
 	}
 	limpet_route(&in, &out);
+	*remember = out.remember;
 	if (out.via == LIMPET_ROUTE_SESSION_ENTRY) {
 		if (in.entry_state != LIMPET_BE_UP && in.entry_state != LIMPET_BE_DRAINING)
 			return -1;
-	} else if (out.via == LIMPET_ROUTE_RING_HEADER && in.entry_state == LIMPET_BE_UNKNOWN) {
+	} else if (in.entry_state != LIMPET_BE_UNKNOWN) {
+		return -1;
+	} else if (out.via == LIMPET_ROUTE_RING_CLIENT_IP) {
+		return AFFINITY_SESSION_RING;
+	} else if (out.via == LIMPET_ROUTE_RING_HEADER) {
 		table = bpf_map_lookup_elem(&placements, &service_id);
-		slot = limpet_placement_slot(sk.key);
+		slot = limpet_placement_slot(sk->key);
 		p = table ? bpf_map_lookup_elem(table, &slot) : NULL;
 		if (!p)
 			return -1;
@@ -154,14 +159,40 @@ static __always_inline int affinity_xdp_session(struct affinity_job *job,
 	} else {
 		return -1;
 	}
-	if (!be || be->family != job->key.family)
+	if (!be || be->family != family)
 		return -1;
-	if (out.remember) {
-		nv.backend_id = id;
-		nv.ttl_s = hs->idle_ttl_s;
-		nv.last_use_ns = now;
-		bpf_map_update_elem(&route_sessions, &sk, &nv, BPF_ANY);
-	}
+	*backend_id = id;
+	return 0;
+}
+
+/* Session <sk> now lives on backend <id>: written, or its last use refreshed. */
+static __always_inline void affinity_session_remember(const struct route_session_key *sk,
+						      __u32 id, __u32 ttl_s)
+{
+	struct route_session_value nv = { .backend_id = id, .ttl_s = ttl_s,
+					  .last_use_ns = bpf_ktime_get_boot_ns() };
+
+	bpf_map_update_elem(&route_sessions, sk, &nv, BPF_ANY);
+}
+
+/*
+ * Header affinity: the backend of the head's key (affinity_session_route()),
+ * in <job>, its entry kept; -1 for the slow path (no key: the fallback).
+ */
+static __always_inline int affinity_xdp_session(struct affinity_job *job,
+						const struct flow_value *fv,
+						const struct http_service_value *hs)
+{
+	struct route_session_key sk = { .service_id = job->service_id, .kind = SESSION_HEADER,
+					.key = fv->pending.header_key };
+	bool remember = false;
+	__u32 id = 0;
+
+	if (!(fv->pending.scan & LIMPET_PENDING_HEADER_OK) ||
+	    affinity_session_route(&sk, hs, job->key.family, &id, &remember))
+		return -1;
+	if (remember)
+		affinity_session_remember(&sk, id, hs->idle_ttl_s);
 	job->bind_backend = id;
 	job->bind_preset = 1;
 	return 0;

@@ -2,27 +2,32 @@
 /*
  * bind.h - HTTP connections the data plane binds itself.
  *
- * A service whose backend choice needs nothing from userspace (affinity
- * none, no header inserted: http_services says so) is bound here, as
- * the slow path would bind it (user/http/slowpath.c), without leaving the
- * kernel:
+ * A connection whose backend choice needs nothing from userspace (no
+ * header inserted, http_services says so, and affinity none, client-IP
+ * affinity, or a head affinity.h read and routed: a valid cookie, a header
+ * session) is bound here, as the slow path would bind it
+ * (user/http/slowpath.c), without leaving the kernel:
  *
  * 1. The first request segment (the cookie proved the handshake, seq is
  *    the client's ISN + 1, the client has timestamps, the segment is whole
  *    and at most BIND_HOLD_MAX bytes of IP packet, no FIN/RST/URG) is kept
- *    in held_segments; the backend is the ring's for the 5-tuple (the slow
- *    path's pick); two entries say so (client -> VIP and backend -> client,
- *    LIMPET_FLOW_XDP_BINDING); the packet itself becomes the SYN toward the
- *    backend, with the client's ISN and the options its cookie kept.
+ *    in held_segments; the backend is the slow path's pick (the ring's for
+ *    the 5-tuple; the client address's session, else the ring's for the
+ *    address; the head's route); two entries say so (client -> VIP and
+ *    backend -> client, LIMPET_FLOW_XDP_BINDING); the packet itself becomes
+ *    the SYN toward the backend, with the client's ISN and the options its
+ *    cookie kept.
  * 2. The client's retransmissions of it send the SYN again, or, past the
- *    service's connect timeout, to the next backend on the ring.
+ *    service's connect timeout, go on as in 4.
  * 3. The backend's SYN-ACK installs both directions' translation
  *    (limpet_splice_bind(), the slow path's computation) and becomes the
  *    held segment, sent on as an established client segment is.
- * 4. The backend's RST to our SYN moves to the next backend; with none
- *    left, or anything this code does not handle, the client entry becomes
- *    the slow path's pending entry (LIMPET_FLOW_SLOWPATH), and the client's
- *    next retransmission goes there: it retries, or answers 503.
+ * 4. The backend's RST to our SYN moves to the next backend on the ring
+ *    (affinity none). With none left, for a session (whose failover mode
+ *    the slow path applies), or for anything this code does not handle,
+ *    the client entry becomes the slow path's pending entry
+ *    (LIMPET_FLOW_SLOWPATH), and the client's next retransmission goes
+ *    there: it retries, or answers 503.
  *
  * Everything here runs in limpet_bind, reached by tail call from the entry
  * point (bind_progs), so it has a stack of its own. Without that program
@@ -185,11 +190,12 @@ static __always_inline void bind_backend_key(struct flow_key *bk, const struct f
 /*
  * The ring's backend for the connection <ck>, or onwards for one not in
  * <tried> (bits of ids), as the slow path's ring_walk() goes: the same
- * table, the same start (the 5-tuple's hash). -1 when none is found in
+ * table, the same start (the 5-tuple's hash; the client address's for
+ * client-IP affinity, <by_client>). -1 when none is found in
  * BIND_RING_STEPS slots.
  */
-static __noinline int bind_ring_walk(const struct flow_key *ck, __u32 service_id, __u32 tried,
-				     __u32 *backend_id)
+static __noinline int bind_ring_walk(const struct flow_key *ck, bool by_client, __u32 service_id,
+				     __u32 tried, __u32 *backend_id)
 {
 	__u32 slot = LIMPET_RING_SIZE_SLOT, size, hash, step, *id;
 	struct backend_value *be;
@@ -202,7 +208,8 @@ static __noinline int bind_ring_walk(const struct flow_key *ck, __u32 service_id
 	if (!id || *id == 0)
 		return -1;
 	size = *id;
-	hash = limpet_hash_tuple(&ck->src, &ck->dst, ck->sport, ck->dport, IPPROTO_TCP);
+	hash = by_client ? limpet_hash_addr(&ck->src) :
+			   limpet_hash_tuple(&ck->src, &ck->dst, ck->sport, ck->dport, IPPROTO_TCP);
 	for (step = 0; step < BIND_RING_STEPS && step < size; step++) {
 		__u32 b;
 
@@ -220,6 +227,44 @@ static __noinline int bind_ring_walk(const struct flow_key *ck, __u32 service_id
 		return 0;
 	}
 	return -1;
+}
+
+/*
+ * Client-IP affinity, for the first request segment of connection <ck>
+ * (synproxy_pending() left its job in the scratch): the backend of the
+ * client address's live session, else the ring's for the address (the
+ * slow path's pick), the session entry written or refreshed, and the
+ * backend preset for bind_first() as affinity.h presets a head's. Else
+ * (another affinity, the session's backend down: its failover mode is the
+ * slow path's) nothing is preset, and the slow path chooses.
+ */
+static __noinline void bind_client_ip(const struct flow_key *ck)
+{
+	struct route_session_key sk = { .kind = SESSION_CLIENT };
+	struct http_service_value *cfg;
+	struct affinity_job *job;
+	bool remember = false;
+	__u32 zero = 0, service_id, id = 0;
+	int rc;
+
+	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
+	if (!job || !bind_same_key(&job->key, ck))
+		return;
+	service_id = job->service_id;
+	cfg = bpf_map_lookup_elem(&http_services, &service_id);
+	if (!cfg || cfg->affinity != LIMPET_AFFINITY_CLIENT_IP || (cfg->flags & LIMPET_HTTP_INSERTS))
+		return;
+	sk.service_id = service_id;
+	sk.key = limpet_client_session_key(&ck->src);
+	rc = affinity_session_route(&sk, cfg, ck->family, &id, &remember);
+	if (rc == AFFINITY_SESSION_RING)
+		rc = bind_ring_walk(ck, true, service_id, 0, &id);
+	if (rc)
+		return;
+	if (remember)
+		affinity_session_remember(&sk, id, cfg->idle_ttl_s);
+	job->bind_backend = id;
+	job->bind_preset = 1;
 }
 
 /*
@@ -340,6 +385,24 @@ static __noinline int bind_send_syn(struct xdp_md *ctx, const struct flow_key *c
 }
 
 /*
+ * Give up binding connection <ck> to backend <be> (NULL: none is left to
+ * name): both its entries and the held copy go, and so does the packet.
+ */
+static __always_inline int bind_forget(const struct flow_key *ck, const struct backend_value *be)
+{
+	struct flow_key bk;
+
+	if (be) {
+		bind_backend_key(&bk, ck, be);
+		bpf_map_delete_elem(&flows, &bk);
+	}
+	bpf_map_delete_elem(&held_segments, ck);
+	bpf_map_delete_elem(&flows, ck);
+	stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
+	return XDP_DROP;
+}
+
+/*
  * Give the connection to the slow path: its pending entry, as synproxy.h
  * writes it for the first segment, in place of this code's; the held copy
  * and the backend's entry go.
@@ -384,19 +447,15 @@ static __noinline int bind_next(struct xdp_md *ctx, const struct flow_key *ck,
 	__u32 id = cv->backend_id, zero = 0, service_id = cv->service_id;
 
 	old = bpf_map_lookup_elem(&backends, &id);
-	if (!old) {
-		bpf_map_delete_elem(&flows, ck);
-		bpf_map_delete_elem(&held_segments, ck);
-		stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
-		return XDP_DROP;
-	}
+	if (!old)
+		return bind_forget(ck, NULL);
 	bind_backend_key(&bk, ck, old);
 	/* A session's backend refused: its failover mode is the slow path's
 	 * to apply (it may move the session, re-issue its cookie or fail).
 	 */
 	cfg = bpf_map_lookup_elem(&http_services, &service_id);
 	if (!cfg || cfg->affinity != LIMPET_AFFINITY_NONE || cv->bind.n_tried >= BIND_MAX_TRIED ||
-	    bind_ring_walk(ck, cv->service_id, cv->bind.tried, &id) < 0 ||
+	    bind_ring_walk(ck, false, service_id, cv->bind.tried, &id) < 0 ||
 	    !(be = bpf_map_lookup_elem(&backends, &id))) {
 		bind_to_slowpath(ck, cv, &bk, now);
 		if (to_slowpath)
@@ -493,7 +552,7 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 		return affinity_commit(ctx);
 	if (preset)
 		backend_id = job->bind_backend;
-	else if (bind_ring_walk(&w->ck, service_id, 0, &backend_id) < 0)
+	else if (bind_ring_walk(&w->ck, false, service_id, 0, &backend_id) < 0)
 		return affinity_commit(ctx);
 	be = bpf_map_lookup_elem(&backends, &backend_id);
 	if (!be || be->state != LIMPET_BACKEND_ACTIVE || be->family != w->ck.family)
@@ -556,37 +615,20 @@ static __noinline int bind_client_segment(struct xdp_md *ctx, const struct packe
 	struct backend_value *be;
 	struct tcphdr *tcp = p->l4;
 	struct splice_seg seg;
-	struct flow_key bk;
 	__u32 id = cv->backend_id, timeout = BIND_CONNECT_TIMEOUT_MS, service_id = cv->service_id;
 
 	be = bpf_map_lookup_elem(&backends, &id);
 	/* A binding nothing moved for this long was abandoned: its ports may
 	 * open a new connection (whose SYN this drops; the next one passes).
 	 */
-	if (now - cv->atime_ns > BIND_ABANDONED_NS) {
-		if (be) {
-			bind_backend_key(&bk, ck, be);
-			bpf_map_delete_elem(&flows, &bk);
-		}
-		bpf_map_delete_elem(&held_segments, ck);
-		bpf_map_delete_elem(&flows, ck);
-		stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
-		return XDP_DROP;
-	}
+	if (now - cv->atime_ns > BIND_ABANDONED_NS)
+		return bind_forget(ck, be);
 	if ((void *)(tcp + 1) > data_end || bpf_ntohl(tcp->seq) != cv->bind.client_isn + 1) {
 		stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
 		return XDP_DROP;
 	}
-	if (p->tcp_flags & LIMPET_TCP_RST) {
-		if (be) {
-			bind_backend_key(&bk, ck, be);
-			bpf_map_delete_elem(&flows, &bk);
-		}
-		bpf_map_delete_elem(&held_segments, ck);
-		bpf_map_delete_elem(&flows, ck);
-		stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
-		return XDP_DROP;
-	}
+	if (p->tcp_flags & LIMPET_TCP_RST)
+		return bind_forget(ck, be);
 	if ((p->tcp_flags & (LIMPET_TCP_SYN | LIMPET_TCP_FIN)) || !(p->tcp_flags & LIMPET_TCP_ACK) ||
 	    bpf_ntohl(tcp->ack_seq) != cv->bind.cookie_isn + 1 || splice_seg_of(ctx, p, &seg) < 0 ||
 	    !seg.payload) {
@@ -893,8 +935,10 @@ static __always_inline int bind_process(struct xdp_md *ctx)
 	}
 	flow_key_of(&key, &p);
 	fv = bpf_map_lookup_elem(&flows, &key);
-	if (!fv)
+	if (!fv) {
+		bind_client_ip(&key);
 		return bind_first(ctx, &p, now);
+	}
 	if (!(fv->flags & LIMPET_FLOW_XDP_BINDING)) {
 		stat_inc(LIMPET_STAT_HTTP_BIND_DROP);
 		return XDP_DROP;

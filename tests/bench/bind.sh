@@ -14,9 +14,9 @@
 # Lines: bench bind_cookie_close_rps, bind_l4_close_rps, bind_close_ratio,
 # bind_cookie_cpu_us, bind_l4_cpu_us, bind_ctl_us_per_conn, bind_xdp_pct;
 # and the same for an HTTP service without affinity on the same backends
-# (bind_none_close_rps, bind_none_close_ratio, bind_none_cpu_us,
-# bind_none_ctl_us_per_conn, bind_none_xdp_pct). Each figure is the median of BENCH_BIND_ROUNDS rounds
-# (default 3), min-max beside it. Goals (issue: cookie close mode >= 0.9x
+# (bind_none_*) and for one with client-IP affinity (bind_client_*: each
+# round's client address has its session, on one backend). Each figure is
+# the median of BENCH_BIND_ROUNDS rounds (default 3), min-max beside it. Goals (issue: cookie close mode >= 0.9x
 # the L4 service, controller <= 2 us per connection, >= 99 % bound in XDP)
 # are reported, not asserted.
 set -euo pipefail
@@ -31,6 +31,7 @@ ROUNDS=${BENCH_BIND_ROUNDS:-3}
 CONNS=${BENCH_BIND_CONNS:-32}
 L4_PORT=8080
 NONE_PORT=8081
+CLIENT_PORT=8082
 
 trap lab_down EXIT INT TERM
 command -v wrk >/dev/null || { echo "bench bind: wrk missing (make deps)" >&2; exit 1; }
@@ -39,9 +40,9 @@ lab_up 3 >/dev/null
 cfg=$LAB_DIR/bench-bind.yaml
 lab_write_config "$cfg" --mode http --affinity cookie --no-v6 \
 	--affinity-yaml $'policy: pin\ncookie:\n  name: lb\n  ttl: 1h'
-# The L4 NAT service and an HTTP service without affinity: same backends,
-# ports of their own on the same VIP.
-service() { # NAME PORT MODE
+# The L4 NAT service and HTTP services without affinity and with client-IP
+# affinity: same backends, ports of their own on the same VIP.
+service() { # NAME PORT MODE AFFINITY
 	cat >>"$cfg" <<EOF
   - name: $1
     vip: $LAB_VIP4
@@ -50,7 +51,7 @@ service() { # NAME PORT MODE
     mode: $3
     forwarding: nat
     affinity:
-      type: none
+      type: $4
     backends:
 EOF
 	for k in 1 2 3; do
@@ -58,8 +59,9 @@ EOF
 			"$k" "$(lab_backend_addr "$k" 4)" >>"$cfg"
 	done
 }
-service web_l4 "$L4_PORT" l4
-service web_none "$NONE_PORT" http
+service web_l4 "$L4_PORT" l4 none
+service web_none "$NONE_PORT" http none
+service web_client "$CLIENT_PORT" http client_ip
 lab_limpet_start "$cfg" >/dev/null
 pid=$LAB_LIMPET_PID
 
@@ -102,7 +104,12 @@ run() {
 	# (NAT keeps the client's address).
 	ip -n lp-client route replace default via 10.10.0.1 src "$(lab_client_addr "$src")"
 	src=$((src + 1))
-	case $system in cookie) svc=web ;; none) svc=web_none ;; *) svc= ;; esac
+	case $system in
+	cookie) svc=web ;;
+	none) svc=web_none ;;
+	client) svc=web_client ;;
+	*) svc= ;;
+	esac
 	[ -z "$svc" ] || read -r x0 y0 <<<"$(stats "$svc")"
 	b0=$(busy_jiffies)
 	c0=$(ctl_jiffies)
@@ -151,6 +158,7 @@ echo "binding: wrk -t2 -c$CONNS -d${DURATION}s Connection: close, $ROUNDS rounds
 for ((r = 1; r <= ROUNDS; r++)); do
 	run cookie "http://$LAB_VIP4/" "Cookie: $cookie"
 	run none "http://$LAB_VIP4:$NONE_PORT/"
+	run client "http://$LAB_VIP4:$CLIENT_PORT/"
 	run l4 "http://$LAB_VIP4:$L4_PORT/"
 done
 ip -n lp-client route replace default via 10.10.0.1
@@ -164,17 +172,21 @@ line() {
 }
 line bind_cookie_close_rps cookie_rps req/s
 line bind_none_close_rps none_rps req/s
+line bind_client_close_rps client_rps req/s
 line bind_l4_close_rps l4_rps req/s
 line bind_cookie_cpu_us cookie_cpu us/req
 line bind_none_cpu_us none_cpu us/req
+line bind_client_cpu_us client_cpu us/req
 line bind_l4_cpu_us l4_cpu us/req
 line bind_ctl_us_per_conn cookie_ctl us/conn
 line bind_none_ctl_us_per_conn none_ctl us/conn
+line bind_client_ctl_us_per_conn client_ctl us/conn
 line bind_xdp_pct cookie_xdp %
 line bind_none_xdp_pct none_xdp %
+line bind_client_xdp_pct client_xdp %
 # shellcheck disable=SC2086 # word splitting wanted
 read -r l _ <<<"$(med ${ALL[l4_rps]})"
-for system in cookie none; do
+for system in cookie none client; do
 	# shellcheck disable=SC2086
 	read -r c _ <<<"$(med ${ALL[${system}_rps]})"
 	name=bind_close_ratio

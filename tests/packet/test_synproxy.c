@@ -50,7 +50,7 @@
 #define OUR_WINDOW 65535
 
 enum svc_idx {
-	SVC_HTTP4,
+	SVC_HTTP4,	/* http, client_ip, a header inserted: the slow path binds */
 	SVC_HTTP6,
 	SVC_L4,		/* TCP NAT, client_ip: the regression */
 	SVC_COOKIE4,	/* http, cookie affinity: the first segment is read in XDP */
@@ -58,6 +58,8 @@ enum svc_idx {
 	SVC_NONE4,	/* http, affinity none: bound in XDP (bpf/lib/bind.h) */
 	SVC_NONE6,
 	SVC_NONE4T,	/* the same, http.connect_timeout 1ms: every retransmission moves on */
+	SVC_CLIENT4,	/* http, client_ip, nothing inserted: bound in XDP */
+	SVC_CLIENT6,
 	SVC_MAX,
 };
 
@@ -84,6 +86,12 @@ static const struct svc {
 			{ "fd00:20::11", "fd00:20::12", "fd00:20::13" }, LIMPET_AFFINITY_NONE },
 	[SVC_NONE4T] = { "none4t", "10.100.1.104", LIMPET_MODE_HTTP,
 			 { "10.20.0.11", "10.20.0.12", "10.20.0.13" }, LIMPET_AFFINITY_NONE },
+	[SVC_CLIENT4] = { "client4", "10.100.1.105", LIMPET_MODE_HTTP,
+			  { "10.20.0.11", "10.20.0.12", "10.20.0.13" },
+			  LIMPET_AFFINITY_CLIENT_IP },
+	[SVC_CLIENT6] = { "client6", "fd00:100::1:105", LIMPET_MODE_HTTP,
+			  { "fd00:20::11", "fd00:20::12", "fd00:20::13" },
+			  LIMPET_AFFINITY_CLIENT_IP },
 };
 
 /* The cookie service's TTL; its keys, written to its secret_file. */
@@ -151,6 +159,8 @@ static void services_yaml(char *y, size_t size)
 				       svcs[s].name, j, svcs[s].backends[j], BE_PORT);
 		if (s == SVC_NONE4T)
 			at += snprintf(y + at, size - at, "    http: {connect_timeout: 1ms}\n");
+		if (s == SVC_HTTP4 || s == SVC_HTTP6)
+			at += snprintf(y + at, size - at, "    http: {backend_header: X-Backend}\n");
 		cr_assert_lt(at, size);
 	}
 }
@@ -1908,4 +1918,120 @@ Test(synproxy, bind_cookie4)
 	cr_expect_eq(fv.flags, LIMPET_FLOW_SLOWPATH);
 	cr_expect_eq(fv.pending.outcome, LIMPET_COOKIE_VALID);
 	dp_flow_del(dp, &ck);
+}
+
+/* The ring's backend for a client_ip connection from <src>: the address's hash. */
+static int client_ring_pick(int s, const struct limpet_addr *src)
+{
+	__u32 hash = limpet_hash_addr(src);
+
+	return be_index(s, ring[s][hash % RING_SIZE]);
+}
+
+static __u64 boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/*
+ * Client-IP affinity, nothing inserted: the data plane binds the first
+ * request itself. A client without a session goes to the ring's backend
+ * for its address, and its session entry is written; a live entry (as the
+ * slow path leaves one) sends the next connection to its backend and is
+ * refreshed; an expired one counts for nothing. The session's backend
+ * refusing is the slow path's to handle (failover mode).
+ */
+static void bind_client_ip(int s)
+{
+	static const char req[] = "GET /mine HTTP/1.1\r\nHost: a\r\n\r\n";
+	__u8 frame[PKT_MAX], want[PKT_MAX], rst[PKT_MAX];
+	struct route_session_value sv, got;
+	struct route_session_key sk = { .service_id = (__u32)s, .kind = SESSION_CLIENT };
+	struct synack_seen seen;
+	struct pkt_spec data;
+	struct flow_value fv;
+	struct flow_key ck, bk;
+	struct result r;
+	size_t len, want_len, rst_len;
+	__u64 before;
+	int j, k;
+
+	/* No session yet: the ring's pick for the address, remembered. */
+	len = first_segment(s, 46000, req, &data, &seen, frame);
+	ck = key_of_spec(&data);
+	sk.key = limpet_client_session_key(&ck.src);
+	dp_route_session_del(dp, &sk);
+	j = client_ring_pick(s, &ck.src);
+	before = boot_ns();
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "no session: verdict %s", verdict_name(r.verdict));
+	expect_only("no session", &r, LIMPET_STAT_HTTP_BIND_SYN, -1);
+	want_len = want_syn(s, j, &data, 1460, want);
+	expect_frame("no session -> SYN to the ring's backend for the address", &r, want,
+		     want_len);
+	cr_assert_eq(dp_route_session_get(dp, &sk, &got), 0, "no session entry written");
+	cr_expect_eq(got.backend_id, be_id(s, j));
+	cr_expect_gt(got.ttl_s, 0);
+	cr_expect(got.last_use_ns >= before && got.last_use_ns <= boot_ns(), "last use %llu",
+		  (unsigned long long)got.last_use_ns);
+	dp_flow_del(dp, &ck);
+	bk = (struct flow_key){ .src = pkt_addr(svcs[s].backends[j]), .dst = data.src,
+				.sport = htons(BE_PORT), .dport = htons(data.sport),
+				.proto = IPPROTO_TCP, .family = data.family };
+	dp_flow_del(dp, &bk);
+
+	/* A live session on another backend, as the slow path writes one. */
+	k = (j + 1) % NBACKENDS;
+	sv = (struct route_session_value){ .backend_id = be_id(s, k), .ttl_s = 600,
+					   .last_use_ns = boot_ns() - 1000000000ull };
+	cr_assert_eq(dp_route_session_set(dp, &sk, &sv), 0);
+	len = first_segment(s, 46001, req, &data, &seen, frame);
+	ck = key_of_spec(&data);
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "live session: verdict %s",
+		     verdict_name(r.verdict));
+	expect_only("live session", &r, LIMPET_STAT_HTTP_BIND_SYN, -1);
+	want_len = want_syn(s, k, &data, 1460, want);
+	expect_frame("live session -> SYN to its backend", &r, want, want_len);
+	cr_assert_eq(dp_route_session_get(dp, &sk, &got), 0);
+	cr_expect_eq(got.backend_id, be_id(s, k));
+	cr_expect_gt(got.last_use_ns, sv.last_use_ns, "the session's last use is not refreshed");
+
+	/* Its backend refuses: the slow path's (failover), no other one tried here. */
+	rst_len = from_backend(s, k, &data, PKT_TCP_RST | PKT_TCP_ACK, 0, data.seq, NULL, rst);
+	run_frame(rst, rst_len, &r);
+	cr_assert_eq(r.verdict, XDP_DROP, "RST: verdict %s", verdict_name(r.verdict));
+	expect_only("RST", &r, LIMPET_STAT_HTTP_BIND_DROP, LIMPET_STAT_HTTP_BIND_FALLBACK);
+	cr_assert_eq(dp_flow_get(dp, &ck, &fv), 0);
+	cr_expect_eq(fv.flags, LIMPET_FLOW_SLOWPATH);
+	dp_flow_del(dp, &ck);
+
+	/* An expired session on that backend: the ring's pick again, rewritten. */
+	sv.last_use_ns = boot_ns() - 601ull * 1000000000ull;
+	cr_assert_eq(dp_route_session_set(dp, &sk, &sv), 0);
+	len = first_segment(s, 46002, req, &data, &seen, frame);
+	ck = key_of_spec(&data);
+	run_frame(frame, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT);
+	want_len = want_syn(s, j, &data, 1460, want);
+	expect_frame("expired session -> SYN to the ring's backend", &r, want, want_len);
+	cr_assert_eq(dp_route_session_get(dp, &sk, &got), 0);
+	cr_expect_eq(got.backend_id, be_id(s, j));
+	dp_flow_del(dp, &ck);
+	bk.dport = htons(data.sport);
+	dp_flow_del(dp, &bk);
+	dp_route_session_del(dp, &sk);
+}
+
+Test(synproxy, bind_client_ip4)
+{
+	bind_client_ip(SVC_CLIENT4);
+}
+
+Test(synproxy, bind_client_ip6)
+{
+	bind_client_ip(SVC_CLIENT6);
 }
