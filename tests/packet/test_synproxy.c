@@ -54,6 +54,7 @@ enum svc_idx {
 	SVC_HTTP6,
 	SVC_L4,		/* TCP NAT, client_ip: the regression */
 	SVC_COOKIE4,	/* http, cookie affinity: the first segment is read in XDP */
+	SVC_COOKIE6,
 	SVC_HEADER6,	/* http, header affinity */
 	SVC_NONE4,	/* http, affinity none: bound in XDP (bpf/lib/bind.h) */
 	SVC_NONE6,
@@ -78,6 +79,8 @@ static const struct svc {
 		     { "10.20.0.11", "10.20.0.12", "10.20.0.13" }, LIMPET_AFFINITY_CLIENT_IP },
 	[SVC_COOKIE4] = { "cookie4", "10.100.1.102", LIMPET_MODE_HTTP,
 			  { "10.20.0.11", "10.20.0.12", "10.20.0.13" }, LIMPET_AFFINITY_COOKIE },
+	[SVC_COOKIE6] = { "cookie6", "fd00:100::1:106", LIMPET_MODE_HTTP,
+			  { "fd00:20::11", "fd00:20::12", "fd00:20::13" }, LIMPET_AFFINITY_COOKIE },
 	[SVC_HEADER6] = { "header6", "fd00:100::1:102", LIMPET_MODE_HTTP,
 			  { "fd00:20::11", "fd00:20::12", "fd00:20::13" }, LIMPET_AFFINITY_HEADER },
 	[SVC_NONE4] = { "none4", "10.100.1.103", LIMPET_MODE_HTTP,
@@ -1136,6 +1139,7 @@ Test(synproxy, vip_entries_say_what_to_read)
 	static const __u8 want_read[SVC_MAX] = {
 		[SVC_HTTP4] = LIMPET_HEAD_READ_NONE, [SVC_HTTP6] = LIMPET_HEAD_READ_NONE,
 		[SVC_L4] = LIMPET_HEAD_READ_NONE, [SVC_COOKIE4] = LIMPET_HEAD_READ_COOKIE,
+		[SVC_COOKIE6] = LIMPET_HEAD_READ_COOKIE,
 		[SVC_HEADER6] = LIMPET_HEAD_READ_HEADERS,
 	};
 	struct vip_value v, want;
@@ -1303,14 +1307,24 @@ Test(synproxy, fuzz)
 
 /* ---- reading the first request head (cookie and header affinity) ---- */
 
-/* A token for <session>/<tag> issued <age> seconds ago with key slot <k>. */
-static void token(char out[LIMPET_TOKEN_CHARS + 1], __u64 session, __u32 tag, __s64 age, int k)
+/*
+ * A token of cookie service <s> for <session>/<tag> issued <age> seconds
+ * ago with key slot <k>.
+ */
+static void token_of(int s, char out[LIMPET_TOKEN_CHARS + 1], __u64 session, __u32 tag,
+		     __s64 age, int k)
 {
 	struct limpet_token_fields f;
 
 	limpet_token_fields_init(&f, session, tag, (__u32)(time(NULL) - age));
-	limpet_token_encode(&f, k ? &key_old : &key_new, affinity_tag(svcs[SVC_COOKIE4].name), out);
+	limpet_token_encode(&f, k ? &key_old : &key_new, affinity_tag(svcs[s].name), out);
 	out[LIMPET_TOKEN_CHARS] = '\0';
+}
+
+/* The same for cookie4. */
+static void token(char out[LIMPET_TOKEN_CHARS + 1], __u64 session, __u32 tag, __s64 age, int k)
+{
+	token_of(SVC_COOKIE4, out, session, tag, age, k);
 }
 
 /*
@@ -1867,9 +1881,8 @@ Test(synproxy, bind_connect_timeout)
  * mode, cookie re-issue): the RST hands the connection over. A valid
  * cookie naming no backend of the service stays the slow path's.
  */
-Test(synproxy, bind_cookie4)
+static void bind_cookie(int s)
 {
-	const int s = SVC_COOKIE4;
 	__u8 frame[PKT_MAX], want[PKT_MAX], rst[PKT_MAX];
 	char tok[LIMPET_TOKEN_CHARS + 1], req[256], name[LIMPET_NAME_MAX];
 	struct synack_seen seen;
@@ -1882,7 +1895,7 @@ Test(synproxy, bind_cookie4)
 
 	for (j = 0; j < NBACKENDS; j++) {
 		snprintf(name, sizeof(name), "%s-b%d", svcs[s].name, j);
-		token(tok, 0x5eed0000ull + (__u64)j, affinity_tag(name), 10, 0);
+		token_of(s, tok, 0x5eed0000ull + (__u64)j, affinity_tag(name), 10, 0);
 		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\nCookie: lb=%s\r\n\r\n", tok);
 		len = first_segment(s, (__u16)(45000 + j), req, &data, &seen, frame);
 		ck = key_of_spec(&data);
@@ -1907,7 +1920,7 @@ Test(synproxy, bind_cookie4)
 	}
 
 	/* A valid cookie whose tag names no backend: read here, decided there. */
-	token(tok, 0x5eedffffull, 0xb0b0b0b0, 10, 0);
+	token_of(s, tok, 0x5eedffffull, 0xb0b0b0b0, 10, 0);
 	snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: a\r\nCookie: lb=%s\r\n\r\n", tok);
 	len = first_segment(s, 45100, req, &data, &seen, frame);
 	ck = key_of_spec(&data);
@@ -1918,6 +1931,16 @@ Test(synproxy, bind_cookie4)
 	cr_expect_eq(fv.flags, LIMPET_FLOW_SLOWPATH);
 	cr_expect_eq(fv.pending.outcome, LIMPET_COOKIE_VALID);
 	dp_flow_del(dp, &ck);
+}
+
+Test(synproxy, bind_cookie4)
+{
+	bind_cookie(SVC_COOKIE4);
+}
+
+Test(synproxy, bind_cookie6)
+{
+	bind_cookie(SVC_COOKIE6);
 }
 
 /* The ring's backend for a client_ip connection from <src>: the address's hash. */
