@@ -97,12 +97,45 @@ int dp_del_vip(struct dataplane *dp, const struct vip_key *key)
 	return ret && errno != ENOENT ? -errno : 0;
 }
 
+/*
+ * Write <n> elements into map <fd>: <keys> and <vals> packed, <key_size>
+ * and <val_size> bytes apart. One system call where the kernel batches;
+ * else (or after a partial batch) one per element: writing one twice is
+ * harmless.
+ */
+static int update_many(int fd, const void *keys, size_t key_size, const void *vals,
+		       size_t val_size, __u32 n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	__u32 count = n, i;
+
+	if (!n || !bpf_map_update_batch(fd, keys, vals, &count, &batch))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, (const char *)keys + i * key_size,
+					(const char *)vals + i * val_size, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
 int dp_set_backend(struct dataplane *dp, __u32 id, const struct backend_value *val)
 {
 	int ret = errno_or(bpf_map_update_elem(dp->backends_fd, &id, val, BPF_ANY));
 
 	if (!ret && dp->backend_values && id < LIMPET_MAX_BACKENDS)
 		dp->backend_values[id] = *val;
+	return ret;
+}
+
+int dp_set_backends(struct dataplane *dp, const __u32 *ids, const struct backend_value *vals,
+		    __u32 n)
+{
+	int ret = update_many(dp->backends_fd, ids, sizeof(*ids), vals, sizeof(*vals), n);
+	__u32 i;
+
+	for (i = 0; !ret && dp->backend_values && i < n; i++)
+		if (ids[i] < LIMPET_MAX_BACKENDS)
+			dp->backend_values[ids[i]] = vals[i];
 	return ret;
 }
 
@@ -154,22 +187,10 @@ int dp_ring_new(const __u32 *table, __u32 size)
 /* Swap every <fds>[i] in as the inner map of <ids>[i] of the map of maps <fd>. */
 static int tables_swap(int fd, const __u32 *ids, const int *fds, __u32 n)
 {
-	LIBBPF_OPTS(bpf_map_batch_opts, batch);
-	__u32 count = n, i;
-	int ret;
-
-	if (!n)
-		return 0;
 	/* Each update of a map of maps waits for an RCU grace period; a batch
 	 * waits once (kernels >= 6.7), per element before.
 	 */
-	ret = bpf_map_update_batch(fd, ids, fds, &count, &batch);
-	if (!ret)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (bpf_map_update_elem(fd, &ids[i], &fds[i], BPF_ANY))
-			return -errno;
-	return 0;
+	return update_many(fd, ids, sizeof(*ids), fds, sizeof(*fds), n);
 }
 
 int dp_rings_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n)
@@ -489,15 +510,22 @@ int dp_reset_service_counters(struct dataplane *dp, __u32 id)
 	return reset_counters(dp, dp->service_stats_fd, id);
 }
 
-int dp_reset_backend_counters(struct dataplane *dp, __u32 id)
+int dp_reset_backends_counters(struct dataplane *dp, const __u32 *ids, __u32 n)
 {
-	return reset_counters(dp, dp->backend_stats_fd, id);
-}
+	/* A per-CPU element: one value per possible CPU, 8-byte aligned. */
+	size_t per_elem = sizeof(struct limpet_counters) * (size_t)dp->ncpus;
+	void *zero;
+	int ret;
 
-int dp_set_rev_nat(struct dataplane *dp, const struct rev_nat_key *key,
-		   const struct rev_nat_value *val)
-{
-	return errno_or(bpf_map_update_elem(dp->rev_nat_fd, key, val, BPF_ANY));
+	_Static_assert(sizeof(struct limpet_counters) % 8 == 0, "per-CPU values are 8-aligned");
+	if (!n)
+		return 0;
+	zero = calloc(n, per_elem);
+	if (!zero)
+		return -ENOMEM;
+	ret = update_many(dp->backend_stats_fd, ids, sizeof(*ids), zero, per_elem, n);
+	free(zero);
+	return ret;
 }
 
 int dp_get_rev_nat(struct dataplane *dp, const struct rev_nat_key *key, struct rev_nat_value *val)
@@ -512,10 +540,44 @@ int dp_del_rev_nat(struct dataplane *dp, const struct rev_nat_key *key)
 	return ret && errno != ENOENT ? -errno : 0;
 }
 
-int dp_next_rev_nat(struct dataplane *dp, const struct rev_nat_key *prev,
-		    struct rev_nat_key *next)
+int dp_set_rev_nats(struct dataplane *dp, const struct rev_nat_key *keys,
+		    const struct rev_nat_value *vals, __u32 n)
 {
-	return errno_or(bpf_map_get_next_key(dp->rev_nat_fd, prev, next));
+	return update_many(dp->rev_nat_fd, keys, sizeof(*keys), vals, sizeof(*vals), n);
+}
+
+int dp_read_rev_nat(struct dataplane *dp, struct rev_nat_key *keys, struct rev_nat_value *vals,
+		    __u32 cap, __u32 *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, batch);
+	struct rev_nat_key key, next;
+	__u32 token = 0, count;
+	bool first = true;
+	int ret;
+
+	*n = 0;
+	while (*n < cap) {
+		count = cap - *n;
+		ret = bpf_map_lookup_batch(dp->rev_nat_fd, first ? NULL : &token, &token,
+					   keys + *n, vals + *n, &count, &batch);
+		if (ret < 0 && errno != ENOENT)
+			break;
+		*n += count;
+		first = false;
+		if (ret < 0)	/* ENOENT: the walk reached the end */
+			return 0;
+	}
+	if (*n == cap)
+		return -ENOSPC;
+	/* No batches here: one entry at a time. */
+	*n = 0;
+	for (ret = bpf_map_get_next_key(dp->rev_nat_fd, NULL, &next); !ret && *n < cap;
+	     ret = bpf_map_get_next_key(dp->rev_nat_fd, &key, &next)) {
+		if (!bpf_map_lookup_elem(dp->rev_nat_fd, &next, &vals[*n]))
+			keys[(*n)++] = next;
+		key = next;
+	}
+	return ret && errno != ENOENT ? -errno : 0;
 }
 
 int dp_get_vip(struct dataplane *dp, const struct vip_key *key, struct vip_value *val)
@@ -609,6 +671,18 @@ int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_nam
 
 	if (!ret && dp->backend_names && id < LIMPET_MAX_BACKENDS)
 		dp->backend_names[id] = *val;
+	return ret;
+}
+
+int dp_set_backend_names(struct dataplane *dp, const __u32 *ids,
+			 const struct backend_name_value *vals, __u32 n)
+{
+	int ret = update_many(dp->backend_names_fd, ids, sizeof(*ids), vals, sizeof(*vals), n);
+	__u32 i;
+
+	for (i = 0; !ret && dp->backend_names && i < n; i++)
+		if (ids[i] < LIMPET_MAX_BACKENDS)
+			dp->backend_names[ids[i]] = vals[i];
 	return ret;
 }
 

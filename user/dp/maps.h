@@ -15,12 +15,14 @@
 struct dataplane;
 
 /* rev_nat: whose replies the data plane un-NATs without a flow (dp/program.c). */
-int dp_set_rev_nat(struct dataplane *dp, const struct rev_nat_key *key,
-		   const struct rev_nat_value *val);
 int dp_get_rev_nat(struct dataplane *dp, const struct rev_nat_key *key, struct rev_nat_value *val);
 int dp_del_rev_nat(struct dataplane *dp, const struct rev_nat_key *key);
-int dp_next_rev_nat(struct dataplane *dp, const struct rev_nat_key *prev,
-		    struct rev_nat_key *next);
+/* <keys>[i] -> <vals>[i], <n> of them, one batch. */
+int dp_set_rev_nats(struct dataplane *dp, const struct rev_nat_key *keys,
+		    const struct rev_nat_value *vals, __u32 n);
+/* Every entry into <keys>/<vals> (room for <cap>), *n of them; -ENOSPC if more. */
+int dp_read_rev_nat(struct dataplane *dp, struct rev_nat_key *keys, struct rev_nat_value *vals,
+		    __u32 cap, __u32 *n);
 
 /* vips: the VIPs of the model (dp/program.c). */
 int dp_set_vip(struct dataplane *dp, const struct vip_key *key, const struct vip_value *val);
@@ -31,6 +33,9 @@ int dp_next_vip(struct dataplane *dp, const struct vip_key *prev, struct vip_key
 
 /* backends: id -> where to send (dp/program.c; tests stage states with it). */
 int dp_set_backend(struct dataplane *dp, __u32 id, const struct backend_value *val);
+/* The same for <n> backends: <ids>[i] -> <vals>[i], one batch. */
+int dp_set_backends(struct dataplane *dp, const __u32 *ids, const struct backend_value *vals,
+		    __u32 n);
 int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val);
 
 /* rings: build a new inner map from <table> (<size> slots) and swap it in whole. */
@@ -96,6 +101,8 @@ int dp_read_service_names(struct dataplane *dp, struct service_name_value *vals,
 int dp_read_backend_names(struct dataplane *dp, struct backend_name_value *vals, __u32 n);
 int dp_read_backends(struct dataplane *dp, struct backend_value *vals, __u32 n);
 int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_name_value *val);
+int dp_set_backend_names(struct dataplane *dp, const __u32 *ids,
+			 const struct backend_name_value *vals, __u32 n);
 
 /* flows: written by the data plane; the slow path binds through these. */
 int dp_flow_get(struct dataplane *dp, const struct flow_key *key, struct flow_value *val);
@@ -115,7 +122,8 @@ int dp_read_global(struct dataplane *dp, __u64 out[LIMPET_STAT_MAX]);
 int dp_service_counters(struct dataplane *dp, __u32 id, struct limpet_counters *sum);
 int dp_backend_counters(struct dataplane *dp, __u32 id, struct limpet_counters *sum);
 int dp_reset_service_counters(struct dataplane *dp, __u32 id);
-int dp_reset_backend_counters(struct dataplane *dp, __u32 id);
+/* Zero the counters of backends <ids> (given to new backends), one batch. */
+int dp_reset_backends_counters(struct dataplane *dp, const __u32 *ids, __u32 n);
 
 /* Name of a global counter, for stats output. */
 const char *dp_stat_name(enum limpet_stat stat);

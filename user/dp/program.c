@@ -207,12 +207,59 @@ void dp_backend_route_fields(const struct service *svc, const struct backend *be
 	val->tag = limpet_name_tag(be->conf.name);
 }
 
-static int program_backend(struct dataplane *dp, const struct registry *reg,
-			   const struct service *svc, const struct backend *be, bool fresh,
-			   bool panic)
+/*
+ * The backend entries a programming writes, collected so that each map
+ * gets one batch (100,000 backends: three system calls, not 300,000).
+ * Nothing reads them before the rings that name them are swapped in.
+ */
+struct backend_writes {
+	__u32 *name_ids;			/* new backends: names, counters reset */
+	struct backend_name_value *names;
+	__u32 n_names;
+	__u32 *ids;				/* entries that change */
+	struct backend_value *vals;
+	__u32 n_vals;
+};
+
+static int backend_writes_init(struct backend_writes *w, const struct model *model)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < model->n_services; i++)
+		n += model->services[i].n_backends;
+	memset(w, 0, sizeof(*w));
+	n = n ? n : 1;
+	w->name_ids = calloc(n, sizeof(*w->name_ids));
+	w->names = calloc(n, sizeof(*w->names));
+	w->ids = calloc(n, sizeof(*w->ids));
+	w->vals = calloc(n, sizeof(*w->vals));
+	return w->name_ids && w->names && w->ids && w->vals ? 0 : -ENOMEM;
+}
+
+static void backend_writes_free(struct backend_writes *w)
+{
+	free(w->name_ids);
+	free(w->names);
+	free(w->ids);
+	free(w->vals);
+}
+
+static int backend_writes_flush(struct dataplane *dp, const struct backend_writes *w)
+{
+	int ret = dp_set_backend_names(dp, w->name_ids, w->names, w->n_names);
+
+	if (!ret)
+		ret = dp_reset_backends_counters(dp, w->name_ids, w->n_names);
+	if (!ret)
+		ret = dp_set_backends(dp, w->ids, w->vals, w->n_vals);
+	return ret;
+}
+
+static void program_backend(struct dataplane *dp, const struct registry *reg,
+			    const struct service *svc, const struct backend *be, bool fresh,
+			    bool panic, struct backend_writes *w)
 {
 	struct backend_value old = reg->values[be->id], val = {};
-	int ret;
 
 	val.addr = be->conf.address.addr;
 	val.port = htons(be->conf.port);
@@ -226,28 +273,30 @@ static int program_backend(struct dataplane *dp, const struct registry *reg,
 	    sizeof(val.addr)) || old.port != val.port || old.family != val.family)
 		val.gen = old.gen + 1;
 	if (memcmp(&old, &val, sizeof(val))) {
-		ret = dp_set_backend(dp, be->id, &val);
-		if (ret)
-			return ret;
+		w->ids[w->n_vals] = be->id;
+		w->vals[w->n_vals++] = val;
 	}
 	dp->backends[be->id] = val;
-	return 0;
 }
 
 static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 			      struct model *model, char *err, size_t errlen)
 {
+	struct backend_writes w;
 	__u32 next_free = 0;
 	size_t i, j;
 	int ret;
 
+	ret = backend_writes_init(&w, model);
+	if (ret)
+		goto out;
 	for (i = 0; i < model->n_services; i++) {
 		struct service *svc = &model->services[i];
 		bool panic = model_panics(svc);
 
 		for (j = 0; j < svc->n_backends; j++) {
 			struct backend *be = &svc->backends[j];
-			struct backend_name_value val = { .in_use = 1 };
+			struct backend_name_value *val = &w.names[w.n_names];
 			bool fresh = false;
 
 			be->id = registry_find_backend(reg, svc->conf.name, be->conf.name);
@@ -258,25 +307,27 @@ static int assign_backend_ids(struct dataplane *dp, struct registry *reg,
 				if (next_free == LIMPET_MAX_BACKENDS) {
 					snprintf(err, errlen, "too many backends (limit %d)",
 						 LIMPET_MAX_BACKENDS);
-					return -ENOSPC;
+					ret = -ENOSPC;
+					goto out;
 				}
 				be->id = next_free;
-				snprintf(val.service, sizeof(val.service), "%s", svc->conf.name);
-				snprintf(val.name, sizeof(val.name), "%s", be->conf.name);
-				ret = dp_set_backend_name(dp, be->id, &val);
-				if (ret)
-					return ret;
+				val->in_use = 1;
+				snprintf(val->service, sizeof(val->service), "%s", svc->conf.name);
+				snprintf(val->name, sizeof(val->name), "%s", be->conf.name);
+				w.name_ids[w.n_names++] = be->id;
+				/* The registry reads names from the mirror: find it there. */
+				dp->backend_names[be->id] = *val;
 				registry_add_backend(reg, be->id);
-				dp_reset_backend_counters(dp, be->id);
 				fresh = true;
 			}
 			reg->backend_kept[be->id] = true;
-			ret = program_backend(dp, reg, svc, be, fresh, panic);
-			if (ret)
-				return ret;
+			program_backend(dp, reg, svc, be, fresh, panic, &w);
 		}
 	}
-	return 0;
+	ret = backend_writes_flush(dp, &w);
+out:
+	backend_writes_free(&w);
+	return ret;
 }
 
 /* What <svc>'s Maglev table is built from, by the model's weights for new flows. */
@@ -540,33 +591,77 @@ static struct rev_claim *rev_claims(const struct model *model, size_t *n)
 }
 
 /* Write one entry per claimed key, before the VIPs that use them. */
-static int program_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_t n)
+/*
+ * What rev_nat holds, sorted as claims are (one read, not a lookup per
+ * claim and a walk of the map). *n set; NULL on error (errno set).
+ */
+static struct rev_claim *rev_nat_snapshot(struct dataplane *dp, size_t *n)
 {
+	/* One more than the map holds: a full map still ends its walk. */
+	const __u32 cap = LIMPET_MAX_BACKENDS + 1;
+	struct rev_nat_value *vals = calloc(cap, sizeof(*vals));
+	struct rev_nat_key *keys = calloc(cap, sizeof(*keys));
+	struct rev_claim *have = NULL;
+	__u32 count = 0, i;
+	int ret = keys && vals ? 0 : -ENOMEM;
+
+	if (!ret)
+		ret = dp_read_rev_nat(dp, keys, vals, cap, &count);
+	if (!ret) {
+		have = calloc(count ? count : 1, sizeof(*have));
+		ret = have ? 0 : -ENOMEM;
+	}
+	for (i = 0; !ret && i < count; i++) {
+		have[i].key = keys[i];
+		have[i].val = vals[i];
+	}
+	if (!ret)
+		qsort(have, count, sizeof(*have), rev_claim_cmp);
+	free(keys);
+	free(vals);
+	*n = ret ? 0 : count;
+	errno = -ret;
+	return ret ? NULL : have;
+}
+
+/* rev_nat's entries as the claims <c> say, <have> being what it holds. */
+static int program_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_t n,
+			   const struct rev_claim *have, size_t n_have)
+{
+	struct rev_nat_value *vals = calloc(n ? n : 1, sizeof(*vals));
+	struct rev_nat_key *keys = calloc(n ? n : 1, sizeof(*keys));
 	size_t i = 0, j, end, pick;
+	__u32 n_writes = 0;
 	int ret;
 
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
 	while (i < n) {
-		struct rev_nat_value old;
-		bool had;
+		const struct rev_claim *old;
 
 		for (end = i + 1; end < n && !memcmp(&c[end].key, &c[i].key, sizeof(c[i].key));
 		     end++)
 			;
 		pick = i;	/* the lowest service id, unless the owner still claims it */
-		had = !dp_get_rev_nat(dp, &c[i].key, &old);
-		for (j = i; had && j < end; j++)
-			if (c[j].val.service_id == old.service_id) {
+		old = bsearch(&c[i].key, have, n_have, sizeof(*have), rev_key_cmp);
+		for (j = i; old && j < end; j++)
+			if (c[j].val.service_id == old->val.service_id) {
 				pick = j;
 				break;
 			}
-		if (!had || memcmp(&old, &c[pick].val, sizeof(old))) {
-			ret = dp_set_rev_nat(dp, &c[i].key, &c[pick].val);
-			if (ret)
-				return ret;
+		if (!old || memcmp(&old->val, &c[pick].val, sizeof(old->val))) {
+			keys[n_writes] = c[i].key;
+			vals[n_writes++] = c[pick].val;
 		}
 		i = end;
 	}
-	return 0;
+	ret = dp_set_rev_nats(dp, keys, vals, n_writes);
+	free(keys);
+	free(vals);
+	return ret;
 }
 
 /* Remove the entries no backend claims any more. */
@@ -577,48 +672,28 @@ static int program_rev_nat(struct dataplane *dp, const struct rev_claim *c, size
  * clients answer, meet the stale entry and are reset by the backend the
  * table now names, instead of hanging. Reusing the id removes it.
  */
-static bool rev_nat_of_retired(struct dataplane *dp, const struct rev_nat_key *key)
+static bool rev_nat_of_retired(struct dataplane *dp, const struct rev_claim *entry)
 {
 	const struct backend_value *be;
-	struct rev_nat_value val;
 
-	if (dp_get_rev_nat(dp, key, &val) || val.backend_id >= LIMPET_MAX_BACKENDS)
+	if (entry->val.backend_id >= LIMPET_MAX_BACKENDS)
 		return false;
-	be = &dp->backends[val.backend_id];
-	return be->state == LIMPET_BACKEND_UNUSED && be->port == key->port &&
-	       !memcmp(&be->addr, &key->addr, sizeof(be->addr));
+	be = &dp->backends[entry->val.backend_id];
+	return be->state == LIMPET_BACKEND_UNUSED && be->port == entry->key.port &&
+	       !memcmp(&be->addr, &entry->key.addr, sizeof(be->addr));
 }
 
-static int retire_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_t n)
+/* Delete the entries of <have> (what rev_nat held) that no claim of <c> names. */
+static int retire_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_t n,
+			  const struct rev_claim *have, size_t n_have)
 {
-	struct rev_nat_key key, next, *stale = NULL;
-	const struct rev_nat_key *prev = NULL;
-	size_t n_stale = 0, cap = 0, i;
+	size_t i;
 	int ret = 0;
 
-	/* Collect first: deleting while walking a hash map restarts the walk. */
-	while (!dp_next_rev_nat(dp, prev, &next)) {
-		if (!bsearch(&next, c, n, sizeof(*c), rev_key_cmp) &&
-		    !rev_nat_of_retired(dp, &next)) {
-			if (n_stale == cap) {
-				struct rev_nat_key *grown;
-
-				cap = cap ? cap * 2 : 64;
-				grown = realloc(stale, cap * sizeof(*stale));
-				if (!grown) {
-					free(stale);
-					return -ENOMEM;
-				}
-				stale = grown;
-			}
-			stale[n_stale++] = next;
-		}
-		key = next;
-		prev = &key;
-	}
-	for (i = 0; !ret && i < n_stale; i++)
-		ret = dp_del_rev_nat(dp, &stale[i]);
-	free(stale);
+	for (i = 0; !ret && i < n_have; i++)
+		if (!bsearch(&have[i].key, c, n, sizeof(*c), rev_key_cmp) &&
+		    !rev_nat_of_retired(dp, &have[i]))
+			ret = dp_del_rev_nat(dp, &have[i].key);
 	return ret;
 }
 
@@ -701,9 +776,9 @@ static int retire_unused(struct dataplane *dp, struct registry *reg)
 
 int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errlen)
 {
-	struct rev_claim *claims = NULL;
+	struct rev_claim *claims = NULL, *have = NULL;
+	size_t i, n_claims = 0, n_have = 0;
 	struct registry *reg;
-	size_t i, n_claims = 0;
 	int ret;
 
 	err[0] = '\0';
@@ -721,8 +796,11 @@ int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errl
 		ret = dp_program_routes(dp, model);
 	if (!ret) {
 		claims = rev_claims(model, &n_claims);
-		ret = claims ? program_rev_nat(dp, claims, n_claims) : -ENOMEM;
+		have = claims ? rev_nat_snapshot(dp, &n_have) : NULL;
+		ret = !claims ? -ENOMEM : !have ? -errno : 0;
 	}
+	if (!ret)
+		ret = program_rev_nat(dp, claims, n_claims, have, n_have);
 	for (i = 0; !ret && i < model->n_services; i++)
 		ret = program_vip(dp, &model->services[i]);
 	if (!ret)
@@ -731,8 +809,9 @@ int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errl
 		ret = retire_unused(dp, reg);
 	/* After retire_unused(): it tells a removed backend's entries. */
 	if (!ret)
-		ret = retire_rev_nat(dp, claims, n_claims);
+		ret = retire_rev_nat(dp, claims, n_claims, have, n_have);
 	free(claims);
+	free(have);
 	if (ret && !err[0])
 		snprintf(err, errlen, "cannot program the data plane: %s", strerror(-ret));
 	free(reg);
