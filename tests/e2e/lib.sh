@@ -211,6 +211,19 @@ e2e_bird_start() {
 	E2E_BIRDS+=("$E2E_TMP/bird-$ns.pid")
 }
 
+# Append node n1's cluster block to config <file>: nodes n1 (10.10.0.1) and
+# n2 at <n2 address>, the VIPs announced on lo.
+e2e_cluster_config() {
+	cat >>"$1" <<EOF
+cluster:
+  node: n1
+  announce_interface: lo
+  nodes:
+    - {name: n1, address: 10.10.0.1}
+    - {name: n2, address: $2}
+EOF
+}
+
 # Stop every BIRD e2e_bird_start started; never fails.
 e2e_birds_stop() {
 	local p

@@ -42,14 +42,7 @@ protocol bgp n1v6 { local fd00:10::2 as 65000; neighbor fd00:10::1 as 65001; hol
   keepalive time 3; connect retry time 1; ipv6 { import all; export none; }; }"
 
 lab_write_config "$LAB_DIR/limpet.yaml" --health tcp --health-interval 300ms --fall 2 --rise 1
-cat >>"$LAB_DIR/limpet.yaml" <<EOF
-cluster:
-  node: n1
-  announce_interface: lo
-  nodes:
-    - {name: n1, address: 10.10.0.1}
-    - {name: n2, address: 10.10.0.3}
-EOF
+e2e_cluster_config "$LAB_DIR/limpet.yaml" 10.10.0.3
 
 learned4() { ip -n lp-client route show "$LAB_VIP4/32" proto bird | grep -q .; }
 learned6() { ip -n lp-client -6 route show "$LAB_VIP6/128" proto bird | grep -q .; }

@@ -122,14 +122,7 @@ protocol bgp n2 { local 10.11.0.2 as 65000; neighbor 10.11.0.1 as 65001; hold ti
   keepalive time 3; connect retry time 1; ipv4 { import all; export none; }; }"
 
 lab_write_config "$LAB_DIR/limpet.yaml" --no-v6 --health tcp --health-interval 300ms --fall 2 --rise 1
-cat >>"$LAB_DIR/limpet.yaml" <<EOF
-cluster:
-  node: n1
-  announce_interface: lo
-  nodes:
-    - {name: n1, address: 10.10.0.1}
-    - {name: n2, address: 10.11.0.1}
-EOF
+e2e_cluster_config "$LAB_DIR/limpet.yaml" 10.11.0.1
 sed -e 's/^instance: lab$/instance: lab2/' -e 's/name: lb-cli$/name: lb2-cli/' \
 	-e 's/name: lb-srv$/name: lb2-srv/' -e 's/^  node: n1$/  node: n2/' \
 	"$LAB_DIR/limpet.yaml" >"$LAB_DIR/n2.yaml"
