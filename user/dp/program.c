@@ -590,7 +590,6 @@ static struct rev_claim *rev_claims(const struct model *model, size_t *n)
 	return c;
 }
 
-/* Write one entry per claimed key, before the VIPs that use them. */
 /*
  * What rev_nat holds, sorted as claims are (one read, not a lookup per
  * claim and a walk of the map). *n set; NULL on error (errno set).
@@ -624,7 +623,10 @@ static struct rev_claim *rev_nat_snapshot(struct dataplane *dp, size_t *n)
 	return ret ? NULL : have;
 }
 
-/* rev_nat's entries as the claims <c> say, <have> being what it holds. */
+/*
+ * Write one entry per claimed key (those that change: <have> is what
+ * rev_nat holds), before the VIPs that use them.
+ */
 static int program_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_t n,
 			   const struct rev_claim *have, size_t n_have)
 {
