@@ -192,15 +192,19 @@ static __always_inline void bind_backend_key(struct flow_key *bk, const struct f
  * <tried> (bits of ids), as the slow path's ring_walk() goes: the same
  * table, the same start (the 5-tuple's hash; the client address's for
  * client-IP affinity, <by_client>). -1 when none is found in
- * BIND_RING_STEPS slots.
+ * BIND_RING_STEPS slots. A global function: the verifier walks its loop
+ * once, on its own, not again for each of its callers' states (it was
+ * over half of limpet_bind's verification).
  */
-static __noinline int bind_ring_walk(const struct flow_key *ck, bool by_client, __u32 service_id,
-				     __u32 tried, __u32 *backend_id)
+__noinline int bind_ring_walk(const struct flow_key *ck, bool by_client, __u32 service_id,
+			      __u32 tried, __u32 *backend_id)
 {
 	__u32 slot = LIMPET_RING_SIZE_SLOT, size, hash, step, *id;
 	struct backend_value *be;
 	void *ring;
 
+	if (!ck || !backend_id)
+		return -1;
 	ring = bpf_map_lookup_elem(&rings, &service_id);
 	if (!ring)
 		return -1;
