@@ -192,15 +192,19 @@ static __always_inline void bind_backend_key(struct flow_key *bk, const struct f
  * <tried> (bits of ids), as the slow path's ring_walk() goes: the same
  * table, the same start (the 5-tuple's hash; the client address's for
  * client-IP affinity, <by_client>). -1 when none is found in
- * BIND_RING_STEPS slots.
+ * BIND_RING_STEPS slots. A global function: the verifier walks its loop
+ * once, on its own, not again for each of its callers' states (it was
+ * over half of limpet_bind's verification).
  */
-static __noinline int bind_ring_walk(const struct flow_key *ck, bool by_client, __u32 service_id,
-				     __u32 tried, __u32 *backend_id)
+__noinline int bind_ring_walk(const struct flow_key *ck, bool by_client, __u32 service_id,
+			      __u32 tried, __u32 *backend_id)
 {
 	__u32 slot = LIMPET_RING_SIZE_SLOT, size, hash, step, *id;
 	struct backend_value *be;
 	void *ring;
 
+	if (!ck || !backend_id)
+		return -1;
 	ring = bpf_map_lookup_elem(&rings, &service_id);
 	if (!ring)
 		return -1;
@@ -487,24 +491,32 @@ static __noinline int bind_next(struct xdp_md *ctx, const struct flow_key *ck,
 	return bind_send_syn(ctx, ck, cv, be);
 }
 
-/* bpf_loop() body: one option of the segment being bound. */
-static int bind_opt_step(__u32 index, void *parser)
+/* bpf_loop() body: one option of the segment being bound (a pointer to
+ * the scratch parser, as synproxy_opt_step()).
+ */
+static int bind_opt_step(__u32 index, void *ctx)
 {
-	return limpet_tcpopt_step(parser);
+	return limpet_tcpopt_step(*(struct limpet_tcpopt_parser **)ctx);
 }
 
-/* The options of the TCP header at <l4_off> (<th_len> bytes) into <parser>. */
-static __always_inline int bind_read_opts(struct xdp_md *ctx, __u32 l4_off, __u32 th_len,
-					  struct limpet_tcpopt_parser *parser)
+/* The options of the TCP header at <l4_off> (<th_len> bytes), parsed in
+ * tcpopt_scratch (synproxy.h); NULL when there is no such header.
+ */
+static __always_inline struct limpet_tcpopt_parser *bind_read_opts(struct xdp_md *ctx,
+								   __u32 l4_off, __u32 th_len)
 {
-	if (th_len < LIMPET_TCP_HDR_MIN || th_len > LIMPET_TCP_HDR_MAX ||
+	struct limpet_tcpopt_parser *parser;
+	__u32 zero = 0;
+
+	parser = bpf_map_lookup_elem(&tcpopt_scratch, &zero);
+	if (!parser || th_len < LIMPET_TCP_HDR_MIN || th_len > LIMPET_TCP_HDR_MAX ||
 	    bpf_xdp_load_bytes(ctx, l4_off, parser->buf, th_len))
-		return -1;
+		return NULL;
 	parser->off = LIMPET_TCP_HDR_MIN;
 	parser->end = th_len;
 	limpet_tcpopt_init(&parser->opt);
-	bpf_loop(LIMPET_TCPOPT_MAX_STEPS, bind_opt_step, parser, 0);
-	return 0;
+	bpf_loop(LIMPET_TCPOPT_MAX_STEPS, bind_opt_step, &parser, 0);
+	return parser;
 }
 
 /*
@@ -515,7 +527,7 @@ static __always_inline int bind_read_opts(struct xdp_md *ctx, __u32 l4_off, __u3
 static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u64 now)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct limpet_tcpopt_parser parser = {};
+	struct limpet_tcpopt_parser *parser;
 	struct http_service_value *cfg;
 	struct limpet_tscookie tsc;
 	struct held_segment *held;
@@ -548,7 +560,8 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 	window = bpf_ntohs(tcp->window);
 	l4_off = (void *)tcp - data;
 	th_len = tcp->doff * 4;
-	if (bind_read_opts(ctx, l4_off, th_len, &parser) || !parser.opt.ts_ok)
+	parser = bind_read_opts(ctx, l4_off, th_len);
+	if (!parser || !parser->opt.ts_ok)
 		return affinity_commit(ctx);
 	if (preset)
 		backend_id = job->bind_backend;
@@ -569,7 +582,7 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 	if (bpf_map_update_elem(&held_segments, &w->ck, held, BPF_ANY))
 		return affinity_commit(ctx);
 
-	limpet_tscookie_decode(parser.opt.tsecr, &tsc);
+	limpet_tscookie_decode(parser->opt.tsecr, &tsc);
 	__builtin_memset(fv, 0, sizeof(*fv));
 	fv->atime_ns = now;
 	fv->backend_id = backend_id;
@@ -586,8 +599,8 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 	fv->vip_port = 0;
 	fv->bind.client_isn = client_isn;
 	fv->bind.cookie_isn = cookie_isn;
-	fv->bind.syn_tsval = parser.opt.tsval;
-	fv->bind.our_tsval = parser.opt.tsecr;
+	fv->bind.syn_tsval = parser->opt.tsval;
+	fv->bind.our_tsval = parser->opt.tsecr;
 	fv->bind.syn_ms = bind_now_ms(now);
 	fv->bind.window = window;
 	fv->bind.tried = bind_bit(backend_id);
@@ -860,7 +873,7 @@ static __noinline int bind_backend_segment(struct xdp_md *ctx, const struct pack
 					   __u64 now)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
-	struct limpet_tcpopt_parser parser = {};
+	struct limpet_tcpopt_parser *parser;
 	struct tcphdr *tcp = p->l4;
 	struct flow_value *cv;
 	struct bind_work *w;
@@ -889,9 +902,10 @@ static __noinline int bind_backend_segment(struct xdp_md *ctx, const struct pack
 	if ((flags & (LIMPET_TCP_SYN | LIMPET_TCP_FIN)) != LIMPET_TCP_SYN)
 		goto drop;
 	w->synack_seq = bpf_ntohl(tcp->seq);
-	if (bind_read_opts(ctx, (__u32)((void *)tcp - data), tcp->doff * 4, &parser))
+	parser = bind_read_opts(ctx, (__u32)((void *)tcp - data), tcp->doff * 4);
+	if (!parser)
 		goto drop;
-	w->synack = parser.opt;
+	w->synack = parser->opt;
 	return BIND_COMPLETE;
 drop:
 	stat_inc(LIMPET_STAT_HTTP_BIND_DROP);

@@ -5,7 +5,7 @@
  * A connection being bound belongs to the slow path: every segment of it
  * goes to the controller's AF_XDP socket of the RX queue it arrived on.
  * Once bound, its segments are translated in place (include/limpet_splice.h
- * on a stack copy of the TCP header, one checksum difference for the whole
+ * on a scratch copy of the TCP header, one checksum difference for the whole
  * header) and then forwarded like any NAT flow. A backend segment that must
  * carry bytes the slow path inserts (the first response head, or a
  * retransmission of it) goes to the slow path again.
@@ -151,15 +151,23 @@ static __always_inline bool splice_rst_ends(const struct flow_value *fv,
 	return (fv->flags & LIMPET_FLOW_CLOSED) && seg->seq == fv->seq_next - 1;
 }
 
-/* Translate the TCP header in place, with its checksum. */
-static __noinline int splice_translate(struct xdp_md *ctx, const struct limpet_splice *sp,
-				       const struct splice_seg *seg)
+/*
+ * Translate the TCP header in place, with its checksum. A global function:
+ * the verifier checks it and its bpf_loop() body once, on its own, not
+ * again for every state lb_splice() reaches it in (that was a fifth of
+ * limpet_xdp's verification).
+ */
+__noinline int splice_translate(struct xdp_md *ctx, const struct limpet_splice *sp,
+				const struct splice_seg *seg)
 {
 	struct limpet_splice_walk *w;
-	__u32 th_len = seg->th_len, zero = 0;
+	__u32 th_len, zero = 0;
 	__u16 check;
 	__s64 sum;
 
+	if (!sp || !seg)
+		return -1;
+	th_len = seg->th_len;
 	w = bpf_map_lookup_elem(&splice_scratch, &zero);
 	if (!w || th_len < LIMPET_TCP_HDR_MIN || th_len > LIMPET_TCP_HDR_MAX)
 		return -1;

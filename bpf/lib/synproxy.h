@@ -75,9 +75,7 @@ _Static_assert(__builtin_offsetof(struct synack6, opts) ==
 		       __builtin_offsetof(struct synack6, tcp) + sizeof(struct tcphdr),
 	       "synack6: options follow the TCP header");
 
-/* The SYN-ACK is assembled here, off the stack: the parser of the client's
- * options needs that room.
- */
+/* The SYN-ACK is assembled here, off the stack, which is short. */
 union synack_frame {
 	struct synack4 v4;
 	struct synack6 v6;
@@ -143,10 +141,28 @@ static __always_inline __u16 synproxy_csum(void *buf, __u32 len, __u64 seed)
 	return (__u16)~synproxy_fold((__u64)sum + seed);
 }
 
-/* bpf_loop() body: one option of the client's SYN. */
-static int synproxy_opt_step(__u32 index, void *parser)
+/*
+ * A TCP header and the parse of its options (limpet_tcpopt_step()), per
+ * CPU. In a map value the verifier tracks neither the parser's offset nor
+ * the options it found, so it checks the bpf_loop() body about once per call
+ * site; on the stack it walked it again for every offset and set of options
+ * a header can hold (over a third of limpet_xdp's verification, over half
+ * of limpet_bind's). One parse at a time: synproxy_syn() in limpet_xdp for
+ * a SYN, bind_read_opts() in limpet_bind for other segments.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct limpet_tcpopt_parser);
+} tcpopt_scratch SEC(".maps");
+
+/* bpf_loop() body: one option of the client's SYN. Its context must be on
+ * the stack, so it is a pointer to the scratch parser.
+ */
+static int synproxy_opt_step(__u32 index, void *ctx)
 {
-	return limpet_tcpopt_step(parser);
+	return limpet_tcpopt_step(*(struct limpet_tcpopt_parser **)ctx);
 }
 
 /*
@@ -350,69 +366,74 @@ static __always_inline int synproxy_own_cookie_ok(const struct packet *p, void *
 
 /*
  * A SYN: answer it with a cookie. The client's TCP header (<th_len> bytes
- * at <l4_off>, <seg_len> with data) is copied to the stack, where the
- * cookie helper and the option parser read it whatever the frame's length,
- * and the reply is assembled there before it replaces the frame.
+ * at <l4_off>, <seg_len> with data) is copied to tcpopt_scratch, where the
+ * cookie helper and the option parser read it whatever the frame's length;
+ * the reply is assembled in synack_scratch before it replaces the frame.
  */
 static __always_inline int synproxy_syn(struct xdp_md *ctx, const struct packet *p,
 					__u32 l3_len, __u32 l4_off, __u32 th_len, __u32 seg_len,
 					__u64 now)
 {
 	void *data_end = (void *)(long)ctx->data_end;
-	struct limpet_tcpopt_parser parser = {};
-	const struct tcphdr *in = (const void *)parser.buf;
+	struct limpet_tcpopt_parser *parser;
+	const struct tcphdr *in;
 	struct ethhdr *eth = p->eth;
 	bool v6 = p->family == LIMPET_FAMILY_V6;
+	__u32 zero = 0;
 	__s64 cookie;
 	__u16 mss = 0;
 
+	parser = bpf_map_lookup_elem(&tcpopt_scratch, &zero);
+	if (!parser)
+		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
+	in = (const void *)parser->buf;
 	if (!v6) {
 		/* The IPv4 header first, through the same buffer. */
-		if (bpf_xdp_load_bytes(ctx, sizeof(*eth), parser.buf, l3_len))
+		if (bpf_xdp_load_bytes(ctx, sizeof(*eth), parser->buf, l3_len))
 			return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
-		if (synproxy_csum(parser.buf, l3_len, 0) != 0)
+		if (synproxy_csum(parser->buf, l3_len, 0) != 0)
 			return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
 	}
-	if (bpf_xdp_load_bytes(ctx, l4_off, parser.buf, th_len))
+	if (bpf_xdp_load_bytes(ctx, l4_off, parser->buf, th_len))
 		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
 	if (seg_len == th_len &&
-	    synproxy_csum(parser.buf, th_len, synproxy_pseudo_sum(&p->src, &p->dst, v6, th_len)))
+	    synproxy_csum(parser->buf, th_len, synproxy_pseudo_sum(&p->src, &p->dst, v6, th_len)))
 		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
 
-	parser.off = LIMPET_TCP_HDR_MIN;
-	parser.end = th_len;
-	limpet_tcpopt_init(&parser.opt);
+	parser->off = LIMPET_TCP_HDR_MIN;
+	parser->end = th_len;
+	limpet_tcpopt_init(&parser->opt);
 	bpf_loop(LIMPET_TCPOPT_MAX_STEPS, synproxy_opt_step, &parser, 0);
 
 	if ((void *)(eth + 1) > data_end)
 		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
-	if (!parser.opt.ts_ok) {
+	if (!parser->opt.ts_ok) {
 		/* No timestamps to keep the options in: limpet's own cookie. */
-		cookie = synproxy_own_cookie(p, in, &parser.opt, now, &mss);
+		cookie = synproxy_own_cookie(p, in, &parser->opt, now, &mss);
 	} else if (v6) {
 		struct ipv6hdr *ip6h = p->l3;
 
 		if ((void *)(ip6h + 1) > data_end)
 			return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
-		cookie = bpf_tcp_raw_gen_syncookie_ipv6(ip6h, (void *)parser.buf, th_len);
+		cookie = bpf_tcp_raw_gen_syncookie_ipv6(ip6h, (void *)parser->buf, th_len);
 	} else {
 		struct iphdr *iph = p->l3;
 
 		if ((void *)(iph + 1) > data_end)
 			return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
-		cookie = bpf_tcp_raw_gen_syncookie_ipv4(iph, (void *)parser.buf, th_len);
+		cookie = bpf_tcp_raw_gen_syncookie_ipv4(iph, (void *)parser->buf, th_len);
 	}
 	if (cookie < 0)
 		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
 	/* The MSS the cookie encodes: the client's, rounded down to the
 	 * kernel's table (536 when it sent none). We announce it as ours.
 	 */
-	if (parser.opt.ts_ok)
+	if (parser->opt.ts_ok)
 		mss = (__u16)(cookie >> 32);
 
 	if (v6)
-		return synproxy_synack6(ctx, p, eth, in, (__u32)cookie, mss, &parser.opt, now);
-	return synproxy_synack4(ctx, p, eth, in, (__u32)cookie, mss, &parser.opt, now);
+		return synproxy_synack6(ctx, p, eth, in, (__u32)cookie, mss, &parser->opt, now);
+	return synproxy_synack4(ctx, p, eth, in, (__u32)cookie, mss, &parser->opt, now);
 }
 
 /* Does <p> acknowledge a cookie we sent (ack - 1, for its seq - 1)? */
