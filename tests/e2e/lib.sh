@@ -98,6 +98,13 @@ e2e_cli_ok() {
 	[ "$E2E_RC" -eq 0 ] || fail "limpet $* exited $E2E_RC: $(echo "$E2E_ERR" | head -n 1)"
 }
 
+# The global counter <name> of `limpet stats --json`; -1 when it has none.
+e2e_global() {
+	e2e_cli_ok stats --json >/dev/null
+	"$LAB_PYTHON" -c 'import json,sys; print(json.loads(sys.stdin.read())["global"].get(sys.argv[1], -1))' \
+		"$1" <<<"$E2E_OUT"
+}
+
 # `limpet status --json` into <file>, or fail.
 e2e_status_json() {
 	e2e_cli_ok status --json

@@ -23,15 +23,8 @@ e2e_start "$LAB_DIR/limpet.yaml"
 C=(ip netns exec lp-client)
 T=$E2E_TMP
 
-# global <name>: a counter of `limpet stats --json`.
-global() {
-	e2e_cli_ok stats --json >/dev/null
-	"$LAB_PYTHON" -c 'import json,sys; print(json.loads(sys.stdin.read())["global"].get(sys.argv[1], -1))' \
-		"$1" <<<"$E2E_OUT"
-}
-
-xdp0=$(global http_bound_xdp)
-slow0=$(global http_bound)
+xdp0=$(e2e_global http_bound_xdp)
+slow0=$(e2e_global http_bound)
 [ "$xdp0" -ge 0 ] && [ "$slow0" -ge 0 ] || fail "stats --json has no http_bound_xdp or http_bound"
 conns=0
 for fam in 4 6; do
@@ -74,8 +67,8 @@ for fam in 4 6; do
 	note "IPv$fam: 10 MB down, 5 MB up, 6 KB head: ok"
 done
 
-xdp1=$(global http_bound_xdp)
-slow1=$(global http_bound)
+xdp1=$(e2e_global http_bound_xdp)
+slow1=$(e2e_global http_bound)
 note "http_bound_xdp +$((xdp1 - xdp0)), http_bound (slow path) +$((slow1 - slow0)) over $conns connections"
 e2e_cli_ok stats --json >/dev/null
 note "$("$LAB_PYTHON" -c 'import json,sys; g=json.loads(sys.stdin.read())["global"]; print(" ".join(f"{k}={g[k]}" for k in sorted(g) if k.startswith(("http_bind", "slowpath", "fib", "syncookie", "http_conn", "drop"))))' <<<"$E2E_OUT")"

@@ -24,22 +24,15 @@ lab_write_config "$LAB_DIR/limpet.yaml" --mode http --health tcp --health-interv
 e2e_start "$LAB_DIR/limpet.yaml"
 T=$E2E_TMP
 
-# global <name>: a counter of `limpet stats --json`.
-global() {
-	e2e_cli_ok stats --json >/dev/null
-	"$LAB_PYTHON" -c 'import json,sys; print(json.loads(sys.stdin.read())["global"].get(sys.argv[1], -1))' \
-		"$1" <<<"$E2E_OUT"
-}
-
-xdp0=$(global http_bound_xdp)
-slow0=$(global http_bound)
+xdp0=$(e2e_global http_bound_xdp)
+slow0=$(e2e_global http_bound)
 [ "$xdp0" -ge 0 ] && [ "$slow0" -ge 0 ] || fail "stats --json has no http_bound_xdp or http_bound"
 for fam in 4 6; do
 	lab_sweep $fam 1 20 3 >"$T/sweep$fam"
 	e2e_check affinity "$T/sweep$fam" --backends b1,b2,b3 --expect 20 --need-all --max-share 0.8
 done
-xdp1=$(global http_bound_xdp)
-slow1=$(global http_bound)
+xdp1=$(e2e_global http_bound_xdp)
+slow1=$(e2e_global http_bound)
 note "120 connections: http_bound_xdp +$((xdp1 - xdp0)), http_bound (slow path) +$((slow1 - slow0))"
 [ $((xdp1 - xdp0)) -ge 120 ] || fail "http_bound_xdp grew by $((xdp1 - xdp0)), expected 120"
 [ "$slow1" = "$slow0" ] || fail "the slow path bound $((slow1 - slow0)) of them"
@@ -54,17 +47,17 @@ addr=$(awk '$3 == 200 && $4 ~ /^b1(\\n)?$/ { print $1; exit }' "$T/sweep4")
 [ -n "$addr" ] || fail "no IPv4 address landed on b1"
 lab_nginx_stop 1
 lab_wait_backend web b1 down 5 >/dev/null || fail "b1 not seen down"
-fo0=$(global http_bound_slowpath_failover)
+fo0=$(e2e_global http_bound_slowpath_failover)
 r=$(lab_curl "$addr") || fail "$addr: no answer with b1 down"
 [[ $r =~ ^b[23]$ ]] || fail "$addr: with b1 down answered by '$r'"
-fo1=$(global http_bound_slowpath_failover)
+fo1=$(e2e_global http_bound_slowpath_failover)
 [ $((fo1 - fo0)) -ge 1 ] || fail "the failover was not bound by the slow path (failover +$((fo1 - fo0)))"
 note "$addr: b1 down, answered by $r (slow path, failover)"
 
 lab_nginx_start 1
 lab_wait_backend web b1 up 5 >/dev/null || fail "b1 not back up"
-xdp2=$(global http_bound_xdp)
+xdp2=$(e2e_global http_bound_xdp)
 r=$(lab_curl "$addr") || fail "$addr: no answer after b1 returned"
 [ "$r" = b1 ] || fail "$addr: after b1 returned the session went to '$r' (temporary keeps it)"
-[ $(($(global http_bound_xdp) - xdp2)) -ge 1 ] || fail "the return to b1 was not bound in XDP"
+[ $(($(e2e_global http_bound_xdp) - xdp2)) -ge 1 ] || fail "the return to b1 was not bound in XDP"
 pass
