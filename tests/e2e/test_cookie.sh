@@ -111,7 +111,8 @@ bound() { # prints "<web xdp> <web slowpath> <web issue> <web sum of reasons> <g
 	"$LAB_PYTHON" -c 'import json, sys
 s = json.loads(sys.stdin.read())
 web = next(v for v in s["services"] if v["name"] == "web")
-reasons = ["none", "issue", "insert", "multi_segment", "failover", "all_failed"]
+reasons = ["none", "issue", "insert", "multi_segment", "failover", "all_failed",
+           "no_timestamps"]
 print(web.get("http_bound_xdp", -1), web.get("http_bound_slowpath", -1),
       web.get("http_bound_slowpath_issue", -1),
       sum(web.get("http_bound_slowpath_" + r, 0) for r in reasons),

@@ -7,8 +7,9 @@
 # which the client's TCP_INFO shows on a connection through limpet (the
 # `ss -ti` of this machine prints neither "ts" nor "sack" even between two
 # kernels, so the options byte is read directly); a 10 MB download on that
-# connection is byte-exact, IPv4 and IPv6; and the counter syncookie_own
-# says which SYN-ACKs took that path.
+# connection is byte-exact, IPv4 and IPv6; the counter syncookie_own says
+# which SYN-ACKs took that path, and http_bound_slowpath_no_timestamps why
+# the slow path, not the data plane, bound those connections.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -22,8 +23,8 @@ T=$E2E_TMP
 
 "${C[@]}" sysctl -qw net.ipv4.tcp_timestamps=0
 [ "$("${C[@]}" sysctl -n net.ipv4.tcp_timestamps)" = 0 ] || fail "cannot turn timestamps off"
-own0=$(e2e_cli_ok stats --json >/dev/null; "$LAB_PYTHON" -c \
-	'import json,sys; print(json.loads(sys.stdin.read())["global"]["syncookie_own"])' <<<"$E2E_OUT")
+own0=$(e2e_global syncookie_own)
+nots0=$(e2e_global http_bound_slowpath_no_timestamps)
 
 # client.py <src> <vip> <port> <bytes> <out>: one connection, its TCP_INFO
 # options, then a GET of the first <bytes> of /big written to <out>.
@@ -70,8 +71,9 @@ for fam in 4 6; do
 	note "IPv$fam: SACK and window scaling without timestamps, 10 MB byte-exact"
 done
 
-e2e_cli_ok stats --json
-own1=$("$LAB_PYTHON" -c \
-	'import json,sys; print(json.loads(sys.stdin.read())["global"]["syncookie_own"])' <<<"$E2E_OUT")
+own1=$(e2e_global syncookie_own)
+nots1=$(e2e_global http_bound_slowpath_no_timestamps)
 [ $((own1 - own0)) -ge 2 ] || fail "syncookie_own grew by $((own1 - own0)) over 2 connections"
+[ "$nots0" -ge 0 ] && [ $((nots1 - nots0)) -ge 2 ] ||
+	fail "http_bound_slowpath_no_timestamps went from $nots0 to $nots1 over 2 connections"
 pass

@@ -533,6 +533,7 @@ const char *const slowpath_bind_reason_names[SLOWPATH_BIND_REASONS] = {
 	[SLOWPATH_BIND_MULTI_SEGMENT] = "multi_segment",
 	[SLOWPATH_BIND_FAILOVER] = "failover",
 	[SLOWPATH_BIND_ALL_FAILED] = "all_failed",
+	[SLOWPATH_BIND_NO_TIMESTAMPS] = "no_timestamps",
 };
 
 /* Count <c>, bound or <failed>, once, under the first reason that applies. */
@@ -546,6 +547,8 @@ static void count_binding(struct slowpath *sp, const struct conn *c, bool failed
 		r = SLOWPATH_BIND_INSERT;
 	else if (c->svc.multi_segment)
 		r = SLOWPATH_BIND_MULTI_SEGMENT;
+	else if (!c->ts_ok)
+		r = SLOWPATH_BIND_NO_TIMESTAMPS;	/* bind.h needs the timestamp cookie */
 	else if (c->svc.moved || c->n_tried > 1)
 		r = SLOWPATH_BIND_FAILOVER;
 	else if (failed)

@@ -65,10 +65,11 @@ enum slowpath_bind_reason {
 	SLOWPATH_BIND_MULTI_SEGMENT,	/* the head was longer than one segment */
 	SLOWPATH_BIND_FAILOVER,		/* the route's backend was refused or down: moved */
 	SLOWPATH_BIND_ALL_FAILED,	/* no backend left: the 503 */
+	SLOWPATH_BIND_NO_TIMESTAMPS,	/* the client sends none: XDP keeps no options for it */
 	SLOWPATH_BIND_REASONS,
 };
 
-/* "none", "issue", "insert", "multi_segment", "failover", "all_failed". */
+/* "none", "issue", "insert", "multi_segment", "failover", "all_failed", "no_timestamps". */
 extern const char *const slowpath_bind_reason_names[SLOWPATH_BIND_REASONS];
 
 /* Whether the first response gets a cookie, and for which session. */

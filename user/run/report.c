@@ -435,7 +435,7 @@ static void http_metrics(const struct report_sources *src, struct metrics_buf *b
 	metrics_family(b, "limpet_http_slowpath_bindings_total", "counter",
 		       "Connections of an HTTP service the slow path bound (or answered with "
 		       "the 503), by the first reason that applies: issue, insert, "
-		       "multi_segment, failover, all_failed; none when none does.");
+		       "multi_segment, no_timestamps, failover, all_failed; none when none does.");
 	for (i = 0; i < model->n_services; i++) {
 		const struct service *svc = &model->services[i];
 		const struct affinity_counters *k = http_counters(src->http, svc->id);
