@@ -64,6 +64,20 @@ struct {
 } affinity_scratch SEC(".maps");
 
 /*
+ * The first request segment's job and pending entry, from the per-CPU
+ * scratch maps; false when either is missing.
+ */
+static __always_inline bool affinity_scratch_get(struct affinity_job **job,
+						 struct flow_value **fv)
+{
+	__u32 zero = 0;
+
+	*job = bpf_map_lookup_elem(&affinity_scratch, &zero);
+	*fv = bpf_map_lookup_elem(&flow_scratch, &zero);
+	return *job && *fv;
+}
+
+/*
  * Read the request head of <job> for the keys its service routes by, into
  * <fv>'s pending fields.
  */
@@ -269,11 +283,8 @@ static __always_inline int affinity_commit(struct xdp_md *ctx)
 {
 	struct affinity_job *job;
 	struct flow_value *fv;
-	__u32 zero = 0;
 
-	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
-	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
-	if (!job || !fv)
+	if (!affinity_scratch_get(&job, &fv))
 		return XDP_DROP;
 	return affinity_commit_entry(ctx, job, fv);
 }

@@ -342,6 +342,20 @@ static __always_inline int bind_send_to_backend(struct xdp_md *ctx, union synack
 			       be->port, ok_stat);
 }
 
+/* <frame> cleared, and where its TCP header and options go for the family. */
+static __always_inline void bind_frame_clear(union synack_frame *frame, bool v6,
+					     struct tcphdr **t, __u8 **opts)
+{
+	__builtin_memset(frame, 0, sizeof(*frame));
+	if (v6) {
+		*t = &frame->v6.tcp;
+		*opts = frame->v6.opts;
+	} else {
+		*t = &frame->v4.tcp;
+		*opts = frame->v4.opts;
+	}
+}
+
 /*
  * The packet becomes our SYN to backend <be> for the connection of client
  * entry <cv> (key <ck>), as the slow path's send_syn() builds it: the
@@ -364,14 +378,7 @@ static __noinline int bind_send_syn(struct xdp_md *ctx, const struct flow_key *c
 		stat_inc(LIMPET_STAT_SYNCOOKIE_ERR);
 		return XDP_DROP;
 	}
-	__builtin_memset(frame, 0, sizeof(*frame));
-	if (v6) {
-		t = &frame->v6.tcp;
-		opts = frame->v6.opts;
-	} else {
-		t = &frame->v4.tcp;
-		opts = frame->v4.opts;
-	}
+	bind_frame_clear(frame, v6, &t, &opts);
 	opt.sack_ok = !!(cv->bind.opts & LIMPET_BIND_SACK);
 	opt.wscale = cv->bind.wscale;
 	mss = limpet_cookie_mss(cv->bind.mss_index, v6);
@@ -540,10 +547,8 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 	__u32 zero = 0, service_id, backend_id = 0, l4_off, th_len, len, client_isn, cookie_isn;
 	__u16 window;
 
-	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
 	w = bpf_map_lookup_elem(&bind_scratch, &zero);
-	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
-	if (!fv || !w || !job)
+	if (!affinity_scratch_get(&job, &fv) || !w)
 		return XDP_DROP;
 	service_id = fv->service_id;
 	cfg = bpf_map_lookup_elem(&http_services, &service_id);
@@ -729,14 +734,7 @@ static __noinline int bind_send_ack(struct xdp_md *ctx)
 		return XDP_DROP;
 	ck = &w->ck;
 	v6 = ck->family == LIMPET_FAMILY_V6;
-	__builtin_memset(frame, 0, sizeof(*frame));
-	if (v6) {
-		t = &frame->v6.tcp;
-		opts = frame->v6.opts;
-	} else {
-		t = &frame->v4.tcp;
-		opts = frame->v4.opts;
-	}
+	bind_frame_clear(frame, v6, &t, &opts);
 	if (w->synack.ts_ok) {
 		opts[0] = LIMPET_TCPOPT_NOP;
 		opts[1] = LIMPET_TCPOPT_NOP;
@@ -921,11 +919,8 @@ static __always_inline int bind_after_head(struct xdp_md *ctx)
 {
 	struct affinity_job *job;
 	struct flow_value *fv;
-	__u32 zero = 0;
 
-	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
-	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
-	if (!job || !fv)
+	if (!affinity_scratch_get(&job, &fv))
 		return XDP_DROP;
 	affinity_read_head(ctx, job, fv);
 	if (!affinity_xdp_route(job, fv)) {

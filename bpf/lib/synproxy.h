@@ -474,11 +474,8 @@ static __always_inline int synproxy_pending(struct xdp_md *ctx, const struct pac
 	struct tcphdr *tcp = p->l4;
 	struct affinity_job *job;
 	struct flow_value *fv;
-	__u32 zero = 0;
 
-	fv = bpf_map_lookup_elem(&flow_scratch, &zero);
-	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
-	if (!fv || !job)
+	if (!affinity_scratch_get(&job, &fv))
 		return XDP_DROP;
 	__builtin_memset(fv, 0, sizeof(*fv));
 	fv->atime_ns = now;
