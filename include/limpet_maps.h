@@ -226,6 +226,35 @@ enum {
 	 * get its replies from the VIP.
 	 */
 	LIMPET_REV_NAT_ANY_NODE = 1 << 0,
+	/* A cluster node: the address:port is an HTTP service's backend. Its
+	 * replies with no flow here belong to a connection another node
+	 * bound: sent to that node, named by their TSecr (bpf/lib/cluster.h),
+	 * never un-NAT'd here. An L4 NAT service's claim of the same key wins
+	 * (the TSecr of an L4 flow's reply names no node).
+	 */
+	LIMPET_REV_NAT_SPLICED = 1 << 1,
+};
+
+/*
+ * cluster: one entry, this node among the nodes of a cluster: section,
+ * written by the controller. Ids are places in the nodes' sorted names, the
+ * same on every node. <ts_bits> 0 (a lone node, or no cluster): TSvals
+ * carry no node, and nothing is forwarded.
+ */
+#define LIMPET_CLUSTER_MAX_NODES 64
+
+struct cluster_node {
+	struct limpet_addr addr;	/* where the other nodes reach it */
+	__u8 family;			/* enum limpet_family; 0: no such node */
+	__u8 pad[3];
+};
+
+struct cluster_value {
+	__u8 ts_bits;			/* of limpet_ts_tag (limpet_tcpopt.h) */
+	__u8 self;			/* this node's id */
+	__u16 n_nodes;
+	__u32 pad;
+	struct cluster_node nodes[LIMPET_CLUSTER_MAX_NODES];
 };
 
 struct rev_nat_value {
@@ -335,7 +364,6 @@ struct flow_value {
 	 * end the connection (RFC 5961 3.2; bpf/lib/lb.h).
 	 */
 	__u32 seq_next;
-	__u32 pad2;
 };
 
 enum limpet_pending_scan {
@@ -446,6 +474,10 @@ enum limpet_stat {
 					 * sends the segment again) */
 	LIMPET_STAT_HTTP_BIND_FALLBACK,	/* HTTP: a binding XDP gave to the slow path (no backend
 					 * left, no held segment): an event */
+	LIMPET_STAT_CLUSTER_FORWARD,	/* cluster: a segment of a connection another node
+					 * bound, sent to that node (MAC rewritten) */
+	LIMPET_STAT_CLUSTER_UNREACHABLE,	/* cluster: such a segment whose node is unknown
+						 * or not on a shared link: dropped */
 	LIMPET_STAT_MAX,
 };
 
@@ -498,7 +530,9 @@ LIMPET_STATIC_ASSERT(sizeof(struct rev_nat_value) == 28, "rev_nat_value layout")
 LIMPET_STATIC_ASSERT(sizeof(struct flow_key) == 40, "flow_key layout");
 LIMPET_STATIC_ASSERT(sizeof(struct nexthop_cache) == 32, "nexthop_cache layout");
 LIMPET_STATIC_ASSERT(sizeof(struct xsk_iface_value) == 8, "xsk_iface_value layout");
-LIMPET_STATIC_ASSERT(sizeof(struct limpet_splice) == 32, "limpet_splice layout");
+LIMPET_STATIC_ASSERT(sizeof(struct limpet_splice) == 36, "limpet_splice layout");
+LIMPET_STATIC_ASSERT(sizeof(struct cluster_value) == 8 + 20 * LIMPET_CLUSTER_MAX_NODES,
+		     "cluster_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct flow_value) == 112, "flow_value layout");
 
 #endif /* LIMPET_MAPS_H */

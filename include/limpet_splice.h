@@ -51,8 +51,20 @@ struct limpet_splice {
 	__u8 wscale_in;		/* the sender's window shift */
 	__u8 wscale_out;	/* the shift the receiver applies */
 	__u8 flags;		/* enum limpet_splice_flags */
-	__u8 pad;
+	/* The node that bound the connection: every TSval it writes names
+	 * it, every TSecr loses that name (limpet_ts_tag, limpet_tcpopt.h).
+	 */
+	__u8 ts_bits;
+	__u8 ts_id;
+	__u8 pad[3];
 };
+
+LIMPET_INLINE struct limpet_ts_tag limpet_splice_ts_tag(const struct limpet_splice *sp)
+{
+	struct limpet_ts_tag tag = { .bits = sp->ts_bits, .id = sp->ts_id };
+
+	return tag;
+}
 
 /* Is a after b, modulo 2^32? */
 LIMPET_INLINE bool limpet_seq_after(__u32 a, __u32 b)
@@ -115,13 +127,14 @@ LIMPET_INLINE __u16 limpet_splice_window(const struct limpet_splice *sp, __u16 w
  * SYN-ACK's seq <synack_seq> and options <b>. The client's handshake was
  * our cookie <cookie_isn>, with timestamps when <client_ts> (the last TSval
  * the client saw from us: <our_tsval>) and shift <client_wscale>
- * (LIMPET_WSCALE_NONE: no scaling). The slow path (user/http/slowpath.c)
- * and the data plane (bpf/lib/bind.h) bind through this one function.
+ * (LIMPET_WSCALE_NONE: no scaling). <tag> names the node binding it. The
+ * slow path (user/http/slowpath.c) and the data plane (bpf/lib/bind.h)
+ * bind through this one function.
  */
 LIMPET_INLINE void limpet_splice_bind(struct limpet_splice *fwd, struct limpet_splice *ret,
 				      __u32 cookie_isn, bool client_ts, __u32 our_tsval,
 				      __u8 client_wscale, __u32 synack_seq,
-				      const struct limpet_tcpopt *b)
+				      const struct limpet_tcpopt *b, struct limpet_ts_tag tag)
 {
 	__u32 delta = cookie_isn - synack_seq;
 	bool scaled = client_wscale != LIMPET_WSCALE_NONE;
@@ -141,6 +154,8 @@ LIMPET_INLINE void limpet_splice_bind(struct limpet_splice *fwd, struct limpet_s
 		fwd->tsecr_delta = ts_delta;
 		ret->flags |= LIMPET_SPLICE_TS;
 		ret->tsval_delta = ts_delta;
+		fwd->ts_bits = ret->ts_bits = tag.bits;
+		fwd->ts_id = ret->ts_id = tag.id;
 	}
 	/* Client -> backend: scaled by the client's shift, read by the
 	 * backend with it only if it agreed to scaling.
@@ -202,10 +217,14 @@ LIMPET_INLINE int limpet_splice_step(struct limpet_splice_walk *w)
 		return 1;
 	if (kind == LIMPET_TCPOPT_TS && len == LIMPET_TCPOLEN_TS &&
 	    (w->sp.flags & LIMPET_SPLICE_TS)) {
+		struct limpet_ts_tag tag = limpet_splice_ts_tag(&w->sp);
+
 		limpet_put_be32(&w->buf[off + 2],
-				limpet_get_be32(&w->buf[off + 2]) + w->sp.tsval_delta);
+				limpet_ts_tag(limpet_get_be32(&w->buf[off + 2]) + w->sp.tsval_delta,
+					      tag));
 		limpet_put_be32(&w->buf[off + 6],
-				limpet_get_be32(&w->buf[off + 6]) - w->sp.tsecr_delta);
+				limpet_ts_untag(limpet_get_be32(&w->buf[off + 6]), tag) -
+					w->sp.tsecr_delta);
 	} else if (kind == LIMPET_TCPOPT_SACK && (len - 2) % 8 == 0) {
 		for (i = 0; i < LIMPET_SACK_MAX_BLOCKS; i++) {
 			if (2 + 8 * i >= len)

@@ -6,8 +6,9 @@
  * The SYN-cookie front end of an HTTP service (bpf/lib/synproxy.h) keeps
  * nothing per SYN. The kernel's cookie, our ISN, carries the MSS; what else
  * the client offered (window scale, SACK, ECN) rides in the low eight bits
- * of the TSval of our SYN-ACK, which the client echoes in the TSecr of every
- * later segment (RFC 7323). Bits 0-5 are laid out as in the kernel's own
+ * of the TSval of our SYN-ACK (on a cluster, above the node's bits:
+ * limpet_ts_tag), which the client echoes in the TSecr of every later
+ * segment (RFC 7323). Bits 0-5 are laid out as in the kernel's own
  * cookies (net/ipv4/syncookies.c): bits 0-3 the client's window shift (0xf:
  * none), bit 4 SACK permitted, bit 5 ECN agreed. Bits 6-7 repeat the index
  * of the cookie's MSS in the kernel's table (the cookie helpers check it but
@@ -192,6 +193,52 @@ static inline void limpet_tcpopt_parse(const void *th, __u32 th_len, struct limp
 }
 #endif
 
+/* ---- the node in every TSval limpet writes ---- */
+
+/*
+ * On a cluster of n nodes (config cluster:), the low <bits> = ceil(log2 n)
+ * bits of every TSval limpet sends hold the <id> of the node that sent it:
+ * its cookie SYN-ACK's, the SYN of a binding and every TSval a spliced
+ * connection's translation writes (limpet_splice.h). Both peers echo it in
+ * their TSecr, so a node that gets a segment of a connection another node
+ * bound (ECMP moved it, or a backend's reply took another node) finds that
+ * node in the segment itself and sends it there (bpf/lib/cluster.h). Setting
+ * low bits keeps a clock monotonic; the echo, cleared of them, comes back
+ * up to 2^bits - 1 ticks older: a peer's RTT sample barely moves. A lone
+ * node has <bits> 0, and every function here is then the identity.
+ */
+struct limpet_ts_tag {
+	__u8 bits;		/* at most LIMPET_TS_TAG_MAX_BITS */
+	__u8 id;
+};
+
+#define LIMPET_TS_TAG_MAX_BITS 6	/* 64 nodes */
+
+LIMPET_INLINE __u32 limpet_ts_tag_mask(struct limpet_ts_tag tag)
+{
+	return (1u << (tag.bits & 7)) - 1;
+}
+
+/* <tsval> as node <tag.id> sends it. */
+LIMPET_INLINE __u32 limpet_ts_tag(__u32 tsval, struct limpet_ts_tag tag)
+{
+	__u32 mask = limpet_ts_tag_mask(tag);
+
+	return (tsval & ~mask) | (tag.id & mask);
+}
+
+/* An echo of a tagged TSval, the tag cleared: never newer than the value tagged. */
+LIMPET_INLINE __u32 limpet_ts_untag(__u32 tsecr, struct limpet_ts_tag tag)
+{
+	return tsecr & ~limpet_ts_tag_mask(tag);
+}
+
+/* The node that sent the TSval <tsecr> echoes. */
+LIMPET_INLINE __u32 limpet_ts_node(__u32 tsecr, struct limpet_ts_tag tag)
+{
+	return tsecr & limpet_ts_tag_mask(tag);
+}
+
 /* ---- the state in the TSval of a cookie SYN-ACK ---- */
 
 #define LIMPET_TSCOOKIE_WSCALE_MASK 0x0f
@@ -229,44 +276,56 @@ LIMPET_INLINE __u8 limpet_cookie_mss_index(__u16 mss, bool v6)
 }
 
 struct limpet_tscookie {
-	__u32 clock_ms;		/* our clock when the SYN-ACK left, low 6 bits clear */
+	__u32 clock_ms;		/* our clock when the SYN-ACK left, state and node bits clear */
 	__u8 wscale;		/* the client's shift; LIMPET_WSCALE_NONE: none */
 	__u8 sack_ok;
 	__u8 ecn_ok;
 	__u8 mss_index;		/* of the cookie's MSS: limpet_cookie_mss() */
+	__u8 node;		/* the node that sent it (limpet_ts_tag) */
 };
 
-/* The TSval of a SYN-ACK sent at <now_ms> to a client that offered <opt>. */
-LIMPET_INLINE __u32 limpet_tscookie_encode(__u32 now_ms, const struct limpet_tcpopt *opt,
-					   bool ecn_ok, __u8 mss_index)
+/* Our clock's bits in a cookie TSval: above the state, above the node. */
+LIMPET_INLINE __u32 limpet_tscookie_clock_mask(struct limpet_ts_tag tag)
 {
-	__u32 v = now_ms & ~(__u32)LIMPET_TSCOOKIE_MASK;
+	return ~(((LIMPET_TSCOOKIE_MASK + 1u) << (tag.bits & 7)) - 1);
+}
 
-	v |= (__u32)(mss_index & 3) << LIMPET_TSCOOKIE_MSS_SHIFT;
+/*
+ * The TSval of a SYN-ACK sent at <now_ms> by node <tag> to a client that
+ * offered <opt>: the node in the low tag.bits bits, the state above.
+ */
+LIMPET_INLINE __u32 limpet_tscookie_encode(__u32 now_ms, const struct limpet_tcpopt *opt,
+					   bool ecn_ok, __u8 mss_index, struct limpet_ts_tag tag)
+{
+	__u32 state = (__u32)(mss_index & 3) << LIMPET_TSCOOKIE_MSS_SHIFT;
 
-	v |= opt->wscale & LIMPET_TSCOOKIE_WSCALE_MASK;
+	state |= opt->wscale & LIMPET_TSCOOKIE_WSCALE_MASK;
 	if (opt->sack_ok)
-		v |= LIMPET_TSCOOKIE_SACK;
+		state |= LIMPET_TSCOOKIE_SACK;
 	if (ecn_ok)
-		v |= LIMPET_TSCOOKIE_ECN;
-	return v;
+		state |= LIMPET_TSCOOKIE_ECN;
+	return limpet_ts_tag((now_ms & limpet_tscookie_clock_mask(tag)) | state << (tag.bits & 7),
+			     tag);
 }
 
 /*
  * What the client offered, from the TSecr of a segment that completes a
  * cookie handshake (the TSval we sent). Every 4-bit value is a valid shift
  * or "none", so decoding cannot fail; whether <tsecr> is recent enough is
- * the caller's to judge from clock_ms.
+ * the caller's to judge from clock_ms. <tag>: the cluster's (its bits).
  */
-LIMPET_INLINE void limpet_tscookie_decode(__u32 tsecr, struct limpet_tscookie *out)
+LIMPET_INLINE void limpet_tscookie_decode(__u32 tsecr, struct limpet_ts_tag tag,
+					  struct limpet_tscookie *out)
 {
-	__u8 wscale = tsecr & LIMPET_TSCOOKIE_WSCALE_MASK;
+	__u32 state = tsecr >> (tag.bits & 7);
+	__u8 wscale = state & LIMPET_TSCOOKIE_WSCALE_MASK;
 
-	out->clock_ms = tsecr & ~(__u32)LIMPET_TSCOOKIE_MASK;
+	out->clock_ms = tsecr & limpet_tscookie_clock_mask(tag);
 	out->wscale = wscale > LIMPET_TCP_MAX_WSCALE ? LIMPET_WSCALE_NONE : wscale;
-	out->sack_ok = !!(tsecr & LIMPET_TSCOOKIE_SACK);
-	out->ecn_ok = !!(tsecr & LIMPET_TSCOOKIE_ECN);
-	out->mss_index = (tsecr >> LIMPET_TSCOOKIE_MSS_SHIFT) & 3;
+	out->sack_ok = !!(state & LIMPET_TSCOOKIE_SACK);
+	out->ecn_ok = !!(state & LIMPET_TSCOOKIE_ECN);
+	out->mss_index = (state >> LIMPET_TSCOOKIE_MSS_SHIFT) & 3;
+	out->node = limpet_ts_node(tsecr, tag);
 }
 
 /* ---- the options of a cookie SYN-ACK ---- */

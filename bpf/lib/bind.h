@@ -498,34 +498,6 @@ static __noinline int bind_next(struct xdp_md *ctx, const struct flow_key *ck,
 	return bind_send_syn(ctx, ck, cv, be);
 }
 
-/* bpf_loop() body: one option of the segment being bound (a pointer to
- * the scratch parser, as synproxy_opt_step()).
- */
-static int bind_opt_step(__u32 index, void *ctx)
-{
-	return limpet_tcpopt_step(*(struct limpet_tcpopt_parser **)ctx);
-}
-
-/* The options of the TCP header at <l4_off> (<th_len> bytes), parsed in
- * tcpopt_scratch (synproxy.h); NULL when there is no such header.
- */
-static __always_inline struct limpet_tcpopt_parser *bind_read_opts(struct xdp_md *ctx,
-								   __u32 l4_off, __u32 th_len)
-{
-	struct limpet_tcpopt_parser *parser;
-	__u32 zero = 0;
-
-	parser = bpf_map_lookup_elem(&tcpopt_scratch, &zero);
-	if (!parser || th_len < LIMPET_TCP_HDR_MIN || th_len > LIMPET_TCP_HDR_MAX ||
-	    bpf_xdp_load_bytes(ctx, l4_off, parser->buf, th_len))
-		return NULL;
-	parser->off = LIMPET_TCP_HDR_MIN;
-	parser->end = th_len;
-	limpet_tcpopt_init(&parser->opt);
-	bpf_loop(LIMPET_TCPOPT_MAX_STEPS, bind_opt_step, &parser, 0);
-	return parser;
-}
-
 /*
  * The first request segment <p> of a connection the cookie proved: bind
  * it here if this code can, else the slow path's pending entry, as
@@ -565,7 +537,7 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 	window = bpf_ntohs(tcp->window);
 	l4_off = (void *)tcp - data;
 	th_len = tcp->doff * 4;
-	parser = bind_read_opts(ctx, l4_off, th_len);
+	parser = tcpopt_read(ctx, l4_off, th_len);
 	if (!parser || !parser->opt.ts_ok)
 		return affinity_commit(ctx);
 	if (preset)
@@ -587,7 +559,7 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 	if (bpf_map_update_elem(&held_segments, &w->ck, held, BPF_ANY))
 		return affinity_commit(ctx);
 
-	limpet_tscookie_decode(parser->opt.tsecr, &tsc);
+	limpet_tscookie_decode(parser->opt.tsecr, cluster_ts_tag(), &tsc);
 	__builtin_memset(fv, 0, sizeof(*fv));
 	fv->atime_ns = now;
 	fv->backend_id = backend_id;
@@ -604,7 +576,7 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 	fv->vip_port = 0;
 	fv->bind.client_isn = client_isn;
 	fv->bind.cookie_isn = cookie_isn;
-	fv->bind.syn_tsval = parser->opt.tsval;
+	fv->bind.syn_tsval = limpet_ts_tag(parser->opt.tsval, cluster_ts_tag());
 	fv->bind.our_tsval = parser->opt.tsecr;
 	fv->bind.syn_ms = bind_now_ms(now);
 	fv->bind.window = window;
@@ -798,7 +770,7 @@ static __noinline int bind_complete(struct xdp_md *ctx, const struct flow_key *b
 		return XDP_DROP;
 	}
 	limpet_splice_bind(&w->fwd, &w->ret, cv->bind.cookie_isn, true, cv->bind.our_tsval,
-			   cv->bind.wscale, w->synack_seq, &w->synack);
+			   cv->bind.wscale, w->synack_seq, &w->synack, cluster_ts_tag());
 	w->eth_proto = bpf_htons(ck->family == LIMPET_FAMILY_V6 ? ETH_P_IPV6 : ETH_P_IP);
 
 	/* The frame becomes the held IP packet behind the Ethernet header. */
@@ -900,7 +872,7 @@ static __noinline int bind_backend_segment(struct xdp_md *ctx, const struct pack
 	if ((flags & (LIMPET_TCP_SYN | LIMPET_TCP_FIN)) != LIMPET_TCP_SYN)
 		goto drop;
 	w->synack_seq = bpf_ntohl(tcp->seq);
-	parser = bind_read_opts(ctx, (__u32)((void *)tcp - data), tcp->doff * 4);
+	parser = tcpopt_read(ctx, (__u32)((void *)tcp - data), tcp->doff * 4);
 	if (!parser)
 		goto drop;
 	w->synack = parser->opt;

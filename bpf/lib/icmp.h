@@ -219,7 +219,7 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 		u->rk.proto = proto;
 		u->rk.family = p->family;
 		rv = bpf_map_lookup_elem(&rev_nat, &u->rk);
-		if (!rv)
+		if (!rv || (rv->flags & LIMPET_REV_NAT_SPLICED))	/* HTTP: its own entries */
 			return -1;
 		u->key.src = p->dst;
 		u->key.dst = rv->vip;

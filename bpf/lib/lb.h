@@ -31,6 +31,7 @@
 #include "splice.h"
 #include "icmp.h"
 #include "bind.h"
+#include "cluster.h"
 #include "limpet_hash.h"
 
 /* Refresh a flow's access time at most once a second: fewer shared writes. */
@@ -588,6 +589,10 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	if (vip) {
 		/* An HTTP service binds at the first request, not at the SYN. */
 		if (vip->mode == LIMPET_MODE_HTTP && p.proto == IPPROTO_TCP) {
+			/* Of a connection another node bound, or the ACK of its cookie? */
+			rc = cluster_forward_segment(ctx, &p);
+			if (rc >= 0)
+				return rc;
 			rc = synproxy_process(ctx, &p, vip, now);
 			if (rc == SYNPROXY_BIND) {
 				bpf_tail_call(ctx, &bind_progs, BIND_PROG_SLOT);
@@ -605,6 +610,16 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	vk.addr = p.src;
 	vk.port = p.sport;
 	rv = bpf_map_lookup_elem(&rev_nat, &vk);
+	if (rv && (rv->flags & LIMPET_REV_NAT_SPLICED)) {
+		/* An HTTP service's backend: the reply of a connection another
+		 * node bound, or the kernel's.
+		 */
+		rc = cluster_forward_segment(ctx, &p);
+		if (rc >= 0)
+			return rc;
+		stat_inc(LIMPET_STAT_PASS);
+		return XDP_PASS;
+	}
 	if (rv)
 		return lb_return_stateless(ctx, &p, rv, now);
 	stat_inc(LIMPET_STAT_PASS);

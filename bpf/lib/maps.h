@@ -177,6 +177,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } syn_secret SEC(".maps");
 
+/* This node among a cluster's (limpet_maps.h), written by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cluster_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} cluster SEC(".maps");
+
 /* HTTP routing state (limpet_maps.h says what each holds and who writes it). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

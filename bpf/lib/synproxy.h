@@ -32,6 +32,8 @@
 #include "stats.h"
 #include "limpet_csum.h"
 #include "limpet_tcpopt.h"
+#include "tcpopt.h"
+#include "cluster.h"
 #include "splice.h"
 #include "affinity.h"
 
@@ -142,30 +144,6 @@ static __always_inline __u16 synproxy_csum(void *buf, __u32 len, __u64 seed)
 }
 
 /*
- * A TCP header and the parse of its options (limpet_tcpopt_step()), per
- * CPU. In a map value the verifier tracks neither the parser's offset nor
- * the options it found, so it checks the bpf_loop() body about once per call
- * site; on the stack it walked it again for every offset and set of options
- * a header can hold (over a third of limpet_xdp's verification, over half
- * of limpet_bind's). One parse at a time: synproxy_syn() in limpet_xdp for
- * a SYN, bind_read_opts() in limpet_bind for other segments.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct limpet_tcpopt_parser);
-} tcpopt_scratch SEC(".maps");
-
-/* bpf_loop() body: one option of the client's SYN. Its context must be on
- * the stack, so it is a pointer to the scratch parser.
- */
-static int synproxy_opt_step(__u32 index, void *ctx)
-{
-	return limpet_tcpopt_step(*(struct limpet_tcpopt_parser **)ctx);
-}
-
-/*
  * The TCP header of the SYN-ACK answering <in>, whose options the client's
  * SYN offered as <opt>. Returns its length, options included.
  */
@@ -179,7 +157,7 @@ static __always_inline __u32 synproxy_tcp(struct tcphdr *t, __u8 *opts, const st
 	bool ecn = opt->ts_ok && (in_flags & (LIMPET_TCP_ECE | LIMPET_TCP_CWR)) ==
 					 (LIMPET_TCP_ECE | LIMPET_TCP_CWR);
 	__u32 tsval = limpet_tscookie_encode(now / SYNPROXY_NSEC_PER_MSEC, opt, ecn,
-					     limpet_cookie_mss_index(mss, v6));
+					     limpet_cookie_mss_index(mss, v6), cluster_ts_tag());
 	__u32 len = LIMPET_TCP_HDR_MIN + limpet_synack_options(opts, opt, mss, LIMPET_OUR_WSCALE,
 								tsval);
 
@@ -403,7 +381,7 @@ static __always_inline int synproxy_syn(struct xdp_md *ctx, const struct packet 
 	parser->off = LIMPET_TCP_HDR_MIN;
 	parser->end = th_len;
 	limpet_tcpopt_init(&parser->opt);
-	bpf_loop(LIMPET_TCPOPT_MAX_STEPS, synproxy_opt_step, &parser, 0);
+	bpf_loop(LIMPET_TCPOPT_MAX_STEPS, tcpopt_step, &parser, 0);
 
 	if ((void *)(eth + 1) > data_end)
 		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);

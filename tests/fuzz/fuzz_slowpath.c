@@ -394,7 +394,8 @@ static void setup(__u8 b0, __u8 b1)
 	o.wscale = (b1 & 15) > LIMPET_TCP_MAX_WSCALE ? LIMPET_WSCALE_NONE : b1 & 15;
 	o.sack_ok = !!(b1 & 16);
 	o.ts_ok = 1;
-	F.our_ts = limpet_tscookie_encode(0x12345600u, &o, b1 & 32, (b1 >> 6) & 3);
+	F.our_ts = limpet_tscookie_encode(0x12345600u, &o, b1 & 32, (b1 >> 6) & 3,
+					  (struct limpet_ts_tag){ 0 });
 	for (i = 0; i < MAX_CLIENTS; i++)
 		add_pending(i);
 }

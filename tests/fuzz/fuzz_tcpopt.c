@@ -87,6 +87,7 @@ static void check_codec(__u8 a, __u8 b, const __u8 *th)
 {
 	struct limpet_tcpopt client, back;
 	struct limpet_tscookie tc;
+	struct limpet_ts_tag tag;
 	__u8 hdr[LIMPET_TCP_HDR_MAX];
 	__u32 now = limpet_get_be32(th + 4), tsval, len, word = limpet_get_be32(th + 8);
 	__u8 mss_index = a & 3, wscale = (a >> 2) & 15, expect_ws;
@@ -100,21 +101,25 @@ static void check_codec(__u8 a, __u8 b, const __u8 *th)
 	client.ts_ok = !!(b & 2);
 	client.tsval = client.ts_ok ? limpet_get_be32(th + 16) : 0;
 
-	tsval = limpet_tscookie_encode(now, &client, ecn, mss_index);
-	limpet_tscookie_decode(tsval, &tc);
-	FUZZ_CHECK(tc.clock_ms == (now & ~(__u32)LIMPET_TSCOOKIE_MASK), "clock");
+	/* A lone node, or one of a cluster of up to 64. */
+	tag.bits = (b >> 2) % (LIMPET_TS_TAG_MAX_BITS + 1);
+	tag.id = (now >> 24) & limpet_ts_tag_mask(tag);
+	tsval = limpet_tscookie_encode(now, &client, ecn, mss_index, tag);
+	limpet_tscookie_decode(tsval, tag, &tc);
+	FUZZ_CHECK(tc.clock_ms == (now & limpet_tscookie_clock_mask(tag)), "clock");
 	FUZZ_CHECK(tc.wscale == client.wscale && tc.sack_ok == client.sack_ok && tc.ecn_ok == ecn &&
-			   tc.mss_index == mss_index,
+			   tc.mss_index == mss_index && tc.node == tag.id,
 		   "tscookie does not round trip");
 
 	/* Any TSecr decodes to fields in range that encode back to it. */
-	limpet_tscookie_decode(word, &tc);
+	limpet_tscookie_decode(word, tag, &tc);
 	FUZZ_CHECK(tc.wscale <= LIMPET_TCP_MAX_WSCALE || tc.wscale == LIMPET_WSCALE_NONE,
 		   "wscale %u", tc.wscale);
 	FUZZ_CHECK(tc.mss_index < LIMPET_MSS_INDEXES && tc.sack_ok <= 1 && tc.ecn_ok <= 1,
 		   "decoded fields out of range");
 	back = (struct limpet_tcpopt){ .wscale = tc.wscale, .sack_ok = tc.sack_ok };
-	FUZZ_CHECK(limpet_tscookie_encode(tc.clock_ms, &back, tc.ecn_ok, tc.mss_index) == word,
+	tag.id = tc.node;
+	FUZZ_CHECK(limpet_tscookie_encode(tc.clock_ms, &back, tc.ecn_ok, tc.mss_index, tag) == word,
 		   "tsecr %#x does not re-encode", word);
 
 	/* The MSS table: the largest entry not above <mss>. */

@@ -288,7 +288,7 @@ static void client_offered(__u8 wscale, bool sack, bool ecn, __u8 mss_index)
 	o.wscale = wscale;
 	o.sack_ok = sack;
 	o.ts_ok = 1;
-	F.our_ts = limpet_tscookie_encode(COOKIE_CLOCK, &o, ecn, mss_index);
+	F.our_ts = limpet_tscookie_encode(COOKIE_CLOCK, &o, ecn, mss_index, (struct limpet_ts_tag){ 0 });
 	F.client_mss = limpet_cookie_mss(mss_index, F.family == LIMPET_FAMILY_V6);
 }
 

@@ -370,6 +370,38 @@ Test(splice, timestamps)
 	}
 }
 
+/* A cluster node's connection: its TSvals name it, the echoes lose the name. */
+Test(splice, timestamps_name_the_node)
+{
+	struct limpet_splice sp = { .tsval_delta = 0x20, .tsecr_delta = 0x30,
+				    .flags = LIMPET_SPLICE_TS, .ts_bits = 2, .ts_id = 3 };
+	const __u8 opts[] = { 1, 1, 8, 10, 0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 0x13 };
+	struct hdr h = hdr_of(0, 0, ACK, 1, opts, sizeof(opts));
+
+	limpet_splice_tcp(&sp, h.b, h.len);
+	cr_expect_eq(get32(&h, 24), 0x13, "TSval += tsval_delta, low bits the node's");
+	cr_expect_eq(get32(&h, 28), 0xffffffe0, "TSecr: the node's bits cleared, -= tsecr_delta");
+}
+
+/* limpet_splice_bind() gives both directions the binding node's tag. */
+Test(splice, bind_tags_both_directions)
+{
+	struct limpet_ts_tag tag = { .bits = 1, .id = 1 };
+	struct limpet_splice fwd, ret;
+	struct limpet_tcpopt b;
+
+	limpet_tcpopt_init(&b);
+	b.ts_ok = 1;
+	b.tsval = 1000;
+	limpet_splice_bind(&fwd, &ret, 5000, true, 0x7001, LIMPET_WSCALE_NONE, 9000, &b, tag);
+	cr_expect(fwd.ts_bits == 1 && fwd.ts_id == 1 && ret.ts_bits == 1 && ret.ts_id == 1);
+	cr_expect_eq(ret.tsval_delta, 0x7001 - 1000);
+	/* The backend's SYN-ACK TSval reaches the client as the cookie's. */
+	cr_expect_eq(limpet_ts_tag(b.tsval + ret.tsval_delta, tag), 0x7001);
+	limpet_splice_bind(&fwd, &ret, 5000, false, 0x7001, LIMPET_WSCALE_NONE, 9000, &b, tag);
+	cr_expect(!fwd.ts_bits && !ret.ts_bits, "no timestamps: nothing to tag");
+}
+
 Test(splice, window_values)
 {
 	struct limpet_splice sp = { .wscale_in = 7, .wscale_out = 7 };

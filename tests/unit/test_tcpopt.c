@@ -299,6 +299,8 @@ Test(tcpopt, random_against_reference)
 
 /* ---- the timestamp cookie ---- */
 
+static const struct limpet_ts_tag LONE = { 0 };
+
 Test(tcpopt, tscookie_round_trip)
 {
 	struct limpet_tcpopt o;
@@ -311,12 +313,12 @@ Test(tcpopt, tscookie_round_trip)
 			for (ecn = 0; ecn <= 1; ecn++) {
 				o.wscale = ws == 15 ? NONE : ws;
 				o.sack_ok = sack;
-				v = limpet_tscookie_encode(now, &o, ecn, (ws + sack) & 3);
+				v = limpet_tscookie_encode(now, &o, ecn, (ws + sack) & 3, LONE);
 				cr_assert_eq(v & ~0xffu, now & ~0xffu, "clock bits");
 				cr_assert_eq(v & 0xff,
 					     ws | sack << 4 | ecn << 5 | ((ws + sack) & 3) << 6,
 					     "%#x", v);
-				limpet_tscookie_decode(v, &c);
+				limpet_tscookie_decode(v, LONE, &c);
 				cr_assert_eq(c.clock_ms, now & ~0xffu);
 				cr_assert_eq(c.mss_index, (ws + sack) & 3);
 				cr_assert_eq(c.wscale, ws == 15 ? NONE : ws);
@@ -336,13 +338,60 @@ Test(tcpopt, tscookie_layout_is_the_kernels)
 	 * TS_OPT_ECN 1 << 5; then ours: the MSS index in bits 6-7.
 	 */
 	limpet_tcpopt_init(&o);
-	cr_expect_eq(limpet_tscookie_encode(0xffffffff, &o, false, 0), 0xffffff0f);
+	cr_expect_eq(limpet_tscookie_encode(0xffffffff, &o, false, 0, LONE), 0xffffff0f);
 	o.wscale = 7;
 	o.sack_ok = 1;
-	cr_expect_eq(limpet_tscookie_encode(1000, &o, true, 3), (1000u & ~255u) | 7 | 16 | 32 | 192);
-	limpet_tscookie_decode(0x100 | 0x80 | 0x1e, &c);
+	cr_expect_eq(limpet_tscookie_encode(1000, &o, true, 3, LONE), (1000u & ~255u) | 7 | 16 | 32 | 192);
+	limpet_tscookie_decode(0x100 | 0x80 | 0x1e, LONE, &c);
 	cr_expect(c.clock_ms == 0x100 && c.wscale == 14 && c.sack_ok && !c.ecn_ok &&
 		  c.mss_index == 2);
+}
+
+/* On a cluster the node's id sits below the state, which moves up. */
+Test(tcpopt, tscookie_names_the_node)
+{
+	struct limpet_tcpopt o;
+	struct limpet_tscookie c;
+	struct limpet_ts_tag tag;
+	__u32 v, now = 0x89abcdef, bits, id;
+
+	limpet_tcpopt_init(&o);
+	o.wscale = 9;
+	o.sack_ok = 1;
+	for (bits = 1; bits <= LIMPET_TS_TAG_MAX_BITS; bits++) {
+		for (id = 0; id < 1u << bits; id++) {
+			tag.bits = bits;
+			tag.id = id;
+			v = limpet_tscookie_encode(now, &o, true, 2, tag);
+			cr_assert_eq(v & ((1u << bits) - 1), id, "bits %u id %u: %#x", bits, id, v);
+			cr_assert_eq(v >> bits & 0xff, 9 | 16 | 32 | 2 << 6, "%#x", v);
+			cr_assert_eq(v & ~((0x100u << bits) - 1), now & ~((0x100u << bits) - 1));
+			cr_assert_eq(limpet_ts_node(v, tag), id);
+			limpet_tscookie_decode(v, tag, &c);
+			cr_assert(c.wscale == 9 && c.sack_ok && c.ecn_ok && c.mss_index == 2 &&
+				  c.node == id && c.clock_ms == (now & ~((0x100u << bits) - 1)));
+		}
+	}
+}
+
+/* A tagged clock never goes back, and its echo, untagged, is never newer. */
+Test(tcpopt, ts_tag_keeps_clocks_monotonic)
+{
+	struct limpet_ts_tag tag = { .bits = 3, .id = 5 };
+	__u32 t, prev = 0;
+
+	for (t = 0xfffffff0u; t != 0x20; t++) {
+		__u32 v = limpet_ts_tag(t, tag);
+
+		cr_assert_eq(limpet_ts_node(v, tag), 5);
+		cr_assert(limpet_ts_untag(v, tag) - t + 7 <= 7, "untag %#x of %#x", v, t);
+		if (t != 0xfffffff0u)
+			cr_assert((__s32)(v - prev) >= 0, "%#x then %#x", prev, v);
+		prev = v;
+	}
+	tag.bits = 0;
+	cr_assert_eq(limpet_ts_tag(0x12345677, tag), 0x12345677);
+	cr_assert_eq(limpet_ts_untag(0x12345677, tag), 0x12345677);
 }
 
 Test(tcpopt, cookie_mss_table)

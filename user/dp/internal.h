@@ -11,6 +11,7 @@
 #include <linux/types.h>
 
 #include "limpet_maps.h"
+#include "limpet_tcpopt.h"
 
 struct limpet_xdp;
 struct xdp_program;
@@ -42,6 +43,7 @@ struct dataplane {
 	int placements_fd;
 	int route_sessions_fd;
 	int http_bind_stats_fd;
+	int cluster_fd;
 	/* What dp_program() last wrote, read back without a system call. */
 	struct backend_value backends[LIMPET_MAX_BACKENDS];
 	__u32 *rings[LIMPET_MAX_SERVICES];	/* NULL: no table (nothing takes new flows) */
@@ -67,6 +69,7 @@ struct dataplane {
 	struct placement_backend *placement_inputs[LIMPET_MAX_SERVICES];
 	__u32 placement_n_inputs[LIMPET_MAX_SERVICES];
 	bool placements_known;	/* ids without a table have none in the map either */
+	struct limpet_ts_tag ts_tag;	/* as dp/cluster.c last wrote the cluster map */
 };
 
 /* One backend_tags entry. */

@@ -18,6 +18,7 @@
  *                                 a retired service's entries
  *   http_bind_stats               the data plane; reset by dp/program.c
  *                                 when a service id changes hands
+ *   cluster                       dp/cluster.c, from the model
  *   xsks, xsk_ifaces              http/xsk.c
  *   affinity_progs, bind_progs,   dp/dataplane.c, at load
  *   syn_secret
@@ -72,6 +73,8 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_HTTP_BIND_DROP] = "http_bind_drop",
 	[LIMPET_STAT_HTTP_BIND_ACK] = "http_bind_ack_only",
 	[LIMPET_STAT_HTTP_BIND_FALLBACK] = "http_bind_to_slowpath",
+	[LIMPET_STAT_CLUSTER_FORWARD] = "cluster_forwarded",
+	[LIMPET_STAT_CLUSTER_UNREACHABLE] = "cluster_unreachable",
 };
 
 const char *dp_stat_name(enum limpet_stat stat)
@@ -742,6 +745,13 @@ int dp_set_xsk(struct dataplane *dp, __u32 slot, int xsk_fd)
 int dp_set_xsk_iface(struct dataplane *dp, __u32 ifindex, const struct xsk_iface_value *val)
 {
 	return errno_or(bpf_map_update_elem(dp->xsk_ifaces_fd, &ifindex, val, BPF_ANY));
+}
+
+int dp_set_cluster(struct dataplane *dp, const struct cluster_value *val)
+{
+	__u32 zero = 0;
+
+	return errno_or(bpf_map_update_elem(dp->cluster_fd, &zero, val, BPF_ANY));
 }
 
 int dp_get_syn_secret(struct dataplane *dp, struct limpet_syncookie_key *key)

@@ -8,7 +8,8 @@
 #include "model/model.h"
 
 /*
- * Make the kernel resolve every backend's neighbour entry, so that
+ * Make the kernel resolve every backend's neighbour entry (and the other
+ * cluster nodes'), so that
  * bpf_fib_lookup() finds a MAC and DSR (which cannot fall back to the
  * kernel) never waits for ARP/ND: a datagram to the discard port does it.
  */

@@ -22,6 +22,7 @@
 #include <linux/in.h>
 
 #include "base/log.h"
+#include "dp/cluster.h"
 #include "dp/internal.h"
 #include "dp/maglev.h"
 #include "dp/maps.h"
@@ -543,6 +544,10 @@ static int rev_claim_cmp(const void *a, const void *b)
 
 	if (c)
 		return c;
+	/* An L4 service's claim first: it wins (LIMPET_REV_NAT_SPLICED). */
+	c = (x->val.flags & LIMPET_REV_NAT_SPLICED) - (y->val.flags & LIMPET_REV_NAT_SPLICED);
+	if (c)
+		return c;
 	return x->val.service_id < y->val.service_id ? -1 : x->val.service_id > y->val.service_id;
 }
 
@@ -568,7 +573,11 @@ static struct rev_claim *rev_claims(const struct model *model, size_t *n)
 	for (i = 0; i < model->n_services; i++) {
 		const struct service *svc = &model->services[i];
 
-		if (svc->conf.mode == SERVICE_MODE_HTTP || svc->conf.forwarding != LIMPET_FWD_NAT)
+		bool spliced = svc->conf.mode == SERVICE_MODE_HTTP;
+
+		/* An HTTP service's replies need a claim only on a cluster node. */
+		if ((spliced && !model->conf.cluster.enabled) ||
+		    (!spliced && svc->conf.forwarding != LIMPET_FWD_NAT))
 			continue;
 		for (j = 0; j < svc->n_backends; j++) {
 			const struct backend *be = &svc->backends[j];
@@ -582,7 +591,9 @@ static struct rev_claim *rev_claims(const struct model *model, size_t *n)
 			rc->val.vip_port = htons(svc->conf.port);
 			rc->val.service_id = svc->id;
 			rc->val.backend_id = be->id;
-			if (model->conf.cluster.enabled)
+			if (spliced)
+				rc->val.flags = LIMPET_REV_NAT_SPLICED;
+			else if (model->conf.cluster.enabled)
 				rc->val.flags = LIMPET_REV_NAT_ANY_NODE;
 		}
 	}
@@ -632,7 +643,7 @@ static int program_rev_nat(struct dataplane *dp, const struct rev_claim *c, size
 {
 	struct rev_nat_value *vals = calloc(n ? n : 1, sizeof(*vals));
 	struct rev_nat_key *keys = calloc(n ? n : 1, sizeof(*keys));
-	size_t i = 0, j, end, pick;
+	size_t i = 0, j, end, last, pick;
 	__u32 n_writes = 0;
 	int ret;
 
@@ -647,9 +658,13 @@ static int program_rev_nat(struct dataplane *dp, const struct rev_claim *c, size
 		for (end = i + 1; end < n && !memcmp(&c[end].key, &c[i].key, sizeof(c[i].key));
 		     end++)
 			;
+		/* L4 claims sort first; where there are some, HTTP ones lose. */
+		for (last = i + 1; last < end && !(c[last].val.flags & LIMPET_REV_NAT_SPLICED);
+		     last++)
+			;
 		pick = i;	/* the lowest service id, unless the owner still claims it */
 		old = bsearch(&c[i].key, have, n_have, sizeof(*have), rev_key_cmp);
-		for (j = i; old && j < end; j++)
+		for (j = i; old && j < last; j++)
 			if (c[j].val.service_id == old->val.service_id) {
 				pick = j;
 				break;
@@ -796,6 +811,8 @@ int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errl
 		ret = program_rings(dp, model);
 	if (!ret)
 		ret = dp_program_routes(dp, model);
+	if (!ret)
+		ret = dp_program_cluster(dp, model);
 	if (!ret) {
 		claims = rev_claims(model, &n_claims);
 		have = claims ? rev_nat_snapshot(dp, &n_have) : NULL;

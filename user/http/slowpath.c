@@ -131,6 +131,7 @@ struct conn {
 	__u32 our_tsval;		/* that TSval, as the client echoes it */
 	__u32 client_tsval;		/* its latest */
 	__u32 syn_tsval;		/* the TSval of our SYN: its earliest held */
+	struct limpet_ts_tag tag;	/* this node, in every TSval we write (cluster) */
 	__u16 client_window;
 	__u32 client_next;		/* past the last byte (and FIN) it sent */
 	__u16 client_mss;
@@ -184,6 +185,7 @@ struct slowpath {
 	size_t n_conns;
 	size_t n_binding;	/* records reading the head or binding */
 	struct slowpath_stats stats;
+	struct limpet_ts_tag tag;	/* this node's (slowpath_set_ts_tag()) */
 };
 
 /* A received segment's payload with our bytes inserted fits in one packet. */
@@ -290,7 +292,7 @@ static void send_to_backend(struct slowpath *sp, const struct conn *c, __u32 seq
 /* The TSval we send the client now: our SYN-ACK's, advanced in real time. */
 static __u32 our_tsval(const struct conn *c, __u64 now_ms)
 {
-	return c->our_tsval + (__u32)(now_ms - c->born_ms);
+	return limpet_ts_tag(c->our_tsval + (__u32)(now_ms - c->born_ms), c->tag);
 }
 
 /* Our window field toward the client for <room> bytes, in the shift we promised. */
@@ -493,7 +495,7 @@ static void send_syn(struct slowpath *sp, struct conn *c)
 	if (c->ts_ok) {
 		/* Not the latest: no held segment may look older to PAWS. */
 		o.ts = true;
-		o.tsval = c->syn_tsval;
+		o.tsval = limpet_ts_tag(c->syn_tsval, c->tag);
 		if (c->tsc.ecn_ok)
 			flags |= LIMPET_TCP_ECE | LIMPET_TCP_CWR;
 	}
@@ -678,8 +680,9 @@ static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u
 	c->client_isn = pending.pending.client_isn;
 	c->client_next = c->client_isn + 1;
 	c->ts_ok = seg->opt.ts_ok;
+	c->tag = sp->tag;
 	if (c->ts_ok) {
-		limpet_tscookie_decode(seg->opt.tsecr, &c->tsc);
+		limpet_tscookie_decode(seg->opt.tsecr, sp->tag, &c->tsc);
 		c->our_tsval = seg->opt.tsecr;
 		c->client_tsval = seg->opt.tsval;
 		c->syn_tsval = seg->opt.tsval;
@@ -797,7 +800,7 @@ static void relay_held(struct slowpath *sp, struct conn *c, const struct held *h
 	memcpy(out, h->th, h->th_len);
 	limpet_splice_tcp(&c->fwd, out, h->th_len);
 	if (c->fwd.flags & LIMPET_SPLICE_TS)
-		ts_at_least(out, h->th_len, c->syn_tsval, c->be_tsval);
+		ts_at_least(out, h->th_len, limpet_ts_tag(c->syn_tsval, c->tag), c->be_tsval);
 	send_segment(sp, c, true, out, h->th_len, h->data, h->len);
 }
 
@@ -855,7 +858,7 @@ static void bind_backend(struct slowpath *sp, struct conn *c, const struct segme
 	 * from us (our ACKs of what was held).
 	 */
 	limpet_splice_bind(&c->fwd, &c->ret, c->cookie_isn, c->ts_ok, c->ts_sent, c->tsc.wscale,
-			   synack->seq, &synack->opt);
+			   synack->seq, &synack->opt, c->tag);
 
 	c->ins_len = 0;
 	if (c->svc.backend_header[0]) {
@@ -1410,6 +1413,11 @@ void slowpath_free(struct slowpath *sp)
 		while (sp->lists[l].head)
 			conn_free(sp, sp->lists[l].head);
 	free(sp);
+}
+
+void slowpath_set_ts_tag(struct slowpath *sp, struct limpet_ts_tag tag)
+{
+	sp->tag = tag;
 }
 
 const struct slowpath_stats *slowpath_stats(const struct slowpath *sp)

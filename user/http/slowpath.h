@@ -144,6 +144,12 @@ void slowpath_segment(struct slowpath *sp, const struct segment *seg, __u64 now_
 /* Retransmissions, timeouts and the end of finished connections. */
 void slowpath_tick(struct slowpath *sp, __u64 now_ms);
 
+/*
+ * The node the connections started from now on name in every TSval they
+ * write (a cluster: limpet_ts_tag in limpet_tcpopt.h); none until set.
+ */
+void slowpath_set_ts_tag(struct slowpath *sp, struct limpet_ts_tag tag);
+
 const struct slowpath_stats *slowpath_stats(const struct slowpath *sp);
 /* Records kept: connections being bound, and bound ones lingering. */
 size_t slowpath_connections(const struct slowpath *sp);

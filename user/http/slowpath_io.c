@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "dp/cluster.h"
 #include "dp/maps.h"
 #include "http/affinity.h"
 #include "http/segment.h"
@@ -222,6 +223,8 @@ bool spio_handle(struct slowpath_io *io, int fd)
 			struct xsk_port *p = xsk_port_at(io->ifaces[i].ports, q);
 
 			if (xsk_port_fd(p) == fd) {
+				/* This node's id, as the last dp_program() gave it. */
+				slowpath_set_ts_tag(io->sp, dp_ts_tag(io->dp));
 				while (xsk_port_receive(p, on_frame, io) > 0)
 					;
 				return true;
