@@ -96,7 +96,11 @@ static __always_inline int cluster_forward(struct xdp_md *ctx, const struct pack
 	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
 	stat_inc(LIMPET_STAT_CLUSTER_FORWARD);
-	return fib.ifindex == ctx->ingress_ifindex ? XDP_TX : bpf_redirect(fib.ifindex, 0);
+	/* A redirect even back out of the ingress: on veth, XDP_TX frames
+	 * stop reaching the peer once an AF_XDP socket is bound to the queue
+	 * (synproxy_send()).
+	 */
+	return bpf_redirect(fib.ifindex, 0);
 unreachable:
 	stat_inc(LIMPET_STAT_CLUSTER_UNREACHABLE);
 	return XDP_DROP;

@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * test_cluster.c - a cluster node's data plane (bpf/lib/cluster.h) through
+ * bpf_prog_test_run_opts(): the node's id in the TSvals it writes, and the
+ * segments of spliced connections another node bound, sent to that node.
+ *
+ * The configuration is a cluster of four nodes, this one "b" (ids are the
+ * places of the sorted names: a 0, b 1, c 2, d 3, two bits):
+ *   a  10.20.0.13   on pks0's link (a PERMANENT neighbour of run.sh)
+ *   c  fd00:20::12  on pks0's link, IPv6
+ *   d  10.99.0.1    no route to it
+ * An HTTP service per family, and an L4 NAT service one of whose backends
+ * is also the IPv4 HTTP service's: its claim of that backend wins.
+ *
+ * Runs inside the namespace of tests/packet/run.sh (make packet).
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <string.h>
+#include <linux/bpf.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <criterion/criterion.h>
+
+#include "dp/cluster.h"
+#include "dp/dataplane.h"
+#include "dp/maps.h"
+#include "harness.h"
+#include "limpet_tcpopt.h"
+#include "pkt.h"
+#include "product.h"
+
+#define FLOW_ENTRIES 1024
+#define SELF_ID 1
+#define ID_A 0
+#define ID_C 2
+#define ID_D 3
+#define TAG_BITS 2
+
+static const struct limpet_ts_tag self_tag = { .bits = TAG_BITS, .id = SELF_ID };
+
+static struct dataplane *dp;
+static struct model model;
+static struct http http;
+static char secret_file[256];
+static int prog_fd, if_client, if_backend;
+
+static const char config_fmt[] =
+	"instance: pktcl\n"
+	"interfaces:\n  - name: pkc0\n"
+	"secret_file: %s\n"
+	"cluster:\n"
+	"  node: b\n"
+	"  nodes:\n"
+	"    - {name: d, address: 10.99.0.1}\n"
+	"    - {name: a, address: 10.20.0.13}\n"
+	"    - {name: c, address: \"fd00:20::12\"}\n"
+	"    - {name: b, address: 10.20.0.1}\n"
+	"services:\n"
+	"  - name: web4\n    vip: 10.100.0.1\n    port: 80\n    mode: http\n"
+	"    affinity: {type: none}\n    health: {type: none}\n    backends:\n"
+	"      - {name: h1, address: 10.20.0.11, port: 8080}\n"
+	"      - {name: h2, address: 10.20.0.12, port: 8080}\n"
+	"  - name: web6\n    vip: \"fd00:100::1\"\n    port: 80\n    mode: http\n"
+	"    affinity: {type: none}\n    health: {type: none}\n    backends:\n"
+	"      - {name: h1, address: \"fd00:20::11\", port: 8080}\n"
+	"  - name: tcp4\n    vip: 10.100.0.2\n    port: 80\n    mode: l4\n"
+	"    affinity: {type: none}\n    health: {type: none}\n    backends:\n"
+	"      - {name: t1, address: 10.20.0.12, port: 8080}\n";
+
+static void setup(void)
+{
+	char yaml[4096];
+	int err;
+
+	if_client = if_nametoindex("pkc0");
+	if_backend = if_nametoindex("pks0");
+	cr_assert(if_client && if_backend,
+		  "pkc0/pks0 not found: run through tests/packet/run.sh (make packet)");
+	err = dp_open(&dp, NULL, FLOW_ENTRIES);
+	cr_assert_eq(err, 0, "dp_open: %s", strerror(-err));
+	err = dp_load(dp);
+	cr_assert_eq(err, 0, "dp_load: %s", strerror(-err));
+	prog_fd = dp_prog_fd(dp);
+	product_write_file(secret_file, sizeof(secret_file), "clsecret", "");
+	unlink(secret_file);	/* created with a fresh key by the product */
+	snprintf(yaml, sizeof(yaml), config_fmt, secret_file);
+	product_model(yaml, &model);
+	product_program(dp, &model);
+	product_program_http(&http, dp, &model);
+	cr_assert_eq(dp_ts_tag(dp).bits, TAG_BITS);
+	cr_assert_eq(dp_ts_tag(dp).id, SELF_ID);
+}
+
+static void teardown(void)
+{
+	http_free(&http);
+	dp_close(dp);
+	model_free(&model);
+	unlink(secret_file);
+}
+
+TestSuite(cluster, .init = setup, .fini = teardown, .timeout = 60);
+
+/* NOP NOP TS <val> <ecr>: what Linux puts on every segment. */
+static void ts_opts(__u8 o[12], __u32 val, __u32 ecr)
+{
+	o[0] = o[1] = 1;
+	o[2] = 8;
+	o[3] = 10;
+	pkt_put32(o + 4, val);
+	pkt_put32(o + 8, ecr);
+}
+
+/* A client's data segment to <vip>:80 echoing <ecr> (no TS option: ecr ~0u). */
+static struct pkt_spec client_data(const char *client, const char *vip)
+{
+	struct pkt_spec s = pkt_tcp(client, 40000, vip, 80, PKT_TCP_ACK | PKT_TCP_PSH);
+
+	s.payload_len = 100;
+	return s;
+}
+
+/* A backend's segment to a client, arriving on pks0. */
+static struct pkt_spec backend_reply(const char *backend, const char *client)
+{
+	struct pkt_spec s = pkt_tcp(backend, 8080, client, 40000, PKT_TCP_ACK);
+
+	s.dmac = PKT_MAC_PKS0;
+	s.smac = PKT_MAC_BACKEND(11);
+	s.payload_len = 64;
+	return s;
+}
+
+static size_t build(const struct pkt_spec *s, __u32 tsval, __u32 ecr, bool ts, __u8 *f)
+{
+	__u8 o[12];
+	size_t len;
+
+	ts_opts(o, tsval, ecr);
+	len = pkt_build_tcp_opts(s, ts ? o : NULL, ts ? sizeof(o) : 0, f, PKT_MAX);
+	cr_assert(len, "frame too long");
+	return len;
+}
+
+static void run(int ifindex, const __u8 *in, size_t len, struct result *r)
+{
+	xdp_run_frame(dp, prog_fd, ifindex, in, len, r);
+}
+
+/* Only <stat> moved, by one (0: nothing moved). */
+static void expect_only(const char *desc, const struct result *r, int stat)
+{
+	struct delta d[1] = { { stat, stat >= 0 ? 1 : 0 } };
+
+	check_deltas(desc, r, d, stat >= 0 ? 1 : 0);
+}
+
+/*
+ * <in> (built from <s>) must have left unchanged but for its MACs, toward
+ * <dmac> from pks0, and one hop less.
+ */
+static void expect_sent_to_node(const char *desc, const struct result *r, struct pkt_spec s,
+				struct pkt_mac dmac, __u32 tsval, __u32 ecr)
+{
+	__u8 want[PKT_MAX];
+	size_t len;
+
+	s.dmac = dmac;
+	s.smac = PKT_MAC_PKS0;
+	s.ttl--;
+	len = build(&s, tsval, ecr, true, want);
+	if (r->out_len != len || memcmp(r->out, want, len)) {
+		char diff[512];
+
+		pkt_diff(r->out, r->out_len, want, len, diff, sizeof(diff));
+		cr_assert_fail("%s: frame differs: %s", desc, diff);
+	}
+	expect_only(desc, r, LIMPET_STAT_CLUSTER_FORWARD);
+}
+
+/* The SYN-ACK of the cookie handshake names this node, the state above it. */
+static void synack_names_node(const char *client, const char *vip)
+{
+	struct pkt_spec s = pkt_tcp(client, 40001, vip, 80, PKT_TCP_SYN);
+	__u8 in[PKT_MAX], opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0x10, 0, 0, 0, 0, 0,
+				     1, 3, 3, 7 };
+	struct limpet_tscookie c;
+	struct limpet_tcpopt o;
+	struct pkt_layout lo;
+	struct result r;
+	size_t len;
+
+	/* TSecr 0: as if it named node a; a SYN is never another node's. */
+	len = pkt_build_tcp_opts(&s, opts, sizeof(opts), in, sizeof(in));
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "SYN: verdict %s", verdict_name(r.verdict));
+	expect_only("SYN", &r, LIMPET_STAT_SYNCOOKIE_SENT);
+	cr_assert(pkt_layout(r.out, r.out_len, &lo));
+	cr_assert_eq(r.out[lo.l4 + 13], PKT_TCP_SYN | PKT_TCP_ACK);
+	limpet_tcpopt_parse(r.out + lo.l4, (__u32)lo.l4_len, &o);
+	cr_assert(o.ts_ok, "SYN-ACK without timestamps");
+	cr_assert_eq(o.tsecr, 0x1000, "the client's TSval echoed");
+	cr_assert_eq(limpet_ts_node(o.tsval, self_tag), SELF_ID, "TSval %#x", o.tsval);
+	limpet_tscookie_decode(o.tsval, self_tag, &c);
+	cr_assert(c.wscale == 7 && c.sack_ok && !c.ecn_ok && c.node == SELF_ID,
+		  "the state above the node's bits: %#x", o.tsval);
+}
+
+Test(cluster, synack_names_node4)
+{
+	synack_names_node("10.10.0.2", "10.100.0.1");
+}
+
+Test(cluster, synack_names_node6)
+{
+	synack_names_node("fd00:10::2", "fd00:100::1");
+}
+
+/* A client's segment whose TSecr names node a goes to a, unchanged. */
+Test(cluster, client_segment_to_owner4)
+{
+	struct pkt_spec s = client_data("10.10.0.2", "10.100.0.1");
+	__u32 ecr = 0x12345600 | ID_A;
+	__u8 in[PKT_MAX];
+	struct result r;
+	size_t len;
+
+	len = build(&s, 0x777, ecr, true, in);
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "verdict %s", verdict_name(r.verdict));
+	expect_sent_to_node("client -> a", &r, s, PKT_MAC_BACKEND(13), 0x777, ecr);
+
+	/* Its handshake's ACK alone too: the cookie is a's to check. */
+	s.tcp_flags = PKT_TCP_ACK;
+	s.payload_len = 0;
+	len = build(&s, 0x777, ecr, true, in);
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT);
+	expect_sent_to_node("ACK -> a", &r, s, PKT_MAC_BACKEND(13), 0x777, ecr);
+
+	/* An RST is judged by the node whose connection it is. */
+	s.tcp_flags = PKT_TCP_RST | PKT_TCP_ACK;
+	len = build(&s, 0x777, ecr, true, in);
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT);
+	expect_sent_to_node("RST -> a", &r, s, PKT_MAC_BACKEND(13), 0x777, ecr);
+}
+
+/* IPv6, to node c, whose address is IPv6 too. */
+Test(cluster, client_segment_to_owner6)
+{
+	struct pkt_spec s = client_data("fd00:10::2", "fd00:100::1");
+	__u32 ecr = 0xabcdef00 | ID_C;
+	__u8 in[PKT_MAX];
+	struct result r;
+	size_t len;
+
+	len = build(&s, 0x777, ecr, true, in);
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "verdict %s", verdict_name(r.verdict));
+	expect_sent_to_node("client -> c", &r, s, PKT_MAC_BACKEND(12), 0x777, ecr);
+}
+
+/* A node with no route to it, and a segment out of hops: dropped, counted. */
+Test(cluster, unreachable_owner)
+{
+	struct pkt_spec s = client_data("10.10.0.2", "10.100.0.1");
+	__u8 in[PKT_MAX];
+	struct result r;
+	size_t len;
+
+	len = build(&s, 0x777, 0x12345600 | ID_D, true, in);
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_DROP, "verdict %s", verdict_name(r.verdict));
+	expect_only("client -> d", &r, LIMPET_STAT_CLUSTER_UNREACHABLE);
+
+	s.ttl = 1;
+	len = build(&s, 0x777, 0x12345600 | ID_A, true, in);
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_DROP, "verdict %s", verdict_name(r.verdict));
+	expect_only("TTL 1 -> a", &r, LIMPET_STAT_CLUSTER_UNREACHABLE);
+}
+
+/* This node's own, and segments without timestamps: handled here. */
+Test(cluster, own_segments_stay)
+{
+	struct pkt_spec s = client_data("10.10.0.2", "10.100.0.1");
+	__u8 in[PKT_MAX];
+	struct result r;
+	size_t len;
+
+	/* No connection here and no valid cookie: as on a lone node. */
+	len = build(&s, 0x777, 0x12345600 | SELF_ID, true, in);
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_DROP, "verdict %s", verdict_name(r.verdict));
+	expect_only("client -> self", &r, LIMPET_STAT_SYNCOOKIE_BAD);
+
+	len = build(&s, 0, 0, false, in);
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_DROP, "verdict %s", verdict_name(r.verdict));
+	expect_only("no timestamps", &r, LIMPET_STAT_SYNCOOKIE_BAD);
+}
+
+/* A backend's reply with no flow here goes to the node its TSecr names. */
+Test(cluster, backend_reply_to_owner)
+{
+	struct pkt_spec s = backend_reply("10.20.0.11", "10.10.0.2");
+	__u32 ecr = 0x00112200 | ID_A;
+	__u8 in[PKT_MAX];
+	struct result r;
+	size_t len;
+
+	len = build(&s, 0x999, ecr, true, in);
+	run(if_backend, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "verdict %s", verdict_name(r.verdict));
+	expect_sent_to_node("backend -> a", &r, s, PKT_MAC_BACKEND(13), 0x999, ecr);
+
+	/* The SYN-ACK answering a's binding SYN. */
+	s.tcp_flags = PKT_TCP_SYN | PKT_TCP_ACK;
+	s.payload_len = 0;
+	len = build(&s, 0x999, ecr, true, in);
+	run(if_backend, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "verdict %s", verdict_name(r.verdict));
+	expect_sent_to_node("SYN-ACK -> a", &r, s, PKT_MAC_BACKEND(13), 0x999, ecr);
+
+	/* Naming this node: not limpet's (no flow), the kernel's. */
+	s.tcp_flags = PKT_TCP_ACK;
+	len = build(&s, 0x999, 0x00112200 | SELF_ID, true, in);
+	run(if_backend, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_PASS, "verdict %s", verdict_name(r.verdict));
+	expect_only("backend -> self", &r, LIMPET_STAT_PASS);
+}
+
+/*
+ * 10.20.0.12:8080 is an L4 NAT service's backend as well: its claim wins,
+ * the reply is un-NAT'd here (an L4 flow's TSecr names no node).
+ */
+Test(cluster, l4_claim_wins)
+{
+	struct pkt_spec s = backend_reply("10.20.0.12", "10.10.0.2");
+	struct rev_nat_key k = { .port = htons(8080), .proto = IPPROTO_TCP,
+				 .family = LIMPET_FAMILY_V4 };
+	struct rev_nat_value v;
+	__u8 in[PKT_MAX];
+	struct result r;
+	size_t len;
+
+	k.addr = pkt_addr("10.20.0.12");
+	cr_assert_eq(dp_get_rev_nat(dp, &k, &v), 0);
+	cr_assert(!(v.flags & LIMPET_REV_NAT_SPLICED) && (v.flags & LIMPET_REV_NAT_ANY_NODE));
+	k.addr = pkt_addr("10.20.0.11");
+	cr_assert_eq(dp_get_rev_nat(dp, &k, &v), 0);
+	cr_assert(v.flags & LIMPET_REV_NAT_SPLICED);
+
+	s.smac = PKT_MAC_BACKEND(12);
+	len = build(&s, 0x999, 0x00112200 | ID_A, true, in);
+	run(if_backend, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "verdict %s", verdict_name(r.verdict));
+	expect_only("L4 reply", &r, LIMPET_STAT_RET_STATELESS);
+}
+
+/* The SYN of a binding in XDP names this node in its TSval. */
+Test(cluster, binding_syn_names_node)
+{
+	struct pkt_spec s = pkt_tcp("10.10.0.2", 40002, "10.100.0.1", 80, PKT_TCP_SYN);
+	__u8 in[PKT_MAX], synopts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0x20, 0, 0, 0, 0, 0,
+					1, 3, 3, 7 };
+	struct limpet_tcpopt o;
+	struct pkt_layout lo;
+	struct result r;
+	__u32 isn, tsval;
+	size_t len;
+
+	len = pkt_build_tcp_opts(&s, synopts, sizeof(synopts), in, sizeof(in));
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT);
+	cr_assert(pkt_layout(r.out, r.out_len, &lo));
+	isn = pkt_get32(r.out + lo.l4 + 4);
+	limpet_tcpopt_parse(r.out + lo.l4, (__u32)lo.l4_len, &o);
+	tsval = o.tsval;
+
+	/* The request, echoing the SYN-ACK: bound here, a SYN to a backend. */
+	s = client_data("10.10.0.2", "10.100.0.1");
+	s.sport = 40002;
+	s.seq = s.seq + 1;
+	s.ack = isn + 1;
+	len = build(&s, 0x2003, tsval, true, in);
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "request: verdict %s", verdict_name(r.verdict));
+	cr_assert(pkt_layout(r.out, r.out_len, &lo));
+	cr_assert_eq(r.out[lo.l4 + 13], PKT_TCP_SYN, "a SYN to the backend");
+	limpet_tcpopt_parse(r.out + lo.l4, (__u32)lo.l4_len, &o);
+	cr_assert(o.ts_ok);
+	cr_assert_eq(o.tsval, (0x2003u & ~3u) | SELF_ID, "the client's TSval, naming this node: %#x",
+		     o.tsval);
+	cr_assert_eq(r.delta[LIMPET_STAT_HTTP_BIND_SYN], 1);
+}
