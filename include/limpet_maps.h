@@ -345,7 +345,8 @@ struct flow_value {
 		struct {
 			__u32 client_isn;
 			__u32 cookie_isn;
-			__u32 syn_tsval;	/* the client's TSval, offered in our SYN */
+			__u32 syn_tsval;	/* the client's TSval, offered in our SYN
+						 * (naming this node: limpet_ts_tag) */
 			__u32 our_tsval;	/* our SYN-ACK's, which the held segment echoes */
 			__u32 syn_ms;		/* the first SYN to this backend, coarse clock */
 			__u32 tried;		/* bit (id % 32) of every backend tried */

@@ -110,6 +110,9 @@ http {
 	server {
 		listen 80 default_server;
 		listen [::]:80 default_server ipv6only=on;
+		# A second port, for an HTTP service beside an L4 one.
+		listen 8080 default_server;
+		listen [::]:8080 default_server ipv6only=on;
 		root $LAB_DIR/www;
 		location = / { default_type text/plain; return 200 "b$k\n"; }
 		location = /big { limit_rate \$lab_rate; }

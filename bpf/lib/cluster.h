@@ -108,19 +108,28 @@ unreachable:
 
 /*
  * A TCP segment <p> with no flow here, but for a SYN that opens a
- * connection: cluster_forward() by its TSecr. -1 on a lone node and for a
- * segment without timestamps. Called from lb_process() itself: one frame
- * above it is all the stack left.
+ * connection: cluster_forward() by its TSecr. <from_backend>: from an HTTP
+ * service's backend, not to a VIP. -1 on a lone node, for a segment without
+ * timestamps and for one to this host. Called from lb_process() itself: one
+ * frame above it is all the stack left.
  */
-static __noinline int cluster_forward_segment(struct xdp_md *ctx, const struct packet *p)
+static __noinline int cluster_forward_segment(struct xdp_md *ctx, const struct packet *p,
+					     bool from_backend)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct limpet_tcpopt_parser *parser;
 	struct tcphdr *tcp = p->l4;
+	struct bpf_fib_lookup fib;
 
 	if (p->proto != IPPROTO_TCP || (void *)(tcp + 1) > data_end ||
 	    (p->tcp_flags & (LIMPET_TCP_SYN | LIMPET_TCP_ACK)) == LIMPET_TCP_SYN ||
 	    !cluster_ts_tag().bits)
+		return -1;
+	/* A backend's answer to this host itself (a health check): its
+	 * TSecr echoes the kernel's clock, which names no node.
+	 */
+	if (from_backend &&
+	    fib_lookup_nexthop(ctx, p, data_end, &p->dst, &fib) == BPF_FIB_LKUP_RET_NOT_FWDED)
 		return -1;
 	parser = tcpopt_read(ctx, (__u32)((void *)tcp - data), tcp->doff * 4);
 	if (!parser || !parser->opt.ts_ok)

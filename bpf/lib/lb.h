@@ -590,7 +590,7 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		/* An HTTP service binds at the first request, not at the SYN. */
 		if (vip->mode == LIMPET_MODE_HTTP && p.proto == IPPROTO_TCP) {
 			/* Of a connection another node bound, or the ACK of its cookie? */
-			rc = cluster_forward_segment(ctx, &p);
+			rc = cluster_forward_segment(ctx, &p, false);
 			if (rc >= 0)
 				return rc;
 			rc = synproxy_process(ctx, &p, vip, now);
@@ -614,7 +614,7 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		/* An HTTP service's backend: the reply of a connection another
 		 * node bound, or the kernel's.
 		 */
-		rc = cluster_forward_segment(ctx, &p);
+		rc = cluster_forward_segment(ctx, &p, true);
 		if (rc >= 0)
 			return rc;
 		stat_inc(LIMPET_STAT_PASS);

@@ -226,7 +226,7 @@ cluster:
   node: n1
   announce_interface: lo
   nodes:
-    - {name: n1, address: 10.10.0.1}
+    - {name: n1, address: ${3:-10.10.0.1}}
     - {name: n2, address: $2}
 EOF
 }

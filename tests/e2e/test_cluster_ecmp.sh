@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
-# test_cluster_ecmp.sh - two limpet nodes behind an ECMP router, L4 NAT.
+# test_cluster_ecmp.sh - two limpet nodes behind an ECMP router, L4 NAT
+# (port 80) and HTTP with cookie affinity (port 8080) on one VIP.
 #
 #   lp-client (router + clients, BIRD, ECMP by L4 hash)
 #     cli0 ==== lb-cli  lp-lb  (node n1, BIRD) lb-srv  ==+
@@ -12,18 +13,24 @@
 # lo. lp-client's BIRD learns the VIP from both and installs one route with
 # two next hops (merge paths); the backends' default route is multipath over
 # both nodes, so a connection's replies may reach the node that did not see
-# its SYN. Checked: both nodes announce; connections from many source
+# its SYN; a node sends a segment of an HTTP connection the other node bound
+# to that node (its address on the backends' switch), named by the segment's
+# TSecr. Checked: both nodes announce; connections from many source
 # addresses and ports all succeed and both nodes forward some (replies
 # un-NATed without per-flow state on whichever node gets them, each client
-# address on one backend); n2 drained: its route withdrawn within 2 s, new
-# connections all answered, and again after undrain; a 20 MB download
-# routed through n2 stays byte-exact across the drain (its packets move to
-# n1, which records the flow from a mid-connection packet); wrk keep-alive
-# and close through a second drain and undrain without an error; then n2
-# dies mid-load (cut off, killed, namespace deleted): six downloads, four
-# through it, all complete byte-exact, and new connections succeed once the
-# router and the backends (which learn their gateways from both nodes over
-# BGP) have dropped it.
+# address on one backend); 60 cookie sessions from changing addresses, each
+# on one backend, segments sent between the nodes; n2 drained: its route
+# withdrawn within 2 s, new connections all answered, and again after
+# undrain; a 20 MB download routed through n2 stays byte-exact across the
+# drain (its packets move to n1, which records the flow from a
+# mid-connection packet), and so does one from the HTTP service bound by n2
+# (n1 sends its packets to n2); wrk keep-alive and close on both services
+# through a second drain and undrain without an error; then n2 dies mid-load
+# (cut off, killed, namespace deleted): six downloads, four through it, all
+# complete byte-exact (of three HTTP downloads, the one n1 bound must
+# complete; those n2 bound are counted), and new connections succeed once
+# the router and the backends (which learn their gateways from both nodes
+# over BGP) have dropped it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -122,7 +129,22 @@ protocol bgp n2 { local 10.11.0.2 as 65000; neighbor 10.11.0.1 as 65001; hold ti
   keepalive time 3; connect retry time 1; ipv4 { import all; export none; }; }"
 
 lab_write_config "$LAB_DIR/limpet.yaml" --no-v6 --health tcp --health-interval 300ms --fall 2 --rise 1
-e2e_cluster_config "$LAB_DIR/limpet.yaml" 10.11.0.1
+# An HTTP service with cookie affinity on the same VIP, port 8080 (where
+# the backends' nginx listens too).
+cat >>"$LAB_DIR/limpet.yaml" <<EOF
+  - name: cweb
+    vip: $LAB_VIP4
+    port: 8080
+    mode: http
+    affinity: {type: cookie}
+    health: {type: tcp, interval: 300ms, fall: 2, rise: 1}
+    backends:
+      - {name: b1, address: $(lab_backend_addr 1 4), port: 8080}
+      - {name: b2, address: $(lab_backend_addr 2 4), port: 8080}
+EOF
+# The nodes' addresses on the backends' switch: a segment of a connection
+# the other node bound is sent there (MAC rewritten).
+e2e_cluster_config "$LAB_DIR/limpet.yaml" 10.20.0.2 10.20.0.1
 sed -e 's/^instance: lab$/instance: lab2/' -e 's/name: lb-cli$/name: lb2-cli/' \
 	-e 's/name: lb-srv$/name: lb2-srv/' -e 's/^  node: n1$/  node: n2/' \
 	"$LAB_DIR/limpet.yaml" >"$LAB_DIR/n2.yaml"
@@ -145,6 +167,15 @@ only_n1() {
 	r=$(ip -n lp-client route show "$LAB_VIP4/32" proto bird)
 	[[ $r == *"via 10.10.0.1"* ]] && [[ $r != *"10.11.0.1"* ]]
 }
+# Global counter <name> of node <1|2>.
+node_stat() {
+	local out
+	if [ "$1" = 1 ]; then out=$(lab_cli stats --json); else out=$(n2 stats --json); fi
+	"$LAB_PYTHON" -c 'import json,sys
+print(json.loads(sys.argv[1])["global"].get(sys.argv[2], 0))' "$out" "$2"
+}
+# Segments of the other node's HTTP connections both nodes sent it.
+cluster_forwarded() { echo $(($(node_stat 1 cluster_forwarded) + $(node_stat 2 cluster_forwarded))); }
 # Packets of the services node <1|2> forwarded, both directions.
 forwarded() {
 	local out
@@ -184,6 +215,36 @@ d2=$(($(forwarded 2) - f2))
 note "packets forwarded: n1 $d1, n2 $d2"
 [ "$d1" -gt 0 ] && [ "$d2" -gt 0 ] || fail "ECMP did not use both nodes (n1 $d1, n2 $d2 packets)"
 
+# 60 cookie sessions on the HTTP service, 3 requests each from changing
+# source addresses: the first gets the cookie, the next two present it and
+# must reach its backend whichever node ECMP gives them. The backends'
+# replies take either node too: a node that did not bind a connection
+# sends its segments to the node that did. Lines: session, request,
+# curl exit, status, body.
+fwd0=$(cluster_forwarded)
+# shellcheck disable=SC2016
+ip netns exec lp-client bash -c '
+	for ((s = 0; s < 60; s++)); do
+		jar=$1/jar-$s
+		for ((r = 0; r < 3; r++)); do
+			a=10.10.1.$(((s * 3 + r) % 200 + 1))
+			body=$(curl -s --interface "$a" --connect-timeout 2 --max-time 5 -c "$jar" -b "$jar" \
+				-w "|%{http_code}" "http://$2:8080/")
+			rc=$?
+			echo "$s $r $rc ${body##*|} $(printf %s "${body%|*}" | tr -d "\n")"
+		done
+	done' cookie-sweep "$E2E_TMP" "$LAB_VIP4" >"$E2E_TMP/cookies"
+n=$(awk '$3 == 0 && $4 == 200' "$E2E_TMP/cookies" | wc -l)
+[ "$n" -eq 180 ] || fail "$n of 180 cookie requests answered: $(awk '$3 != 0 || $4 != 200' "$E2E_TMP/cookies" | head -n 3 | tr '\n' '|')"
+moved=$(awk '{ print $1, $5 }' "$E2E_TMP/cookies" | sort -u | awk '{ print $1 }' | uniq -d | wc -l)
+[ "$moved" -eq 0 ] || fail "$moved of 60 cookie sessions reached two backends"
+[ "$(awk '{ print $5 }' "$E2E_TMP/cookies" | sort -u | wc -l)" -eq 2 ] ||
+	fail "the cookie sessions did not use both backends"
+fwd=$(($(cluster_forwarded) - fwd0))
+note "60 cookie sessions x 3 requests through two nodes: all answered, each on one backend;" \
+	"$fwd segments sent to the node that bound their connection"
+[ "$fwd" -gt 0 ] || fail "no segment was sent to another node: the test did not cross nodes"
+
 # A 20 MB download whose path goes through n2: its source port is chosen
 # so the router's hash sends it there.
 port=
@@ -198,6 +259,20 @@ done
 ip netns exec lp-client curl -s --interface 10.10.1.61 --local-port "$port" --max-time 60 \
 	"http://$LAB_VIP4/big?rate=2m" -o "$E2E_TMP/big" &
 dl=$!
+# And one from the HTTP service, whose connection n2 binds: once n2 is
+# drained its packets reach n1, which sends them to n2.
+hport=
+for p in $(seq 42000 42100); do
+	if ip -n lp-client route get "$LAB_VIP4" from 10.10.1.62 ipproto tcp sport "$p" dport 8080 |
+		grep -q 'via 10.11.0.1'; then
+		hport=$p
+		break
+	fi
+done
+[ -n "$hport" ] || fail "no source port routed through n2 for port 8080"
+ip netns exec lp-client curl -s --interface 10.10.1.62 --local-port "$hport" --max-time 60 \
+	"http://$LAB_VIP4:8080/big?rate=2m" -o "$E2E_TMP/big-http" &
+dl_http=$!
 
 # New connections across drain and undrain of n2, the download in flight.
 t0=$(lab_now_us)
@@ -218,6 +293,10 @@ wait "$dl" || fail "the download through n2 failed (curl exit $?)"
 [ "$(sha256sum <"$E2E_TMP/big" | cut -d' ' -f1)" = "$(cat "$LAB_DIR/big.sha256")" ] ||
 	fail "the download through n2 arrived altered ($(stat -c %s "$E2E_TMP/big") bytes)"
 note "20 MB through n2 byte-exact across its drain and undrain"
+wait "$dl_http" || fail "the HTTP download through n2 failed (curl exit $?)"
+[ "$(sha256sum <"$E2E_TMP/big-http" | cut -d' ' -f1)" = "$(cat "$LAB_DIR/big.sha256")" ] ||
+	fail "the HTTP download through n2 arrived altered ($(stat -c %s "$E2E_TMP/big-http") bytes)"
+note "20 MB from the HTTP service, bound by n2, byte-exact across its drain and undrain"
 
 # wrk for 16 s, keep-alive and "Connection: close" at once, while n2 is
 # drained (at 4 s) and undrained (at 10 s): no socket error, no non-2xx
@@ -227,13 +306,21 @@ wrk_ka=$!
 ip netns exec lp-client wrk -t1 -c8 -d16s --timeout 5s -H "Connection: close" "http://$LAB_VIP4/" \
 	>"$E2E_TMP/wrk-close" 2>&1 &
 wrk_close=$!
+ip netns exec lp-client wrk -t1 -c8 -d16s --timeout 5s "http://$LAB_VIP4:8080/" \
+	>"$E2E_TMP/wrk-http-ka" 2>&1 &
+wrk_http_ka=$!
+ip netns exec lp-client wrk -t1 -c8 -d16s --timeout 5s -H "Connection: close" \
+	"http://$LAB_VIP4:8080/" >"$E2E_TMP/wrk-http-close" 2>&1 &
+wrk_http_close=$!
 sleep 4
 n2 node drain >/dev/null || fail "node drain on n2 failed (under wrk)"
 sleep 6
 n2 node undrain >/dev/null || fail "node undrain on n2 failed (under wrk)"
 wait "$wrk_ka" || fail "wrk keep-alive failed: $(tr '\n' '|' <"$E2E_TMP/wrk-ka")"
 wait "$wrk_close" || fail "wrk close failed: $(tr '\n' '|' <"$E2E_TMP/wrk-close")"
-for m in ka close; do
+wait "$wrk_http_ka" || fail "wrk HTTP keep-alive failed: $(tr '\n' '|' <"$E2E_TMP/wrk-http-ka")"
+wait "$wrk_http_close" || fail "wrk HTTP close failed: $(tr '\n' '|' <"$E2E_TMP/wrk-http-close")"
+for m in ka close http-ka http-close; do
 	! grep -q "Socket errors\|Non-2xx" "$E2E_TMP/wrk-$m" ||
 		fail "wrk $m through drain and undrain: $(grep "Socket errors\|Non-2xx" "$E2E_TMP/wrk-$m")"
 	n=$(awk '/requests in/ { print $1 }' "$E2E_TMP/wrk-$m")
@@ -268,6 +355,25 @@ for a in 150 151 152 153 154 155; do
 	done
 done
 [ "${#dls[@]}" -eq 6 ] || fail "found source ports for ${#dls[@]} of 6 downloads"
+# And three from the HTTP service: two bound by n2 (their translation dies
+# with it: counted, not required), one bound by n1 (must complete).
+declare -A hvia=()
+hdls=()
+for a in 156 157 158; do
+	for p in $(seq 43000 43200); do
+		hop=$(ip -n lp-client route get "$LAB_VIP4" from "10.10.1.$a" ipproto tcp sport "$p" dport 8080 |
+			grep -o 'via 10.1[01].0.1' || true)
+		want="via 10.11.0.1"
+		[ "$a" -lt 158 ] || want="via 10.10.0.1"
+		[ "$hop" = "$want" ] || continue
+		ip netns exec lp-client curl -s --interface "10.10.1.$a" --local-port "$p" --max-time 60 \
+			"http://$LAB_VIP4:8080/big?rate=2m" -o "$E2E_TMP/hbig-$a" &
+		hdls+=("$!")
+		hvia[$a]=${hop#via }
+		break
+	done
+done
+[ "${#hdls[@]}" -eq 3 ] || fail "found source ports for ${#hdls[@]} of 3 HTTP downloads"
 # New connections every 100 ms, each line: start (ms since epoch), curl exit,
 # status, client address.
 ip netns exec lp-client bash -c 'for ((i = 0; i < 200; i++)); do
@@ -303,6 +409,16 @@ for a in 150 151 152 153 154 155; do
 	fi
 	i=$((i + 1))
 done
+hfailed=0
+i=0
+for a in 156 157 158; do
+	if ! wait "${hdls[$i]}" || [ "$(sha256sum <"$E2E_TMP/hbig-$a" | cut -d' ' -f1)" != "$(cat "$LAB_DIR/big.sha256")" ]; then
+		[ "$a" != 158 ] || fail "the HTTP download bound by n1 did not survive n2's death"
+		hfailed=$((hfailed + 1))
+	fi
+	i=$((i + 1))
+done
+note "n2 died: $hfailed of the 2 HTTP downloads it had bound failed (their translation was n2's); the one n1 bound completed"
 wait "$sweep" || true
 # Converged: the start of the last new connection that failed, after the death.
 read -r n_new n_bad last_bad <<<"$(awk -v t0="$t_death" '$1 >= t0 { n++; if ($2 != 0 || $3 != 200) { bad++; last = $1 - t0 } }

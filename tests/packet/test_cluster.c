@@ -325,7 +325,17 @@ Test(cluster, backend_reply_to_owner)
 	cr_assert_eq(r.verdict, XDP_REDIRECT, "verdict %s", verdict_name(r.verdict));
 	expect_sent_to_node("SYN-ACK -> a", &r, s, PKT_MAC_BACKEND(13), 0x999, ecr);
 
+	/* To this host itself (a health check's answer): the kernel's,
+	 * whatever its TSecr.
+	 */
+	s = backend_reply("10.20.0.11", "10.20.0.1");
+	len = build(&s, 0x999, ecr, true, in);
+	run(if_backend, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_PASS, "verdict %s", verdict_name(r.verdict));
+	expect_only("backend -> this host", &r, LIMPET_STAT_PASS);
+
 	/* Naming this node: not limpet's (no flow), the kernel's. */
+	s = backend_reply("10.20.0.11", "10.10.0.2");
 	s.tcp_flags = PKT_TCP_ACK;
 	len = build(&s, 0x999, 0x00112200 | SELF_ID, true, in);
 	run(if_backend, in, len, &r);

@@ -115,11 +115,34 @@ Test(check, cluster_without_its_key_file_warns)
 	cr_expect_eq(controller_check(path, NULL, 0), 0);
 	fflush(stderr);
 	snprintf(want, sizeof(want),
-		 "warning: %s:5: service web: mode http in a cluster: a connection works only "
-		 "while its packets and its backend's replies reach the node that bound it\n"
+		 "warning: %s:5: service web: mode http in a cluster: a client without TCP "
+		 "timestamps keeps its connection only while its packets and its backend's "
+		 "replies reach the node that bound it\n"
 		 "warning: %s:5: secret_file: %s/keys/secret does not exist: run would create a "
 		 "new key on this node alone; copy one node's key file to every node of the "
 		 "cluster\n", path, path, dir);
+	cr_expect_stderr_eq_str(want);
+}
+
+/* An HTTP service's backend that an L4 NAT service shares: named. */
+Test(check, cluster_http_backend_shared_with_l4_warns)
+{
+	char want[1024];
+
+	write_config("lo", "cluster: {node: n1}\nservices:\n  - name: web\n    vip: 10.0.0.1\n"
+		     "    port: 80\n    mode: http\n    affinity: {type: none}\n"
+		     "    backends: [{name: b1, address: 10.20.0.11}, {name: b2, address: 10.20.0.12}]\n"
+		     "  - name: tcp\n    vip: 10.0.0.2\n    port: 80\n"
+		     "    backends: [{name: t1, address: 10.20.0.12}]\n");
+	cr_expect_eq(controller_check(path, NULL, 0), 0);
+	fflush(stderr);
+	snprintf(want, sizeof(want),
+		 "warning: %s:5: service web: mode http in a cluster: a client without TCP "
+		 "timestamps keeps its connection only while its packets and its backend's "
+		 "replies reach the node that bound it\n"
+		 "warning: %s:5: service web: backend b2: also a backend of L4 service tcp, whose "
+		 "claim on its replies wins: another node's connections to it break here\n",
+		 path, path);
 	cr_expect_stderr_eq_str(want);
 }
 

@@ -9,6 +9,7 @@
  * from its pinned maps, and the next `limpet run` adopts them.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
@@ -326,26 +327,70 @@ static int check_supported(const struct limpet_config *cfg, char *err, size_t er
 	return 0;
 }
 
-/*
- * An HTTP service's connections live on the node that bound them: in a
- * cluster their packets, and their backends' replies, must all reach it
- * (forwarding to the owner node is not built).
- */
-static void warn_cluster_http(const struct limpet_config *cfg, struct config_warnings *warn)
+/* One more warning line (cut if long: it stays one line). */
+static void __attribute__((format(printf, 2, 3)))
+cluster_warn(struct config_warnings *warn, const char *fmt, ...)
 {
-	size_t i;
+	va_list ap;
+
+	if (warn->n < CONFIG_WARN_MAX) {
+		va_start(ap, fmt);
+		vsnprintf(warn->line[warn->n], sizeof(warn->line[0]), fmt, ap);
+		va_end(ap);
+	}
+	warn->n++;
+}
+
+/*
+ * An HTTP service's connections live on the node that bound them. Another
+ * node sends it their segments, found by the TSecr (bpf/lib/cluster.h):
+ * not those of clients without timestamps, and not a backend's replies
+ * where an L4 NAT service claims the same backend address:port.
+ */
+/* The L4 NAT service whose claim on <be>'s replies wins over an HTTP one's, or NULL. */
+static const struct service_config *l4_claimant(const struct limpet_config *cfg,
+						const struct backend_config *be)
+{
+	const struct service_config *l;
+	size_t i, j;
 
 	for (i = 0; i < cfg->n_services; i++) {
-		if (cfg->services[i].mode != SERVICE_MODE_HTTP)
+		l = &cfg->services[i];
+		if (l->mode == SERVICE_MODE_HTTP || l->forwarding != LIMPET_FWD_NAT ||
+		    l->protocol != IPPROTO_TCP)
 			continue;
-		if (warn->n < CONFIG_WARN_MAX)
-			snprintf(warn->line[warn->n], sizeof(warn->line[0]),
-				 "%s:%d: service %s: mode http in a cluster: a connection works "
-				 "only while its packets and its backend's replies reach the "
-				 "node that bound it", cfg->path, cfg->cluster.line,
-				 cfg->services[i].name);
-		warn->n++;
-		return;		/* one line says it for every HTTP service */
+		for (j = 0; j < l->n_backends; j++)
+			if (l->backends[j].port == be->port &&
+			    ip_address_equal(&l->backends[j].address, &be->address))
+				return l;
+	}
+	return NULL;
+}
+
+static void warn_cluster_http(const struct limpet_config *cfg, struct config_warnings *warn)
+{
+	const struct service_config *h, *l4;
+	bool said = false;
+	size_t i, j;
+
+	for (i = 0; i < cfg->n_services; i++) {
+		h = &cfg->services[i];
+		if (h->mode != SERVICE_MODE_HTTP)
+			continue;
+		if (!said)
+			cluster_warn(warn, "%s:%d: service %s: mode http in a cluster: a client "
+				     "without TCP timestamps keeps its connection only while its "
+				     "packets and its backend's replies reach the node that bound it",
+				     cfg->path, cfg->cluster.line, h->name);
+		said = true;
+		for (j = 0; j < h->n_backends; j++) {
+			l4 = l4_claimant(cfg, &h->backends[j]);
+			if (l4)
+				cluster_warn(warn, "%s:%d: service %s: backend %s: also a backend of "
+					     "L4 service %s, whose claim on its replies wins: another "
+					     "node's connections to it break here", cfg->path,
+					     cfg->cluster.line, h->name, h->backends[j].name, l4->name);
+		}
 	}
 }
 
@@ -366,14 +411,9 @@ static void warn_cluster_keys(const struct limpet_config *cfg, struct config_war
 		cookies |= cfg->services[i].affinity.type == LIMPET_AFFINITY_COOKIE;
 	if (!cookies || !access(cfg->secret_file, F_OK))
 		return;
-	/* A long path is cut: the line stays one line. */
-	if (warn->n < CONFIG_WARN_MAX &&
-	    snprintf(warn->line[warn->n], sizeof(warn->line[0]),
-		     "%s:%d: secret_file: %s does not exist: run would create a new key on "
-		     "this node alone; copy one node's key file to every node of the cluster",
-		     cfg->path, cfg->cluster.line, cfg->secret_file) >= (int)sizeof(warn->line[0]))
-		pr_debug("a warning was cut");
-	warn->n++;
+	cluster_warn(warn, "%s:%d: secret_file: %s does not exist: run would create a new key "
+		     "on this node alone; copy one node's key file to every node of the cluster",
+		     cfg->path, cfg->cluster.line, cfg->secret_file);
 }
 
 /*
