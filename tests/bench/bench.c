@@ -37,6 +37,7 @@
 
 #include "limpet_bench.skel.h"
 #include "limpet_maps.h"
+#include "dp/cluster.h"
 #include "dp/dataplane.h"
 #include "dp/maps.h"
 #include "dp/maglev.h"
@@ -84,6 +85,7 @@ enum fig {
 	FIG_HTTP_EST_RET,
 	FIG_HTTP_BIND_FIRST,
 	FIG_HTTP_BIND_SYNACK,
+	FIG_CLUSTER_FWD,
 	FIG_MAX,
 };
 
@@ -98,6 +100,7 @@ struct figure {
 	bool slow;		/* new flows: fewer repeats */
 	int prime;		/* index of the figure whose flow must exist first; -1: none */
 	bool splice;		/* needs the spliced HTTP flow of prime_splice() */
+	bool cluster;		/* runs on a cluster node (cluster_node()) */
 	struct pkt_spec frame;
 	const __u8 *opts;	/* TCP options of the frame */
 	size_t opts_len;
@@ -129,6 +132,8 @@ static const struct service services[] = {
 static const __u8 syn_opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0,
 				 1, 3, 3, 7 };
 static const __u8 ts_opts[] = { 1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 3 };
+/* A TSecr whose low bit names node "a" (id 0) of cluster_node()'s two. */
+static const __u8 owner_a_ts_opts[] = { 1, 1, 8, 10, 0, 0, 0, 2, 0, 0, 0, 4 };
 /* A SYN as Windows sends it: no timestamps (limpet's own cookie keeps the rest). */
 static const __u8 syn_nots_opts[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 8, 1, 1, 4, 2 };
 
@@ -545,6 +550,25 @@ static void prime_bind(struct figure *first, struct figure *synack)
 	free(st);
 }
 
+/*
+ * The cluster map of node "b" (10.20.0.1) of two, node "a" at 10.20.0.13
+ * (a neighbour on pks0), as dp/cluster.c writes it; <on> false: a lone node.
+ */
+static void cluster_node(bool on)
+{
+	struct node_config nodes[2] = { { .name = "a" }, { .name = "b" } };
+	struct cluster_config conf = { .enabled = on, .node = "b", .nodes = nodes,
+				       .n_nodes = 2 };
+	struct cluster_value val;
+	__u32 zero = 0;
+
+	nodes[0].address.family = nodes[1].address.family = LIMPET_FAMILY_V4;
+	nodes[0].address.addr = pkt_addr("10.20.0.13");
+	nodes[1].address.addr = pkt_addr("10.20.0.1");
+	dp_cluster_of(&conf, &val);
+	update(skel->maps.cluster, &zero, &val, "cluster");
+}
+
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
@@ -568,6 +592,7 @@ int main(int argc, char **argv)
 	struct pkt_spec hsyn = pkt_tcp(CLIENT, 40002, VIP, 81, PKT_TCP_SYN);
 	struct pkt_spec hfwd = pkt_tcp(CLIENT, 40003, VIP, 81, PKT_TCP_ACK | PKT_TCP_PSH);
 	struct pkt_spec hret = pkt_tcp(backends[0], 8081, CLIENT, 40003, PKT_TCP_ACK | PKT_TCP_PSH);
+	struct pkt_spec owned = pkt_tcp(CLIENT, 40006, VIP, 81, PKT_TCP_ACK | PKT_TCP_PSH);
 	struct figure figs[FIG_MAX] = {
 		[FIG_FLOOR] = { .name = "floor", .prog = PROG_FLOOR, .verdict = XDP_TX,
 				.stat = -1, .prime = -1, .frame = est,
@@ -641,6 +666,12 @@ int main(int argc, char **argv)
 					   .path = "backend SYN-ACK: (3 map updates putting the "
 						   "binding back) tail call, translation, 2 "
 						   "entries, held segment out, NAT, fib" },
+		[FIG_CLUSTER_FWD] = { .name = "cluster_fwd", .prog = PROG_LB,
+				      .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_CLUSTER_FORWARD,
+				      .prime = -1, .cluster = true, .frame = owned,
+				      .opts = owner_a_ts_opts, .opts_len = sizeof(owner_a_ts_opts),
+				      .path = "HTTP segment another node bound: flow miss, VIP hit, "
+					      "options, TSecr, fib to the node, MACs, TTL" },
 	};
 	__u32 repeat = 2000000, repeat_new = 500000, flow_entries = LIMPET_FLOW_TABLE_DEFAULT;
 	int rounds = 7, opt, i, k;
@@ -735,7 +766,11 @@ int main(int argc, char **argv)
 				prime_splice(&figs[FIG_HTTP_EST_FWD].frame);
 			if (i == FIG_HTTP_BIND_FIRST)
 				prime_bind(f, &figs[FIG_HTTP_BIND_SYNACK]);
+			if (f->cluster)
+				cluster_node(true);
 			run(f, f->slow ? repeat_new : repeat, &r);
+			if (f->cluster)
+				cluster_node(false);
 			f->ns[k] = r.duration;
 			/* The frame the last run left must still be a valid one. */
 			if (f->prog == PROG_LB && pkt_verify(r.out, r.out_len, why, sizeof(why)))

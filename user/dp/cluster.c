@@ -9,6 +9,7 @@
 #include "dp/cluster.h"
 #include "dp/internal.h"
 #include "dp/maps.h"
+#include "model/model.h"
 
 void dp_cluster_of(const struct cluster_config *conf, struct cluster_value *val)
 {

@@ -10,9 +10,10 @@
 
 #include "limpet_maps.h"
 #include "limpet_tcpopt.h"
-#include "model/model.h"
+#include "model/config.h"
 
 struct dataplane;
+struct model;
 
 /*
  * The cluster map's value for <conf>: ids are places in the nodes' sorted
