@@ -184,6 +184,28 @@ forwarded() {
 print(sum(s["packets"] for s in json.loads(sys.argv[1])["services"]))' "$out"
 }
 
+# Start a download of /big from client 10.10.1.<a> to the VIP's port
+# <dport> through node <hop> (10.10.0.1: n1, 10.11.0.1: n2), from a source
+# port in <first>..<first>+200 that the router hashes there, into <file>;
+# sets DL_PID. Fails the test when no port of the range goes there.
+download_via() {
+	local a=$1 dport=$2 hop=$3 first=$4 file=$5 p url=http://$LAB_VIP4
+	[ "$dport" = 80 ] || url=$url:$dport
+	for p in $(seq "$first" $((first + 200))); do
+		ip -n lp-client route get "$LAB_VIP4" from "10.10.1.$a" ipproto tcp sport "$p" \
+			dport "$dport" | grep -q "via $hop " || continue
+		ip netns exec lp-client curl -s --interface "10.10.1.$a" --local-port "$p" \
+			--max-time 90 "$url/big?rate=2m" -o "$file" &
+		DL_PID=$!
+		return 0
+	done
+	fail "no source port from 10.10.1.$a to port $dport routed via $hop"
+}
+# Did the download <pid> into <file> complete, byte-exact?
+download_ok() {
+	wait "$1" && [ "$(sha256sum <"$2" | cut -d' ' -f1)" = "$(cat "$LAB_DIR/big.sha256")" ]
+}
+
 e2e_start "$LAB_DIR/limpet.yaml"
 n2 run --config "$LAB_DIR/n2.yaml" >"$LAB_DIR/n2.log" 2>&1 </dev/null &
 n2_pid=$!
@@ -247,32 +269,12 @@ note "60 cookie sessions x 3 requests through two nodes: all answered, each on o
 
 # A 20 MB download whose path goes through n2: its source port is chosen
 # so the router's hash sends it there.
-port=
-for p in $(seq 40000 40100); do
-	if ip -n lp-client route get "$LAB_VIP4" from 10.10.1.61 ipproto tcp sport "$p" dport 80 |
-		grep -q 'via 10.11.0.1'; then
-		port=$p
-		break
-	fi
-done
-[ -n "$port" ] || fail "no source port routed through n2"
-ip netns exec lp-client curl -s --interface 10.10.1.61 --local-port "$port" --max-time 60 \
-	"http://$LAB_VIP4/big?rate=2m" -o "$E2E_TMP/big" &
-dl=$!
+download_via 61 80 10.11.0.1 40000 "$E2E_TMP/big"
+dl=$DL_PID
 # And one from the HTTP service, whose connection n2 binds: once n2 is
 # drained its packets reach n1, which sends them to n2.
-hport=
-for p in $(seq 42000 42100); do
-	if ip -n lp-client route get "$LAB_VIP4" from 10.10.1.62 ipproto tcp sport "$p" dport 8080 |
-		grep -q 'via 10.11.0.1'; then
-		hport=$p
-		break
-	fi
-done
-[ -n "$hport" ] || fail "no source port routed through n2 for port 8080"
-ip netns exec lp-client curl -s --interface 10.10.1.62 --local-port "$hport" --max-time 60 \
-	"http://$LAB_VIP4:8080/big?rate=2m" -o "$E2E_TMP/big-http" &
-dl_http=$!
+download_via 62 8080 10.11.0.1 42000 "$E2E_TMP/big-http"
+dl_http=$DL_PID
 
 # New connections across drain and undrain of n2, the download in flight.
 t0=$(lab_now_us)
@@ -289,13 +291,11 @@ lab_wait 10 two_paths || fail "n2's route not back within 10 s of node undrain"
 lab_sweep 4 102 141 2 / 1 >"$E2E_TMP/sweep-undrained"
 ! grep -q ABORT "$E2E_TMP/sweep-undrained" ||
 	fail "a request failed after n2's undrain: $(grep -v ' 0 200 ' "$E2E_TMP/sweep-undrained" | head -n 1)"
-wait "$dl" || fail "the download through n2 failed (curl exit $?)"
-[ "$(sha256sum <"$E2E_TMP/big" | cut -d' ' -f1)" = "$(cat "$LAB_DIR/big.sha256")" ] ||
-	fail "the download through n2 arrived altered ($(stat -c %s "$E2E_TMP/big") bytes)"
+download_ok "$dl" "$E2E_TMP/big" ||
+	fail "the download through n2 failed or arrived altered ($(stat -c %s "$E2E_TMP/big") bytes)"
 note "20 MB through n2 byte-exact across its drain and undrain"
-wait "$dl_http" || fail "the HTTP download through n2 failed (curl exit $?)"
-[ "$(sha256sum <"$E2E_TMP/big-http" | cut -d' ' -f1)" = "$(cat "$LAB_DIR/big.sha256")" ] ||
-	fail "the HTTP download through n2 arrived altered ($(stat -c %s "$E2E_TMP/big-http") bytes)"
+download_ok "$dl_http" "$E2E_TMP/big-http" ||
+	fail "the HTTP download through n2 failed or arrived altered ($(stat -c %s "$E2E_TMP/big-http") bytes)"
 note "20 MB from the HTTP service, bound by n2, byte-exact across its drain and undrain"
 
 # wrk for 16 s, keep-alive and "Connection: close" at once, while n2 is
@@ -337,43 +337,24 @@ lab_wait 10 two_paths || fail "n2's route not back within 10 s of the second und
 # session with it times out. Counted: downloads that fail (none may), the
 # time until the router and the backends route around n2, and until new
 # connections all succeed.
+# Four L4 downloads through n2, two through n1; and three from the HTTP
+# service: two bound by n2 (their translation dies with it: counted, not
+# required), one bound by n1 (must complete).
 declare -A via=()
 dls=()
 for a in 150 151 152 153 154 155; do
-	for p in $(seq 41000 41200); do
-		hop=$(ip -n lp-client route get "$LAB_VIP4" from "10.10.1.$a" ipproto tcp sport "$p" dport 80 |
-			grep -o 'via 10.1[01].0.1' || true)
-		# Four through n2, two through n1.
-		want="via 10.11.0.1"
-		[ "$a" -lt 154 ] || want="via 10.10.0.1"
-		[ "$hop" = "$want" ] || continue
-		ip netns exec lp-client curl -s --interface "10.10.1.$a" --local-port "$p" --max-time 90 \
-			"http://$LAB_VIP4/big?rate=2m" -o "$E2E_TMP/big-$a" &
-		dls+=("$!")
-		via[$a]=${hop#via }
-		break
-	done
+	via[$a]=10.11.0.1
+	[ "$a" -lt 154 ] || via[$a]=10.10.0.1
+	download_via "$a" 80 "${via[$a]}" 41000 "$E2E_TMP/big-$a"
+	dls+=("$DL_PID")
 done
-[ "${#dls[@]}" -eq 6 ] || fail "found source ports for ${#dls[@]} of 6 downloads"
-# And three from the HTTP service: two bound by n2 (their translation dies
-# with it: counted, not required), one bound by n1 (must complete).
-declare -A hvia=()
 hdls=()
 for a in 156 157 158; do
-	for p in $(seq 43000 43200); do
-		hop=$(ip -n lp-client route get "$LAB_VIP4" from "10.10.1.$a" ipproto tcp sport "$p" dport 8080 |
-			grep -o 'via 10.1[01].0.1' || true)
-		want="via 10.11.0.1"
-		[ "$a" -lt 158 ] || want="via 10.10.0.1"
-		[ "$hop" = "$want" ] || continue
-		ip netns exec lp-client curl -s --interface "10.10.1.$a" --local-port "$p" --max-time 60 \
-			"http://$LAB_VIP4:8080/big?rate=2m" -o "$E2E_TMP/hbig-$a" &
-		hdls+=("$!")
-		hvia[$a]=${hop#via }
-		break
-	done
+	hop=10.11.0.1
+	[ "$a" -lt 158 ] || hop=10.10.0.1
+	download_via "$a" 8080 "$hop" 43000 "$E2E_TMP/hbig-$a"
+	hdls+=("$DL_PID")
 done
-[ "${#hdls[@]}" -eq 3 ] || fail "found source ports for ${#hdls[@]} of 3 HTTP downloads"
 # New connections every 100 ms, each line: start (ms since epoch), curl exit,
 # status, client address.
 ip netns exec lp-client bash -c 'for ((i = 0; i < 200; i++)); do
@@ -403,16 +384,16 @@ t_back=$(($(date +%s%3N) - t_death))
 failed=0
 i=0
 for a in 150 151 152 153 154 155; do
-	if ! wait "${dls[$i]}" || [ "$(sha256sum <"$E2E_TMP/big-$a" | cut -d' ' -f1)" != "$(cat "$LAB_DIR/big.sha256")" ]; then
+	if ! download_ok "${dls[$i]}" "$E2E_TMP/big-$a"; then
 		failed=$((failed + 1))
-		note "download from 10.10.1.$a (${via[$a]}) failed or arrived altered"
+		note "download from 10.10.1.$a (via ${via[$a]}) failed or arrived altered"
 	fi
 	i=$((i + 1))
 done
 hfailed=0
 i=0
 for a in 156 157 158; do
-	if ! wait "${hdls[$i]}" || [ "$(sha256sum <"$E2E_TMP/hbig-$a" | cut -d' ' -f1)" != "$(cat "$LAB_DIR/big.sha256")" ]; then
+	if ! download_ok "${hdls[$i]}" "$E2E_TMP/hbig-$a"; then
 		[ "$a" != 158 ] || fail "the HTTP download bound by n1 did not survive n2's death"
 		hfailed=$((hfailed + 1))
 	fi

@@ -9,6 +9,7 @@
 #define LIMPET_TESTS_HARNESS_H
 
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <criterion/criterion.h>
@@ -37,6 +38,32 @@ static inline const char *verdict_name(int v)
 	static const char *const names[] = { "ABORTED", "DROP", "PASS", "TX", "REDIRECT" };
 
 	return v >= 0 && v <= XDP_REDIRECT ? names[v] : "?";
+}
+
+/* The interfaces of tests/packet/run.sh's namespace: pkc0 (clients), pks0 (backends). */
+static inline void pkt_ifaces(int *client, int *server)
+{
+	*client = (int)if_nametoindex("pkc0");
+	*server = (int)if_nametoindex("pks0");
+	cr_assert(*client && *server,
+		  "pkc0/pks0 not found: run through tests/packet/run.sh (make packet)");
+}
+
+/*
+ * The data plane as `limpet run` loads it, neither pinned nor attached: the
+ * verifier must take every program. Its XDP program into *prog_fd unless NULL.
+ */
+static inline struct dataplane *pkt_load(__u32 flow_entries, int *prog_fd)
+{
+	struct dataplane *dp;
+	int err = dp_open(&dp, NULL, flow_entries);
+
+	cr_assert_eq(err, 0, "dp_open: %s", strerror(-err));
+	err = dp_load(dp);
+	cr_assert_eq(err, 0, "dp_load: %s", strerror(-err));
+	if (prog_fd)
+		*prog_fd = dp_prog_fd(dp);
+	return dp;
 }
 
 /* Run frame <in> once through <prog_fd> as if it arrived on <ifindex>. */

@@ -15,7 +15,6 @@
  * Runs inside the namespace of tests/packet/run.sh (make packet).
  */
 #include <errno.h>
-#include <net/if.h>
 #include <string.h>
 #include <linux/bpf.h>
 
@@ -72,17 +71,9 @@ static const char config_fmt[] =
 static void setup(void)
 {
 	char yaml[4096];
-	int err;
 
-	if_client = if_nametoindex("pkc0");
-	if_backend = if_nametoindex("pks0");
-	cr_assert(if_client && if_backend,
-		  "pkc0/pks0 not found: run through tests/packet/run.sh (make packet)");
-	err = dp_open(&dp, NULL, FLOW_ENTRIES);
-	cr_assert_eq(err, 0, "dp_open: %s", strerror(-err));
-	err = dp_load(dp);
-	cr_assert_eq(err, 0, "dp_load: %s", strerror(-err));
-	prog_fd = dp_prog_fd(dp);
+	pkt_ifaces(&if_client, &if_backend);
+	dp = pkt_load(FLOW_ENTRIES, &prog_fd);
 	product_write_file(secret_file, sizeof(secret_file), "clsecret", "");
 	unlink(secret_file);	/* created with a fresh key by the product */
 	snprintf(yaml, sizeof(yaml), config_fmt, secret_file);
@@ -157,27 +148,45 @@ static void expect_only(const char *desc, const struct result *r, int stat)
 	check_deltas(desc, r, d, stat >= 0 ? 1 : 0);
 }
 
-/*
- * <in> (built from <s>) must have left unchanged but for its MACs, toward
- * <dmac> from pks0, and one hop less.
- */
-static void expect_sent_to_node(const char *desc, const struct result *r, struct pkt_spec s,
-				struct pkt_mac dmac, __u32 tsval, __u32 ecr)
-{
-	__u8 want[PKT_MAX];
-	size_t len;
+#define TSVAL 0x777	/* the sender's, in every segment built here */
 
+/*
+ * <s>, echoing <ecr>, arriving on <ifindex>, must leave for the node of MAC
+ * <dmac>: unchanged but for its MACs (from pks0) and one hop less.
+ */
+static void expect_to_node(const char *desc, int ifindex, struct pkt_spec s, __u32 ecr,
+			   struct pkt_mac dmac)
+{
+	__u8 in[PKT_MAX], want[PKT_MAX];
+	size_t len = build(&s, TSVAL, ecr, true, in), want_len;
+	struct result r;
+
+	run(ifindex, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "%s: verdict %s", desc, verdict_name(r.verdict));
 	s.dmac = dmac;
 	s.smac = PKT_MAC_PKS0;
 	s.ttl--;
-	len = build(&s, tsval, ecr, true, want);
-	if (r->out_len != len || memcmp(r->out, want, len)) {
+	want_len = build(&s, TSVAL, ecr, true, want);
+	if (r.out_len != want_len || memcmp(r.out, want, want_len)) {
 		char diff[512];
 
-		pkt_diff(r->out, r->out_len, want, len, diff, sizeof(diff));
+		pkt_diff(r.out, r.out_len, want, want_len, diff, sizeof(diff));
 		cr_assert_fail("%s: frame differs: %s", desc, diff);
 	}
-	expect_only(desc, r, LIMPET_STAT_CLUSTER_FORWARD);
+	expect_only(desc, &r, LIMPET_STAT_CLUSTER_FORWARD);
+}
+
+/* <s> (echoing <ecr>, or without timestamps) handled here: <verdict>, <stat> +1 alone. */
+static void expect_here(const char *desc, int ifindex, const struct pkt_spec *s, bool ts,
+			__u32 ecr, int verdict, int stat)
+{
+	__u8 in[PKT_MAX];
+	size_t len = build(s, TSVAL, ecr, ts, in);
+	struct result r;
+
+	run(ifindex, in, len, &r);
+	cr_assert_eq(r.verdict, verdict, "%s: verdict %s", desc, verdict_name(r.verdict));
+	expect_only(desc, &r, stat);
 }
 
 /* The SYN-ACK of the cookie handshake names this node, the state above it. */
@@ -223,84 +232,45 @@ Test(cluster, client_segment_to_owner4)
 {
 	struct pkt_spec s = client_data("10.10.0.2", "10.100.0.1");
 	__u32 ecr = 0x12345600 | ID_A;
-	__u8 in[PKT_MAX];
-	struct result r;
-	size_t len;
 
-	len = build(&s, 0x777, ecr, true, in);
-	run(if_client, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_REDIRECT, "verdict %s", verdict_name(r.verdict));
-	expect_sent_to_node("client -> a", &r, s, PKT_MAC_BACKEND(13), 0x777, ecr);
-
+	expect_to_node("client -> a", if_client, s, ecr, PKT_MAC_BACKEND(13));
 	/* Its handshake's ACK alone too: the cookie is a's to check. */
 	s.tcp_flags = PKT_TCP_ACK;
 	s.payload_len = 0;
-	len = build(&s, 0x777, ecr, true, in);
-	run(if_client, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_REDIRECT);
-	expect_sent_to_node("ACK -> a", &r, s, PKT_MAC_BACKEND(13), 0x777, ecr);
-
+	expect_to_node("ACK -> a", if_client, s, ecr, PKT_MAC_BACKEND(13));
 	/* An RST is judged by the node whose connection it is. */
 	s.tcp_flags = PKT_TCP_RST | PKT_TCP_ACK;
-	len = build(&s, 0x777, ecr, true, in);
-	run(if_client, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_REDIRECT);
-	expect_sent_to_node("RST -> a", &r, s, PKT_MAC_BACKEND(13), 0x777, ecr);
+	expect_to_node("RST -> a", if_client, s, ecr, PKT_MAC_BACKEND(13));
 }
 
 /* IPv6, to node c, whose address is IPv6 too. */
 Test(cluster, client_segment_to_owner6)
 {
-	struct pkt_spec s = client_data("fd00:10::2", "fd00:100::1");
-	__u32 ecr = 0xabcdef00 | ID_C;
-	__u8 in[PKT_MAX];
-	struct result r;
-	size_t len;
-
-	len = build(&s, 0x777, ecr, true, in);
-	run(if_client, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_REDIRECT, "verdict %s", verdict_name(r.verdict));
-	expect_sent_to_node("client -> c", &r, s, PKT_MAC_BACKEND(12), 0x777, ecr);
+	expect_to_node("client -> c", if_client, client_data("fd00:10::2", "fd00:100::1"),
+		       0xabcdef00 | ID_C, PKT_MAC_BACKEND(12));
 }
 
 /* A node with no route to it, and a segment out of hops: dropped, counted. */
 Test(cluster, unreachable_owner)
 {
 	struct pkt_spec s = client_data("10.10.0.2", "10.100.0.1");
-	__u8 in[PKT_MAX];
-	struct result r;
-	size_t len;
 
-	len = build(&s, 0x777, 0x12345600 | ID_D, true, in);
-	run(if_client, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_DROP, "verdict %s", verdict_name(r.verdict));
-	expect_only("client -> d", &r, LIMPET_STAT_CLUSTER_UNREACHABLE);
-
+	expect_here("client -> d", if_client, &s, true, 0x12345600 | ID_D, XDP_DROP,
+		    LIMPET_STAT_CLUSTER_UNREACHABLE);
 	s.ttl = 1;
-	len = build(&s, 0x777, 0x12345600 | ID_A, true, in);
-	run(if_client, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_DROP, "verdict %s", verdict_name(r.verdict));
-	expect_only("TTL 1 -> a", &r, LIMPET_STAT_CLUSTER_UNREACHABLE);
+	expect_here("TTL 1 -> a", if_client, &s, true, 0x12345600 | ID_A, XDP_DROP,
+		    LIMPET_STAT_CLUSTER_UNREACHABLE);
 }
 
 /* This node's own, and segments without timestamps: handled here. */
 Test(cluster, own_segments_stay)
 {
 	struct pkt_spec s = client_data("10.10.0.2", "10.100.0.1");
-	__u8 in[PKT_MAX];
-	struct result r;
-	size_t len;
 
 	/* No connection here and no valid cookie: as on a lone node. */
-	len = build(&s, 0x777, 0x12345600 | SELF_ID, true, in);
-	run(if_client, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_DROP, "verdict %s", verdict_name(r.verdict));
-	expect_only("client -> self", &r, LIMPET_STAT_SYNCOOKIE_BAD);
-
-	len = build(&s, 0, 0, false, in);
-	run(if_client, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_DROP, "verdict %s", verdict_name(r.verdict));
-	expect_only("no timestamps", &r, LIMPET_STAT_SYNCOOKIE_BAD);
+	expect_here("client -> self", if_client, &s, true, 0x12345600 | SELF_ID, XDP_DROP,
+		    LIMPET_STAT_SYNCOOKIE_BAD);
+	expect_here("no timestamps", if_client, &s, false, 0, XDP_DROP, LIMPET_STAT_SYNCOOKIE_BAD);
 }
 
 /* A backend's reply with no flow here goes to the node its TSecr names. */
@@ -308,39 +278,21 @@ Test(cluster, backend_reply_to_owner)
 {
 	struct pkt_spec s = backend_reply("10.20.0.11", "10.10.0.2");
 	__u32 ecr = 0x00112200 | ID_A;
-	__u8 in[PKT_MAX];
-	struct result r;
-	size_t len;
 
-	len = build(&s, 0x999, ecr, true, in);
-	run(if_backend, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_REDIRECT, "verdict %s", verdict_name(r.verdict));
-	expect_sent_to_node("backend -> a", &r, s, PKT_MAC_BACKEND(13), 0x999, ecr);
-
+	expect_to_node("backend -> a", if_backend, s, ecr, PKT_MAC_BACKEND(13));
 	/* The SYN-ACK answering a's binding SYN. */
 	s.tcp_flags = PKT_TCP_SYN | PKT_TCP_ACK;
 	s.payload_len = 0;
-	len = build(&s, 0x999, ecr, true, in);
-	run(if_backend, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_REDIRECT, "verdict %s", verdict_name(r.verdict));
-	expect_sent_to_node("SYN-ACK -> a", &r, s, PKT_MAC_BACKEND(13), 0x999, ecr);
-
+	expect_to_node("SYN-ACK -> a", if_backend, s, ecr, PKT_MAC_BACKEND(13));
 	/* To this host itself (a health check's answer): the kernel's,
 	 * whatever its TSecr.
 	 */
 	s = backend_reply("10.20.0.11", "10.20.0.1");
-	len = build(&s, 0x999, ecr, true, in);
-	run(if_backend, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_PASS, "verdict %s", verdict_name(r.verdict));
-	expect_only("backend -> this host", &r, LIMPET_STAT_PASS);
-
+	expect_here("backend -> this host", if_backend, &s, true, ecr, XDP_PASS, LIMPET_STAT_PASS);
 	/* Naming this node: not limpet's (no flow), the kernel's. */
 	s = backend_reply("10.20.0.11", "10.10.0.2");
-	s.tcp_flags = PKT_TCP_ACK;
-	len = build(&s, 0x999, 0x00112200 | SELF_ID, true, in);
-	run(if_backend, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_PASS, "verdict %s", verdict_name(r.verdict));
-	expect_only("backend -> self", &r, LIMPET_STAT_PASS);
+	expect_here("backend -> self", if_backend, &s, true, 0x00112200 | SELF_ID, XDP_PASS,
+		    LIMPET_STAT_PASS);
 }
 
 /*
@@ -353,9 +305,6 @@ Test(cluster, l4_claim_wins)
 	struct rev_nat_key k = { .port = htons(8080), .proto = IPPROTO_TCP,
 				 .family = LIMPET_FAMILY_V4 };
 	struct rev_nat_value v;
-	__u8 in[PKT_MAX];
-	struct result r;
-	size_t len;
 
 	k.addr = pkt_addr("10.20.0.12");
 	cr_assert_eq(dp_get_rev_nat(dp, &k, &v), 0);
@@ -365,10 +314,8 @@ Test(cluster, l4_claim_wins)
 	cr_assert(v.flags & LIMPET_REV_NAT_SPLICED);
 
 	s.smac = PKT_MAC_BACKEND(12);
-	len = build(&s, 0x999, 0x00112200 | ID_A, true, in);
-	run(if_backend, in, len, &r);
-	cr_assert_eq(r.verdict, XDP_REDIRECT, "verdict %s", verdict_name(r.verdict));
-	expect_only("L4 reply", &r, LIMPET_STAT_RET_STATELESS);
+	expect_here("L4 reply", if_backend, &s, true, 0x00112200 | ID_A, XDP_REDIRECT,
+		    LIMPET_STAT_RET_STATELESS);
 }
 
 /* The SYN of a binding in XDP names this node in its TSval. */

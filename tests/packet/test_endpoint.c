@@ -13,7 +13,6 @@
  * against one data plane. Runs inside tests/packet/run.sh's namespace.
  */
 #include <errno.h>
-#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
@@ -83,17 +82,10 @@ static void setup(void)
 {
 	char y[8192];
 	size_t at = 0;
-	int s, j, err;
+	int s, j;
 
-	if_client = if_nametoindex("pkc0");
-	if_server = if_nametoindex("pks0");
-	cr_assert(if_client && if_server,
-		  "pkc0/pks0 not found: run through tests/packet/run.sh (make packet)");
-	err = dp_open(&dp, NULL, FLOW_ENTRIES);
-	cr_assert_eq(err, 0, "dp_open: %s", strerror(-err));
-	err = dp_load(dp);
-	cr_assert_eq(err, 0, "dp_load: %s", strerror(-err));
-	prog_fd = dp_prog_fd(dp);
+	pkt_ifaces(&if_client, &if_server);
+	dp = pkt_load(FLOW_ENTRIES, &prog_fd);
 
 	at += snprintf(y + at, sizeof(y) - at,
 		       "instance: pkt\ninterfaces:\n  - name: pkc0\nservices:\n");

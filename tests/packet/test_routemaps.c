@@ -20,6 +20,7 @@
 #include "dp/route.h"
 #include "limpet_hash.h"
 #include "limpet_route.h"
+#include "packet/harness.h"
 #include "packet/product.h"
 
 #define FLOW_ENTRIES 1024
@@ -72,11 +73,7 @@ static struct dataplane *dp;
 
 static void setup(void)
 {
-	int err = dp_open(&dp, NULL, FLOW_ENTRIES);
-
-	cr_assert_eq(err, 0, "dp_open: %s", strerror(-err));
-	err = dp_load(dp);
-	cr_assert_eq(err, 0, "dp_load: %s", strerror(-err));
+	dp = pkt_load(FLOW_ENTRIES, NULL);
 }
 
 static void teardown(void)

@@ -20,7 +20,6 @@
  * Runs inside the namespace of tests/packet/run.sh (make packet).
  */
 #include <errno.h>
-#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -111,7 +110,7 @@ static struct dataplane *dp;
 static struct model model;
 static struct http http;		/* wrote cookie_keys and http_affinity */
 static char secret_file[256];
-static int prog_fd, if_client;
+static int prog_fd, if_client, if_server;
 static __u32 ids[SVC_MAX][NBACKENDS];	/* the ids dp_program() gave the backends */
 static const __u32 *ring[SVC_MAX];	/* the tables it wrote */
 
@@ -172,17 +171,11 @@ static void setup(void)
 {
 	char yaml[8192];
 	__u32 size;
-	int s, j, err;
+	int s, j;
 
-	if_client = if_nametoindex("pkc0");
-	cr_assert(if_client && if_nametoindex("pks0"),
-		  "pkc0/pks0 not found: run through tests/packet/run.sh (make packet)");
-	err = dp_open(&dp, NULL, FLOW_ENTRIES);
-	cr_assert_eq(err, 0, "dp_open: %s", strerror(-err));
+	pkt_ifaces(&if_client, &if_server);
 	/* The verifier must take the program with the SYN-cookie path in it. */
-	err = dp_load(dp);
-	cr_assert_eq(err, 0, "dp_load: %s", strerror(-err));
-	prog_fd = dp_prog_fd(dp);
+	dp = pkt_load(FLOW_ENTRIES, &prog_fd);
 
 	write_secret_file();
 	services_yaml(yaml, sizeof(yaml));

@@ -24,7 +24,6 @@
  * contract the controller relies on.
  */
 #include <errno.h>
-#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -218,20 +217,13 @@ static void check_mac(const char *ifname, struct pkt_mac want)
 static void setup(void)
 {
 	char *yaml;
-	int s, j, err;
+	int s, j;
 
-	if_client = if_nametoindex("pkc0");
-	if_server = if_nametoindex("pks0");
-	cr_assert(if_client && if_server,
-		  "pkc0/pks0 not found: run through tests/packet/run.sh (make packet)");
+	pkt_ifaces(&if_client, &if_server);
 	check_mac("pkc0", PKT_MAC_PKC0);
 	check_mac("pks0", PKT_MAC_PKS0);
 
-	err = dp_open(&dp, NULL, FLOW_ENTRIES);
-	cr_assert_eq(err, 0, "dp_open: %s", strerror(-err));
-	err = dp_load(dp);
-	cr_assert_eq(err, 0, "dp_load: %s", strerror(-err));
-	prog_fd = dp_prog_fd(dp);
+	dp = pkt_load(FLOW_ENTRIES, &prog_fd);
 
 	yaml = services_yaml();
 	product_model(yaml, &model);
