@@ -135,10 +135,10 @@ int dp_set_cookie_keys(struct dataplane *dp, const struct cookie_keys_value *val
 int dp_set_http_affinity(struct dataplane *dp, __u32 service_id,
 			 const struct http_affinity_value *val);
 
-/* syn_secret: the key of limpet's own SYN cookie (dp/dataplane.c). */
 /* The cluster map's one value (dp/cluster.c). */
 int dp_set_cluster(struct dataplane *dp, const struct cluster_value *val);
 
+/* syn_secret: the key of limpet's own SYN cookie (dp/dataplane.c). */
 int dp_get_syn_secret(struct dataplane *dp, struct limpet_syncookie_key *key);
 int dp_set_syn_secret(struct dataplane *dp, const struct limpet_syncookie_key *key);
 

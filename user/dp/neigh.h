@@ -9,9 +9,9 @@
 
 /*
  * Make the kernel resolve every backend's neighbour entry (and the other
- * cluster nodes'), so that
- * bpf_fib_lookup() finds a MAC and DSR (which cannot fall back to the
- * kernel) never waits for ARP/ND: a datagram to the discard port does it.
+ * cluster nodes'), so that bpf_fib_lookup() finds a MAC and DSR (which
+ * cannot fall back to the kernel) never waits for ARP/ND: a datagram to the
+ * discard port does it.
  */
 void dp_nudge_neighbours(const struct model *model);
 

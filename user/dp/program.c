@@ -572,7 +572,6 @@ static struct rev_claim *rev_claims(const struct model *model, size_t *n)
 		return NULL;
 	for (i = 0; i < model->n_services; i++) {
 		const struct service *svc = &model->services[i];
-
 		bool spliced = svc->conf.mode == SERVICE_MODE_HTTP;
 
 		/* An HTTP service's replies need a claim only on a cluster node. */
@@ -659,7 +658,8 @@ static int program_rev_nat(struct dataplane *dp, const struct rev_claim *c, size
 		     end++)
 			;
 		/* L4 claims sort first; where there are some, HTTP ones lose. */
-		for (last = i + 1; last < end && !(c[last].val.flags & LIMPET_REV_NAT_SPLICED);
+		for (last = i + 1; last < end && (c[last].val.flags & LIMPET_REV_NAT_SPLICED) ==
+							 (c[i].val.flags & LIMPET_REV_NAT_SPLICED);
 		     last++)
 			;
 		pick = i;	/* the lowest service id, unless the owner still claims it */
