@@ -8,7 +8,8 @@
 #                                         or test_affinity.sh)
 #
 # Leftovers of an earlier run are cleaned first. Each test gets at most
-# E2E_TEST_TIMEOUT seconds (default 240). The last line is the summary
+# E2E_TEST_TIMEOUT seconds (default 240), or what a line "# e2e-timeout: N"
+# in it asks for when that is longer. The last line is the summary
 # "e2e: N passed, N failed, N skipped"; the exit status is non-zero if any
 # test failed.
 set -euo pipefail
@@ -45,13 +46,15 @@ for t in "${tests[@]}"; do
 	echo "=== e2e: $name"
 	t0=$SECONDS
 	rc=0
-	timeout --kill-after=10 "$timeout_s" bash "$t" | tee "$out" || rc=${PIPESTATUS[0]}
+	limit=$(sed -n 's/^# e2e-timeout: \([0-9][0-9]*\)$/\1/p' "$t")
+	[ "${limit:-0}" -gt "$timeout_s" ] || limit=$timeout_s
+	timeout --kill-after=10 "$limit" bash "$t" | tee "$out" || rc=${PIPESTATUS[0]}
 	case $rc in
 	0) passed=$((passed + 1)) ;;
 	77) skipped=$((skipped + 1)) ;;
 	*)
 		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-			echo "FAIL: $name: timed out after ${timeout_s}s"
+			echo "FAIL: $name: timed out after ${limit}s"
 		elif ! grep -q "^FAIL: " "$out"; then
 			echo "FAIL: $name: exited $rc without a result line"
 		fi

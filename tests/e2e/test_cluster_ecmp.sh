@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #
 # test_cluster_ecmp.sh - two limpet nodes behind an ECMP router, L4 NAT
-# (port 80) and HTTP with cookie affinity (port 8080) on one VIP.
+# (port 80) and HTTP with cookie affinity (port 8080) on one VIP, and the
+# same on an IPv6 VIP (its routes static: the BGP sessions carry IPv4).
 #
 #   lp-client (router + clients, BIRD, ECMP by L4 hash)
 #     cli0 ==== lb-cli  lp-lb  (node n1, BIRD) lb-srv  ==+
@@ -19,18 +20,20 @@
 # addresses and ports all succeed and both nodes forward some (replies
 # un-NATed without per-flow state on whichever node gets them, each client
 # address on one backend); 60 cookie sessions from changing addresses, each
-# on one backend, segments sent between the nodes; n2 drained: its route
-# withdrawn within 2 s, new connections all answered, and again after
-# undrain; a 20 MB download routed through n2 stays byte-exact across the
-# drain (its packets move to n1, which records the flow from a
-# mid-connection packet), and so does one from the HTTP service bound by n2
-# (n1 sends its packets to n2); wrk keep-alive and close on both services
-# through a second drain and undrain without an error; then n2 dies mid-load
-# (cut off, killed, namespace deleted): six downloads, four through it, all
-# complete byte-exact (of three HTTP downloads, the one n1 bound must
-# complete; those n2 bound are counted), and new connections succeed once
-# the router and the backends (which learn their gateways from both nodes
-# over BGP) have dropped it.
+# on one backend, segments sent between the nodes, and 20 over IPv6 beside
+# IPv6 L4 connections; n2 drained: its route withdrawn within 2 s, new
+# connections all answered, and again after undrain; a 20 MB download routed
+# through n2 stays byte-exact across the drain (its packets move to n1,
+# which records the flow from a mid-connection packet), and so does one from
+# the HTTP service bound by n2 (n1 sends its packets to n2); wrk keep-alive
+# and close on both services through a second drain and undrain without an
+# error; then n2 dies mid-load (cut off, killed, namespace deleted): six
+# downloads, four through it, all complete byte-exact (of three HTTP
+# downloads, the one n1 bound must complete; those n2 bound are counted),
+# and new connections succeed once the router and the backends (which learn
+# their gateways from both nodes over BGP) have dropped it.
+#
+# e2e-timeout: 420
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -78,15 +81,30 @@ ip -n lp-client addr add 10.11.0.2/24 dev cli1
 ip -n lp-lb2 addr add 10.11.0.1/24 dev lb2-cli
 ip -n lp-lb2 addr add 10.20.0.2/24 dev lb2-srv
 ip -n lp-lb2 route add 10.10.0.0/16 via 10.11.0.2
+ip -n lp-client addr add fd00:11::2/64 dev cli1 nodad
+ip -n lp-lb2 addr add fd00:11::1/64 dev lb2-cli nodad
+ip -n lp-lb2 addr add fd00:20::2/64 dev lb2-srv nodad
+ip -n lp-lb2 -6 route add fd00:10::/64 via fd00:11::2
+ip -n lp-lb -6 route add fd00:11::/64 via fd00:10::2
 # The router's own addresses are clients too (wrk cannot choose its
 # source, and the router picks 10.10.0.2 or 10.11.0.2 by its first path):
 # every node reaches both.
 ip -n lp-lb route add 10.11.0.0/24 via 10.10.0.2
 ip netns exec lp-lb2 sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-	net.ipv4.conf.lb2-cli.rp_filter=0 net.ipv4.conf.lb2-srv.rp_filter=0
+	net.ipv4.conf.lb2-cli.rp_filter=0 net.ipv4.conf.lb2-srv.rp_filter=0 \
+	net.ipv6.conf.all.forwarding=1
 # The router: ECMP by L4 hash, replies may come back on either link.
 ip netns exec lp-client sysctl -qw net.ipv4.fib_multipath_hash_policy=1 \
-	net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.cli0.rp_filter=0 net.ipv4.conf.cli1.rp_filter=0
+	net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.cli0.rp_filter=0 net.ipv4.conf.cli1.rp_filter=0 \
+	net.ipv6.fib_multipath_hash_policy=1
+# IPv6 by static routes (the BIRD sessions here carry IPv4): the router
+# spreads the IPv6 VIP over both nodes, the backends their replies.
+ip -n lp-client -6 route add "$LAB_VIP6/128" nexthop via fd00:10::1 dev cli0 \
+	nexthop via fd00:11::1 dev cli1
+for k in 1 2; do
+	ip netns exec "lp-b$k" sysctl -qw net.ipv6.fib_multipath_hash_policy=1
+	ip -n "lp-b$k" -6 route replace default nexthop via fd00:20::1 nexthop via fd00:20::2
+done
 # Backends: their default route is learnt over BGP from both nodes (each
 # announces itself as a default gateway), multipath by L4 hash; a node that
 # dies leaves it when its session times out (hold time 3 s).
@@ -128,20 +146,24 @@ protocol bgp n1 { local 10.10.0.2 as 65000; neighbor 10.10.0.1 as 65001; hold ti
 protocol bgp n2 { local 10.11.0.2 as 65000; neighbor 10.11.0.1 as 65001; hold time 9;
   keepalive time 3; connect retry time 1; ipv4 { import all; export none; }; }"
 
-lab_write_config "$LAB_DIR/limpet.yaml" --no-v6 --health tcp --health-interval 300ms --fall 2 --rise 1
-# An HTTP service with cookie affinity on the same VIP, port 8080 (where
-# the backends' nginx listens too).
-cat >>"$LAB_DIR/limpet.yaml" <<EOF
-  - name: cweb
-    vip: $LAB_VIP4
+lab_write_config "$LAB_DIR/limpet.yaml" --health tcp --health-interval 300ms --fall 2 --rise 1
+# An HTTP service with cookie affinity on each VIP, port 8080 (where the
+# backends' nginx listens too).
+for f in 4 6; do
+	vip=$LAB_VIP4
+	[ "$f" = 4 ] || vip=\"$LAB_VIP6\"
+	cat >>"$LAB_DIR/limpet.yaml" <<EOF
+  - name: cweb$f
+    vip: $vip
     port: 8080
     mode: http
     affinity: {type: cookie}
     health: {type: tcp, interval: 300ms, fall: 2, rise: 1}
     backends:
-      - {name: b1, address: $(lab_backend_addr 1 4), port: 8080}
-      - {name: b2, address: $(lab_backend_addr 2 4), port: 8080}
+      - {name: b1, address: "$(lab_backend_addr 1 "$f")", port: 8080}
+      - {name: b2, address: "$(lab_backend_addr 2 "$f")", port: 8080}
 EOF
+done
 # The nodes' addresses on the backends' switch: a segment of a connection
 # the other node bound is sent there (MAC rewritten).
 e2e_cluster_config "$LAB_DIR/limpet.yaml" 10.20.0.2 10.20.0.1
@@ -237,35 +259,53 @@ d2=$(($(forwarded 2) - f2))
 note "packets forwarded: n1 $d1, n2 $d2"
 [ "$d1" -gt 0 ] && [ "$d2" -gt 0 ] || fail "ECMP did not use both nodes (n1 $d1, n2 $d2 packets)"
 
-# 60 cookie sessions on the HTTP service, 3 requests each from changing
-# source addresses: the first gets the cookie, the next two present it and
-# must reach its backend whichever node ECMP gives them. The backends'
-# replies take either node too: a node that did not bind a connection
-# sends its segments to the node that did. Lines: session, request,
-# curl exit, status, body.
-fwd0=$(cluster_forwarded)
-# shellcheck disable=SC2016
-ip netns exec lp-client bash -c '
-	for ((s = 0; s < 60; s++)); do
-		jar=$1/jar-$s
-		for ((r = 0; r < 3; r++)); do
-			a=10.10.1.$(((s * 3 + r) % 200 + 1))
-			body=$(curl -s --interface "$a" --connect-timeout 2 --max-time 5 -c "$jar" -b "$jar" \
-				-w "|%{http_code}" "http://$2:8080/")
-			rc=$?
-			echo "$s $r $rc ${body##*|} $(printf %s "${body%|*}" | tr -d "\n")"
-		done
-	done' cookie-sweep "$E2E_TMP" "$LAB_VIP4" >"$E2E_TMP/cookies"
-n=$(awk '$3 == 0 && $4 == 200' "$E2E_TMP/cookies" | wc -l)
-[ "$n" -eq 180 ] || fail "$n of 180 cookie requests answered: $(awk '$3 != 0 || $4 != 200' "$E2E_TMP/cookies" | head -n 3 | tr '\n' '|')"
-moved=$(awk '{ print $1, $5 }' "$E2E_TMP/cookies" | sort -u | awk '{ print $1 }' | uniq -d | wc -l)
-[ "$moved" -eq 0 ] || fail "$moved of 60 cookie sessions reached two backends"
-[ "$(awk '{ print $5 }' "$E2E_TMP/cookies" | sort -u | wc -l)" -eq 2 ] ||
-	fail "the cookie sessions did not use both backends"
-fwd=$(($(cluster_forwarded) - fwd0))
-note "60 cookie sessions x 3 requests through two nodes: all answered, each on one backend;" \
-	"$fwd segments sent to the node that bound their connection"
-[ "$fwd" -gt 0 ] || fail "no segment was sent to another node: the test did not cross nodes"
+# <n> cookie sessions on the HTTP service of family <4|6>, 3 requests
+# each from changing source addresses: the first gets the cookie, the next
+# two present it and must reach its backend whichever node ECMP gives
+# them. The backends' replies take either node too: a node that did not
+# bind a connection sends its segments to the node that did. Lines:
+# session, request, curl exit, status, body.
+cookie_sessions() {
+	local fam=$1 n=$2 out=$E2E_TMP/cookies$1 fwd0 fwd moved answered
+	fwd0=$(cluster_forwarded)
+	# shellcheck disable=SC2016
+	ip netns exec lp-client bash -c '
+		for ((s = 0; s < $3; s++)); do
+			jar=$1/jar$2-$s
+			for ((r = 0; r < 3; r++)); do
+				k=$(((s * 3 + r) % 200 + 1))
+				if [ "$2" = 6 ]; then
+					a=$(printf "fd00:10::1:%x" "$k") url="http://[$5]:8080/"
+				else
+					a=10.10.1.$k url="http://$4:8080/"
+				fi
+				body=$(curl -s --interface "$a" --connect-timeout 2 --max-time 5 \
+					-c "$jar" -b "$jar" -w "|%{http_code}" "$url")
+				rc=$?
+				echo "$s $r $rc ${body##*|} $(printf %s "${body%|*}" | tr -d "\n")"
+			done
+		done' cookie-sweep "$E2E_TMP" "$fam" "$n" "$LAB_VIP4" "$LAB_VIP6" >"$out"
+	answered=$(awk '$3 == 0 && $4 == 200' "$out" | wc -l)
+	[ "$answered" -eq $((3 * n)) ] ||
+		fail "IPv$fam: $answered of $((3 * n)) cookie requests answered: $(awk '$3 != 0 || $4 != 200' "$out" | head -n 3 | tr '\n' '|')"
+	moved=$(awk '{ print $1, $5 }' "$out" | sort -u | awk '{ print $1 }' | uniq -d | wc -l)
+	[ "$moved" -eq 0 ] || fail "IPv$fam: $moved of $n cookie sessions reached two backends"
+	[ "$(awk '{ print $5 }' "$out" | sort -u | wc -l)" -eq 2 ] ||
+		fail "IPv$fam: the cookie sessions did not use both backends"
+	fwd=$(($(cluster_forwarded) - fwd0))
+	note "IPv$fam: $n cookie sessions x 3 requests through two nodes: all answered, each on" \
+		"one backend; $fwd segments sent to the node that bound their connection"
+	[ "$fwd" -gt 0 ] || fail "IPv$fam: no segment was sent to another node: the test did not cross nodes"
+}
+cookie_sessions 4 60
+cookie_sessions 6 20
+# IPv6 L4 through both nodes: every request answered, each address on one backend.
+lab_sweep 6 1 20 3 / 3 >"$E2E_TMP/sweep6"
+n=$(grep -c ' 0 200 ' "$E2E_TMP/sweep6" || true)
+[ "$n" -eq 60 ] || fail "IPv6: $n of 60 L4 requests answered: $(grep -v ' 0 200 ' "$E2E_TMP/sweep6" | head -n 3 | tr '\n' '|')"
+moved=$(awk '{ print $1, $4 }' "$E2E_TMP/sweep6" | sort -u | awk '{ print $1 }' | uniq -d | wc -l)
+[ "$moved" -eq 0 ] || fail "IPv6: $moved client addresses reached two backends"
+note "IPv6: 60 L4 requests from 20 addresses answered, each address on one backend"
 
 # A 20 MB download whose path goes through n2: its source port is chosen
 # so the router's hash sends it there.
