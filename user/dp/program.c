@@ -102,11 +102,11 @@ static int read_mirrors(struct dataplane *dp)
 	backends = calloc(LIMPET_MAX_BACKENDS, sizeof(*backends));
 	values = calloc(LIMPET_MAX_BACKENDS, sizeof(*values));
 	ret = services && backends && values ? 0 : -ENOMEM;
-	if (!ret)
+	if (!ret && !dp->registry_fresh)
 		ret = dp_read_service_names(dp, services, LIMPET_MAX_SERVICES);
-	if (!ret)
+	if (!ret && !dp->registry_fresh)
 		ret = dp_read_backend_names(dp, backends, LIMPET_MAX_BACKENDS);
-	if (!ret)
+	if (!ret && !dp->registry_fresh)
 		ret = dp_read_backends(dp, values, LIMPET_MAX_BACKENDS);
 	if (ret) {
 		free(services);
