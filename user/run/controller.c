@@ -275,7 +275,6 @@ static int attach_interfaces(struct controller *c, const struct limpet_config *r
 	return 0;
 }
 
-/* One warning per configured veth whose peer would drop what XDP sends into it. */
 /*
  * Start-up attaches on a thread of its own: loading the program keeps a
  * core in the kernel's verifier for about half a second, time in which the
@@ -313,6 +312,7 @@ static int attach_finish(struct attach_job *job)
 	return job->ret;
 }
 
+/* One warning per configured veth whose peer would drop what XDP sends into it. */
 static void warn_veth_peers(const struct limpet_config *cfg)
 {
 	char warn[CONFIG_ERR_MAX];
