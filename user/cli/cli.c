@@ -56,10 +56,18 @@ struct table {
 static char *cell_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *cell_printf(const char *fmt, ...)
 {
+	char buf[128];	/* most cells: no second pass (a status lists every backend) */
 	va_list ap;
 	char *s;
 	int n;
 
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	if ((size_t)n < sizeof(buf))
+		return strdup(buf);
 	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
@@ -92,8 +100,12 @@ static char *cell_endpoint(const json_t *obj, const char *addr_key, const char *
 {
 	const char *addr = str_of(obj, addr_key);
 	const json_t *port = json_object_get(obj, port_key);
+	const char *fmt = strchr(addr, ':') ? "[%s]:%" JSON_INTEGER_FORMAT :
+					      "%s:%" JSON_INTEGER_FORMAT;
 	char *p, *s;
 
+	if (json_is_integer(port))
+		return cell_printf(fmt, addr, json_integer_value(port));
 	p = cell_json(port);
 	if (!p)
 		return NULL;
@@ -129,10 +141,19 @@ static int table_add(struct table *t, char **row)
 	return 0;
 }
 
+static void pad(size_t n)
+{
+	static const char blanks[] = "                                ";
+
+	for (; n > sizeof(blanks) - 1; n -= sizeof(blanks) - 1)
+		fwrite(blanks, 1, sizeof(blanks) - 1, stdout);
+	fwrite(blanks, 1, n, stdout);
+}
+
+/* fwrite and blanks, not printf's "%*s": a status prints every backend. */
 static void table_print(const struct table *t, const char *indent)
 {
-	int width[TABLE_MAX_COLS] = { 0 }, w;
-	size_t r, c;
+	size_t width[TABLE_MAX_COLS] = { 0 }, w, r, c;
 	const char *s;
 
 	for (r = 0; r < t->n_rows; r++)
@@ -145,10 +166,13 @@ static void table_print(const struct table *t, const char *indent)
 		fputs(indent, stdout);
 		for (c = 0; c < t->n_cols; c++) {
 			s = t->cells[r * t->n_cols + c];
-			if (c + 1 == t->n_cols && t->align[c] == 'l')
-				printf("%s", s);	/* no trailing blanks */
-			else
-				printf(t->align[c] == 'r' ? "%*s" : "%-*s", width[c], s);
+			w = strlen(s);
+			if (t->align[c] == 'r')
+				pad(width[c] - w);
+			fwrite(s, 1, w, stdout);
+			/* no trailing blanks after the last column */
+			if (t->align[c] == 'l' && c + 1 < t->n_cols)
+				pad(width[c] - w);
 			fputs(c + 1 == t->n_cols ? "\n" : "  ", stdout);
 		}
 	}

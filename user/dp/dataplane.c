@@ -96,6 +96,14 @@ int dp_pin_dir(const char *instance, char *buf, size_t len, char *err, size_t er
 	return 0;
 }
 
+/* Does <map> have a pin to reuse (pinned by name, and the pin exists)? */
+static bool pinned(const struct bpf_map *map)
+{
+	const char *path = bpf_map__pin_path(map);
+
+	return path && access(path, F_OK) == 0;
+}
+
 int dp_open(struct dataplane **out, const char *pin_dir, __u32 flow_entries)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
@@ -137,6 +145,10 @@ int dp_open(struct dataplane **out, const char *pin_dir, __u32 flow_entries)
 	err = bpf_map__set_max_entries(dp->skel->maps.flows, flow_entries);
 	if (err)
 		goto fail;
+	/* The instance lock is held: no other controller pins them meanwhile. */
+	dp->registry_fresh = !pin_dir || (!pinned(dp->skel->maps.service_names) &&
+					  !pinned(dp->skel->maps.backend_names) &&
+					  !pinned(dp->skel->maps.backends));
 	if (!pin_dir) {
 		bpf_object__for_each_map(map, dp->skel->obj) {
 			err = bpf_map__set_pin_path(map, NULL);

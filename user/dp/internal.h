@@ -22,6 +22,11 @@ struct dataplane {
 	char pin_dir[256];		/* "" when not pinned (tests) */
 	bool adopted;			/* pinned maps existed: a restart */
 	bool loaded;			/* programs and maps are in the kernel */
+	/* service_names, backend_names and backends had no pins at dp_open() and
+	 * nothing wrote them since: once loaded they are as created, all zero,
+	 * and the first dp_program() need not read 17 MB of them back.
+	 */
+	bool registry_fresh;
 	int ncpus;
 	/* The maps, valid once loaded (dp_collect_fds()); see maps.c for who writes each. */
 	int vips_fd;

@@ -123,7 +123,10 @@ static int update_many(int fd, const void *keys, size_t key_size, const void *va
 
 int dp_set_backend(struct dataplane *dp, __u32 id, const struct backend_value *val)
 {
-	int ret = errno_or(bpf_map_update_elem(dp->backends_fd, &id, val, BPF_ANY));
+	int ret;
+
+	dp->registry_fresh = false;
+	ret = errno_or(bpf_map_update_elem(dp->backends_fd, &id, val, BPF_ANY));
 
 	if (!ret && dp->backend_values && id < LIMPET_MAX_BACKENDS)
 		dp->backend_values[id] = *val;
@@ -133,8 +136,11 @@ int dp_set_backend(struct dataplane *dp, __u32 id, const struct backend_value *v
 int dp_set_backends(struct dataplane *dp, const __u32 *ids, const struct backend_value *vals,
 		    __u32 n)
 {
-	int ret = update_many(dp->backends_fd, ids, sizeof(*ids), vals, sizeof(*vals), n);
+	int ret;
 	__u32 i;
+
+	dp->registry_fresh = false;
+	ret = update_many(dp->backends_fd, ids, sizeof(*ids), vals, sizeof(*vals), n);
 
 	for (i = 0; !ret && dp->backend_values && i < n; i++)
 		if (ids[i] < LIMPET_MAX_BACKENDS)
@@ -600,7 +606,10 @@ int dp_get_service_name(struct dataplane *dp, __u32 id, struct service_name_valu
 
 int dp_set_service_name(struct dataplane *dp, __u32 id, const struct service_name_value *val)
 {
-	int ret = errno_or(bpf_map_update_elem(dp->service_names_fd, &id, val, BPF_ANY));
+	int ret;
+
+	dp->registry_fresh = false;
+	ret = errno_or(bpf_map_update_elem(dp->service_names_fd, &id, val, BPF_ANY));
 
 	if (!ret && dp->service_names && id < LIMPET_MAX_SERVICES)
 		dp->service_names[id] = *val;
@@ -670,7 +679,10 @@ int dp_read_http_services(struct dataplane *dp, struct http_service_value *vals,
 
 int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_name_value *val)
 {
-	int ret = errno_or(bpf_map_update_elem(dp->backend_names_fd, &id, val, BPF_ANY));
+	int ret;
+
+	dp->registry_fresh = false;
+	ret = errno_or(bpf_map_update_elem(dp->backend_names_fd, &id, val, BPF_ANY));
 
 	if (!ret && dp->backend_names && id < LIMPET_MAX_BACKENDS)
 		dp->backend_names[id] = *val;
@@ -680,8 +692,11 @@ int dp_set_backend_name(struct dataplane *dp, __u32 id, const struct backend_nam
 int dp_set_backend_names(struct dataplane *dp, const __u32 *ids,
 			 const struct backend_name_value *vals, __u32 n)
 {
-	int ret = update_many(dp->backend_names_fd, ids, sizeof(*ids), vals, sizeof(*vals), n);
+	int ret;
 	__u32 i;
+
+	dp->registry_fresh = false;
+	ret = update_many(dp->backend_names_fd, ids, sizeof(*ids), vals, sizeof(*vals), n);
 
 	for (i = 0; !ret && dp->backend_names && i < n; i++)
 		if (ids[i] < LIMPET_MAX_BACKENDS)

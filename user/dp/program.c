@@ -103,11 +103,11 @@ static int read_mirrors(struct dataplane *dp)
 	backends = calloc(LIMPET_MAX_BACKENDS, sizeof(*backends));
 	values = calloc(LIMPET_MAX_BACKENDS, sizeof(*values));
 	ret = services && backends && values ? 0 : -ENOMEM;
-	if (!ret)
+	if (!ret && !dp->registry_fresh)
 		ret = dp_read_service_names(dp, services, LIMPET_MAX_SERVICES);
-	if (!ret)
+	if (!ret && !dp->registry_fresh)
 		ret = dp_read_backend_names(dp, backends, LIMPET_MAX_BACKENDS);
-	if (!ret)
+	if (!ret && !dp->registry_fresh)
 		ret = dp_read_backends(dp, values, LIMPET_MAX_BACKENDS);
 	if (ret) {
 		free(services);
@@ -388,6 +388,113 @@ static bool ring_unchanged(const struct dataplane *dp, const struct service *svc
 	       !memcmp(dp->ring_inputs[svc->id], in, sizeof(*in) * svc->n_backends);
 }
 
+/*
+ * A service's table computed before its backends have ids: slots hold
+ * backend indexes (of service.backends), made ids by build_ring(). The table
+ * is a pure function of the (name, id, weight) triples and backend names are
+ * unique within a service, so names decide the order and index-then-id gives
+ * the very table the ids would.
+ */
+struct ring_plan_entry {
+	const struct backend *backends;	/* what it was made from */
+	size_t n_backends;
+	__u32 size;
+	__u32 *weights;			/* per backend, as ring_inputs() gives them */
+	__u32 *slots;			/* NULL: none (no memory, or nothing takes flows) */
+};
+
+struct dp_ring_plan {
+	struct ring_plan_entry *services;	/* as model.services */
+	size_t n_services;
+	size_t n_taken;
+};
+
+static void plan_service(const struct service *svc, struct ring_plan_entry *e)
+{
+	struct maglev_backend *mb = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*mb));
+	bool panic = model_panics(svc);
+	size_t j;
+
+	e->backends = svc->backends;
+	e->n_backends = svc->n_backends;
+	e->size = svc->conf.ring_size;
+	e->weights = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*e->weights));
+	e->slots = malloc(sizeof(*e->slots) * e->size);
+	if (mb && e->weights && e->slots) {
+		for (j = 0; j < svc->n_backends; j++) {
+			e->weights[j] = model_new_flow_weight(svc, &svc->backends[j], panic);
+			mb[j].name = svc->backends[j].conf.name;
+			mb[j].id = j;
+			mb[j].weight = e->weights[j];
+		}
+		if (!maglev_build(mb, svc->n_backends, e->size, e->slots)) {
+			free(mb);
+			return;
+		}
+	}
+	free(mb);
+	free(e->slots);
+	e->slots = NULL;
+}
+
+struct dp_ring_plan *dp_plan_rings(const struct model *model)
+{
+	struct dp_ring_plan *plan = calloc(1, sizeof(*plan));
+	size_t i;
+
+	if (!plan)
+		return NULL;
+	plan->services = calloc(model->n_services ? model->n_services : 1,
+				sizeof(*plan->services));
+	if (!plan->services) {
+		free(plan);
+		return NULL;
+	}
+	plan->n_services = model->n_services;
+	for (i = 0; i < model->n_services; i++)
+		plan_service(&model->services[i], &plan->services[i]);
+	return plan;
+}
+
+void dp_ring_plan_free(struct dp_ring_plan *plan)
+{
+	size_t i;
+
+	if (!plan)
+		return;
+	for (i = 0; i < plan->n_services; i++) {
+		free(plan->services[i].weights);
+		free(plan->services[i].slots);
+	}
+	free(plan->services);
+	free(plan);
+}
+
+/* <svc>'s planned table as ids, taken from <e>; NULL when it does not fit. */
+static __u32 *planned_table(const struct service *svc, const struct ring_input *in,
+			    struct ring_plan_entry *e)
+{
+	__u32 *table, k;
+	size_t j;
+
+	if (!e || !e->slots || e->backends != svc->backends ||
+	    e->n_backends != svc->n_backends || e->size != svc->conf.ring_size)
+		return NULL;
+	for (j = 0; j < svc->n_backends; j++)
+		if (e->weights[j] != in[j].weight)
+			return NULL;
+	table = e->slots;
+	for (k = 0; k < e->size; k++)
+		table[k] = in[table[k]].id;
+	e->slots = NULL;
+	return table;
+}
+
+size_t dp_ring_plan_taken(const struct dp_ring_plan *plan)
+{
+	return plan ? plan->n_taken : 0;
+}
+
 /* A table built and not swapped in yet. */
 struct ring_change {
 	__u32 service_id;
@@ -412,9 +519,10 @@ static void keep_ring(struct dataplane *dp, struct ring_change *ch)
  * (at 1,000 services a reload must not rebuild 1,000 tables to change one).
  * Returns 1 when <ch> holds a table to swap in, 0 when there is none.
  */
-static int build_ring(struct dataplane *dp, const struct service *svc, struct ring_change *ch)
+static int build_ring(struct dataplane *dp, const struct service *svc,
+		      struct ring_plan_entry *planned, struct ring_change *ch)
 {
-	int ret;
+	int ret = 0;
 
 	ch->service_id = svc->id;
 	ch->size = svc->conf.ring_size;
@@ -427,10 +535,13 @@ static int build_ring(struct dataplane *dp, const struct service *svc, struct ri
 		ch->in = NULL;
 		return 0;
 	}
-	ch->table = malloc(sizeof(*ch->table) * ch->size);
-	if (!ch->table)
-		return -ENOMEM;
-	ret = ring_table(svc, ch->in, ch->table);
+	ch->table = planned_table(svc, ch->in, planned);
+	if (!ch->table) {
+		ch->table = malloc(sizeof(*ch->table) * ch->size);
+		if (!ch->table)
+			return -ENOMEM;
+		ret = ring_table(svc, ch->in, ch->table);
+	}
 	if (ret == -ENOENT) {
 		forget_ring(dp, svc->id);
 		return dp_clear_ring(dp, svc->id); /* nothing takes new flows */
@@ -453,7 +564,8 @@ static void drop_change(struct ring_change *ch)
 }
 
 /* Every service's table, the changed ones swapped in with one batch. */
-static int program_rings(struct dataplane *dp, const struct model *model)
+static int program_rings(struct dataplane *dp, const struct model *model,
+			 struct dp_ring_plan *plan)
 {
 	struct ring_change *ch = calloc(model->n_services + 1, sizeof(*ch));
 	__u32 *ids = calloc(model->n_services + 1, sizeof(*ids));
@@ -462,7 +574,13 @@ static int program_rings(struct dataplane *dp, const struct model *model)
 	int ret = ch && ids && fds ? 0 : -ENOMEM;
 
 	for (i = 0; !ret && i < model->n_services; i++) {
-		ret = build_ring(dp, &model->services[i], &ch[n]);
+		struct ring_plan_entry *planned =
+			plan && i < plan->n_services ? &plan->services[i] : NULL;
+		bool had_plan = planned && planned->slots;
+
+		ret = build_ring(dp, &model->services[i], planned, &ch[n]);
+		if (had_plan && !planned->slots)
+			plan->n_taken++;
 		if (ret == 1)
 			ret = dp_ring_new(ch[n].table, ch[n].size);
 		else if (!ret)
@@ -793,6 +911,12 @@ static int retire_unused(struct dataplane *dp, struct registry *reg)
 
 int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errlen)
 {
+	return dp_program_planned(dp, model, NULL, err, errlen);
+}
+
+int dp_program_planned(struct dataplane *dp, struct model *model, struct dp_ring_plan *plan,
+		       char *err, size_t errlen)
+{
 	struct rev_claim *claims = NULL, *have = NULL;
 	size_t i, n_claims = 0, n_have = 0;
 	struct registry *reg;
@@ -808,7 +932,7 @@ int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errl
 	if (!ret)
 		ret = assign_backend_ids(dp, reg, model, err, errlen);
 	if (!ret)
-		ret = program_rings(dp, model);
+		ret = program_rings(dp, model, plan);
 	if (!ret)
 		ret = dp_program_routes(dp, model);
 	if (!ret)

@@ -19,6 +19,7 @@
 #include "model/model.h"
 
 struct dataplane;
+struct dp_ring_plan;
 
 /*
  * Give every service and backend of <model> its id (the id it had in the
@@ -27,6 +28,26 @@ struct dataplane;
  * <model>. Returns 0 or -errno with one line in <err>.
  */
 int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errlen);
+
+/*
+ * The Maglev tables of <model> computed ahead, before its backends have ids
+ * and without the data plane (the controller builds them while the program
+ * loads). NULL when out of memory: dp_program() then builds them itself.
+ */
+struct dp_ring_plan *dp_plan_rings(const struct model *model);
+
+/*
+ * dp_program(), taking each table from <plan> (NULL: none) where the plan
+ * was made from the same backends and weights, which leaves it identical to
+ * the one dp_program() would build. Uses up the tables it takes.
+ */
+int dp_program_planned(struct dataplane *dp, struct model *model, struct dp_ring_plan *plan,
+		       char *err, size_t errlen);
+
+/* How many of <plan>'s tables dp_program_planned() took. */
+size_t dp_ring_plan_taken(const struct dp_ring_plan *plan);
+
+void dp_ring_plan_free(struct dp_ring_plan *plan);
 
 /* The value dp_program() gave backend <id>; NULL when the id is not in use. */
 const struct backend_value *dp_backend(const struct dataplane *dp, __u32 id);

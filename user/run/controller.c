@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,9 +78,10 @@ static const struct report_sources *report_sources(struct controller *c);
 /*
  * The one way the model reaches the data plane: the health checker learns
  * the current backends (keeping what it knows of unchanged ones), their
- * up/down state is copied into the model, and the model is applied.
+ * up/down state is copied into the model (model_health), and the model is
+ * applied (model_program).
  */
-static int model_apply(struct controller *c, char *err, size_t errlen)
+static int model_health(struct controller *c, char *err, size_t errlen)
 {
 	struct health_target *targets;
 	size_t n = 0, i, j;
@@ -122,12 +124,27 @@ static int model_apply(struct controller *c, char *err, size_t errlen)
 			svc->backends[j].down = hs && !hs->up;
 		}
 	}
-	ret = dp_program(c->dp, &c->model, err, errlen);
+	return 0;
+}
+
+/* <plan>: the Maglev tables computed ahead (start-up), or NULL. */
+static int model_program(struct controller *c, struct dp_ring_plan *plan, char *err,
+			 size_t errlen)
+{
+	int ret = dp_program_planned(c->dp, &c->model, plan, err, errlen);
+
 	if (!ret)
 		ret = http_update(&c->http, &c->model, c->epoll_fd, err, errlen);
 	if (!ret)
 		announce_sync(&c->model);
 	return ret;
+}
+
+static int model_apply(struct controller *c, char *err, size_t errlen)
+{
+	int ret = model_health(c, err, errlen);
+
+	return ret ? ret : model_program(c, NULL, err, errlen);
 }
 
 struct model *controller_model(struct controller *c)
@@ -257,6 +274,43 @@ static int attach_interfaces(struct controller *c, const struct limpet_config *r
 				cfg->interfaces[i].name, strerror(-ret));
 	}
 	return 0;
+}
+
+/*
+ * Start-up attaches on a thread of its own: loading the program keeps a
+ * core in the kernel's verifier for about half a second, time in which the
+ * controller prepares what needs neither the maps nor the program.
+ */
+struct attach_job {
+	struct controller *c;
+	pthread_t thread;
+	bool threaded;
+	int ret;
+	char err[CONFIG_ERR_MAX];
+};
+
+static void *attach_job_run(void *arg)
+{
+	struct attach_job *job = arg;
+
+	job->ret = attach_interfaces(job->c, NULL, &job->c->model.conf, job->err,
+				     sizeof(job->err));
+	return NULL;
+}
+
+static void attach_start(struct attach_job *job)
+{
+	job->threaded = !pthread_create(&job->thread, NULL, attach_job_run, job);
+}
+
+/* 0 or the error of attach_interfaces(), its line in job->err. */
+static int attach_finish(struct attach_job *job)
+{
+	if (job->threaded)
+		pthread_join(job->thread, NULL);
+	else
+		attach_job_run(job);
+	return job->ret;
 }
 
 /* One warning per configured veth whose peer would drop what XDP sends into it. */
@@ -837,10 +891,12 @@ static const char *absolute_path(const char *path, char *buf)
 int controller_run(const char *config_path, const char *socket_override)
 {
 	struct controller *c = calloc(1, sizeof(*c));
-	char err[CONFIG_ERR_MAX], pin_dir[256], abs_path[PATH_MAX];
+	char err[CONFIG_ERR_MAX], health_err[CONFIG_ERR_MAX], pin_dir[256], abs_path[PATH_MAX];
+	struct attach_job attach = { .c = c };
+	struct dp_ring_plan *plan = NULL;
 	struct config_warnings warn;
 	struct limpet_config cfg;
-	int status = 1, ret = 0;
+	int status = 1, ret = 0, health_ret = 0, health_errno;
 
 	if (!c)
 		return 1;
@@ -868,8 +924,19 @@ int controller_run(const char *config_path, const char *socket_override)
 		snprintf(err, sizeof(err), "cannot open the data plane: %s", strerror(-ret));
 		goto fail;
 	}
-	if (attach_interfaces(c, NULL, &c->model.conf, err, sizeof(err)))
+	/* Errors are reported in the order of the steps: attaching first. */
+	c->health = health_new(on_health_change, c);
+	health_errno = errno;
+	attach_start(&attach);
+	if (c->health) {
+		health_ret = model_health(c, health_err, sizeof(health_err));
+		if (!health_ret)
+			plan = dp_plan_rings(&c->model);
+	}
+	if (attach_finish(&attach)) {
+		snprintf(err, sizeof(err), "%s", attach.err);
 		goto fail;
+	}
 	warn_veth_peers(&c->model.conf);
 	if (dp_adopted(c->dp))
 		pr_info("adopted the pinned data plane in %s", pin_dir);
@@ -877,12 +944,19 @@ int controller_run(const char *config_path, const char *socket_override)
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
-	c->health = health_new(on_health_change, c);
 	if (!c->health) {
-		snprintf(err, sizeof(err), "cannot start the health checker: %s", strerror(errno));
+		snprintf(err, sizeof(err), "cannot start the health checker: %s",
+			 strerror(health_errno));
 		goto fail;
 	}
-	if (model_apply(c, err, sizeof(err)))
+	if (health_ret) {
+		snprintf(err, sizeof(err), "%s", health_err);
+		goto fail;
+	}
+	ret = model_program(c, plan, err, sizeof(err));
+	dp_ring_plan_free(plan);
+	plan = NULL;
+	if (ret)
 		goto fail;
 	if (c->model.conf.metrics.enabled) {
 		c->metrics = metrics_start(c->model.conf.metrics.listen, render_metrics, c, err,
@@ -926,6 +1000,7 @@ out:
 		metrics_stop(c->metrics);
 	if (c->health)
 		health_free(c->health);
+	dp_ring_plan_free(plan);
 	http_free(&c->http);
 	dp_close(c->dp);
 	model_free(&c->model);

@@ -63,7 +63,6 @@ struct target {
 	struct health_target t;
 	struct health_status st;
 	bool keep;		/* set_targets: survives into the new set */
-	char url[URL_MAX];
 	__u64 next_ns;		/* next check due */
 	__u64 started_ns;	/* start of the check in flight or of the last one */
 	size_t heap_idx;	/* index in hc->heap, HEAP_NONE when not queued */
@@ -71,7 +70,8 @@ struct target {
 	int fd;			/* socket of the check in flight (http), -1 if none */
 	size_t body;		/* body bytes seen by this check */
 	bool body_capped;	/* stopped reading at BODY_MAX */
-	char errbuf[CURL_ERROR_SIZE];
+	char *errbuf;		/* CURL_ERROR_SIZE bytes while a check is in flight: a
+				 * hundred thousand idle targets need none */
 };
 
 struct health_checker {
@@ -254,29 +254,32 @@ static size_t body_cb(char *buf, size_t size, size_t nmemb, void *arg)
 
 /* ---- one check ---- */
 
-static void build_url(struct target *t)
+static void build_url(const struct target *t, char *url, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN];
 	const char *path = t->t.cfg.type == HEALTH_HTTP ? t->t.cfg.path : "/";
 
 	format_ip_address(&t->t.address, addr, sizeof(addr));
 	if (t->t.address.family == LIMPET_FAMILY_V6)
-		snprintf(t->url, sizeof(t->url), "http://[%s]:%u%s", addr, t->t.port, path);
+		snprintf(url, len, "http://[%s]:%u%s", addr, t->t.port, path);
 	else
-		snprintf(t->url, sizeof(t->url), "http://%s:%u%s", addr, t->t.port, path);
+		snprintf(url, len, "http://%s:%u%s", addr, t->t.port, path);
 }
 
 static int setup_easy(struct health_checker *hc, struct target *t, CURL *e)
 {
 	long timeout = t->t.cfg.timeout_ms > LONG_MAX ? LONG_MAX : (long)t->t.cfg.timeout_ms;
 	CURLcode rc = CURLE_OK;
+	char url[URL_MAX];
+
+	build_url(t, url, sizeof(url));
 
 #define SET(opt, val)                                                                       \
 	do {                                                                                \
 		if (rc == CURLE_OK)                                                         \
 			rc = curl_easy_setopt(e, opt, val);                                 \
 	} while (0)
-	SET(CURLOPT_URL, t->url);
+	SET(CURLOPT_URL, url);	/* curl keeps a copy */
 	SET(CURLOPT_PRIVATE, t);
 	SET(CURLOPT_ERRORBUFFER, t->errbuf);
 	SET(CURLOPT_NOSIGNAL, 1L);
@@ -314,9 +317,11 @@ static int start_check(struct health_checker *hc, struct target *t, __u64 now)
 	CURLMcode mrc;
 	int err;
 
-	if (!e)
+	t->errbuf = e ? calloc(1, CURL_ERROR_SIZE) : NULL;
+	if (!t->errbuf) {
+		curl_easy_cleanup(e);
 		return -ENOMEM;
-	t->errbuf[0] = '\0';
+	}
 	t->fd = -1;
 	t->body = 0;
 	t->body_capped = false;
@@ -333,6 +338,8 @@ static int start_check(struct health_checker *hc, struct target *t, __u64 now)
 	return 0;
 fail:
 	curl_easy_cleanup(e);
+	free(t->errbuf);
+	t->errbuf = NULL;
 	return err;
 }
 
@@ -343,6 +350,8 @@ static void cancel_check(struct health_checker *hc, struct target *t)
 	curl_multi_remove_handle(hc->multi, t->easy);
 	curl_easy_cleanup(t->easy);
 	t->easy = NULL;
+	free(t->errbuf);
+	t->errbuf = NULL;
 }
 
 /* The words an operator expects, rather than curl's. */
@@ -673,7 +682,6 @@ static struct target *target_new(struct health_checker *hc, const struct health_
 	t->heap_idx = HEAP_NONE;
 	t->fd = -1;
 	t->st.up = true;
-	build_url(t);
 	return t;
 }
 

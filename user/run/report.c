@@ -123,6 +123,30 @@ static json_t *node_json(const struct model *model, const struct tally *t)
 			 "announced", announce_count(model));
 }
 
+/*
+ * One backend of the status, its keys in the order json_pack() gave them;
+ * built key by key (no format string to parse: a status lists every backend).
+ */
+static json_t *status_backend_json(const struct backend *be, const char *addr, __u32 flows,
+				   __u32 sessions)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	if (json_object_set_new_nocheck(o, "name", json_string(be->conf.name)) ||
+	    json_object_set_new_nocheck(o, "address", json_string(addr)) ||
+	    json_object_set_new_nocheck(o, "port", json_integer(be->conf.port)) ||
+	    json_object_set_new_nocheck(o, "weight", json_integer(be->conf.weight)) ||
+	    json_object_set_new_nocheck(o, "state", json_string(model_state_name(be))) ||
+	    json_object_set_new_nocheck(o, "flows", json_integer(flows)) ||
+	    json_object_set_new_nocheck(o, "sessions", json_integer(sessions))) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 json_t *report_status(const struct report_sources *src)
 {
 	static __u32 http_sessions_of[LIMPET_MAX_BACKENDS];
@@ -151,11 +175,9 @@ json_t *report_status(const struct report_sources *src)
 			const struct backend *be = &svc->backends[j];
 
 			format_ip_address(&be->conf.address, addr, sizeof(addr));
-			json_array_append_new(backends, json_pack(
-				"{s:s, s:s, s:i, s:i, s:s, s:i, s:i}", "name", be->conf.name,
-				"address", addr, "port", be->conf.port, "weight", be->conf.weight,
-				"state", model_state_name(be), "flows", t->flows[be->id], "sessions",
-				has_sessions(svc) ? http_sessions_of[be->id] : t->sessions[be->id]));
+			json_array_append_new(backends, status_backend_json(be, addr,
+				t->flows[be->id], has_sessions(svc) ? http_sessions_of[be->id] :
+								      t->sessions[be->id]));
 		}
 		format_ip_address(&sc->vip, addr, sizeof(addr));
 		json_array_append_new(services, json_pack(
