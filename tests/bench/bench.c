@@ -618,12 +618,13 @@ int main(int argc, char **argv)
 		[FIG_NEW_TCP] = { .name = "l4_new_tcp", .prog = PROG_LB_NEWFLOW,
 				  .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_SYN_STATELESS,
 				  .slow = true, .prime = -1, .frame = syn,
-				  .path = "SYN, new flow: Maglev pick, no insert, NAT, fib" },
+				  .path = "SYN, new flow: flow miss, Maglev pick, no insert, NAT, "
+					  "nh_bind_cache" },
 		[FIG_FIRST_ACK] = { .name = "l4_first_ack", .prog = PROG_LB_NEWFLOW,
 				    .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_FWD_NEW,
 				    .slow = true, .prime = -1, .frame = ack,
 				    .path = "handshake's ACK: Maglev pick, rev_nat hit, 1 LRU "
-					    "insert, NAT, fib" },
+					    "insert, NAT, nh_bind_cache" },
 		[FIG_EST_FWD] = { .name = "l4_est_fwd", .prog = PROG_LB, .verdict = XDP_REDIRECT,
 				  .stat = LIMPET_STAT_FWD_EST, .prime = FIG_EST_FWD, .frame = est,
 				  .path = "established TCP client->VIP: flow hit, NAT, fib" },
