@@ -739,7 +739,7 @@ int main(int argc, char **argv)
 			if (bpf_map__set_pin_path(map, NULL))
 				die("unpin %s", bpf_map__name(map));
 	}
-	if (bpf_map__set_max_entries(skel->maps.flows, flow_entries))
+	if (bpf_map__set_max_entries(skel->maps.flows, dp_flow_map_entries(flow_entries)))
 		die("flow table size %u", flow_entries);
 	if (limpet_bench__load(skel))
 		die("load limpet_bench: %s", strerror(errno));

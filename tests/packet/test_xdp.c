@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/bpf.h>
 
@@ -1725,4 +1726,72 @@ Test(xdp, fuzz)
 			  count[XDP_REDIRECT] > 100,
 		  "fuzz: PASS %d DROP %d TX %d REDIRECT %d", count[XDP_PASS], count[XDP_DROP],
 		  count[XDP_TX], count[XDP_REDIRECT]);
+}
+
+/* max_entries of the flow table pinned in <dir>. */
+static __u32 pinned_flows_size(const char *dir)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/flows", dir);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0, "no flows pinned in %s", dir);
+	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd);
+	return info.max_entries;
+}
+
+static char flowsize_dir[2][64];
+
+static void flowsize_cleanup(void)
+{
+	char cmd[160];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!flowsize_dir[i][0])
+			continue;
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", flowsize_dir[i]);
+		if (system(cmd))
+			cr_log_warn("%s failed", cmd);
+	}
+}
+
+/*
+ * A flow table of a power of two is made one entry larger (twice the
+ * kernel's buckets), but a pinned one of exactly that size, as an older
+ * limpet made it, is adopted as it is: an upgrade keeps its flows.
+ */
+Test(xdp, flow_table_buckets, .fini = flowsize_cleanup)
+{
+	struct dataplane *fresh, *adopting;
+	char path[128];
+	int fd;
+
+	snprintf(flowsize_dir[0], sizeof(flowsize_dir[0]), "/sys/fs/bpf/limpet-pkt-fresh-%d",
+		 getpid());
+	snprintf(flowsize_dir[1], sizeof(flowsize_dir[1]), "/sys/fs/bpf/limpet-pkt-adopt-%d",
+		 getpid());
+	cr_assert_eq(dp_flow_map_entries(4096), 4097);
+	cr_assert_eq(dp_flow_map_entries(5000), 5000);
+
+	cr_assert_eq(dp_open(&fresh, flowsize_dir[0], 4096), 0);
+	cr_assert_eq(dp_load(fresh), 0);
+	cr_assert_eq(pinned_flows_size(flowsize_dir[0]), 4097);
+	dp_close(fresh);
+
+	cr_assert_eq(mkdir(flowsize_dir[1], 0700), 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "flows", sizeof(struct flow_key),
+			    sizeof(struct flow_value), 4096, NULL);
+	cr_assert_geq(fd, 0, "bpf_map_create: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/flows", flowsize_dir[1]);
+	cr_assert_eq(bpf_obj_pin(fd, path), 0, "pin %s: %s", path, strerror(errno));
+	close(fd);
+	cr_assert_eq(dp_open(&adopting, flowsize_dir[1], 4096), 0);
+	cr_assert_eq(dp_load(adopting), 0, "the exactly sized pinned table was not adopted");
+	cr_assert_eq(pinned_flows_size(flowsize_dir[1]), 4096);
+	dp_close(adopting);
 }
