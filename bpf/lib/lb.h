@@ -185,6 +185,39 @@ static __always_inline void flow_bind(const struct packet *p, const struct vip_v
 	bpf_map_update_elem(&flows, &key, fv, BPF_ANY);
 }
 
+static __always_inline bool addr_eq(const struct limpet_addr *x, const struct limpet_addr *y)
+{
+	return !((x->a[0] ^ y->a[0]) | (x->a[1] ^ y->a[1]) | (x->a[2] ^ y->a[2]) |
+		 (x->a[3] ^ y->a[3]));
+}
+
+/*
+ * The next hop <cache> (nh_cache or nh_bind_cache, per CPU) keeps for
+ * packets from <src> to <dst>; emptied when its slot held another pair.
+ * nexthop_get() checks the ingress interface, age and length. The FIB
+ * answer depends on both addresses (policy routing, multipath), so both
+ * are the key.
+ */
+static __always_inline struct nexthop_cache *nh_slot(void *cache, const struct limpet_addr *src,
+						     const struct limpet_addr *dst)
+{
+	struct nh_cache_slot *slot;
+	__u32 i;
+
+	i = src->a[0] ^ src->a[1] ^ src->a[2] ^ src->a[3] ^
+	    dst->a[0] ^ dst->a[1] ^ dst->a[2] ^ dst->a[3];
+	i = (i * 0x9e3779b1u) >> 22;	/* LIMPET_NH_CACHE_SLOTS: 2^10 */
+	slot = bpf_map_lookup_elem(cache, &i);
+	if (!slot)
+		return NULL;
+	if (!addr_eq(&slot->src, src) || !addr_eq(&slot->dst, dst)) {
+		slot->src = *src;
+		slot->dst = *dst;
+		slot->nh.expires_ns = 0;
+	}
+	return &slot->nh;
+}
+
 /* A routed (NAT) packet the FIB could not place is whole and valid: the
  * kernel can resolve the neighbour, send ICMP "fragmentation needed", or
  * drop it.
@@ -197,8 +230,8 @@ static __always_inline int pass_to_kernel(void)
 
 /*
  * Send a client packet to backend <be>: NAT rewrites the destination and
- * routes; DSR only changes the MACs. <cache> is the flow's next hop (NULL
- * for a flow being bound, whose entry gets <nh>).
+ * routes; DSR only changes the MACs. <cache> is the flow's next hop, or
+ * nh_bind_cache's for a flow being bound (whose entry, if any, gets <nh>).
  */
 static __always_inline int forward_to(struct xdp_md *ctx, struct packet *p, bool nat,
 				      const struct backend_value *be, __u32 service_id,
@@ -300,7 +333,8 @@ static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 	 */
 	ret_entry = nat && !rev_nat_owns(p, be, vip->service_id);
 	record = !syn || ret_entry;
-	routed = forward_to(ctx, p, nat, be, vip->service_id, NULL, &nh, now);
+	routed = forward_to(ctx, p, nat, be, vip->service_id,
+			    nh_slot(&nh_bind_cache, &p->src, &be->addr), &nh, now);
 	if (routed < 0)
 		return XDP_DROP;
 	if (record)
@@ -333,12 +367,6 @@ static __always_inline int lb_return(struct xdp_md *ctx, struct packet *p,
 	ttl_decrement(p, data_end);
 	stat_inc(ok_stat);
 	return nexthop_send(ctx, p, data_end, &nh);
-}
-
-static __always_inline bool addr_eq(const struct limpet_addr *x, const struct limpet_addr *y)
-{
-	return !((x->a[0] ^ y->a[0]) | (x->a[1] ^ y->a[1]) | (x->a[2] ^ y->a[2]) |
-		 (x->a[3] ^ y->a[3]));
 }
 
 /*
@@ -398,28 +426,15 @@ static __noinline int lb_return_stateless(struct xdp_md *ctx, struct packet *p,
 					  const struct rev_nat_value *rv, __u64 now)
 {
 	void *data_end = (void *)(long)ctx->data_end;
-	struct nexthop_cache nh, *cache = NULL;
-	struct nh_cache_slot *slot;
-	__u32 i;
+	struct nexthop_cache nh;
 	int rc;
 
 	if (!reply_of_vip_flow(p, rv, now)) {
 		stat_inc(LIMPET_STAT_PASS);
 		return XDP_PASS;
 	}
-	i = p->src.a[0] ^ p->src.a[1] ^ p->src.a[2] ^ p->src.a[3] ^
-	    p->dst.a[0] ^ p->dst.a[1] ^ p->dst.a[2] ^ p->dst.a[3];
-	i = (i * 0x9e3779b1u) >> 22;	/* LIMPET_NH_CACHE_SLOTS: 2^10 */
-	slot = bpf_map_lookup_elem(&nh_cache, &i);
-	if (slot) {
-		if (!addr_eq(&slot->src, &p->src) || !addr_eq(&slot->dst, &p->dst)) {
-			slot->src = p->src;
-			slot->dst = p->dst;
-			slot->nh.expires_ns = 0;
-		}
-		cache = &slot->nh;
-	}
-	rc = nexthop_get(ctx, p, data_end, &p->dst, cache, now, &nh);
+	rc = nexthop_get(ctx, p, data_end, &p->dst, nh_slot(&nh_cache, &p->src, &p->dst), now,
+			 &nh);
 	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED) {
 		stat_inc(LIMPET_STAT_PASS);
 		return XDP_PASS;

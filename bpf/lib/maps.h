@@ -85,6 +85,19 @@ struct {
 	__type(value, struct nh_cache_slot);
 } nh_cache SEC(".maps");
 
+/*
+ * The next hops of client packets bound through a Maglev table, which have
+ * no flow entry yet (a bare SYN writes none): the same per-CPU slots,
+ * client address -> backend address, apart from nh_cache so that a SYN
+ * flood from random sources does not push out the replies' next hops.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LIMPET_NH_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct nh_cache_slot);
+} nh_bind_cache SEC(".maps");
+
 /* Connection -> backend, both directions. Written by the data plane; shared
  * by all CPUs because a NAT reply may arrive on another CPU than its request.
  * The controller sizes it (flow_table_size) before load.

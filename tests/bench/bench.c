@@ -569,13 +569,28 @@ static void cluster_node(bool on)
 	update(skel->maps.cluster, &zero, &val, "cluster");
 }
 
+/* Is figure <name> in the comma-separated list <only> (NULL: all)? */
+static bool figure_wanted(const char *only, const char *name)
+{
+	size_t n = strlen(name);
+	const char *at;
+
+	if (!only)
+		return true;
+	for (at = strstr(only, name); at; at = strstr(at + 1, name))
+		if ((at == only || at[-1] == ',') && (at[n] == ',' || at[n] == '\0'))
+			return true;
+	return false;
+}
+
 static void usage(const char *argv0)
 {
 	fprintf(stderr,
-		"usage: %s [-r ROUNDS] [-n REPEAT] [-N NEWFLOW_REPEAT] [-f FLOW_ENTRIES]\n"
+		"usage: %s [-r ROUNDS] [-n REPEAT] [-N NEWFLOW_REPEAT] [-f FLOW_ENTRIES] [-F NAMES]\n"
 		"  -r  rounds per figure, the median is reported (7)\n"
 		"  -n  runs per round (2000000); -N for new flows (500000)\n"
 		"  -f  flow table entries (the controller's default, %u)\n"
+		"  -F  only these figures, comma-separated (for profiling one path)\n"
 		"  run inside the namespace of tests/bench/run.sh (make bench)\n",
 		argv0, LIMPET_FLOW_TABLE_DEFAULT);
 	exit(2);
@@ -603,12 +618,13 @@ int main(int argc, char **argv)
 		[FIG_NEW_TCP] = { .name = "l4_new_tcp", .prog = PROG_LB_NEWFLOW,
 				  .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_SYN_STATELESS,
 				  .slow = true, .prime = -1, .frame = syn,
-				  .path = "SYN, new flow: Maglev pick, no insert, NAT, fib" },
+				  .path = "SYN, new flow: flow miss, Maglev pick, no insert, NAT, "
+					  "nh_bind_cache" },
 		[FIG_FIRST_ACK] = { .name = "l4_first_ack", .prog = PROG_LB_NEWFLOW,
 				    .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_FWD_NEW,
 				    .slow = true, .prime = -1, .frame = ack,
 				    .path = "handshake's ACK: Maglev pick, rev_nat hit, 1 LRU "
-					    "insert, NAT, fib" },
+					    "insert, NAT, nh_bind_cache" },
 		[FIG_EST_FWD] = { .name = "l4_est_fwd", .prog = PROG_LB, .verdict = XDP_REDIRECT,
 				  .stat = LIMPET_STAT_FWD_EST, .prime = FIG_EST_FWD, .frame = est,
 				  .path = "established TCP client->VIP: flow hit, NAT, fib" },
@@ -674,12 +690,13 @@ int main(int argc, char **argv)
 					      "options, TSecr, fib to the node, MACs, TTL" },
 	};
 	__u32 repeat = 2000000, repeat_new = 500000, flow_entries = LIMPET_FLOW_TABLE_DEFAULT;
+	const char *only = NULL;
 	int rounds = 7, opt, i, k;
 	double floor_ns;
 	struct run r;
 	char why[64];
 
-	while ((opt = getopt(argc, argv, "r:n:N:f:h")) != -1) {
+	while ((opt = getopt(argc, argv, "r:n:N:f:F:h")) != -1) {
 		switch (opt) {
 		case 'r':
 			rounds = atoi(optarg);
@@ -692,6 +709,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			flow_entries = strtoul(optarg, NULL, 10);
+			break;
+		case 'F':
+			only = optarg;
 			break;
 		default:
 			usage(argv[0]);
@@ -719,7 +739,7 @@ int main(int argc, char **argv)
 			if (bpf_map__set_pin_path(map, NULL))
 				die("unpin %s", bpf_map__name(map));
 	}
-	if (bpf_map__set_max_entries(skel->maps.flows, flow_entries))
+	if (bpf_map__set_max_entries(skel->maps.flows, dp_flow_map_entries(flow_entries)))
 		die("flow table size %u", flow_entries);
 	if (limpet_bench__load(skel))
 		die("load limpet_bench: %s", strerror(errno));
@@ -749,6 +769,11 @@ int main(int argc, char **argv)
 			struct figure *f = &figs[i];
 			struct pkt_spec reply;
 
+			/* http_bind_synack's frame and state come from here too. */
+			if (i == FIG_HTTP_BIND_FIRST)
+				prime_bind(f, &figs[FIG_HTTP_BIND_SYNACK]);
+			if (!figure_wanted(only, f->name))
+				continue;
 			/* New-flow runs churn the LRU flow table: bind afresh. */
 			if (f->prime >= 0) {
 				struct figure pf = figs[f->prime];
@@ -764,8 +789,6 @@ int main(int argc, char **argv)
 			}
 			if (f->splice)
 				prime_splice(&figs[FIG_HTTP_EST_FWD].frame);
-			if (i == FIG_HTTP_BIND_FIRST)
-				prime_bind(f, &figs[FIG_HTTP_BIND_SYNACK]);
 			if (f->cluster)
 				cluster_node(true);
 			run(f, f->slow ? repeat_new : repeat, &r);
@@ -789,6 +812,8 @@ int main(int argc, char **argv)
 		__u32 lo = f->ns[0], hi = f->ns[0];
 		char proof[40], range[24];
 
+		if (!figure_wanted(only, f->name))
+			continue;
 		if (f->stat >= 0)
 			snprintf(proof, sizeof(proof), "%s +%u", stat_name(f->stat),
 				 f->slow ? repeat_new : repeat);
@@ -807,7 +832,8 @@ int main(int argc, char **argv)
 	       " round)\n\n",
 	       rounds);
 	for (i = 0; i < FIG_MAX; i++)
-		printf("bench %s %.1f ns/pkt\n", figs[i].name, figs[i].median);
+		if (figure_wanted(only, figs[i].name))
+			printf("bench %s %.1f ns/pkt\n", figs[i].name, figs[i].median);
 
 	limpet_bench__destroy(skel);
 	return 0;

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/bpf.h>
 
@@ -63,6 +64,7 @@ enum svc_idx {
 	SVC_NONEIGH4,	/* NAT to a backend without a neighbour entry */
 	SVC_DSRNONEIGH4, /* DSR to a backend without a neighbour entry */
 	SVC_SHARED4,	/* TCP NAT with none4's backends (address:port): rev_nat is none4's */
+	SVC_NHCACHE4,	/* NAT to a backend whose neighbour and route a test changes */
 	SVC_MAX,
 };
 
@@ -106,6 +108,8 @@ static const struct svc svcs[SVC_MAX] = {
 			      LIMPET_AFFINITY_CLIENT_IP, LIMPET_FWD_DSR, 80, 1, { "10.20.0.14" } },
 	[SVC_SHARED4] = { "shared4", "10.100.0.107", 80, IPPROTO_TCP, LIMPET_AFFINITY_CLIENT_IP,
 			  LIMPET_FWD_NAT, 80, 7, BE4 },
+	[SVC_NHCACHE4] = { "nhcache4", "10.100.0.108", 80, IPPROTO_TCP,
+			   LIMPET_AFFINITY_CLIENT_IP, LIMPET_FWD_NAT, 8080, 1, { "10.20.0.15" } },
 };
 
 static struct dataplane *dp;
@@ -1024,6 +1028,88 @@ Test(xdp, fib_failure)
 	}
 }
 
+/* The neighbour, policy rule and route of bind_nexthop_cache, all its own. */
+#define NHC_BACKEND "10.20.0.15"
+#define NHC_CLIENT "10.10.0.77"	/* routed by its own rule */
+
+static void nhc_cmd(const char *cmd, bool must)
+{
+	int rc = system(cmd);
+
+	if (must)
+		cr_assert_eq(rc, 0, "%s: exit %d", cmd, rc);
+}
+
+static void nhc_cleanup(void)
+{
+	nhc_cmd("ip rule del from " NHC_CLIENT " lookup 177 2>/dev/null", false);
+	nhc_cmd("ip route flush table 177 2>/dev/null", false);
+	nhc_cmd("ip neigh del " NHC_BACKEND " dev pks0 2>/dev/null", false);
+}
+
+/* A SYN to nhcache4 from <client>: NAT to its backend, routed to <dmac>. */
+static struct step nhc_syn(const char *desc, const char *client, __u16 sport, struct pkt_mac dmac)
+{
+	struct pkt_spec syn = to_vip(SVC_NHCACHE4, client, sport, PKT_TCP_SYN);
+	struct pkt_spec out = nat_to_backend(SVC_NHCACHE4, 0, syn);
+
+	out.dmac = dmac;
+	return (struct step){ desc, syn, FROM_CLIENT, .verdict = XDP_REDIRECT,
+			      .out_kind = OUT_FRAME, .out = out,
+			      .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } };
+}
+
+/*
+ * New flows keep their next hop per CPU for a second (nh_bind_cache), keyed
+ * by client and backend address: a FIB failure is not kept, a neighbour
+ * change is seen once the entry has aged, and a policy rule on the client's
+ * address routes that client's SYNs its own way however recent the entry
+ * of another client to the same backend.
+ */
+Test(xdp, bind_nexthop_cache, .fini = nhc_cleanup)
+{
+	struct pkt_mac m1 = PKT_MAC_BACKEND(31), m2 = PKT_MAC_BACKEND(32);
+	struct pkt_spec syn = to_vip(SVC_NHCACHE4, CLIENT4, 41000, PKT_TCP_SYN);
+	struct pkt_spec passed = syn;
+	struct step st;
+	struct result r;
+
+	nhc_cleanup();
+	passed.dst = pkt_addr(NHC_BACKEND);
+	passed.dport = 8080;
+	{
+		const struct step steps[] = {
+			{ "no neighbour yet: rewritten, passed", syn, FROM_CLIENT,
+			  .verdict = XDP_PASS, .out_kind = OUT_FRAME, .out = passed,
+			  .deltas = { { LIMPET_STAT_FIB_PASS, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	nhc_cmd("ip neigh replace " NHC_BACKEND " lladdr 02:6c:70:00:02:31 dev pks0 nud permanent",
+		true);
+	st = nhc_syn("neighbour added: the failure was not kept", CLIENT4, 41001, m1);
+	run_step(&st, &r);
+	st = nhc_syn("same client and backend again", CLIENT4, 41002, m1);
+	run_step(&st, &r);
+
+	nhc_cmd("ip neigh replace " NHC_BACKEND " lladdr 02:6c:70:00:02:32 dev pks0 nud permanent",
+		true);
+	usleep(1300 * 1000);	/* NEXTHOP_TTL_NS (1 s) and a coarse clock tick */
+	st = nhc_syn("neighbour changed, a second later: the new MAC", CLIENT4, 41003, m2);
+	run_step(&st, &r);
+
+	/* Another client, routed through backend 1's neighbour by a rule. */
+	nhc_cmd("ip route add " NHC_BACKEND "/32 via 10.20.0.12 dev pks0 table 177", true);
+	nhc_cmd("ip rule add from " NHC_CLIENT " lookup 177", true);
+	st = nhc_syn("client with its own rule: its own route", NHC_CLIENT, 41004, be_mac(1));
+	run_step(&st, &r);
+	st = nhc_syn("the first client right after: still its own next hop", CLIENT4, 41005, m2);
+	run_step(&st, &r);
+	st = nhc_syn("and the ruled client again", NHC_CLIENT, 41006, be_mac(1));
+	run_step(&st, &r);
+}
+
 Test(xdp, stale_flow_removed_backend)
 {
 	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
@@ -1640,4 +1726,72 @@ Test(xdp, fuzz)
 			  count[XDP_REDIRECT] > 100,
 		  "fuzz: PASS %d DROP %d TX %d REDIRECT %d", count[XDP_PASS], count[XDP_DROP],
 		  count[XDP_TX], count[XDP_REDIRECT]);
+}
+
+/* max_entries of the flow table pinned in <dir>. */
+static __u32 pinned_flows_size(const char *dir)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/flows", dir);
+	fd = bpf_obj_get(path);
+	cr_assert_geq(fd, 0, "no flows pinned in %s", dir);
+	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd);
+	return info.max_entries;
+}
+
+static char flowsize_dir[2][64];
+
+static void flowsize_cleanup(void)
+{
+	char cmd[160];
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!flowsize_dir[i][0])
+			continue;
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", flowsize_dir[i]);
+		if (system(cmd))
+			cr_log_warn("%s failed", cmd);
+	}
+}
+
+/*
+ * A flow table of a power of two is made one entry larger (twice the
+ * kernel's buckets), but a pinned one of exactly that size, as an older
+ * limpet made it, is adopted as it is: an upgrade keeps its flows.
+ */
+Test(xdp, flow_table_buckets, .fini = flowsize_cleanup)
+{
+	struct dataplane *fresh, *adopting;
+	char path[128];
+	int fd;
+
+	snprintf(flowsize_dir[0], sizeof(flowsize_dir[0]), "/sys/fs/bpf/limpet-pkt-fresh-%d",
+		 getpid());
+	snprintf(flowsize_dir[1], sizeof(flowsize_dir[1]), "/sys/fs/bpf/limpet-pkt-adopt-%d",
+		 getpid());
+	cr_assert_eq(dp_flow_map_entries(4096), 4097);
+	cr_assert_eq(dp_flow_map_entries(5000), 5000);
+
+	cr_assert_eq(dp_open(&fresh, flowsize_dir[0], 4096), 0);
+	cr_assert_eq(dp_load(fresh), 0);
+	cr_assert_eq(pinned_flows_size(flowsize_dir[0]), 4097);
+	dp_close(fresh);
+
+	cr_assert_eq(mkdir(flowsize_dir[1], 0700), 0);
+	fd = bpf_map_create(BPF_MAP_TYPE_LRU_HASH, "flows", sizeof(struct flow_key),
+			    sizeof(struct flow_value), 4096, NULL);
+	cr_assert_geq(fd, 0, "bpf_map_create: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/flows", flowsize_dir[1]);
+	cr_assert_eq(bpf_obj_pin(fd, path), 0, "pin %s: %s", path, strerror(errno));
+	close(fd);
+	cr_assert_eq(dp_open(&adopting, flowsize_dir[1], 4096), 0);
+	cr_assert_eq(dp_load(adopting), 0, "the exactly sized pinned table was not adopted");
+	cr_assert_eq(pinned_flows_size(flowsize_dir[1]), 4096);
+	dp_close(adopting);
 }

@@ -104,8 +104,31 @@ static bool pinned(const struct bpf_map *map)
 	return path && access(path, F_OK) == 0;
 }
 
+__u32 dp_flow_map_entries(__u32 flow_entries)
+{
+	if (flow_entries && !(flow_entries & (flow_entries - 1)) && flow_entries < 0x80000000u)
+		return flow_entries + 1;
+	return flow_entries;
+}
+
+/* max_entries of the map pinned at <path>; 0 if there is none. */
+static __u32 pinned_max_entries(const char *path)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
 int dp_open(struct dataplane **out, const char *pin_dir, __u32 flow_entries)
 {
+	__u32 flow_map_entries = dp_flow_map_entries(flow_entries);
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	struct dataplane *dp;
 	struct bpf_map *map;
@@ -132,6 +155,9 @@ int dp_open(struct dataplane **out, const char *pin_dir, __u32 flow_entries)
 		}
 		snprintf(probe, sizeof(probe), "%s/flows", pin_dir);
 		dp->adopted = access(probe, F_OK) == 0;
+		/* Made by a limpet that sized it exactly: adopted as it is. */
+		if (dp->adopted && pinned_max_entries(probe) == flow_entries)
+			flow_map_entries = flow_entries;
 		opts.pin_root_path = dp->pin_dir;
 	}
 
@@ -142,7 +168,7 @@ int dp_open(struct dataplane **out, const char *pin_dir, __u32 flow_entries)
 		return err;
 	}
 
-	err = bpf_map__set_max_entries(dp->skel->maps.flows, flow_entries);
+	err = bpf_map__set_max_entries(dp->skel->maps.flows, flow_map_entries);
 	if (err)
 		goto fail;
 	/* The instance lock is held: no other controller pins them meanwhile. */

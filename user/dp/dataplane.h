@@ -35,6 +35,16 @@ int dp_pin_dir(const char *instance, char *buf, size_t len, char *err, size_t er
  */
 int dp_open(struct dataplane **out, const char *pin_dir, __u32 flow_entries);
 
+/*
+ * The flow map's max_entries for <flow_entries> flows. The kernel gives a
+ * hash map roundup_pow_of_two(max_entries) buckets: at a power of two, one
+ * entry more doubles them (16 MB more per million flows), so the chains of
+ * a full table hold half an entry on average and a lookup that misses
+ * (every SYN, and every first packet) reads half as many entries. dp_open()
+ * sizes the map so, but adopts a pinned table of exactly <flow_entries>.
+ */
+__u32 dp_flow_map_entries(__u32 flow_entries);
+
 /* Load without attaching (tests, benchmark). */
 int dp_load(struct dataplane *dp);
 
