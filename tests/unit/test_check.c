@@ -104,6 +104,12 @@ Test(check, missing_announce_interface_is_an_error)
 	cr_expect_stderr_eq_str(want);
 }
 
+/* The warning of a cluster with HTTP services (service web, line 5). */
+#define WARN_HTTP_IN_CLUSTER                                                           \
+	"warning: %s:5: service web: mode http in a cluster: a client without TCP "   \
+	"timestamps keeps its connection only while its packets and its backend's " \
+	"replies reach the node that bound it\n"
+
 /* A cluster with cookie affinity needs the same key file on every node. */
 Test(check, cluster_without_its_key_file_warns)
 {
@@ -115,9 +121,7 @@ Test(check, cluster_without_its_key_file_warns)
 	cr_expect_eq(controller_check(path, NULL, 0), 0);
 	fflush(stderr);
 	snprintf(want, sizeof(want),
-		 "warning: %s:5: service web: mode http in a cluster: a client without TCP "
-		 "timestamps keeps its connection only while its packets and its backend's "
-		 "replies reach the node that bound it\n"
+		 WARN_HTTP_IN_CLUSTER
 		 "warning: %s:5: secret_file: %s/keys/secret does not exist: run would create a "
 		 "new key on this node alone; copy one node's key file to every node of the "
 		 "cluster\n", path, path, dir);
@@ -137,9 +141,7 @@ Test(check, cluster_http_backend_shared_with_l4_warns)
 	cr_expect_eq(controller_check(path, NULL, 0), 0);
 	fflush(stderr);
 	snprintf(want, sizeof(want),
-		 "warning: %s:5: service web: mode http in a cluster: a client without TCP "
-		 "timestamps keeps its connection only while its packets and its backend's "
-		 "replies reach the node that bound it\n"
+		 WARN_HTTP_IN_CLUSTER
 		 "warning: %s:5: service web: backend b2: also a backend of L4 service tcp, whose "
 		 "claim on its replies wins: another node's connections to it break here\n",
 		 path, path);
