@@ -411,7 +411,8 @@ struct dp_ring_plan {
 
 static void plan_service(const struct service *svc, struct ring_plan_entry *e)
 {
-	struct maglev_backend *mb = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*mb));
+	/* ring_table()'s inputs with indexes for ids (no name hashes needed). */
+	struct ring_input *in = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*in));
 	bool panic = model_panics(svc);
 	size_t j;
 
@@ -420,19 +421,18 @@ static void plan_service(const struct service *svc, struct ring_plan_entry *e)
 	e->size = svc->conf.ring_size;
 	e->weights = calloc(svc->n_backends ? svc->n_backends : 1, sizeof(*e->weights));
 	e->slots = malloc(sizeof(*e->slots) * e->size);
-	if (mb && e->weights && e->slots) {
+	if (in && e->weights && e->slots) {
 		for (j = 0; j < svc->n_backends; j++) {
-			e->weights[j] = model_new_flow_weight(svc, &svc->backends[j], panic);
-			mb[j].name = svc->backends[j].conf.name;
-			mb[j].id = j;
-			mb[j].weight = e->weights[j];
+			in[j].id = j;
+			in[j].weight = model_new_flow_weight(svc, &svc->backends[j], panic);
+			e->weights[j] = in[j].weight;
 		}
-		if (!maglev_build(mb, svc->n_backends, e->size, e->slots)) {
-			free(mb);
+		if (!ring_table(svc, in, e->slots)) {
+			free(in);
 			return;
 		}
 	}
-	free(mb);
+	free(in);
 	free(e->slots);
 	e->slots = NULL;
 }

@@ -854,23 +854,24 @@ static void backend_index_free(struct backend_index *x)
 	free(x->by_endpoint);
 }
 
+/* limpet_fnv64() (limpet_head.h, through limpet_maps.h) over <len> bytes. */
 static __u64 fnv1a(__u64 h, const void *data, size_t len)
 {
-	const unsigned char *p = data;
+	const __u8 *p = data;
 
 	while (len--)
-		h = (h ^ *p++) * 0x00000100000001b3ULL;
+		h = limpet_fnv64(h, *p++);
 	return h;
 }
 
 static size_t name_slot(const struct backend_index *x, const struct backend_config *b)
 {
-	return fnv1a(0xcbf29ce484222325ULL, b->name, strlen(b->name)) & x->mask;
+	return fnv1a(LIMPET_FNV64_BASIS, b->name, strlen(b->name)) & x->mask;
 }
 
 static size_t endpoint_slot(const struct backend_index *x, const struct backend_config *b)
 {
-	__u64 h = fnv1a(0xcbf29ce484222325ULL, &b->address.family, sizeof(b->address.family));
+	__u64 h = fnv1a(LIMPET_FNV64_BASIS, &b->address.family, sizeof(b->address.family));
 
 	h = fnv1a(h, &b->address.addr, sizeof(b->address.addr));
 	return fnv1a(h, &b->port, sizeof(b->port)) & x->mask;
