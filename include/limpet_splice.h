@@ -174,6 +174,18 @@ LIMPET_INLINE void limpet_splice_bind(struct limpet_splice *fwd, struct limpet_s
 }
 
 /*
+ * The backend's side of <fwd>/<ret> counts from our SYN's ISN, <shift> past
+ * the client's (limpet_isn_tag(), limpet_tcpopt.h): the client's seq moves
+ * up by it, the backend's acks down.
+ */
+LIMPET_INLINE void limpet_splice_shift_backend(struct limpet_splice *fwd,
+					       struct limpet_splice *ret, __u32 shift)
+{
+	fwd->seq_delta += shift;
+	ret->ack_delta += shift;
+}
+
+/*
  * A TCP header being translated: the header with its options in buf[0,
  * end), walked one option per limpet_splice_step() (the bpf_loop() shape,
  * as in limpet_tcpopt.h; the slack keeps every read inside buf).

@@ -22,6 +22,13 @@
  * (24 bits, 4 data values, 256 counter values of which 3 pass) is
  * 2^-22.4. Stateless as the kernel's: a SYN flood costs nothing.
  *
+ * On a cluster the cookie is narrower: the top bits of the ISN name the
+ * node (limpet_isn_tag(), limpet_tcpopt.h) and the formula above works
+ * modulo 2^w, w = limpet_isn_width() (32 on a lone node, 31 - bits on a
+ * cluster), the counter in its top two bits. A forged ACK then passes with
+ * probability 3/4 * 2^7 / 2^(w - 2): 2^-21.4 with two nodes, 2^-20.4 with
+ * up to four.
+ *
  * Compiled for BPF (bpf/lib/synproxy.h) and userspace (the unit tests).
  */
 #ifndef LIMPET_SYNCOOKIE_H
@@ -33,9 +40,7 @@
 #include "limpet_siphash.h"
 #include "limpet_tcpopt.h"
 
-#define LIMPET_SYNCOOKIE_COUNT_SHIFT 30
 #define LIMPET_SYNCOOKIE_COUNT_MASK 3u
-#define LIMPET_SYNCOOKIE_HASH_MASK ((1u << LIMPET_SYNCOOKIE_COUNT_SHIFT) - 1)
 #define LIMPET_SYNCOOKIE_MAX_AGE 2	/* counter steps, as the kernel's MAX_SYNCOOKIE_AGE */
 #define LIMPET_SYNCOOKIE_PERIOD_NS (64ULL * 1000000000ULL)
 
@@ -111,39 +116,52 @@ LIMPET_INLINE void limpet_syncookie_opts_of(__u32 data, struct limpet_syncookie_
 	o->sack_ok = !!(data & LIMPET_SYNCOOKIE_SACK);
 }
 
-/* The ISN of the SYN-ACK answering <client_isn> at counter <count>. */
+/* The bits below the counter in a cookie <width> bits wide. */
+LIMPET_INLINE __u32 limpet_syncookie_hash_mask(__u32 width)
+{
+	return (1u << ((width - 2) & 31)) - 1;
+}
+
+/* The ISN of the SYN-ACK answering <client_isn> at counter <count>, sent by node <tag>. */
 LIMPET_INLINE __u32 limpet_syncookie_make(const struct limpet_syncookie_key *key,
 					  const __be32 *src, const __be32 *dst, __be16 sport,
 					  __be16 dport, __u32 client_isn, __u32 count,
-					  const struct limpet_syncookie_opts *o)
+					  const struct limpet_syncookie_opts *o,
+					  struct limpet_ts_tag tag)
 {
 	__u32 h1 = limpet_syncookie_hash(key, src, dst, sport, dport, 0);
 	__u32 h2 = limpet_syncookie_hash(key, src, dst, sport, dport, count);
+	__u32 width = limpet_isn_width(tag), mask = limpet_syncookie_hash_mask(width);
 
-	return h1 + client_isn + ((count & LIMPET_SYNCOOKIE_COUNT_MASK) <<
-				  LIMPET_SYNCOOKIE_COUNT_SHIFT) +
-	       ((h2 + limpet_syncookie_data(o)) & LIMPET_SYNCOOKIE_HASH_MASK);
+	return limpet_isn_tag(h1 + client_isn +
+			      ((count & LIMPET_SYNCOOKIE_COUNT_MASK) << ((width - 2) & 31)) +
+			      ((h2 + limpet_syncookie_data(o)) & mask), tag);
 }
 
 /*
- * Is <cookie> one we made for this connection (<client_isn> = the
- * completing segment's seq - 1, <cookie> = its ack - 1) no more than
+ * Is <cookie> one we (node <tag>) made for this connection (<client_isn> =
+ * the completing segment's seq - 1, <cookie> = its ack - 1) no more than
  * LIMPET_SYNCOOKIE_MAX_AGE steps before <now_count>? 0 with the options in
  * <o>, or -1.
  */
 LIMPET_INLINE int limpet_syncookie_check(const struct limpet_syncookie_key *key,
 					 const __be32 *src, const __be32 *dst, __be16 sport,
 					 __be16 dport, __u32 client_isn, __u32 cookie,
-					 __u32 now_count, struct limpet_syncookie_opts *o)
+					 __u32 now_count, struct limpet_syncookie_opts *o,
+					 struct limpet_ts_tag tag)
 {
+	__u32 width = limpet_isn_width(tag), mask = limpet_syncookie_hash_mask(width);
 	__u32 v = cookie - limpet_syncookie_hash(key, src, dst, sport, dport, 0) - client_isn;
-	__u32 age = (now_count - (v >> LIMPET_SYNCOOKIE_COUNT_SHIFT)) & LIMPET_SYNCOOKIE_COUNT_MASK;
-	__u32 data;
+	__u32 age, data;
 
+	if (limpet_isn_tag(cookie, tag) != cookie)
+		return -1;	/* another node's, or not a cookie */
+	if (width < 32)
+		v &= (1u << width) - 1;
+	age = (now_count - (v >> ((width - 2) & 31))) & LIMPET_SYNCOOKIE_COUNT_MASK;
 	if (age > LIMPET_SYNCOOKIE_MAX_AGE)
 		return -1;
-	data = (v - limpet_syncookie_hash(key, src, dst, sport, dport, now_count - age)) &
-	       LIMPET_SYNCOOKIE_HASH_MASK;
+	data = (v - limpet_syncookie_hash(key, src, dst, sport, dport, now_count - age)) & mask;
 	if (data >> LIMPET_SYNCOOKIE_DATA_BITS)
 		return -1;
 	limpet_syncookie_opts_of(data, o);

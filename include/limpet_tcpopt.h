@@ -239,6 +239,37 @@ LIMPET_INLINE __u32 limpet_ts_node(__u32 tsecr, struct limpet_ts_tag tag)
 	return tsecr & limpet_ts_tag_mask(tag);
 }
 
+/*
+ * A client without timestamps echoes no TSval: for its connections the
+ * node's id is in the top <bits> bits of the ISNs limpet chooses instead,
+ * its own SYN cookie toward the client (limpet_syncookie.h) and the SYN of
+ * the slow path's binding toward the backend, which both peers acknowledge
+ * in every ACK. The bit below the id starts at 0 so the id stays readable
+ * until 2^(31 - bits) bytes have been acknowledged (a gigabyte with two
+ * nodes); the ISN keeps its low 31 - bits bits. A lone node changes nothing.
+ */
+LIMPET_INLINE __u32 limpet_isn_width(struct limpet_ts_tag tag)
+{
+	return tag.bits ? 31 - (tag.bits & 7) : 32;
+}
+
+/* <isn> as node <tag.id> chooses it. */
+LIMPET_INLINE __u32 limpet_isn_tag(__u32 isn, struct limpet_ts_tag tag)
+{
+	__u32 width = limpet_isn_width(tag);
+
+	if (width == 32)
+		return isn;
+	return (tag.id & limpet_ts_tag_mask(tag)) << (32 - (tag.bits & 7)) |
+	       (isn & ((1u << width) - 1));
+}
+
+/* The node whose ISN the acknowledgment number <ack> counts from. */
+LIMPET_INLINE __u32 limpet_isn_node(__u32 ack, struct limpet_ts_tag tag)
+{
+	return tag.bits ? ack >> (32 - (tag.bits & 7)) : 0;
+}
+
 /* ---- the state in the TSval of a cookie SYN-ACK ---- */
 
 #define LIMPET_TSCOOKIE_WSCALE_MASK 0x0f

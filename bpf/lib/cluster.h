@@ -10,10 +10,12 @@
  * found from the segment itself: the low bits of every TSval limpet writes
  * name the node that wrote it (limpet_ts_tag, limpet_tcpopt.h), and both
  * peers echo it in their TSecr (Beamer's daisy chaining, NSDI'18, made
- * stateless as in Cheetah, NSDI'20). The frame goes out unchanged but for
- * its MAC addresses and a hop of TTL, toward the node's address on a link
- * they share; the owner's program takes it as any of its flow's. A client
- * without timestamps echoes nothing: its connection stays on one node.
+ * stateless as in Cheetah, NSDI'20). A client without timestamps echoes
+ * no TSval; its connections carry the node in the top bits of the ISNs
+ * limpet chose, which every ack counts from (limpet_isn_tag()). The frame
+ * goes out unchanged but for its MAC addresses and a hop of TTL, toward the
+ * node's address on a link they share; the owner's program takes it as any
+ * of its flow's.
  */
 #ifndef LIMPET_BPF_CLUSTER_H
 #define LIMPET_BPF_CLUSTER_H
@@ -41,30 +43,25 @@ static __always_inline struct limpet_ts_tag cluster_ts_tag(void)
 }
 
 /*
- * <p>, with no flow on this node, echoes <tsecr>: when that names another
- * node, send <p> to it. Returns the verdict, or -1 when the segment is this
- * node's to handle (no cluster, or the TSecr names this node).
+ * <p>, with no flow on this node, belongs to node <id> of cluster <cl>: when
+ * that is another node, send <p> to it. Returns the verdict, or -1 when the
+ * segment is this node's to handle.
  */
 static __always_inline int cluster_forward(struct xdp_md *ctx, const struct packet *p,
-					   __u32 tsecr)
+					   const struct cluster_value *cl, __u32 id)
 {
 	void *data_end = (void *)(long)ctx->data_end;
 	struct bpf_fib_lookup fib = {};
-	struct limpet_ts_tag tag;
-	struct cluster_node *node;
-	struct cluster_value *cl;
+	const struct cluster_node *node;
 	struct ethhdr *eth = p->eth;
-	__u32 zero = 0, id;
 	bool on_link;
 
-	cl = bpf_map_lookup_elem(&cluster, &zero);
-	if (!cl || !cl->ts_bits || cl->ts_bits > LIMPET_TS_TAG_MAX_BITS)
-		return -1;
-	tag.bits = cl->ts_bits;
-	tag.id = cl->self;
-	id = limpet_ts_node(tsecr, tag);
 	if (id == cl->self)
 		return -1;
+	/* Kept as a bound the verifier sees: the compiler knows a shifted
+	 * ack is small and would drop the mask.
+	 */
+	barrier_var(id);
 	node = &cl->nodes[id & (LIMPET_CLUSTER_MAX_NODES - 1)];
 	fib.ifindex = ctx->ingress_ifindex;
 	fib.tot_len = p->ip_len;
@@ -108,23 +105,31 @@ unreachable:
 
 /*
  * A TCP segment <p> with no flow here, but for a SYN that opens a
- * connection: cluster_forward() by its TSecr. <from_backend>: from an HTTP
- * service's backend, not to a VIP. -1 on a lone node, for a segment without
- * timestamps and for one to this host. Called from lb_process() itself: one
- * frame above it is all the stack left.
+ * connection: cluster_forward() to the node its TSecr names or, without
+ * timestamps, the node whose ISN its ack counts from (limpet_isn_node()).
+ * <from_backend>: from an HTTP service's backend, not to a VIP. -1 on a lone
+ * node, for a segment that names neither and for one to this host. Called
+ * from lb_process() itself: one frame above it is all the stack left.
  */
 static __noinline int cluster_forward_segment(struct xdp_md *ctx, const struct packet *p,
 					     bool from_backend)
 {
 	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct limpet_tcpopt_parser *parser;
+	const struct cluster_value *cl;
 	struct tcphdr *tcp = p->l4;
+	struct limpet_ts_tag tag;
 	struct bpf_fib_lookup fib;
+	__u32 zero = 0;
 
 	if (p->proto != IPPROTO_TCP || (void *)(tcp + 1) > data_end ||
-	    (p->tcp_flags & (LIMPET_TCP_SYN | LIMPET_TCP_ACK)) == LIMPET_TCP_SYN ||
-	    !cluster_ts_tag().bits)
+	    (p->tcp_flags & (LIMPET_TCP_SYN | LIMPET_TCP_ACK)) == LIMPET_TCP_SYN)
 		return -1;
+	cl = bpf_map_lookup_elem(&cluster, &zero);
+	if (!cl || !cl->ts_bits || cl->ts_bits > LIMPET_TS_TAG_MAX_BITS)
+		return -1;
+	tag.bits = cl->ts_bits;
+	tag.id = cl->self;
 	/* A backend's answer to this host itself (a health check): its
 	 * TSecr echoes the kernel's clock, which names no node.
 	 */
@@ -132,9 +137,13 @@ static __noinline int cluster_forward_segment(struct xdp_md *ctx, const struct p
 	    fib_lookup_nexthop(ctx, p, data_end, &p->dst, &fib) == BPF_FIB_LKUP_RET_NOT_FWDED)
 		return -1;
 	parser = tcpopt_read(ctx, (__u32)((void *)tcp - data), tcp->doff * 4);
-	if (!parser || !parser->opt.ts_ok)
+	if (!parser)
 		return -1;
-	return cluster_forward(ctx, p, parser->opt.tsecr);
+	if (parser->opt.ts_ok)
+		return cluster_forward(ctx, p, cl, limpet_ts_node(parser->opt.tsecr, tag));
+	if (!(p->tcp_flags & LIMPET_TCP_ACK))
+		return -1;
+	return cluster_forward(ctx, p, cl, limpet_isn_node(bpf_ntohl(tcp->ack_seq), tag));
 }
 
 #endif /* LIMPET_BPF_CLUSTER_H */

@@ -313,7 +313,7 @@ static __always_inline __s64 synproxy_own_cookie(const struct packet *p, const s
 	*mss = limpet_cookie_mss(o.mss_index, v6);
 	stat_inc(LIMPET_STAT_SYNCOOKIE_OWN);
 	return limpet_syncookie_make(key, p->src.a, p->dst.a, in->source, in->dest,
-				     bpf_ntohl(in->seq), synproxy_own_count(now), &o);
+				     bpf_ntohl(in->seq), synproxy_own_count(now), &o, cluster_ts_tag());
 }
 
 /*
@@ -335,7 +335,7 @@ static __always_inline int synproxy_own_cookie_ok(const struct packet *p, void *
 		return -1;
 	if (limpet_syncookie_check(key, p->src.a, p->dst.a, tcp->source, tcp->dest,
 				   bpf_ntohl(tcp->seq) - 1, bpf_ntohl(tcp->ack_seq) - 1,
-				   synproxy_own_count(now), &o))
+				   synproxy_own_count(now), &o, cluster_ts_tag()))
 		return -1;
 	*syn = LIMPET_PENDING_OWN_COOKIE |
 	       (__u8)limpet_syncookie_data(&o);

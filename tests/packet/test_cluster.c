@@ -151,14 +151,15 @@ static void expect_only(const char *desc, const struct result *r, int stat)
 #define TSVAL 0x777	/* the sender's, in every segment built here */
 
 /*
- * <s>, echoing <ecr>, arriving on <ifindex>, must leave for the node of MAC
- * <dmac>: unchanged but for its MACs (from pks0) and one hop less.
+ * <s>, echoing <ecr> (or without timestamps, <ts> false), arriving on
+ * <ifindex>, must leave for the node of MAC <dmac>: unchanged but for its
+ * MACs (from pks0) and one hop less.
  */
-static void expect_to_node(const char *desc, int ifindex, struct pkt_spec s, __u32 ecr,
-			   struct pkt_mac dmac)
+static void expect_sent_to_node(const char *desc, int ifindex, struct pkt_spec s, bool ts,
+				__u32 ecr, struct pkt_mac dmac)
 {
 	__u8 in[PKT_MAX], want[PKT_MAX];
-	size_t len = build(&s, TSVAL, ecr, true, in), want_len;
+	size_t len = build(&s, TSVAL, ecr, ts, in), want_len;
 	struct result r;
 
 	run(ifindex, in, len, &r);
@@ -166,7 +167,7 @@ static void expect_to_node(const char *desc, int ifindex, struct pkt_spec s, __u
 	s.dmac = dmac;
 	s.smac = PKT_MAC_PKS0;
 	s.ttl--;
-	want_len = build(&s, TSVAL, ecr, true, want);
+	want_len = build(&s, TSVAL, ecr, ts, want);
 	if (r.out_len != want_len || memcmp(r.out, want, want_len)) {
 		char diff[512];
 
@@ -174,6 +175,18 @@ static void expect_to_node(const char *desc, int ifindex, struct pkt_spec s, __u
 		cr_assert_fail("%s: frame differs: %s", desc, diff);
 	}
 	expect_only(desc, &r, LIMPET_STAT_CLUSTER_FORWARD);
+}
+
+static void expect_to_node(const char *desc, int ifindex, struct pkt_spec s, __u32 ecr,
+			   struct pkt_mac dmac)
+{
+	expect_sent_to_node(desc, ifindex, s, true, ecr, dmac);
+}
+
+/* An ack <bytes> past an ISN that node <id> chose (limpet_isn_tag()). */
+static __u32 ack_of_node(__u32 id, __u32 bytes)
+{
+	return (id << (32 - TAG_BITS)) + 0x01234567u + bytes;
 }
 
 /* <s> (echoing <ecr>, or without timestamps) handled here: <verdict>, <stat> +1 alone. */
@@ -270,7 +283,90 @@ Test(cluster, own_segments_stay)
 	/* No connection here and no valid cookie: as on a lone node. */
 	expect_here("client -> self", if_client, &s, true, 0x12345600 | SELF_ID, XDP_DROP,
 		    LIMPET_STAT_SYNCOOKIE_BAD);
-	expect_here("no timestamps", if_client, &s, false, 0, XDP_DROP, LIMPET_STAT_SYNCOOKIE_BAD);
+	s.ack = ack_of_node(SELF_ID, 1);
+	expect_here("no timestamps, this node's ISN", if_client, &s, false, 0, XDP_DROP,
+		    LIMPET_STAT_SYNCOOKIE_BAD);
+	/* An RST without ACK names no ISN. */
+	s.tcp_flags = PKT_TCP_RST;
+	s.payload_len = 0;
+	s.ack = ack_of_node(ID_A, 1);
+	expect_here("no timestamps, no ack", if_client, &s, false, 0, XDP_DROP,
+		    LIMPET_STAT_HTTP_NO_CONN);
+}
+
+/*
+ * Without timestamps the ack names the node: a client's, whose ISN from us
+ * was a's own cookie, and a backend's, whose ISN was a's binding SYN.
+ */
+Test(cluster, no_timestamps_to_owner)
+{
+	struct pkt_spec s = client_data("10.10.0.2", "10.100.0.1");
+
+	s.ack = ack_of_node(ID_A, 1 + 100000);
+	expect_sent_to_node("client -> a", if_client, s, false, 0, PKT_MAC_BACKEND(13));
+	/* Its handshake's ACK: a's cookie. */
+	s.tcp_flags = PKT_TCP_ACK;
+	s.payload_len = 0;
+	s.ack = ack_of_node(ID_A, 1);
+	expect_sent_to_node("ACK -> a", if_client, s, false, 0, PKT_MAC_BACKEND(13));
+	s = client_data("fd00:10::2", "fd00:100::1");
+	s.ack = ack_of_node(ID_C, 1 + (1u << 28));
+	expect_sent_to_node("client -> c (IPv6)", if_client, s, false, 0, PKT_MAC_BACKEND(12));
+
+	s = backend_reply("10.20.0.11", "10.10.0.2");
+	s.ack = ack_of_node(ID_A, 1 + 512);
+	expect_sent_to_node("backend -> a", if_backend, s, false, 0, PKT_MAC_BACKEND(13));
+	s = backend_reply("fd00:20::11", "fd00:10::2");
+	s.ack = ack_of_node(ID_C, 1);
+	s.tcp_flags = PKT_TCP_SYN | PKT_TCP_ACK;
+	s.payload_len = 0;
+	expect_sent_to_node("SYN-ACK -> c (IPv6)", if_backend, s, false, 0, PKT_MAC_BACKEND(12));
+	s.ack = ack_of_node(ID_D, 1);
+	expect_here("backend -> d", if_backend, &s, false, 0, XDP_DROP,
+		    LIMPET_STAT_CLUSTER_UNREACHABLE);
+	s.ack = ack_of_node(SELF_ID, 1);
+	expect_here("backend -> self", if_backend, &s, false, 0, XDP_PASS, LIMPET_STAT_PASS);
+}
+
+/*
+ * A client without timestamps gets limpet's own cookie, which names this
+ * node in its top bits (the bit below clear); its ACK is checked here.
+ */
+static void own_cookie_names_node(const char *client, const char *vip)
+{
+	struct pkt_spec s = pkt_tcp(client, 40003, vip, 80, PKT_TCP_SYN);
+	__u8 in[PKT_MAX], opts[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7, 4, 2, 1, 1 };
+	struct pkt_layout lo;
+	struct result r;
+	__u32 isn;
+	size_t len;
+
+	len = pkt_build_tcp_opts(&s, opts, sizeof(opts), in, sizeof(in));
+	run(if_client, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "SYN: verdict %s", verdict_name(r.verdict));
+	cr_assert_eq(r.delta[LIMPET_STAT_SYNCOOKIE_OWN], 1, "limpet's own cookie");
+	cr_assert(pkt_layout(r.out, r.out_len, &lo));
+	isn = pkt_get32(r.out + lo.l4 + 4);
+	cr_assert_eq(isn >> (32 - TAG_BITS), SELF_ID, "ISN %#x", isn);
+	cr_assert_eq(isn >> (31 - TAG_BITS) & 1, 0, "ISN %#x: room below the node", isn);
+
+	s.tcp_flags = PKT_TCP_ACK;
+	s.seq++;
+	s.ack = isn + 1;
+	expect_here("its ACK", if_client, &s, false, 0, XDP_DROP, LIMPET_STAT_SYNCOOKIE_ACK_OK);
+	s.ack = isn + 1 + (1u << 28);
+	expect_here("an ACK off by 2^28", if_client, &s, false, 0, XDP_DROP,
+		    LIMPET_STAT_SYNCOOKIE_BAD);
+}
+
+Test(cluster, own_cookie_names_node4)
+{
+	own_cookie_names_node("10.10.0.2", "10.100.0.1");
+}
+
+Test(cluster, own_cookie_names_node6)
+{
+	own_cookie_names_node("fd00:10::2", "fd00:100::1");
 }
 
 /* A backend's reply with no flow here goes to the node its TSecr names. */

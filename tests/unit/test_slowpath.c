@@ -1589,6 +1589,52 @@ Test(slowpath, no_timestamps_kernel_cookie_agrees_nothing)
 	slowpath_free(sp);
 }
 
+/*
+ * A client without timestamps on a cluster (this node id 1 of two): the
+ * backend's side counts from an ISN naming the node in its top bit, so the
+ * backend's acks name it too; the client never sees the shift.
+ */
+Test(slowpath, no_timestamps_on_a_cluster_shifts_the_backend_isn)
+{
+	struct slowpath *sp = setup(LIMPET_FAMILY_V4, 1, NULL);
+	struct limpet_ts_tag tag = { .bits = 1, .id = 1 };
+	struct segment_opts be = { .mss = 1460, .wscale = LIMPET_WSCALE_NONE };
+	const __u32 be_isn = (CISN & 0x3fffffffu) | 0x80000000u;
+	const struct segment *s;
+	struct flow_value *fv;
+
+	slowpath_set_ts_tag(sp, tag);
+	feed(sp, &F.client, &F.vip, CISN + 1, F.cookie + 1, LIMPET_TCP_ACK | LIMPET_TCP_PSH, CWIN,
+	     &NO_OPTS, REQUEST, REQ_LEN, 0);
+	cr_assert_eq(F.n_sent, 1, "the backend's SYN");
+	expect_seg(sent(0), &F.client, &F.be[0], be_isn, 0, LIMPET_TCP_SYN);
+
+	/* An answer to the client's ISN is not one to ours. */
+	feed(sp, &F.be[0], &F.client, BISN, CISN + 1, LIMPET_TCP_SYN | LIMPET_TCP_ACK, 65535, &be,
+	     NULL, 0, 5);
+	cr_assert_eq(F.n_sent, 1, "nothing bound");
+	feed(sp, &F.be[0], &F.client, BISN, be_isn + 1, LIMPET_TCP_SYN | LIMPET_TCP_ACK, 65535, &be,
+	     NULL, 0, 6);
+	cr_assert_eq(F.n_sent, 2, "the held request released");
+	s = sent(1);
+	expect_seg(s, &F.client, &F.be[0], be_isn + 1, BISN + 1, LIMPET_TCP_ACK | LIMPET_TCP_PSH);
+	expect_payload(s, REQUEST, REQ_LEN);
+
+	/* The backend acks it in its space: the entries are the data plane's. */
+	feed(sp, &F.be[0], &F.client, BISN + 1, be_isn + 1 + REQ_LEN, LIMPET_TCP_ACK, 100, &be,
+	     NULL, 0, 7);
+	fv = flow_at(&F.be[0], &F.client);
+	cr_assert(fv);
+	cr_expect_eq(fv->flags, LIMPET_FLOW_SPLICE | LIMPET_FLOW_RET, "the backend acked: %#x",
+		     fv->flags);
+	cr_expect_eq(limpet_splice_ack(&fv->sp, be_isn + 1 + REQ_LEN), CISN + 1 + REQ_LEN);
+	cr_expect_eq(limpet_isn_node(be_isn + 1 + REQ_LEN, tag), 1);
+	fv = flow_at(&F.client, &F.vip);
+	cr_assert(fv);
+	cr_expect_eq(limpet_splice_seq(&fv->sp, CISN + 1 + REQ_LEN), be_isn + 1 + REQ_LEN);
+	slowpath_free(sp);
+}
+
 /* ---- the first response for a WebSocket upgrade ---- */
 
 Test(slowpath, insert_into_101_switching_protocols)

@@ -402,6 +402,30 @@ Test(splice, bind_tags_both_directions)
 	cr_expect(!fwd.ts_bits && !ret.ts_bits, "no timestamps: nothing to tag");
 }
 
+/*
+ * A binding whose SYN took ISN client ISN + shift (a client without
+ * timestamps on a cluster): the client's bytes land at the backend shifted,
+ * the backend's acks of them reach the client unshifted.
+ */
+Test(splice, backend_isn_shift)
+{
+	struct limpet_ts_tag tag = { .bits = 1, .id = 1 };
+	struct limpet_splice fwd, ret;
+	struct limpet_tcpopt b;
+	__u32 client_isn = 0x12345678, shift = limpet_isn_tag(client_isn, tag) - client_isn;
+
+	limpet_tcpopt_init(&b);
+	limpet_splice_bind(&fwd, &ret, 5000, false, 0, LIMPET_WSCALE_NONE, 9000, &b, tag);
+	limpet_splice_shift_backend(&fwd, &ret, shift);
+	cr_expect_eq(limpet_splice_seq(&fwd, client_isn + 1), 0x92345679,
+		     "the client's first byte at our SYN's ISN + 1");
+	cr_expect_eq(limpet_splice_ack(&ret, 0x92345679 + 100), client_isn + 1 + 100);
+	cr_expect_eq(limpet_isn_node(limpet_splice_seq(&fwd, client_isn + 1 + 100), tag), 1,
+		     "the backend's acks name the node");
+	cr_expect_eq(limpet_splice_ack(&fwd, 5001), 9001, "the other side untouched");
+	cr_expect_eq(limpet_splice_seq(&ret, 9001), 5001);
+}
+
 Test(splice, window_values)
 {
 	struct limpet_splice sp = { .wscale_in = 7, .wscale_out = 7 };

@@ -394,6 +394,38 @@ Test(tcpopt, ts_tag_keeps_clocks_monotonic)
 	cr_assert_eq(limpet_ts_untag(0x12345677, tag), 0x12345677);
 }
 
+/*
+ * Without timestamps the node is in the top bits of the ISN, the bit below
+ * clear: every ack up to 2^(31 - bits) bytes past it still names the node.
+ */
+Test(tcpopt, isn_tag_names_the_node)
+{
+	struct limpet_ts_tag tag;
+	__u32 bits, id, isn;
+
+	for (bits = 1; bits <= LIMPET_TS_TAG_MAX_BITS; bits++) {
+		for (id = 0; id < (1u << bits); id++) {
+			tag.bits = (__u8)bits;
+			tag.id = (__u8)id;
+			cr_assert_eq(limpet_isn_width(tag), 31 - bits);
+			for (isn = 0; isn < 0xf0000000u; isn += 0x0f0f0f0fu) {
+				__u32 v = limpet_isn_tag(isn, tag);
+
+				cr_assert_eq(limpet_isn_node(v, tag), id);
+				cr_assert_eq(v & ((1u << (31 - bits)) - 1),
+					     isn & ((1u << (31 - bits)) - 1), "low bits kept");
+				cr_assert_eq(limpet_isn_node(v + (1u << (31 - bits)), tag), id,
+					     "bits %u id %u isn %#x", bits, id, isn);
+				cr_assert_eq(limpet_isn_tag(v, tag), v);
+			}
+		}
+	}
+	tag.bits = 0;
+	tag.id = 0;
+	cr_assert_eq(limpet_isn_tag(0xdeadbeef, tag), 0xdeadbeef, "a lone node keeps the ISN");
+	cr_assert_eq(limpet_isn_node(0xdeadbeef, tag), 0);
+}
+
 Test(tcpopt, cookie_mss_table)
 {
 	/* Each table value maps to its own index, values between round down. */

@@ -126,6 +126,11 @@ struct conn {
 
 	__u32 cookie_isn;		/* our ISN toward the client */
 	__u32 client_isn;
+	/* Our ISN toward the backend less the client's: 0 but for a client
+	 * without timestamps on a cluster, whose node is in the top bits of
+	 * our ISNs (limpet_isn_tag()).
+	 */
+	__u32 backend_shift;
 	bool ts_ok;			/* the client sends timestamps */
 	struct limpet_tscookie tsc;	/* what it offered: our TSval, or our own cookie */
 	__u32 our_tsval;		/* that TSval, as the client echoes it */
@@ -279,12 +284,12 @@ static void send_segment(struct slowpath *sp, const struct conn *c, bool to_back
 		sp->ops.send(sp->ops.ctx, c->family, pkt, (size_t)n);
 }
 
-/* A bare segment of ours to the backend (SYN, RST). */
+/* A bare segment of ours to the backend (SYN, RST), <seq> in the client's space. */
 static void send_to_backend(struct slowpath *sp, const struct conn *c, __u32 seq, __u32 ack,
 			    __u8 flags, const struct segment_opts *opts)
 {
 	__u8 th[LIMPET_TCP_HDR_MAX];
-	__u32 len = segment_header(th, seq, ack, flags, c->client_window, opts);
+	__u32 len = segment_header(th, seq + c->backend_shift, ack, flags, c->client_window, opts);
 
 	send_segment(sp, c, true, th, len, NULL, 0);
 }
@@ -681,6 +686,8 @@ static struct conn *new_conn(struct slowpath *sp, const struct segment *seg, __u
 	c->client_next = c->client_isn + 1;
 	c->ts_ok = seg->opt.ts_ok;
 	c->tag = sp->tag;
+	if (!c->ts_ok)
+		c->backend_shift = limpet_isn_tag(c->client_isn, c->tag) - c->client_isn;
 	if (c->ts_ok) {
 		limpet_tscookie_decode(seg->opt.tsecr, sp->tag, &c->tsc);
 		c->our_tsval = seg->opt.tsecr;
@@ -859,6 +866,7 @@ static void bind_backend(struct slowpath *sp, struct conn *c, const struct segme
 	 */
 	limpet_splice_bind(&c->fwd, &c->ret, c->cookie_isn, c->ts_ok, c->ts_sent, c->tsc.wscale,
 			   synack->seq, &synack->opt, c->tag);
+	limpet_splice_shift_backend(&c->fwd, &c->ret, c->backend_shift);
 
 	c->ins_len = 0;
 	if (c->svc.backend_header[0]) {
@@ -1238,6 +1246,8 @@ static void client_segment(struct slowpath *sp, struct conn *c, const struct seg
 static void backend_segment(struct slowpath *sp, struct conn *c, const struct segment *seg,
 			    __u64 now_ms)
 {
+	__u32 ack = seg->ack - c->backend_shift;	/* in the client's space */
+
 	if (c->state == CONN_BOUND) {
 		if (c->unacked && (seg->flags & LIMPET_TCP_SYN)) {
 			/* A SYN-ACK again: what we held did not arrive. */
@@ -1245,7 +1255,7 @@ static void backend_segment(struct slowpath *sp, struct conn *c, const struct se
 			return;
 		}
 		if (c->unacked && (((seg->flags & LIMPET_TCP_ACK) &&
-				    !limpet_seq_after(c->acked, seg->ack)) ||
+				    !limpet_seq_after(c->acked, ack)) ||
 				   (seg->flags & LIMPET_TCP_RST)))
 			backend_acked(sp, c, now_ms);
 		if (seg->flags & LIMPET_TCP_SYN)
@@ -1263,7 +1273,7 @@ static void backend_segment(struct slowpath *sp, struct conn *c, const struct se
 		}
 		return;
 	}
-	if (c->state != CONN_BINDING || seg->ack != c->client_isn + 1) {
+	if (c->state != CONN_BINDING || ack != c->client_isn + 1) {
 		sp->stats.ignored++;
 		return;
 	}

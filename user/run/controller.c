@@ -36,6 +36,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "dp/address.h"
+#include "dp/cluster.h"
 #include "dp/dataplane.h"
 #include "dp/neigh.h"
 #include "dp/program.h"
@@ -397,9 +398,10 @@ cluster_warn(struct config_warnings *warn, const char *fmt, ...)
 
 /*
  * An HTTP service's connections live on the node that bound them. Another
- * node sends it their segments, found by the TSecr (bpf/lib/cluster.h):
- * not those of clients without timestamps, and not a backend's replies
- * where an L4 NAT service claims the same backend address:port.
+ * node sends it their segments, found by the TSecr or, for a client
+ * without timestamps, by the ack (bpf/lib/cluster.h): the latter only while
+ * the ack still holds the node's bits, and not a backend's replies where an
+ * L4 NAT service claims the same backend address:port.
  */
 /* The L4 NAT service whose claim on <be>'s replies wins over an HTTP one's, or NULL. */
 static const struct service_config *l4_claimant(const struct limpet_config *cfg,
@@ -424,18 +426,23 @@ static const struct service_config *l4_claimant(const struct limpet_config *cfg,
 static void warn_cluster_http(const struct limpet_config *cfg, struct config_warnings *warn)
 {
 	const struct service_config *h, *l4;
+	struct cluster_value cv;
 	bool said = false;
 	size_t i, j;
 
+	dp_cluster_of(&cfg->cluster, &cv);
 	for (i = 0; i < cfg->n_services; i++) {
 		h = &cfg->services[i];
 		if (h->mode != SERVICE_MODE_HTTP)
 			continue;
-		if (!said)
+		/* limpet_isn_tag(): the node's bits last 2^(31 - bits) bytes. */
+		if (!said && cv.ts_bits)
 			cluster_warn(warn, "%s:%d: service %s: mode http in a cluster: a client "
-				     "without TCP timestamps keeps its connection only while its "
-				     "packets and its backend's replies reach the node that bound it",
-				     cfg->path, cfg->cluster.line, h->name);
+				     "without TCP timestamps keeps its connection across nodes for "
+				     "its first %u MiB each way; after that only while its packets "
+				     "and its backend's replies reach the node that bound it",
+				     cfg->path, cfg->cluster.line, h->name,
+				     1u << (11 - cv.ts_bits));
 		said = true;
 		for (j = 0; j < h->n_backends; j++) {
 			l4 = l4_claimant(cfg, &h->backends[j]);
