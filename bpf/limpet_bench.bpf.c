@@ -35,12 +35,19 @@ static __always_inline int restore(struct xdp_md *ctx)
 {
 	struct bench_frame *t;
 	__u32 zero = 0, len;
+	int delta;
 
 	t = bpf_map_lookup_elem(&bench_template, &zero);
 	if (!t)
 		return -1;
 	len = t->len;
 	if (len == 0 || len > BENCH_FRAME_MAX)
+		return -1;
+	/* A run that pushed a header (cluster_fwd_encap) left the frame
+	 * that much longer at its front.
+	 */
+	delta = (int)(ctx->data_end - ctx->data) - (int)len;
+	if (delta > 0 && bpf_xdp_adjust_head(ctx, delta))
 		return -1;
 	return bpf_xdp_store_bytes(ctx, 0, t->data, len);
 }

@@ -477,15 +477,20 @@ enum limpet_stat {
 					 * left, no held segment): an event */
 	LIMPET_STAT_CLUSTER_FORWARD,	/* cluster: a segment of a connection another node
 					 * bound, sent to that node (MAC rewritten) */
-	LIMPET_STAT_CLUSTER_UNREACHABLE,	/* cluster: such a segment whose node is unknown
-						 * or not on a shared link: dropped */
+	LIMPET_STAT_CLUSTER_UNREACHABLE,	/* cluster: such a segment whose node is unknown,
+						 * unroutable, or too long to encapsulate: dropped */
+	LIMPET_STAT_CLUSTER_ENCAP,	/* cluster: a forwarded segment sent encapsulated (the
+					 * node is not on a shared link): an event */
+	LIMPET_STAT_CLUSTER_DECAP,	/* cluster: a segment another node encapsulated to this
+					 * one, unwrapped: an event */
 	LIMPET_STAT_MAX,
 };
 
 /* Counters of an event of a packet whose outcome another counter has. */
 #define LIMPET_STAT_IS_EVENT(stat)                                                  \
 	((stat) == LIMPET_STAT_HEADS_READ || (stat) == LIMPET_STAT_SYNCOOKIE_OWN || \
-	 (stat) == LIMPET_STAT_HTTP_BOUND_XDP || (stat) == LIMPET_STAT_HTTP_BIND_FALLBACK)
+	 (stat) == LIMPET_STAT_HTTP_BOUND_XDP || (stat) == LIMPET_STAT_HTTP_BIND_FALLBACK || \
+	 (stat) == LIMPET_STAT_CLUSTER_ENCAP || (stat) == LIMPET_STAT_CLUSTER_DECAP)
 
 /* Controller-only registries: which name owns which id. They live in pinned
  * maps so that a restarted controller gives every service and backend the id

@@ -14,8 +14,11 @@
  * no TSval; its connections carry the node in the top bits of the ISNs
  * limpet chose, which every ack counts from (limpet_isn_tag()). The frame
  * goes out unchanged but for its MAC addresses and a hop of TTL, toward the
- * node's address on a link they share; the owner's program takes it as any
- * of its flow's.
+ * node's address on a link they share, or, where the node is reached
+ * through a router, inside an outer IP header from this node's address to
+ * that node's (IPIP or IPv6-in-IP, by the inner family: Katran's
+ * encapsulation), which the owner's program strips (cluster_decap()). The
+ * owner's program takes it as any of its flow's.
  */
 #ifndef LIMPET_BPF_CLUSTER_H
 #define LIMPET_BPF_CLUSTER_H
@@ -42,6 +45,133 @@ static __always_inline struct limpet_ts_tag cluster_ts_tag(void)
 	return tag;
 }
 
+#define CLUSTER_OUTER_TTL 64
+
+/* The route to <node> for a datagram of <tot_len> bytes, into <fib>: a BPF_FIB_LKUP_RET_*. */
+static __always_inline int cluster_route(struct xdp_md *ctx, struct bpf_fib_lookup *fib,
+					 const struct cluster_node *node, __u32 tot_len)
+{
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->ifindex = ctx->ingress_ifindex;
+	fib->tot_len = tot_len;
+	if (node->family == LIMPET_FAMILY_V4) {
+		fib->family = LIMPET_AF_INET;
+		fib->ipv4_dst = node->addr.a[0];
+	} else if (node->family == LIMPET_FAMILY_V6) {
+		fib->family = LIMPET_AF_INET6;
+		__builtin_memcpy(fib->ipv6_dst, &node->addr, sizeof(node->addr));
+	} else {
+		return -1;
+	}
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
+}
+
+/*
+ * cluster_forward_segment() returns this plus the node's id for a frame to
+ * send through cluster_encap(), which lb_process() calls itself: moving the
+ * frame's head makes the verifier forget every packet pointer of the
+ * caller, and none may be used after it.
+ */
+#define CLUSTER_ENCAP_TO 0x100
+
+/*
+ * Send the frame (a TCP segment, its TTL checked by cluster_forward()) to
+ * node <id>, reached through a router, inside an outer header from this
+ * node's address. The outer family is the nodes' own; the frame must fit
+ * the path's MTU with it (operators give the nodes' network room for the 20
+ * or 40 bytes, as for any tunnel), or it is dropped and counted unreachable.
+ */
+static __noinline int cluster_encap(struct xdp_md *ctx, __u32 id)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	const struct cluster_node *self, *node;
+	const struct cluster_value *cl;
+	struct bpf_fib_lookup fib;
+	struct packet inner = {};
+	struct ethhdr *eth = data;
+	__u32 zero = 0, outer, inner_len;
+	__u8 inner_proto;
+
+	cl = bpf_map_lookup_elem(&cluster, &zero);
+	if (!cl || (void *)(eth + 1) > data_end)
+		goto unreachable;
+	self = &cl->nodes[cl->self & (LIMPET_CLUSTER_MAX_NODES - 1)];
+	node = &cl->nodes[id & (LIMPET_CLUSTER_MAX_NODES - 1)];
+	if (self->family != node->family)
+		goto unreachable;
+	inner.l3 = eth + 1;
+	if (eth->h_proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = inner.l3;
+
+		if ((void *)(iph + 1) > data_end)
+			goto unreachable;
+		inner.family = LIMPET_FAMILY_V4;
+		inner_len = bpf_ntohs(iph->tot_len);
+		inner_proto = IPPROTO_IPIP;
+	} else {
+		struct ipv6hdr *ip6h = inner.l3;
+
+		if ((void *)(ip6h + 1) > data_end)
+			goto unreachable;
+		inner.family = LIMPET_FAMILY_V6;
+		inner_len = sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len);
+		inner_proto = IPPROTO_IPV6;
+	}
+	outer = node->family == LIMPET_FAMILY_V4 ? sizeof(struct iphdr) : sizeof(struct ipv6hdr);
+	/* The route's MTU must hold the outer header too. */
+	if (cluster_route(ctx, &fib, node, inner_len + outer) != BPF_FIB_LKUP_RET_SUCCESS)
+		goto unreachable;
+	/* One hop, as when the node is on the link. */
+	ttl_decrement(&inner, data_end);
+	if (bpf_xdp_adjust_head(ctx, -(int)outer))
+		goto unreachable;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) + sizeof(struct ipv6hdr) > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	if (node->family == LIMPET_FAMILY_V4) {
+		struct iphdr *ip = (void *)(eth + 1);
+		__u16 *w = (void *)ip;
+		__u32 sum = 0;
+		int i;
+
+		eth->h_proto = bpf_htons(ETH_P_IP);
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tos = 0;
+		ip->tot_len = bpf_htons(inner_len + outer);
+		ip->id = 0;
+		ip->frag_off = 0;
+		ip->ttl = CLUSTER_OUTER_TTL;
+		ip->protocol = inner_proto;
+		ip->check = 0;
+		ip->saddr = self->addr.a[0];
+		ip->daddr = node->addr.a[0];
+		for (i = 0; i < (int)sizeof(*ip) / 2; i++)
+			sum += w[i];
+		ip->check = (__u16)~csum_fold32(sum);
+	} else {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		eth->h_proto = bpf_htons(ETH_P_IPV6);
+		*(__be32 *)ip6 = bpf_htonl(0x60000000);	/* version, no class or label */
+		ip6->payload_len = bpf_htons(inner_len);
+		ip6->nexthdr = inner_proto;
+		ip6->hop_limit = CLUSTER_OUTER_TTL;
+		__builtin_memcpy(&ip6->saddr, &self->addr, sizeof(self->addr));
+		__builtin_memcpy(&ip6->daddr, &node->addr, sizeof(node->addr));
+	}
+	stat_inc(LIMPET_STAT_CLUSTER_FORWARD);
+	stat_inc(LIMPET_STAT_CLUSTER_ENCAP);
+	return bpf_redirect(fib.ifindex, 0);
+unreachable:
+	stat_inc(LIMPET_STAT_CLUSTER_UNREACHABLE);
+	return XDP_DROP;
+}
+
 /*
  * <p>, with no flow on this node, belongs to node <id> of cluster <cl>: when
  * that is another node, send <p> to it. Returns the verdict, or -1 when the
@@ -51,7 +181,7 @@ static __always_inline int cluster_forward(struct xdp_md *ctx, const struct pack
 					   const struct cluster_value *cl, __u32 id)
 {
 	void *data_end = (void *)(long)ctx->data_end;
-	struct bpf_fib_lookup fib = {};
+	struct bpf_fib_lookup fib;
 	const struct cluster_node *node;
 	struct ethhdr *eth = p->eth;
 	bool on_link;
@@ -63,29 +193,20 @@ static __always_inline int cluster_forward(struct xdp_md *ctx, const struct pack
 	 */
 	barrier_var(id);
 	node = &cl->nodes[id & (LIMPET_CLUSTER_MAX_NODES - 1)];
-	fib.ifindex = ctx->ingress_ifindex;
-	fib.tot_len = p->ip_len;
-	if (node->family == LIMPET_FAMILY_V4) {
-		fib.family = LIMPET_AF_INET;
-		fib.ipv4_dst = node->addr.a[0];
-	} else if (node->family == LIMPET_FAMILY_V6) {
-		fib.family = LIMPET_AF_INET6;
-		__builtin_memcpy(fib.ipv6_dst, &node->addr, sizeof(node->addr));
-	} else {
-		goto unreachable;	/* an id no node has */
-	}
-	if (bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS)
+	/* An id no node has fails here too. */
+	if (cluster_route(ctx, &fib, node, p->ip_len) != BPF_FIB_LKUP_RET_SUCCESS)
 		goto unreachable;
-	/* The node itself must be the next hop: through a router the frame
-	 * would be routed by its own destination, back to some node.
+	/* When the node itself is not the next hop, a router would route the
+	 * frame by its own destination, back to some node: encapsulated.
 	 */
 	if (node->family == LIMPET_FAMILY_V4)
 		on_link = fib.ipv4_dst == node->addr.a[0];
 	else
-		on_link = !((fib.ipv6_dst[0] ^ node->addr.a[0]) | (fib.ipv6_dst[1] ^ node->addr.a[1]) |
-			    (fib.ipv6_dst[2] ^ node->addr.a[2]) | (fib.ipv6_dst[3] ^ node->addr.a[3]));
-	if (!on_link || !ttl_ok(p, data_end))
+		on_link = addr_eq((const struct limpet_addr *)fib.ipv6_dst, &node->addr);
+	if (!ttl_ok(p, data_end))
 		goto unreachable;
+	if (!on_link)
+		return CLUSTER_ENCAP_TO + id;
 	/* One hop: nodes that disagree on the ids cannot pass a frame around forever. */
 	ttl_decrement(p, data_end);
 	if ((void *)(eth + 1) > data_end)
@@ -107,7 +228,8 @@ unreachable:
  * A TCP segment <p> with no flow here, but for a SYN that opens a
  * connection: cluster_forward() to the node its TSecr names or, without
  * timestamps, the node whose ISN its ack counts from (limpet_isn_node()).
- * <from_backend>: from an HTTP service's backend, not to a VIP. -1 on a lone
+ * <from_backend>: from an HTTP service's backend, not to a VIP. Returns
+ * the verdict, CLUSTER_ENCAP_TO + the node's id, or -1 on a lone
  * node, for a segment that names neither and for one to this host. Called
  * from lb_process() itself: one frame above it is all the stack left.
  */
@@ -144,6 +266,74 @@ static __noinline int cluster_forward_segment(struct xdp_md *ctx, const struct p
 	if (!(p->tcp_flags & LIMPET_TCP_ACK))
 		return -1;
 	return cluster_forward(ctx, p, cl, limpet_isn_node(bpf_ntohl(tcp->ack_seq), tag));
+}
+
+/*
+ * Is the frame an IP packet carrying IPIP or IPv6 (a cluster_encap() frame,
+ * maybe)? Cheap enough for every frame: two loads.
+ */
+static __always_inline bool cluster_tunnelled(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	__u8 proto;
+
+	if ((void *)(eth + 1) + sizeof(struct ipv6hdr) > data_end)
+		return false;
+	if (eth->h_proto == bpf_htons(ETH_P_IP))
+		proto = ((struct iphdr *)(eth + 1))->protocol;
+	else if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+		proto = ((struct ipv6hdr *)(eth + 1))->nexthdr;
+	else
+		return false;
+	return proto == IPPROTO_IPIP || proto == IPPROTO_IPV6;
+}
+
+/*
+ * A cluster_tunnelled() frame from another node to this one: strip the
+ * outer header and give the inner packet its Ethernet header back, before
+ * it is parsed. 1 when it did, 0 when the frame is not one (no cluster, not
+ * to this node's address, not from another node's: the kernel's), -1 to
+ * drop it.
+ */
+static __noinline int cluster_decap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+	const struct cluster_node *self, *n;
+	const struct cluster_value *cl;
+	struct ethhdr *eth = data, *inner, copy;
+	struct packet p = {};
+	__u32 zero = 0, outer, i;
+	bool from_node = false;
+
+	cl = bpf_map_lookup_elem(&cluster, &zero);
+	if (!cl || !cl->ts_bits)
+		return 0;
+	if (parse_packet(ctx, &p) != PARSE_UNPARSED || !p.l4)
+		return 0;
+	self = &cl->nodes[cl->self & (LIMPET_CLUSTER_MAX_NODES - 1)];
+	if (self->family != p.family || !addr_eq(&self->addr, &p.dst))
+		return 0;
+	for (i = 0; i < LIMPET_CLUSTER_MAX_NODES; i++) {
+		if (i >= cl->n_nodes)
+			break;
+		n = &cl->nodes[i];
+		if (i != cl->self && n->family == p.family && addr_eq(&n->addr, &p.src))
+			from_node = true;
+	}
+	if (!from_node)
+		return 0;
+	outer = (__u32)(p.l4 - p.l3);
+	inner = p.l4 - sizeof(*inner);
+	if ((void *)(eth + 1) > data_end || (void *)inner < data || (void *)(inner + 1) > data_end)
+		return -1;
+	__builtin_memcpy(&copy, eth, sizeof(copy));
+	copy.h_proto = p.proto == IPPROTO_IPIP ? bpf_htons(ETH_P_IP) : bpf_htons(ETH_P_IPV6);
+	__builtin_memcpy(inner, &copy, sizeof(copy));
+	if (bpf_xdp_adjust_head(ctx, (int)outer))
+		return -1;
+	stat_inc(LIMPET_STAT_CLUSTER_DECAP);
+	return 1;
 }
 
 #endif /* LIMPET_BPF_CLUSTER_H */

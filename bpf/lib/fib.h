@@ -5,7 +5,7 @@
  * fib_lookup_nexthop() asks bpf_fib_lookup() where a packet to <dst> would
  * go; nexthop_get() keeps the answer in the flow for a second, so that an
  * established flow rarely pays for the lookup; nexthop_send() writes the MAC
- * addresses and returns XDP_TX or the redirect verdict. When the neighbour
+ * addresses and returns the redirect verdict. When the neighbour
  * is not resolved yet the caller hands the packet to the kernel, which
  * resolves it (routed NAT packets only).
  */
@@ -140,8 +140,10 @@ static __always_inline int nexthop_send(struct xdp_md *ctx, struct packet *p, vo
 		return XDP_DROP;
 	__builtin_memcpy(eth->h_dest, nh->dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, nh->smac, ETH_ALEN);
-	if (out_ifindex == ctx->ingress_ifindex)
-		return XDP_TX;
+	/* Even back out of the ingress: on veth, XDP_TX frames stop reaching
+	 * the peer once an AF_XDP socket is bound to the queue (the HTTP
+	 * slow path binds one on every interface), as synproxy_send() says.
+	 */
 	return bpf_redirect(out_ifindex, 0);
 }
 

@@ -185,12 +185,6 @@ static __always_inline void flow_bind(const struct packet *p, const struct vip_v
 	bpf_map_update_elem(&flows, &key, fv, BPF_ANY);
 }
 
-static __always_inline bool addr_eq(const struct limpet_addr *x, const struct limpet_addr *y)
-{
-	return !((x->a[0] ^ y->a[0]) | (x->a[1] ^ y->a[1]) | (x->a[2] ^ y->a[2]) |
-		 (x->a[3] ^ y->a[3]));
-}
-
 /*
  * The next hop <cache> (nh_cache or nh_bind_cache, per CPU) keeps for
  * packets from <src> to <dst>; emptied when its slot held another pair.
@@ -552,6 +546,13 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	__u64 now;
 	int rc;
 
+	/* Another node's segment of a connection of this one, encapsulated?
+	 * Unwrapped before anything points into the frame.
+	 */
+	if (cluster_tunnelled(ctx) && cluster_decap(ctx) < 0) {
+		stat_inc(LIMPET_STAT_DROP_MALFORMED);
+		return XDP_DROP;
+	}
 	rc = parse_packet(ctx, &p);
 	if (rc != PARSE_OK) {
 		if (rc == PARSE_UNPARSED && p.l4 &&
@@ -606,6 +607,8 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		if (vip->mode == LIMPET_MODE_HTTP && p.proto == IPPROTO_TCP) {
 			/* Of a connection another node bound, or the ACK of its cookie? */
 			rc = cluster_forward_segment(ctx, &p, false);
+			if (rc >= CLUSTER_ENCAP_TO)
+				return cluster_encap(ctx, rc - CLUSTER_ENCAP_TO);
 			if (rc >= 0)
 				return rc;
 			rc = synproxy_process(ctx, &p, vip, now);
@@ -630,6 +633,8 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		 * node bound, or the kernel's.
 		 */
 		rc = cluster_forward_segment(ctx, &p, true);
+		if (rc >= CLUSTER_ENCAP_TO)
+			return cluster_encap(ctx, rc - CLUSTER_ENCAP_TO);
 		if (rc >= 0)
 			return rc;
 		stat_inc(LIMPET_STAT_PASS);

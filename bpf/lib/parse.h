@@ -134,6 +134,12 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct packet *p)
 	return PARSE_UNPARSED;
 }
 
+static __always_inline bool addr_eq(const struct limpet_addr *x, const struct limpet_addr *y)
+{
+	return !((x->a[0] ^ y->a[0]) | (x->a[1] ^ y->a[1]) | (x->a[2] ^ y->a[2]) |
+		 (x->a[3] ^ y->a[3]));
+}
+
 /* The packet's own 5-tuple as a flow table key. */
 static __always_inline void flow_key_of(struct flow_key *key, const struct packet *p)
 {

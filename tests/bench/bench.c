@@ -86,7 +86,15 @@ enum fig {
 	FIG_HTTP_BIND_FIRST,
 	FIG_HTTP_BIND_SYNACK,
 	FIG_CLUSTER_FWD,
+	FIG_CLUSTER_ENCAP,
 	FIG_MAX,
+};
+
+/* Where node "a" of a cluster figure is (cluster_node()). */
+enum cluster_place {
+	NO_CLUSTER,
+	NODE_ON_LINK,		/* 10.20.0.13, a neighbour on pks0 */
+	NODE_BEHIND_ROUTER,	/* 10.98.0.1, through 10.20.0.13 (tests/packet/netns.sh) */
 };
 
 struct figure {
@@ -100,7 +108,7 @@ struct figure {
 	bool slow;		/* new flows: fewer repeats */
 	int prime;		/* index of the figure whose flow must exist first; -1: none */
 	bool splice;		/* needs the spliced HTTP flow of prime_splice() */
-	bool cluster;		/* runs on a cluster node (cluster_node()) */
+	enum cluster_place cluster;	/* runs on a cluster node (cluster_node()) */
 	struct pkt_spec frame;
 	const __u8 *opts;	/* TCP options of the frame */
 	size_t opts_len;
@@ -551,19 +559,19 @@ static void prime_bind(struct figure *first, struct figure *synack)
 }
 
 /*
- * The cluster map of node "b" (10.20.0.1) of two, node "a" at 10.20.0.13
- * (a neighbour on pks0), as dp/cluster.c writes it; <on> false: a lone node.
+ * The cluster map of node "b" (10.20.0.1) of two, node "a" <where>, as
+ * dp/cluster.c writes it; NO_CLUSTER: a lone node.
  */
-static void cluster_node(bool on)
+static void cluster_node(enum cluster_place where)
 {
 	struct node_config nodes[2] = { { .name = "a" }, { .name = "b" } };
-	struct cluster_config conf = { .enabled = on, .node = "b", .nodes = nodes,
-				       .n_nodes = 2 };
+	struct cluster_config conf = { .enabled = where != NO_CLUSTER, .node = "b",
+				       .nodes = nodes, .n_nodes = 2 };
 	struct cluster_value val;
 	__u32 zero = 0;
 
 	nodes[0].address.family = nodes[1].address.family = LIMPET_FAMILY_V4;
-	nodes[0].address.addr = pkt_addr("10.20.0.13");
+	nodes[0].address.addr = pkt_addr(where == NODE_BEHIND_ROUTER ? "10.98.0.1" : "10.20.0.13");
 	nodes[1].address.addr = pkt_addr("10.20.0.1");
 	dp_cluster_of(&conf, &val);
 	update(skel->maps.cluster, &zero, &val, "cluster");
@@ -684,10 +692,19 @@ int main(int argc, char **argv)
 						   "entries, held segment out, NAT, fib" },
 		[FIG_CLUSTER_FWD] = { .name = "cluster_fwd", .prog = PROG_LB,
 				      .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_CLUSTER_FORWARD,
-				      .prime = -1, .cluster = true, .frame = owned,
+				      .prime = -1, .cluster = NODE_ON_LINK, .frame = owned,
 				      .opts = owner_a_ts_opts, .opts_len = sizeof(owner_a_ts_opts),
 				      .path = "HTTP segment another node bound: flow miss, VIP hit, "
 					      "options, TSecr, fib to the node, MACs, TTL" },
+		[FIG_CLUSTER_ENCAP] = { .name = "cluster_fwd_encap", .prog = PROG_LB,
+					.verdict = XDP_REDIRECT,
+					.stat = LIMPET_STAT_CLUSTER_FORWARD,
+					.stat2 = LIMPET_STAT_CLUSTER_ENCAP, .prime = -1,
+					.cluster = NODE_BEHIND_ROUTER, .frame = owned,
+					.opts = owner_a_ts_opts,
+					.opts_len = sizeof(owner_a_ts_opts),
+					.path = "the same, the node behind a router: 2 fibs, "
+						"20-byte IPv4 header pushed" },
 	};
 	__u32 repeat = 2000000, repeat_new = 500000, flow_entries = LIMPET_FLOW_TABLE_DEFAULT;
 	const char *only = NULL;
@@ -790,10 +807,10 @@ int main(int argc, char **argv)
 			if (f->splice)
 				prime_splice(&figs[FIG_HTTP_EST_FWD].frame);
 			if (f->cluster)
-				cluster_node(true);
+				cluster_node(f->cluster);
 			run(f, f->slow ? repeat_new : repeat, &r);
 			if (f->cluster)
-				cluster_node(false);
+				cluster_node(NO_CLUSTER);
 			f->ns[k] = r.duration;
 			/* The frame the last run left must still be a valid one. */
 			if (f->prog == PROG_LB && pkt_verify(r.out, r.out_len, why, sizeof(why)))

@@ -72,4 +72,7 @@ netns_setup()
 		ip -n "$name" neigh replace fd00:20::$i lladdr $NETNS_MAC_BACKEND_PREFIX:$i \
 			nud permanent dev pks0 || return 1
 	done
+	# A network behind a router (10.20.0.13): a cluster node there is
+	# reached encapsulated (tests/packet/test_cluster.c).
+	ip -n "$name" route add 10.98.0.0/24 via 10.20.0.13 dev pks0 || return 1
 }

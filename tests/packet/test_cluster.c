@@ -4,11 +4,12 @@
  * bpf_prog_test_run_opts(): the node's id in the TSvals it writes, and the
  * segments of spliced connections another node bound, sent to that node.
  *
- * The configuration is a cluster of four nodes, this one "b" (ids are the
- * places of the sorted names: a 0, b 1, c 2, d 3, two bits):
+ * The configuration is a cluster of five nodes, this one "b" (ids are the
+ * places of the sorted names: a 0, b 1, c 2, d 3, e 4, three bits):
  *   a  10.20.0.13   on pks0's link (a PERMANENT neighbour of run.sh)
  *   c  fd00:20::12  on pks0's link, IPv6
  *   d  10.99.0.1    no route to it
+ *   e  10.98.0.1    behind a router (10.20.0.13): reached encapsulated
  * An HTTP service per family, and an L4 NAT service one of whose backends
  * is also the IPv4 HTTP service's: its claim of that backend wins.
  *
@@ -35,7 +36,8 @@
 #define ID_A 0
 #define ID_C 2
 #define ID_D 3
-#define TAG_BITS 2
+#define ID_E 4
+#define TAG_BITS 3
 
 static const struct limpet_ts_tag self_tag = { .bits = TAG_BITS, .id = SELF_ID };
 
@@ -56,6 +58,7 @@ static const char config_fmt[] =
 	"    - {name: a, address: 10.20.0.13}\n"
 	"    - {name: c, address: \"fd00:20::12\"}\n"
 	"    - {name: b, address: 10.20.0.1}\n"
+	"    - {name: e, address: 10.98.0.1}\n"
 	"services:\n"
 	"  - name: web4\n    vip: 10.100.0.1\n    port: 80\n    mode: http\n"
 	"    affinity: {type: none}\n    health: {type: none}\n    backends:\n"
@@ -446,7 +449,118 @@ Test(cluster, binding_syn_names_node)
 	cr_assert_eq(r.out[lo.l4 + 13], PKT_TCP_SYN, "a SYN to the backend");
 	limpet_tcpopt_parse(r.out + lo.l4, (__u32)lo.l4_len, &o);
 	cr_assert(o.ts_ok);
-	cr_assert_eq(o.tsval, (0x2003u & ~3u) | SELF_ID, "the client's TSval, naming this node: %#x",
-		     o.tsval);
+	cr_assert_eq(o.tsval, limpet_ts_tag(0x2003u, self_tag),
+		     "the client's TSval, naming this node: %#x", o.tsval);
 	cr_assert_eq(r.delta[LIMPET_STAT_HTTP_BIND_SYN], 1);
+}
+
+/*
+ * <inner> (a frame) inside an IPv4 header from <src> to <dst>, in a frame
+ * from <smac> to <dmac>: what cluster_encap() sends.
+ */
+static size_t encap4(const __u8 *inner, size_t len, const char *src, const char *dst,
+		     struct pkt_mac smac, struct pkt_mac dmac, __u8 *out)
+{
+	struct limpet_addr s = pkt_addr(src), d = pkt_addr(dst);
+	__u8 *ip = out + 14;
+
+	memcpy(out, dmac.b, 6);
+	memcpy(out + 6, smac.b, 6);
+	pkt_put16(out + 12, 0x0800);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	pkt_put16(ip + 2, (__u16)(20 + len - 14));
+	ip[8] = 64;
+	ip[9] = pkt_get16(inner + 12) == 0x0800 ? 4 : 41;
+	memcpy(ip + 12, &s.a[0], 4);
+	memcpy(ip + 16, &d.a[0], 4);
+	pkt_put16(ip + 10, (__u16)~pkt_fold(pkt_sum(0, ip, 20)));
+	memcpy(ip + 20, inner + 14, len - 14);
+	return len + 20;
+}
+
+/* <s> (echoing <ecr> or not), arriving on <ifindex>, must leave for node e, encapsulated. */
+static void expect_encapsulated(const char *desc, int ifindex, struct pkt_spec s, bool ts,
+				__u32 ecr)
+{
+	__u8 in[PKT_MAX], inner[PKT_MAX], want[PKT_MAX + 20];
+	size_t len = build(&s, TSVAL, ecr, ts, in), want_len;
+	const struct delta d[] = { { LIMPET_STAT_CLUSTER_FORWARD, 1 },
+				   { LIMPET_STAT_CLUSTER_ENCAP, 1 } };
+	struct result r;
+
+	run(ifindex, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_REDIRECT, "%s: verdict %s", desc, verdict_name(r.verdict));
+	s.ttl--;
+	len = build(&s, TSVAL, ecr, ts, inner);
+	want_len = encap4(inner, len, "10.20.0.1", "10.98.0.1", PKT_MAC_PKS0,
+			  PKT_MAC_BACKEND(13), want);
+	if (r.out_len != want_len || memcmp(r.out, want, want_len)) {
+		char diff[512];
+
+		pkt_diff(r.out, r.out_len, want, want_len, diff, sizeof(diff));
+		cr_assert_fail("%s: frame differs: %s", desc, diff);
+	}
+	check_deltas(desc, &r, d, 2);
+}
+
+/*
+ * Node e is behind a router: its segments go inside an IPv4 header from
+ * this node's address to e's (IPIP, or IPv6 in IPv4), toward the router.
+ */
+Test(cluster, encapsulated_to_node_behind_router)
+{
+	struct pkt_spec s = client_data("10.10.0.2", "10.100.0.1");
+
+	expect_encapsulated("client -> e", if_client, s, true, 0x12345600 | ID_E);
+	s = client_data("fd00:10::2", "fd00:100::1");
+	expect_encapsulated("client -> e (IPv6 in IPv4)", if_client, s, true, 0x12345600 | ID_E);
+	s = backend_reply("10.20.0.11", "10.10.0.2");
+	s.ack = ack_of_node(ID_E, 1 + 4096);
+	expect_encapsulated("backend -> e, no timestamps", if_backend, s, false, 0);
+	/* No room for the outer header within the route's MTU (1500). */
+	s = client_data("10.10.0.2", "10.100.0.1");
+	s.payload_len = 1500 - 20 - 20 - 12;
+	expect_here("too long to encapsulate", if_client, &s, true, 0x12345600 | ID_E, XDP_DROP,
+		    LIMPET_STAT_CLUSTER_UNREACHABLE);
+}
+
+/*
+ * A frame another node encapsulated to this one: unwrapped, then handled as
+ * any (here a SYN, answered with a cookie). Not from a node: the kernel's.
+ */
+Test(cluster, decapsulated_from_node)
+{
+	const char *clients[] = { "10.10.0.2", "fd00:10::2" }, *vips[] = { "10.100.0.1",
+									 "fd00:100::1" };
+	__u8 syn[PKT_MAX], in[PKT_MAX + 20];
+	struct pkt_spec s, out;
+	struct result r;
+	size_t len;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		const struct delta d[] = { { LIMPET_STAT_SYNCOOKIE_SENT, 1 },
+					   { LIMPET_STAT_CLUSTER_DECAP, 1 } };
+
+		s = pkt_tcp(clients[k], 40004, vips[k], 80, PKT_TCP_SYN);
+		len = build(&s, TSVAL, 0, true, syn);
+		len = encap4(syn, len, "10.20.0.13", "10.20.0.1", PKT_MAC_BACKEND(13),
+			     PKT_MAC_PKS0, in);
+		run(if_backend, in, len, &r);
+		cr_assert_eq(r.verdict, XDP_REDIRECT, "%s: verdict %s", clients[k],
+			     verdict_name(r.verdict));
+		check_deltas(clients[k], &r, d, 2);
+		cr_assert(pkt_parse(r.out, r.out_len, &out), "%s: the SYN-ACK unparsable",
+			  clients[k]);
+		cr_assert_eq(out.tcp_flags, PKT_TCP_SYN | PKT_TCP_ACK);
+		cr_assert(pkt_addr_eq(&out.dst, &s.src), "%s: not to the client", clients[k]);
+	}
+	/* From an address that is no node's: not unwrapped. */
+	s = pkt_tcp("10.10.0.2", 40005, "10.100.0.1", 80, PKT_TCP_SYN);
+	len = build(&s, TSVAL, 0, true, syn);
+	len = encap4(syn, len, "10.20.0.11", "10.20.0.1", PKT_MAC_BACKEND(11), PKT_MAC_PKS0, in);
+	run(if_backend, in, len, &r);
+	cr_assert_eq(r.verdict, XDP_PASS, "not from a node: verdict %s", verdict_name(r.verdict));
+	expect_only("not from a node", &r, LIMPET_STAT_PASS_UNPARSED);
 }

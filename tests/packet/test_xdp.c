@@ -705,10 +705,11 @@ Test(xdp, nat_ip4_options_and_padding)
 	}
 }
 
-Test(xdp, nat_hairpin_tx)
+Test(xdp, nat_hairpin_redirect)
 {
 	/* A client on the backends' side: the next hop is out of the interface
-	 * the frame came in on, so XDP_TX.
+	 * the frame came in on, redirected there (not XDP_TX: on veth its
+	 * frames stop reaching the peer once an AF_XDP socket is bound).
 	 */
 	struct pkt_spec syn = to_vip(SVC_WEB4, "10.20.0.12", 40000, PKT_TCP_SYN);
 	int j = predict(SVC_WEB4, &syn);
@@ -720,8 +721,8 @@ Test(xdp, nat_hairpin_tx)
 	out.smac = PKT_MAC_PKS0;
 	{
 		const struct step steps[] = {
-			{ "SYN to the VIP from the backend side: NAT, XDP_TX", syn, FROM_SERVER,
-			  .verdict = XDP_TX, .out_kind = OUT_FRAME, .out = out,
+			{ "SYN to the VIP from the backend side: NAT, back out", syn, FROM_SERVER,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME, .out = out,
 			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
 		};
 
@@ -1721,9 +1722,10 @@ Test(xdp, fuzz)
 	}
 	cr_log_info("fuzz: %d frames: PASS %d DROP %d TX %d REDIRECT %d", FUZZ_FRAMES,
 		    count[XDP_PASS], count[XDP_DROP], count[XDP_TX], count[XDP_REDIRECT]);
-	/* The mutations must reach every verdict, or the loop proves little. */
-	cr_assert(count[XDP_PASS] > 100 && count[XDP_DROP] > 20 && count[XDP_TX] > 20 &&
-			  count[XDP_REDIRECT] > 100,
+	/* The mutations must reach every verdict (XDP_TX is an ICMP echo's
+	 * alone), or the loop proves little.
+	 */
+	cr_assert(count[XDP_PASS] > 100 && count[XDP_DROP] > 20 && count[XDP_REDIRECT] > 100,
 		  "fuzz: PASS %d DROP %d TX %d REDIRECT %d", count[XDP_PASS], count[XDP_DROP],
 		  count[XDP_TX], count[XDP_REDIRECT]);
 }

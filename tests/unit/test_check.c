@@ -150,6 +150,22 @@ Test(check, cluster_http_backend_shared_with_l4_warns)
 	cr_expect_stderr_eq_str(want);
 }
 
+/* Nodes of two families: the one of the other family is reached on a shared link only. */
+Test(check, cluster_node_of_another_family_warns)
+{
+	char want[512];
+
+	write_config("lo", "cluster: {node: n1, nodes: [{name: n1, address: 10.9.0.1}, "
+		     "{name: n2, address: \"fd00:9::2\"}]}\n" ONE_SERVICE);
+	cr_expect_eq(controller_check(path, NULL, 0), 0);
+	fflush(stderr);
+	snprintf(want, sizeof(want),
+		 "warning: %s:5: cluster.nodes: n2: an IPv6 address, this node's is IPv4: its "
+		 "segments reach it only on a link both share, never encapsulated through a "
+		 "router\n", path);
+	cr_expect_stderr_eq_str(want);
+}
+
 /* ---- --peer: what another node's file disagrees on ---- */
 
 static char peer_path[160];

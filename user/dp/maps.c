@@ -75,6 +75,8 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_HTTP_BIND_FALLBACK] = "http_bind_to_slowpath",
 	[LIMPET_STAT_CLUSTER_FORWARD] = "cluster_forwarded",
 	[LIMPET_STAT_CLUSTER_UNREACHABLE] = "cluster_unreachable",
+	[LIMPET_STAT_CLUSTER_ENCAP] = "cluster_encapsulated",
+	[LIMPET_STAT_CLUSTER_DECAP] = "cluster_decapsulated",
 };
 
 const char *dp_stat_name(enum limpet_stat stat)

@@ -456,6 +456,32 @@ static void warn_cluster_http(const struct limpet_config *cfg, struct config_war
 }
 
 /*
+ * A node reached through a router gets segments encapsulated from this
+ * node's address (bpf/lib/cluster.h): one family for both, or only a shared
+ * link carries them.
+ */
+static void warn_cluster_families(const struct limpet_config *cfg, struct config_warnings *warn)
+{
+	const struct node_config *self = NULL, *n;
+	size_t i;
+
+	for (i = 0; i < cfg->cluster.n_nodes; i++)
+		if (!strcmp(cfg->cluster.nodes[i].name, cfg->cluster.node))
+			self = &cfg->cluster.nodes[i];
+	if (!self)
+		return;
+	for (i = 0; i < cfg->cluster.n_nodes; i++) {
+		n = &cfg->cluster.nodes[i];
+		if (n->address.family != self->address.family)
+			cluster_warn(warn, "%s:%d: cluster.nodes: %s: an %s address, this node's is "
+				     "%s: its segments reach it only on a link both share, never "
+				     "encapsulated through a router", cfg->path, cfg->cluster.line,
+				     n->name, n->address.family == LIMPET_FAMILY_V4 ? "IPv4" : "IPv6",
+				     self->address.family == LIMPET_FAMILY_V4 ? "IPv4" : "IPv6");
+	}
+}
+
+/*
  * Nodes of a cluster must share the cookie keys: a key file created at the
  * first start would differ on every node, and cookies issued by one would be
  * refused by the others.
@@ -468,6 +494,7 @@ static void warn_cluster_keys(const struct limpet_config *cfg, struct config_war
 	if (!warn || !cfg->cluster.enabled)
 		return;
 	warn_cluster_http(cfg, warn);
+	warn_cluster_families(cfg, warn);
 	for (i = 0; i < cfg->n_services; i++)
 		cookies |= cfg->services[i].affinity.type == LIMPET_AFFINITY_COOKIE;
 	if (!cookies || !access(cfg->secret_file, F_OK))
