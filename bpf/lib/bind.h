@@ -329,14 +329,14 @@ static __always_inline int bind_send_to_backend(struct xdp_md *ctx, union synack
 {
 	bool v6 = ck->family == LIMPET_FAMILY_V6;
 
-	t->check = synproxy_csum(t, tcp_len, synproxy_pseudo_sum(&ck->src, &be->addr, v6, tcp_len));
+	t->check = csum_buf(t, tcp_len, synproxy_pseudo_sum(&ck->src, &be->addr, v6, tcp_len));
 	if (v6) {
-		synproxy_ip6(&frame->v6.ip, &ck->src, &be->addr, tcp_len);
+		iphdr_write6(&frame->v6.ip, &ck->src, &be->addr, IPPROTO_TCP, tcp_len);
 		return bind_send_frame(ctx, &frame->v6.eth,
 				       sizeof(struct ethhdr) + sizeof(struct ipv6hdr) + tcp_len, ck,
 				       &be->addr, be->port, ok_stat);
 	}
-	synproxy_ip4(&frame->v4.ip, ck->src.a[0], be->addr.a[0], tcp_len);
+	iphdr_write4(&frame->v4.ip, ck->src.a[0], be->addr.a[0], IPPROTO_TCP, tcp_len, true);
 	return bind_send_frame(ctx, &frame->v4.eth,
 			       sizeof(struct ethhdr) + sizeof(struct iphdr) + tcp_len, ck, &be->addr,
 			       be->port, ok_stat);

@@ -27,17 +27,15 @@
 #include "maps.h"
 #include "stats.h"
 #include "fib.h"
+#include "iphdr.h"
 #include "tcpopt.h"
 #include "limpet_tcpopt.h"
 
-/* What this node writes into its TSvals: no bits on a lone node. */
-static __always_inline struct limpet_ts_tag cluster_ts_tag(void)
+/* This node's tag in cluster map value <cl>: no bits on a lone node (or none, NULL). */
+static __always_inline struct limpet_ts_tag cluster_tag_of(const struct cluster_value *cl)
 {
 	struct limpet_ts_tag tag = {};
-	struct cluster_value *cl;
-	__u32 zero = 0;
 
-	cl = bpf_map_lookup_elem(&cluster, &zero);
 	if (cl && cl->ts_bits <= LIMPET_TS_TAG_MAX_BITS) {
 		tag.bits = cl->ts_bits;
 		tag.id = cl->self;
@@ -45,7 +43,13 @@ static __always_inline struct limpet_ts_tag cluster_ts_tag(void)
 	return tag;
 }
 
-#define CLUSTER_OUTER_TTL 64
+/* What this node writes into its TSvals. */
+static __always_inline struct limpet_ts_tag cluster_ts_tag(void)
+{
+	__u32 zero = 0;
+
+	return cluster_tag_of(bpf_map_lookup_elem(&cluster, &zero));
+}
 
 /* The route to <node> for a datagram of <tot_len> bytes, into <fib>: a BPF_FIB_LKUP_RET_*. */
 static __always_inline int cluster_route(struct xdp_md *ctx, struct bpf_fib_lookup *fib,
@@ -132,37 +136,14 @@ static __noinline int cluster_encap(struct xdp_md *ctx, __u32 id)
 		return XDP_DROP;
 	__builtin_memcpy(eth->h_dest, fib.dmac, ETH_ALEN);
 	__builtin_memcpy(eth->h_source, fib.smac, ETH_ALEN);
+	/* No DF: the inner segment's own header says whether it may be cut. */
 	if (node->family == LIMPET_FAMILY_V4) {
-		struct iphdr *ip = (void *)(eth + 1);
-		__u16 *w = (void *)ip;
-		__u32 sum = 0;
-		int i;
-
 		eth->h_proto = bpf_htons(ETH_P_IP);
-		ip->version = 4;
-		ip->ihl = 5;
-		ip->tos = 0;
-		ip->tot_len = bpf_htons(inner_len + outer);
-		ip->id = 0;
-		ip->frag_off = 0;
-		ip->ttl = CLUSTER_OUTER_TTL;
-		ip->protocol = inner_proto;
-		ip->check = 0;
-		ip->saddr = self->addr.a[0];
-		ip->daddr = node->addr.a[0];
-		for (i = 0; i < (int)sizeof(*ip) / 2; i++)
-			sum += w[i];
-		ip->check = (__u16)~csum_fold32(sum);
+		iphdr_write4((void *)(eth + 1), self->addr.a[0], node->addr.a[0], inner_proto,
+			     inner_len, false);
 	} else {
-		struct ipv6hdr *ip6 = (void *)(eth + 1);
-
 		eth->h_proto = bpf_htons(ETH_P_IPV6);
-		*(__be32 *)ip6 = bpf_htonl(0x60000000);	/* version, no class or label */
-		ip6->payload_len = bpf_htons(inner_len);
-		ip6->nexthdr = inner_proto;
-		ip6->hop_limit = CLUSTER_OUTER_TTL;
-		__builtin_memcpy(&ip6->saddr, &self->addr, sizeof(self->addr));
-		__builtin_memcpy(&ip6->daddr, &node->addr, sizeof(node->addr));
+		iphdr_write6((void *)(eth + 1), &self->addr, &node->addr, inner_proto, inner_len);
 	}
 	stat_inc(LIMPET_STAT_CLUSTER_FORWARD);
 	stat_inc(LIMPET_STAT_CLUSTER_ENCAP);
@@ -248,10 +229,9 @@ static __noinline int cluster_forward_segment(struct xdp_md *ctx, const struct p
 	    (p->tcp_flags & (LIMPET_TCP_SYN | LIMPET_TCP_ACK)) == LIMPET_TCP_SYN)
 		return -1;
 	cl = bpf_map_lookup_elem(&cluster, &zero);
-	if (!cl || !cl->ts_bits || cl->ts_bits > LIMPET_TS_TAG_MAX_BITS)
+	tag = cluster_tag_of(cl);
+	if (!cl || !tag.bits)
 		return -1;
-	tag.bits = cl->ts_bits;
-	tag.id = cl->self;
 	/* A backend's answer to this host itself (a health check): its
 	 * TSecr echoes the kernel's clock, which names no node.
 	 */

@@ -31,6 +31,7 @@
 #include "parse.h"
 #include "stats.h"
 #include "limpet_csum.h"
+#include "iphdr.h"
 #include "limpet_tcpopt.h"
 #include "tcpopt.h"
 #include "cluster.h"
@@ -47,7 +48,6 @@
  * later windows allows 8 MiB, as Linux's default buffers do.
  */
 #define SYNPROXY_WINDOW 65535
-#define SYNPROXY_TTL 64
 #define SYNPROXY_NSEC_PER_MSEC 1000000ULL
 
 /* A SYN-ACK as it is assembled on the stack, then stored over the frame. The
@@ -96,14 +96,6 @@ static __always_inline int synproxy_verdict(__u32 stat, int verdict)
 	return verdict;
 }
 
-/* One's complement sum to 16 bits. */
-static __always_inline __u16 synproxy_fold(__u64 sum)
-{
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	return csum_fold32((__u32)sum);
-}
-
 /*
  * The TCP pseudo-header of a segment of <l4_len> bytes from <src> to <dst>,
  * as raw network-order words (limpet_csum.h: the sum does not care about
@@ -127,20 +119,6 @@ static __always_inline __u64 synproxy_pseudo_sum(const struct limpet_addr *src,
 		sum += dst->a[3];
 	}
 	return sum;
-}
-
-/* Checksum of <len> bytes at <buf> plus <seed>: the value to store in the
- * checksum field if it was zero when summed; over data that holds a correct
- * checksum, 0. The helper fails only for a <len> that is not a multiple of 4
- * or exceeds 512, which IP and TCP header lengths never are.
- */
-static __always_inline __u16 synproxy_csum(void *buf, __u32 len, __u64 seed)
-{
-	__s64 sum = bpf_csum_diff(NULL, 0, buf, len, 0);
-
-	if (sum < 0)
-		return 0;
-	return (__u16)~synproxy_fold((__u64)sum + seed);
 }
 
 /*
@@ -185,36 +163,6 @@ static __always_inline int frame_replace(struct xdp_md *ctx, const void *frame, 
 	return 0;
 }
 
-/*
- * The IP header of a segment limpet sends in its own name or in the
- * client's: DF, ID 0 (RFC 6864), TTL 64; IPv6 with traffic class and flow
- * label 0. As the slow path builds them (user/http/segment.c).
- */
-static __always_inline void synproxy_ip4(struct iphdr *ip, __be32 src, __be32 dst, __u32 tcp_len)
-{
-	ip->version = 4;
-	ip->ihl = sizeof(*ip) / 4;
-	ip->tot_len = bpf_htons(sizeof(*ip) + tcp_len);
-	ip->frag_off = bpf_htons(0x4000);
-	ip->ttl = SYNPROXY_TTL;
-	ip->protocol = IPPROTO_TCP;
-	ip->saddr = src;
-	ip->daddr = dst;
-	ip->check = 0;
-	ip->check = synproxy_csum(ip, sizeof(*ip), 0);
-}
-
-static __always_inline void synproxy_ip6(struct ipv6hdr *ip, const struct limpet_addr *src,
-					 const struct limpet_addr *dst, __u32 tcp_len)
-{
-	*(__be32 *)ip = bpf_htonl(0x60000000);
-	ip->payload_len = bpf_htons(tcp_len);
-	ip->nexthdr = IPPROTO_TCP;
-	ip->hop_limit = SYNPROXY_TTL;
-	__builtin_memcpy(&ip->saddr, src, sizeof(ip->saddr));
-	__builtin_memcpy(&ip->daddr, dst, sizeof(ip->daddr));
-}
-
 /* The SYN-ACK <frame> of <len> bytes in place of the SYN, back where it came from. */
 static __always_inline int synproxy_send(struct xdp_md *ctx, const void *frame, __u32 len)
 {
@@ -247,10 +195,10 @@ static __always_inline int synproxy_synack4(struct xdp_md *ctx, const struct pac
 	h->eth.h_proto = bpf_htons(ETH_P_IP);
 
 	tcp_len = synproxy_tcp(&h->tcp, h->opts, in, p->tcp_flags, isn, mss, opt, now, false);
-	h->tcp.check = synproxy_csum(&h->tcp, tcp_len,
+	h->tcp.check = csum_buf(&h->tcp, tcp_len,
 				    synproxy_pseudo_sum(&p->dst, &p->src, false, tcp_len));
 
-	synproxy_ip4(&h->ip, p->dst.a[0], p->src.a[0], tcp_len);
+	iphdr_write4(&h->ip, p->dst.a[0], p->src.a[0], IPPROTO_TCP, tcp_len, true);
 
 	return synproxy_send(ctx, &h->eth, sizeof(h->eth) + sizeof(h->ip) + tcp_len);
 }
@@ -275,10 +223,10 @@ static __always_inline int synproxy_synack6(struct xdp_md *ctx, const struct pac
 	h->eth.h_proto = bpf_htons(ETH_P_IPV6);
 
 	tcp_len = synproxy_tcp(&h->tcp, h->opts, in, p->tcp_flags, isn, mss, opt, now, true);
-	h->tcp.check = synproxy_csum(&h->tcp, tcp_len,
+	h->tcp.check = csum_buf(&h->tcp, tcp_len,
 				    synproxy_pseudo_sum(&p->dst, &p->src, true, tcp_len));
 
-	synproxy_ip6(&h->ip, &p->dst, &p->src, tcp_len);
+	iphdr_write6(&h->ip, &p->dst, &p->src, IPPROTO_TCP, tcp_len);
 
 	return synproxy_send(ctx, &h->eth, sizeof(h->eth) + sizeof(h->ip) + tcp_len);
 }
@@ -369,13 +317,13 @@ static __always_inline int synproxy_syn(struct xdp_md *ctx, const struct packet 
 		/* The IPv4 header first, through the same buffer. */
 		if (bpf_xdp_load_bytes(ctx, sizeof(*eth), parser->buf, l3_len))
 			return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
-		if (synproxy_csum(parser->buf, l3_len, 0) != 0)
+		if (csum_buf(parser->buf, l3_len, 0) != 0)
 			return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
 	}
 	if (bpf_xdp_load_bytes(ctx, l4_off, parser->buf, th_len))
 		return synproxy_verdict(LIMPET_STAT_SYNCOOKIE_ERR, XDP_DROP);
 	if (seg_len == th_len &&
-	    synproxy_csum(parser->buf, th_len, synproxy_pseudo_sum(&p->src, &p->dst, v6, th_len)))
+	    csum_buf(parser->buf, th_len, synproxy_pseudo_sum(&p->src, &p->dst, v6, th_len)))
 		return synproxy_verdict(LIMPET_STAT_DROP_MALFORMED, XDP_DROP);
 
 	parser->off = LIMPET_TCP_HDR_MIN;
