@@ -108,6 +108,16 @@ struct backend_config *config_find_backend(struct service_config *svc, const cha
 	return NULL;
 }
 
+const struct node_config *config_cluster_self(const struct cluster_config *cl)
+{
+	size_t i;
+
+	for (i = 0; i < cl->n_nodes; i++)
+		if (!strcmp(cl->nodes[i].name, cl->node))
+			return &cl->nodes[i];
+	return NULL;
+}
+
 void config_free(struct limpet_config *cfg)
 {
 	size_t i;
@@ -556,7 +566,6 @@ static int parse_cluster(struct ctx *c, const struct field *f, struct cluster_co
 {
 	char sub[WALK_KEY_PATH_MAX], q[VALUE_QUOTE_BUF];
 	struct field fl[CL_MAX];
-	size_t i;
 	int err;
 
 	err = walk_open_mapping(&c->w, "", f, sub, cluster_keys, CL_MAX, fl);
@@ -578,10 +587,7 @@ static int parse_cluster(struct ctx *c, const struct field *f, struct cluster_co
 		err = parse_nodes(c, sub, &fl[CL_NODES], cl);
 		if (err)
 			return err;
-		for (i = 0; i < cl->n_nodes; i++)
-			if (!strcmp(cl->nodes[i].name, cl->node))
-				break;
-		if (cl->n_nodes && i == cl->n_nodes)
+		if (cl->n_nodes && !config_cluster_self(cl))
 			return fail_field(c, sub, &fl[CL_NODE], "node %s is not in cluster.nodes",
 					  value_quote(q, sizeof(q), cl->node));
 	}

@@ -206,6 +206,8 @@ void config_free(struct limpet_config *cfg);
 /* Find a service / backend by name; NULL when absent. */
 struct service_config *config_find_service(struct limpet_config *cfg, const char *name);
 struct backend_config *config_find_backend(struct service_config *svc, const char *name);
+/* This node's entry in cluster.nodes; NULL when the list is empty. */
+const struct node_config *config_cluster_self(const struct cluster_config *cl);
 
 /* The words the configuration uses for these settings. */
 const char *config_protocol_name(__u8 protocol);

@@ -462,12 +462,9 @@ static void warn_cluster_http(const struct limpet_config *cfg, struct config_war
  */
 static void warn_cluster_families(const struct limpet_config *cfg, struct config_warnings *warn)
 {
-	const struct node_config *self = NULL, *n;
+	const struct node_config *self = config_cluster_self(&cfg->cluster), *n;
 	size_t i;
 
-	for (i = 0; i < cfg->cluster.n_nodes; i++)
-		if (!strcmp(cfg->cluster.nodes[i].name, cfg->cluster.node))
-			self = &cfg->cluster.nodes[i];
 	if (!self)
 		return;
 	for (i = 0; i < cfg->cluster.n_nodes; i++) {
