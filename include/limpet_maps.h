@@ -293,6 +293,8 @@ enum limpet_flow_flags {
 	LIMPET_FLOW_SLOWPATH = 16,	/* being bound: every segment to the slow path */
 	LIMPET_FLOW_SEQ_NEXT = 32,	/* LIMPET_FLOW_SPLICE: <seq_next> is known */
 	LIMPET_FLOW_XDP_BINDING = 64,	/* being bound by the data plane (bpf/lib/bind.h) */
+	LIMPET_FLOW_DIRECT = 128,	/* CLOSED: the client then sent a SYN from these
+					 * ports straight to the backend */
 };
 
 /* The next hop of one direction of a flow, as bpf_fib_lookup() last gave

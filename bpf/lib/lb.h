@@ -9,7 +9,8 @@
  * connection. A bare SYN is not recorded: Maglev sends the handshake's ACK to
  * the same backend, and the ACK records it, so a SYN flood writes nothing
  * (a ring change between a SYN and its ACK moves that handshake, as an LRU
- * miss does in Katran). NAT rewrites the destination; the backend's replies
+ * miss does in Katran); under NAT it is not even looked up
+ * (syn_opens_afresh()). NAT rewrites the destination; the backend's replies
  * get the VIP back as source from rev_nat, by their source address:port,
  * checked against the client's entry (no return entry), or from a return
  * entry where rev_nat gives that address:port to another service. DSR only
@@ -389,13 +390,23 @@ static __always_inline bool reply_of_vip_flow(const struct packet *p,
 	__u32 id = 0;
 
 	fv = bpf_map_lookup_elem(&flows, &fk);
+	if (fv && (fv->flags & LIMPET_FLOW_CLOSED) && (p->tcp_flags & LIMPET_TCP_SYN)) {
+		/* A new connection on an ended one's ports. Straight to the
+		 * backend, it is the client's own (lb_direct_syn() marked it);
+		 * else its SYN went through the VIP by the Maglev table without
+		 * looking (lb_process): judged as if there were no entry. The
+		 * entry goes either way.
+		 */
+		bool direct = fv->flags & LIMPET_FLOW_DIRECT;
+
+		bpf_map_delete_elem(&flows, &fk);
+		if (direct)
+			return false;
+		fv = NULL;
+	}
 	if (fv) {
 		if (fv->backend_id != rv->backend_id)
 			return false;
-		if ((fv->flags & LIMPET_FLOW_CLOSED) && (p->tcp_flags & LIMPET_TCP_SYN)) {
-			bpf_map_delete_elem(&flows, &fk);
-			return false;
-		}
 		if (now - fv->atime_ns > FLOW_ATIME_GRANULARITY_NS)
 			fv->atime_ns = now;
 		return true;
@@ -445,6 +456,36 @@ static __noinline int lb_return_stateless(struct xdp_md *ctx, struct packet *p,
 	ttl_decrement(p, data_end);
 	stat_inc(LIMPET_STAT_RET_STATELESS);
 	return nexthop_send(ctx, p, data_end, &nh);
+}
+
+/*
+ * A client's bare SYN straight to a backend address:port that rev_nat gives
+ * to a VIP: if its ports' connection through that VIP has ended, mark the
+ * entry, so that the backend's SYN-ACK is not taken for the VIP's
+ * (reply_of_vip_flow). Costs a lookup on SYNs that are for no VIP only.
+ */
+static __noinline void lb_direct_syn(const struct packet *p)
+{
+	struct rev_nat_key rk = {
+		.addr = p->dst, .port = p->dport, .proto = p->proto, .family = p->family,
+	};
+	struct rev_nat_value *rv;
+	struct flow_value *fv;
+	struct flow_key fk;
+
+	rv = bpf_map_lookup_elem(&rev_nat, &rk);
+	if (!rv || (rv->flags & LIMPET_REV_NAT_SPLICED))
+		return;
+	__builtin_memset(&fk, 0, sizeof(fk));
+	fk.src = p->src;
+	fk.dst = rv->vip;
+	fk.sport = p->sport;
+	fk.dport = rv->vip_port;
+	fk.proto = p->proto;
+	fk.family = p->family;
+	fv = bpf_map_lookup_elem(&flows, &fk);
+	if (fv && (fv->flags & LIMPET_FLOW_CLOSED) && fv->backend_id == rv->backend_id)
+		fv->flags |= LIMPET_FLOW_DIRECT;
 }
 
 /*
@@ -530,17 +571,42 @@ static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 	return verdict;
 }
 
+static __always_inline void vip_key_of(struct vip_key *vk, const struct packet *p)
+{
+	vk->addr = p->dst;
+	vk->port = p->dport;
+	vk->proto = p->proto;
+	vk->family = p->family;
+}
+
+/*
+ * A bare SYN to an L4 NAT VIP opens a new connection, whatever entry its
+ * ports had (an ended one's, or one that ended unseen): it goes by the
+ * Maglev table without the flow table's lookup, a miss in a large table
+ * that was most of its cost. Its SYN-ACK removes an ended entry
+ * (reply_of_vip_flow), and where replies need a return entry the SYN
+ * writes both. DSR replies bypass limpet, so there only the SYN can
+ * retire an ended entry, and HTTP SYNs may belong to a spliced flow: both
+ * look first.
+ */
+static __always_inline bool syn_opens_afresh(const struct vip_value *vip)
+{
+	return vip->mode != LIMPET_MODE_HTTP && vip->forwarding == LIMPET_FWD_NAT;
+}
+
 /*
  * One lookup of the packet's own 5-tuple serves every established packet
  * with an entry, in either direction; only a packet with no entry looks for
- * a VIP, and then for a backend whose replies rev_nat un-NATs.
+ * a VIP (a bare SYN looks there first), and then for a backend whose
+ * replies rev_nat un-NATs.
  */
 static __always_inline int lb_process(struct xdp_md *ctx)
 {
+	struct vip_value *vip = NULL;
+	bool vip_known = false;
 	struct packet p = {};
 	struct rev_nat_value *rv;
 	struct flow_value *fv;
-	struct vip_value *vip;
 	struct flow_key key;
 	struct vip_key vk;
 	__u64 now;
@@ -572,6 +638,15 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	}
 
 	now = bpf_ktime_get_coarse_ns();
+	if (bare_syn(&p)) {
+		struct vip_key syn_vk;
+
+		vip_key_of(&syn_vk, &p);
+		vip = bpf_map_lookup_elem(&vips, &syn_vk);
+		if (vip && syn_opens_afresh(vip))
+			return lb_bind(ctx, &p, vip, now);
+		vip_known = true;
+	}
 	flow_key_of(&key, &p);
 	fv = bpf_map_lookup_elem(&flows, &key);
 	if (fv && flow_ended(fv, &p, (void *)(long)ctx->data_end, now)) {
@@ -597,11 +672,9 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 			return rc;
 	}
 
-	vk.addr = p.dst;
-	vk.port = p.dport;
-	vk.proto = p.proto;
-	vk.family = p.family;
-	vip = bpf_map_lookup_elem(&vips, &vk);
+	vip_key_of(&vk, &p);
+	if (!vip_known)
+		vip = bpf_map_lookup_elem(&vips, &vk);
 	if (vip) {
 		/* An HTTP service binds at the first request, not at the SYN. */
 		if (vip->mode == LIMPET_MODE_HTTP && p.proto == IPPROTO_TCP) {
@@ -624,6 +697,8 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		}
 		return lb_bind(ctx, &p, vip, now);
 	}
+	if (vip_known && !fv)	/* a bare SYN for no VIP */
+		lb_direct_syn(&p);
 	/* Not for a VIP: a backend's reply? (vip_key and rev_nat_key agree.) */
 	vk.addr = p.src;
 	vk.port = p.sport;

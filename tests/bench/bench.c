@@ -626,7 +626,7 @@ int main(int argc, char **argv)
 		[FIG_NEW_TCP] = { .name = "l4_new_tcp", .prog = PROG_LB_NEWFLOW,
 				  .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_SYN_STATELESS,
 				  .slow = true, .prime = -1, .frame = syn,
-				  .path = "SYN, new flow: flow miss, Maglev pick, no insert, NAT, "
+				  .path = "SYN, new flow: no flow lookup, Maglev pick, no insert, NAT, "
 					  "nh_bind_cache" },
 		[FIG_FIRST_ACK] = { .name = "l4_first_ack", .prog = PROG_LB_NEWFLOW,
 				    .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_FWD_NEW,

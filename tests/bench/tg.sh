@@ -18,7 +18,7 @@
 # the same veths in the same run: xdp (tg_redirect, a minimal XDP redirect
 # to tgl1) and nft (nftables DNAT, kernel forwarding).
 #
-# Each figure is the median of BENCH_TG_ROUNDS (3) rounds of
+# Each figure is the median of BENCH_TG_ROUNDS (5) rounds of
 # BENCH_TG_SECONDS (2) s, the systems interleaved within a round, printed as
 #   bench tg_<path>_q<queues>_mpps <median> Mpps (min X max Y; xdp Z, nft W, ratio R)
 #   bench tg_<base>_<path>_q<queues>_mpps ...
@@ -35,7 +35,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 LIMPET=${LIMPET:-$REPO/build/limpet}
 OBJ=${TG_XDP_OBJ:-$REPO/build/tg_xdp.bpf.o}
 SECS=${BENCH_TG_SECONDS:-2}
-ROUNDS=${BENCH_TG_ROUNDS:-3}
+ROUNDS=${BENCH_TG_ROUNDS:-5}
 CPU=${BENCH_TG_CPU:-0}
 QUEUES=${BENCH_TG_QUEUES:-"1 2"}
 PATHS=${BENCH_TG_PATHS:-"udp tcp_est tcp_syn"}

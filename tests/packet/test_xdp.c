@@ -1186,9 +1186,10 @@ static size_t flow_entries(void)
 
 /*
  * A connection that ended (FIN/RST seen) must not capture a new one on the
- * same addresses and ports: a backend's SYN-ACK to a direct connection of
- * that client port is not un-NATed into the VIP's name (and ends the closed
- * entry), and the client's new SYN is bound afresh (its ACK records it).
+ * same addresses and ports. The client's new SYN goes by the Maglev table
+ * without looking at the flow table (the ended entry is still there after
+ * it); its backend's SYN-ACK is judged as if there were no entry, which it
+ * removes; the new connection's ACK records it afresh.
  */
 Test(xdp, closed_flow_does_not_capture_new_connections)
 {
@@ -1216,21 +1217,19 @@ Test(xdp, closed_flow_does_not_capture_new_connections)
 			  FROM_SERVER, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 			  .out = nat_to_client(SVC_WEB4, rack),
 			  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
-			{ "a SYN-ACK on the closed flow's ports is someone else's: passed",
-			  synack, FROM_SERVER, .verdict = XDP_PASS,
-			  .deltas = { { LIMPET_STAT_PASS, 1 } } },
+			{ "the client's new SYN on the same ports: by the table", syn, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, syn),
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
 		};
 
 		RUN_STEPS(steps);
 	}
-	cr_assert(!has_entry(&ack, NULL), "the SYN-ACK left the closed entry");
+	cr_assert(has_entry(&ack, &flags) && (flags & LIMPET_FLOW_CLOSED),
+		  "the SYN looked at the flow table (the ended entry is gone)");
 	{
 		const struct step steps[] = {
-			{ "the client's new SYN on the same port: bound afresh", syn, FROM_CLIENT,
-			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
-			  .out = nat_to_backend(SVC_WEB4, j, syn),
-			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
-			{ "and its backend's SYN-ACK is un-NATed", synack, FROM_SERVER,
+			{ "its backend's SYN-ACK is un-NATed", synack, FROM_SERVER,
 			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 			  .out = nat_to_client(SVC_WEB4, synack),
 			  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
@@ -1238,6 +1237,7 @@ Test(xdp, closed_flow_does_not_capture_new_connections)
 
 		RUN_STEPS(steps);
 	}
+	cr_assert(!has_entry(&ack, NULL), "the SYN-ACK left the closed entry");
 	{
 		const struct step steps[] = {
 			{ "the new connection's ACK records it", ack, FROM_CLIENT,
@@ -1249,6 +1249,150 @@ Test(xdp, closed_flow_does_not_capture_new_connections)
 		RUN_STEPS(steps);
 	}
 	cr_assert(has_entry(&ack, &flags) && !(flags & LIMPET_FLOW_CLOSED));
+}
+
+/*
+ * After a connection through the VIP ended, the client connects from the
+ * same ports straight to the backend: its SYN (for no VIP) marks the ended
+ * entry, so the backend's SYN-ACK keeps the backend's address (it is not
+ * taken for a new connection through the VIP), and the entry goes.
+ */
+Test(xdp, closed_flow_then_direct_connection)
+{
+	struct pkt_spec ack = to_vip(SVC_WEB4, CLIENT4, 40300, PKT_TCP_ACK);
+	struct pkt_spec fin = to_vip(SVC_WEB4, CLIENT4, 40300, PKT_TCP_FIN | PKT_TCP_ACK);
+	int j = predict(SVC_WEB4, &ack);
+	struct pkt_spec direct = nat_to_backend(SVC_WEB4, j, to_vip(SVC_WEB4, CLIENT4, 40300,
+								    PKT_TCP_SYN));
+	struct pkt_spec synack = reply(SVC_WEB4, j, &direct, PKT_TCP_SYN | PKT_TCP_ACK);
+	__u16 flags = 0;
+
+	direct.ttl = 64;
+	direct.smac = PKT_MAC_PKC0;
+	direct.dmac = PKT_MAC_PKS0;
+	cr_assert_eq(sent_to(SVC_WEB4, &ack, XDP_REDIRECT), j);
+	{
+		const struct step steps[] = {
+			{ "client FIN: flow closed", fin, FROM_CLIENT, .verdict = XDP_REDIRECT,
+			  .out_kind = OUT_FRAME, .out = nat_to_backend(SVC_WEB4, j, fin),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			{ "the client's SYN straight to the backend: the kernel's", direct,
+			  FROM_CLIENT, .verdict = XDP_PASS, .out_kind = OUT_SAME,
+			  .deltas = { { LIMPET_STAT_PASS, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	cr_assert(has_entry(&ack, &flags) && (flags & LIMPET_FLOW_DIRECT),
+		  "the direct SYN did not mark the ended entry");
+	{
+		const struct step steps[] = {
+			{ "the backend's SYN-ACK keeps its address: passed", synack, FROM_SERVER,
+			  .verdict = XDP_PASS, .out_kind = OUT_SAME,
+			  .deltas = { { LIMPET_STAT_PASS, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	cr_assert(!has_entry(&ack, NULL), "the SYN-ACK left the ended entry");
+}
+
+/* Every slot of service <s>'s table to backend <k>. */
+static void ring_all_to(int s, int k)
+{
+	__u32 *table = malloc(RING_SIZE * sizeof(*table));
+	__u32 i;
+
+	cr_assert_not_null(table);
+	for (i = 0; i < RING_SIZE; i++)
+		table[i] = be_id(s, k);
+	swap_ring(s, table);
+	free(table);
+}
+
+/*
+ * The same after the ring moved the client's ports to another backend: the
+ * new connection goes to the new table's backend, the old backend's SYN-ACK
+ * on those ports is not the VIP's, and the new one's is.
+ */
+Test(xdp, closed_flow_ring_moved)
+{
+	struct pkt_spec syn = to_vip(SVC_NONE4, CLIENT4, 40100, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_NONE4, CLIENT4, 40100, PKT_TCP_ACK);
+	struct pkt_spec rst = to_vip(SVC_NONE4, CLIENT4, 40100, PKT_TCP_RST);
+	int j = predict(SVC_NONE4, &syn), k = (j + 1) % NBACKENDS;
+	struct pkt_spec old_synack = reply(SVC_NONE4, j, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
+	struct pkt_spec synack = reply(SVC_NONE4, k, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
+	__u16 flags = 0;
+
+	cr_assert_eq(sent_to(SVC_NONE4, &ack, XDP_REDIRECT), j);
+	ring_all_to(SVC_NONE4, k);
+	{
+		const struct step steps[] = {
+			{ "client RST: forwarded to the flow's backend, flow closed", rst,
+			  FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_NONE4, j, rst),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			{ "a new SYN on those ports: to the new table's backend", syn, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_NONE4, k, syn),
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+			{ "the old backend's SYN-ACK there: not the VIP's, passed", old_synack,
+			  FROM_SERVER, .verdict = XDP_PASS, .out_kind = OUT_SAME,
+			  .deltas = { { LIMPET_STAT_PASS, 1 } } },
+			{ "the new backend's SYN-ACK: un-NATed", synack, FROM_SERVER,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_client(SVC_NONE4, synack),
+			  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
+			{ "the ACK: recorded on the new backend", ack, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_NONE4, k, ack),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	cr_assert(has_entry(&ack, &flags) && !(flags & LIMPET_FLOW_CLOSED));
+}
+
+/*
+ * DSR replies bypass limpet, so no SYN-ACK can retire an ended entry: a
+ * DSR SYN still looks, removes it, and goes by the table.
+ */
+Test(xdp, dsr_syn_retires_closed_flow)
+{
+	struct pkt_spec syn = to_vip(SVC_DSR4, CLIENT4, 40200, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_DSR4, CLIENT4, 40200, PKT_TCP_ACK);
+	struct pkt_spec fin = to_vip(SVC_DSR4, CLIENT4, 40200, PKT_TCP_FIN | PKT_TCP_ACK);
+	int j = predict(SVC_DSR4, &syn), k = (j + 1) % NBACKENDS;
+
+	cr_assert_eq(sent_to(SVC_DSR4, &ack, XDP_REDIRECT), j);
+	ring_all_to(SVC_DSR4, k);
+	{
+		const struct step steps[] = {
+			{ "client FIN: to the flow's backend, flow closed", fin, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = dsr_to_backend(j, fin),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			{ "a new SYN on those ports: to the new table's backend", syn, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = dsr_to_backend(k, syn),
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	cr_assert(!has_entry(&ack, NULL), "the DSR SYN left the closed entry");
+	{
+		const struct step steps[] = {
+			{ "the ACK: recorded on the new backend", ack, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = dsr_to_backend(k, ack),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
 }
 
 /*
