@@ -1645,20 +1645,12 @@ Test(xdp, ring_swap)
 	struct pkt_spec web_new = to_vip(SVC_WEB4, CLIENT4, 50001, PKT_TCP_SYN);
 	int j = predict(SVC_NONE4, &syn), wj = predict(SVC_WEB4, &web);
 	int k = (j + 1) % NBACKENDS, wk = (wj + 1) % NBACKENDS;
-	__u32 *table = malloc(RING_SIZE * sizeof(*table));
-	__u32 i;
 
-	cr_assert_not_null(table);
 	cr_assert_eq(sent_to(SVC_NONE4, &ack, XDP_REDIRECT), j);
 	cr_assert_eq(sent_to(SVC_WEB4, &web_ack, XDP_REDIRECT), wj);
 	/* New tables that send every slot elsewhere. */
-	for (i = 0; i < RING_SIZE; i++)
-		table[i] = be_id(SVC_NONE4, k);
-	swap_ring(SVC_NONE4, table);
-	for (i = 0; i < RING_SIZE; i++)
-		table[i] = be_id(SVC_WEB4, wk);
-	swap_ring(SVC_WEB4, table);
-	free(table);
+	ring_all_to(SVC_NONE4, k);
+	ring_all_to(SVC_WEB4, wk);
 	cr_assert_eq(predict(SVC_NONE4, &fresh), k);
 	{
 		const struct step steps[] = {
