@@ -11,10 +11,10 @@
 # The sink drops every frame in XDP (tg_xdp.bpf.c, tg_sink; its presence
 # also makes frames redirected into the veth arrive) and the veth counts
 # them (ethtool -S xdp_drops): the figure is forwarded packets/s at the sink.
-# Paths: udp (L4 UDP, random source ports, each of which limpet holds a flow
-# for: the 65,536 ports are sent once first, which records them), tcp_est (ACKs of 4,096 flows
-# limpet holds entries for: an ACK of each tuple first, which records the
-# flow), tcp_syn (SYNs with random source addresses and ports: every one
+# Paths: udp (L4 UDP, random source ports, each of which limpet holds a
+# flow for: the 65,536 ports are sent once first, which records them),
+# tcp_est (ACKs of 4,096 flows limpet holds entries for: an ACK of each
+# tuple first, which records the flow), tcp_syn (SYNs with random source addresses and ports: every one
 # forwarded by the Maglev table alone, no flow entry written). Baselines on
 # the same veths in the same run: xdp (tg_redirect, a minimal XDP redirect
 # to tgl1) and nft (nftables DNAT, kernel forwarding).
@@ -26,8 +26,8 @@
 # limpet's figures are proven by its counters (`limpet stats --json`): the
 # packets the sink counted must have been forwarded by limpet (sum of
 # fwd_new_flow, fwd_established and l4_syn_stateless within 1%), by the
-# named path (udp: >= 99% established hits; tcp_est: >= 90% established hits and no new flow;
-# tcp_syn: >= 90% stateless SYNs), or the script fails.
+# named path (udp: >= 99% established hits; tcp_est: >= 90% established
+# hits and no new flow; tcp_syn: >= 90% stateless SYNs), or the script fails.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
