@@ -221,10 +221,7 @@ static __noinline int icmp_process(struct xdp_md *ctx, struct packet *p)
 		rv = bpf_map_lookup_elem(&rev_nat, &u->rk);
 		if (!rv || (rv->flags & LIMPET_REV_NAT_SPLICED))	/* HTTP: its own entries */
 			return -1;
-		u->key.src = p->dst;
-		u->key.dst = rv->vip;
-		u->key.sport = u->key.dport;
-		u->key.dport = rv->vip_port;
+		flow_key_of_client(&u->key, &p->dst, u->key.dport, rv, proto, p->family);
 		cf = bpf_map_lookup_elem(&flows, &u->key);
 		if (!cf || cf->backend_id != rv->backend_id ||
 		    icmp_route(ctx, p, &p->dst, u) == BPF_FIB_LKUP_RET_NOT_FWDED)

@@ -372,16 +372,15 @@ static __always_inline int lb_return(struct xdp_md *ctx, struct packet *p,
  * Maglev gives that client's SYN (the handshake, whose ACK writes the
  * entry). So a backend's replies to a client that reached it directly keep
  * its address, but for such a SYN-ACK when no entry of the client's port
- * is left (a SYN-ACK on an ended flow's entry removes it: a new connection
- * on those ports did not come through the VIP, whose SYN would have).
+ * is left. A SYN-ACK on an ended flow's entry removes it, and is judged as
+ * if there were none unless the client's SYN went straight to the backend
+ * (lb_direct_syn() marked the entry): a new connection through the VIP
+ * does not look at the entry (lb_process).
  */
 static __always_inline bool reply_of_vip_flow(const struct packet *p,
 					      const struct rev_nat_value *rv, __u64 now)
 {
-	struct flow_key fk = {
-		.src = p->dst, .dst = rv->vip, .sport = p->dport, .dport = rv->vip_port,
-		.proto = p->proto, .family = p->family,
-	};
+	struct flow_key fk;
 	struct vip_key vk = {
 		.addr = rv->vip, .port = rv->vip_port, .proto = p->proto, .family = p->family,
 	};
@@ -389,6 +388,7 @@ static __always_inline bool reply_of_vip_flow(const struct packet *p,
 	struct vip_value *vip;
 	__u32 id = 0;
 
+	flow_key_of_client(&fk, &p->dst, p->dport, rv, p->proto, p->family);
 	fv = bpf_map_lookup_elem(&flows, &fk);
 	if (fv && (fv->flags & LIMPET_FLOW_CLOSED) && (p->tcp_flags & LIMPET_TCP_SYN)) {
 		/* A new connection on an ended one's ports. Straight to the
@@ -476,13 +476,7 @@ static __noinline void lb_direct_syn(const struct packet *p)
 	rv = bpf_map_lookup_elem(&rev_nat, &rk);
 	if (!rv || (rv->flags & LIMPET_REV_NAT_SPLICED))
 		return;
-	__builtin_memset(&fk, 0, sizeof(fk));
-	fk.src = p->src;
-	fk.dst = rv->vip;
-	fk.sport = p->sport;
-	fk.dport = rv->vip_port;
-	fk.proto = p->proto;
-	fk.family = p->family;
+	flow_key_of_client(&fk, &p->src, p->sport, rv, p->proto, p->family);
 	fv = bpf_map_lookup_elem(&flows, &fk);
 	if (fv && (fv->flags & LIMPET_FLOW_CLOSED) && fv->backend_id == rv->backend_id)
 		fv->flags |= LIMPET_FLOW_DIRECT;

@@ -152,4 +152,21 @@ static __always_inline void flow_key_of(struct flow_key *key, const struct packe
 	key->pad = 0;
 }
 
+/* The client's entry (client -> VIP) of a flow through the VIP rev_nat gives
+ * in <rv>: its key, from the client's address and port.
+ */
+static __always_inline void flow_key_of_client(struct flow_key *key,
+					       const struct limpet_addr *client,
+					       __be16 client_port, const struct rev_nat_value *rv,
+					       __u8 proto, __u8 family)
+{
+	key->src = *client;
+	key->dst = rv->vip;
+	key->sport = client_port;
+	key->dport = rv->vip_port;
+	key->proto = proto;
+	key->family = family;
+	key->pad = 0;
+}
+
 #endif /* LIMPET_BPF_PARSE_H */
