@@ -312,6 +312,16 @@ struct nexthop_cache {
 	__u16 pad;
 };
 
+/*
+ * The data plane's clock, per CPU: bpf_ktime_get_coarse_ns() as it read it
+ * in the tick <jiffies>. The coarse clock only moves at ticks, so until
+ * jiffies moves on the reading stands (bpf/lib/clock.h).
+ */
+struct clock_anchor {
+	__u64 jiffies;
+	__u64 coarse_ns;
+};
+
 struct flow_value {
 	__u64 atime_ns;		/* last packet, bpf_ktime_get_coarse_ns(); 1 s steps */
 	__u32 backend_id;
@@ -542,5 +552,6 @@ LIMPET_STATIC_ASSERT(sizeof(struct limpet_splice) == 36, "limpet_splice layout")
 LIMPET_STATIC_ASSERT(sizeof(struct cluster_value) == 8 + 20 * LIMPET_CLUSTER_MAX_NODES,
 		     "cluster_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct flow_value) == 112, "flow_value layout");
+LIMPET_STATIC_ASSERT(sizeof(struct clock_anchor) == 16, "clock_anchor layout");
 
 #endif /* LIMPET_MAPS_H */

@@ -25,6 +25,7 @@
 
 #include "parse.h"
 #include "maps.h"
+#include "clock.h"
 #include "stats.h"
 #include "nat.h"
 #include "fib.h"
@@ -87,7 +88,7 @@ static __always_inline void flow_touch(struct flow_value *fv, const struct packe
 {
 	__u16 flags = flow_flags_of(p);
 
-	if (now - fv->atime_ns > FLOW_ATIME_GRANULARITY_NS)
+	if (clock_age(now, fv->atime_ns) > FLOW_ATIME_GRANULARITY_NS)
 		fv->atime_ns = now;
 	if (flags && !(fv->flags & flags))
 		fv->flags |= flags;
@@ -108,7 +109,7 @@ static __always_inline bool flow_ended(const struct flow_value *fv, const struct
 	if (p->proto == IPPROTO_TCP) {
 		if (!(fv->flags & LIMPET_FLOW_CLOSED))
 			return false;
-		if (now - fv->atime_ns > FLOW_CLOSED_TTL_NS)
+		if (clock_age(now, fv->atime_ns) > FLOW_CLOSED_TTL_NS)
 			return true;
 		if (!(p->tcp_flags & LIMPET_TCP_SYN))
 			return false;
@@ -122,7 +123,7 @@ static __always_inline bool flow_ended(const struct flow_value *fv, const struct
 		return (void *)(tcp + 1) <= data_end &&
 		       limpet_seq_after(bpf_ntohl(tcp->seq), fv->seq_next);
 	}
-	return now - fv->atime_ns > FLOW_UDP_IDLE_NS;
+	return clock_age(now, fv->atime_ns) > FLOW_UDP_IDLE_NS;
 }
 
 /* Does rev_nat un-NAT the replies of <be> for service <service_id>? */
@@ -407,7 +408,7 @@ static __always_inline bool reply_of_vip_flow(const struct packet *p,
 	if (fv) {
 		if (fv->backend_id != rv->backend_id)
 			return false;
-		if (now - fv->atime_ns > FLOW_ATIME_GRANULARITY_NS)
+		if (clock_age(now, fv->atime_ns) > FLOW_ATIME_GRANULARITY_NS)
 			fv->atime_ns = now;
 		return true;
 	}
@@ -631,7 +632,7 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
-	now = bpf_ktime_get_coarse_ns();
+	now = clock_now();
 	if (bare_syn(&p)) {
 		struct vip_key syn_vk;
 
@@ -678,7 +679,10 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 				return cluster_encap(ctx, rc - CLUSTER_ENCAP_TO);
 			if (rc >= 0)
 				return rc;
-			rc = synproxy_process(ctx, &p, vip, now);
+			/* Read afresh: a cookie's clock step must be the
+			 * same on every CPU (clock.h may be a tick behind).
+			 */
+			rc = synproxy_process(ctx, &p, vip, bpf_ktime_get_coarse_ns());
 			if (rc == SYNPROXY_BIND) {
 				bpf_tail_call(ctx, &bind_progs, BIND_PROG_SLOT);
 				return affinity_commit(ctx);	/* no program there */

@@ -110,6 +110,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flows SEC(".maps");
 
+/* The last reading of the coarse clock on this CPU (clock.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct clock_anchor);
+} clock_anchor SEC(".maps");
+
 /* A flow entry being written: too big for the stack beside a FIB lookup. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

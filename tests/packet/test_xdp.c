@@ -37,6 +37,7 @@
 #include <criterion/criterion.h>
 #include <criterion/logging.h>
 
+#include "base/clock.h"
 #include "dp/dataplane.h"
 #include "dp/maglev.h"
 #include "dp/maps.h"
@@ -1191,6 +1192,65 @@ static size_t flow_entries(void)
  * it); its backend's SYN-ACK is judged as if there were no entry, which it
  * removes; the new connection's ACK records it afresh.
  */
+/* Longer than a tick at any HZ the kernel allows (100 and up). */
+#define CLOCK_TICK_SLACK_NS 10000000ULL
+
+static __u64 flow_stamp(const struct pkt_spec *p)
+{
+	struct flow_key k = key_of(p);
+	struct flow_value v;
+
+	cr_assert_eq(dp_flow_get(dp, &k, &v), 0, "no entry for the UDP flow");
+	return v.atime_ns;
+}
+
+/*
+ * Flow ages run on CLOCK_MONOTONIC_COARSE, which each CPU reads once a tick
+ * (bpf/lib/clock.h): an entry's stamp lies within the controller's readings
+ * around its packet, moves on a second later, and a stamp a tick ahead of
+ * this CPU's reading (another CPU's, read just after a tick) is not taken
+ * for an idle flow's.
+ */
+Test(xdp, flow_clock)
+{
+	struct pkt_spec q = to_vip(SVC_DNS4, CLIENT4, 33400, 0);
+	struct flow_key k = key_of(&q);
+	int j = predict(SVC_DNS4, &q);
+	__u64 before, after, first, second;
+	struct flow_value v;
+
+	before = clock_ns(CLOCK_MONOTONIC_COARSE);
+	cr_assert_eq(sent_to(SVC_DNS4, &q, XDP_REDIRECT), j);
+	after = clock_ns(CLOCK_MONOTONIC_COARSE);
+	first = flow_stamp(&q);
+	cr_assert(first + CLOCK_TICK_SLACK_NS >= before && first <= after,
+		  "stamp %llu outside the coarse clock's %llu..%llu", first, before, after);
+
+	usleep(1100000);
+	q.payload_seed = 1;
+	cr_assert_eq(sent_to(SVC_DNS4, &q, XDP_REDIRECT), j);
+	after = clock_ns(CLOCK_MONOTONIC_COARSE);
+	second = flow_stamp(&q);
+	cr_assert(second >= first + 1000000000ULL && second <= after,
+		  "stamp %llu did not move on a second from %llu (clock now %llu)", second,
+		  first, after);
+
+	cr_assert_eq(dp_flow_get(dp, &k, &v), 0);
+	v.atime_ns = clock_ns(CLOCK_MONOTONIC_COARSE) + CLOCK_TICK_SLACK_NS;
+	cr_assert_eq(dp_flow_set(dp, &k, &v), 0);
+	q.payload_seed = 2;
+	{
+		const struct step steps[] = {
+			{ "UDP on an entry stamped ahead of this CPU's clock: established",
+			  q, FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_DNS4, j, q),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
 Test(xdp, closed_flow_does_not_capture_new_connections)
 {
 	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 40000, PKT_TCP_SYN);
