@@ -73,13 +73,18 @@ static __always_inline void ttl_decrement(const struct packet *p, void *data_end
 {
 	if (p->family == LIMPET_FAMILY_V4) {
 		struct iphdr *iph = p->l3;
-		__u16 old;
+		__u32 check;
 
 		if ((void *)(iph + 1) > data_end)
 			return;
-		old = *(__u16 *)&iph->ttl;
+		/* As ip_decrease_ttl(): the TTL is the high byte of its header
+		 * word, so the sum grows by 0x0100. Not by re-reading the word
+		 * after the byte's store, which stalls the load behind it.
+		 */
+		check = iph->check;
+		check += bpf_htons(0x0100);
+		iph->check = (__u16)(check + (check >= 0xffff));
 		iph->ttl--;
-		iph->check = csum_replace2(iph->check, old, *(__u16 *)&iph->ttl);
 	} else {
 		struct ipv6hdr *ip6h = p->l3;
 

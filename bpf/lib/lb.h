@@ -521,6 +521,24 @@ out:
  * through. Any other RST, and a SYN, go through too but leave the flow as
  * it was: the endpoint judges them (RFC 5961, splice.h).
  */
+/*
+ * A spliced segment, translated, on its way. A function of its own, so that
+ * the forwarding's stack and splice_translate()'s are not stacked on each
+ * other (on top of limpet_xdp's).
+ */
+static __noinline int lb_splice_send(struct xdp_md *ctx, struct packet *p, struct flow_value *fv,
+				     __u64 now, __u32 ok_stat)
+{
+	int verdict;
+
+	if (fv->flags & LIMPET_FLOW_RET)
+		verdict = lb_return(ctx, p, fv, now, ok_stat);
+	else
+		verdict = lb_established(ctx, p, fv, now, ok_stat);
+	/* A stale backend: a spliced connection cannot move. */
+	return verdict < 0 ? XDP_DROP : verdict;
+}
+
 static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 				     const struct flow_key *key, struct flow_value *fv, __u64 now)
 {
@@ -555,12 +573,7 @@ static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 		stat_inc(LIMPET_STAT_DROP_MALFORMED);
 		return XDP_DROP;
 	}
-	if (ret)
-		verdict = lb_return(ctx, p, fv, now, ok_stat);
-	else
-		verdict = lb_established(ctx, p, fv, now, ok_stat);
-	if (verdict < 0)	/* a stale backend: a spliced connection cannot move */
-		verdict = XDP_DROP;
+	verdict = lb_splice_send(ctx, p, fv, now, ok_stat);
 	if (ends)
 		splice_end(key, fv);
 	return verdict;

@@ -45,7 +45,13 @@ static __always_inline void nat_rewrite(struct packet *p, void *data_end, enum n
 
 	if (p->proto == IPPROTO_TCP || *l4_check != 0) {
 		sum = csum_begin(*l4_check);
-		sum = csum_diff_addr(sum, old_addr, addr);
+		/* An IPv4 address is word 0: the others are zero on both sides. */
+		sum = csum_diff32(sum, old_addr->a[0], addr->a[0]);
+		if (p->family != LIMPET_FAMILY_V4) {
+			sum = csum_diff32(sum, old_addr->a[1], addr->a[1]);
+			sum = csum_diff32(sum, old_addr->a[2], addr->a[2]);
+			sum = csum_diff32(sum, old_addr->a[3], addr->a[3]);
+		}
 		sum += (__u16)~old_port;
 		sum += port;
 		*l4_check = csum_end(sum);
