@@ -32,10 +32,10 @@ static __always_inline __u64 clock_now(void)
 }
 
 /*
- * How long before <now> was <then>: 0 if <then> is later. A reading taken
- * as a tick moves jiffies but not yet the clock stands a tick behind until
- * the next one, so another CPU (or the controller) may have stamped an
- * entry a tick ahead of this CPU's now.
+ * How long before <now> was <then>: 0 if <then> is later. A CPU that read
+ * the clock after a tick moved jiffies but before it moved the clock keeps
+ * a reading a tick old until the next tick, so another CPU (or the
+ * controller) may have stamped an entry a tick ahead of this CPU's now.
  */
 static __always_inline __u64 clock_age(__u64 now, __u64 then)
 {

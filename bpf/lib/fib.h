@@ -78,8 +78,8 @@ static __always_inline void ttl_decrement(const struct packet *p, void *data_end
 		if ((void *)(iph + 1) > data_end)
 			return;
 		/* As ip_decrease_ttl(): the TTL is the high byte of its header
-		 * word, so the sum grows by 0x0100. Not by re-reading the word
-		 * after the byte's store, which stalls the load behind it.
+		 * word, so the checksum grows by 0x0100. Not by re-reading the
+		 * word after the byte's store, which stalls the load behind it.
 		 */
 		check = iph->check;
 		check += bpf_htons(0x0100);

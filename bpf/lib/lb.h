@@ -514,17 +514,9 @@ out:
 }
 
 /*
- * A segment of an HTTP connection: to the slow path while it is being
- * bound, or when it must carry inserted bytes; otherwise translated, then
- * forwarded as NAT. An RST from either side at the sender's next sequence
- * number ends the connection: both entries go, after the RST itself went
- * through. Any other RST, and a SYN, go through too but leave the flow as
- * it was: the endpoint judges them (RFC 5961, splice.h).
- */
-/*
- * A spliced segment, translated, on its way. A function of its own, so that
- * the forwarding's stack and splice_translate()'s are not stacked on each
- * other (on top of limpet_xdp's).
+ * A spliced segment, translated, on its way: a function of its own, so that
+ * the forwarding's stack does not add to splice_translate()'s (both on top
+ * of limpet_xdp's, within the verifier's 512 bytes).
  */
 static __noinline int lb_splice_send(struct xdp_md *ctx, struct packet *p, struct flow_value *fv,
 				     __u64 now, __u32 ok_stat)
@@ -539,6 +531,14 @@ static __noinline int lb_splice_send(struct xdp_md *ctx, struct packet *p, struc
 	return verdict < 0 ? XDP_DROP : verdict;
 }
 
+/*
+ * A segment of an HTTP connection: to the slow path while it is being
+ * bound, or when it must carry inserted bytes; otherwise translated, then
+ * forwarded as NAT. An RST from either side at the sender's next sequence
+ * number ends the connection: both entries go, after the RST itself went
+ * through. Any other RST, and a SYN, go through too but leave the flow as
+ * it was: the endpoint judges them (RFC 5961, splice.h).
+ */
 static __noinline int lb_splice(struct xdp_md *ctx, struct packet *p,
 				     const struct flow_key *key, struct flow_value *fv, __u64 now)
 {
