@@ -98,4 +98,18 @@ LIMPET_INLINE __u32 limpet_name_tag(const char *name)
 	return h;
 }
 
+/*
+ * The flow cache's slot of a flow key: every word, folded and multiplied
+ * (Fibonacci hashing). Cheap, since it runs on every established packet;
+ * a collision only costs a miss.
+ */
+LIMPET_INLINE __u32 limpet_flow_cache_index(const struct flow_key *k)
+{
+	__u32 x = k->src.a[0] ^ k->src.a[1] ^ k->src.a[2] ^ k->src.a[3] ^
+		  k->dst.a[0] ^ k->dst.a[1] ^ k->dst.a[2] ^ k->dst.a[3];
+
+	x ^= ((__u32)k->sport << 16 | k->dport) + k->proto;
+	return (x * 0x9e3779b1u) >> (32 - LIMPET_FLOW_CACHE_BITS);
+}
+
 #endif /* LIMPET_HASH_H */

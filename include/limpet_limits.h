@@ -37,6 +37,10 @@
 #define LIMPET_ROUTE_SESSIONS_MAX 1000000
 #endif
 
+/* Slots of the flow cache (flow_cache_slot; a power of two). */
+#define LIMPET_FLOW_CACHE_BITS 12
+#define LIMPET_FLOW_CACHE_SLOTS (1u << LIMPET_FLOW_CACHE_BITS)
+
 /* Entries of the global_stats map: room for counters later builds add, so a
  * newer build can adopt the pinned map of an older one.
  */

@@ -322,6 +322,24 @@ struct clock_anchor {
 	__u64 coarse_ns;
 };
 
+/*
+ * flow_cache: LIMPET_FLOW_CACHE_SLOTS slots (limpet_flow_cache_index()
+ * of the key), each a copy of what an open L4 client entry of the flow
+ * table holds. An established packet whose flow holds its slot is forwarded
+ * from there without the flow table's hash lookup; the table confirms the
+ * copy (and the entry's age) once a second. Not pinned: only a cache.
+ */
+struct flow_cache_slot {
+	struct flow_key key;
+	__u64 checked_ns;	/* when the flow table last confirmed it; 0: empty */
+	__u32 backend_id;
+	__u32 gen;
+	__u32 service_id;
+	__u16 flags;		/* the entry's: 0 or LIMPET_FLOW_DSR */
+	__u16 pad;
+	struct nexthop_cache nh;
+};
+
 struct flow_value {
 	__u64 atime_ns;		/* last packet, bpf_ktime_get_coarse_ns(); 1 s steps */
 	__u32 backend_id;
@@ -495,6 +513,8 @@ enum limpet_stat {
 					 * node is not on a shared link): an event */
 	LIMPET_STAT_CLUSTER_DECAP,	/* cluster: a segment another node encapsulated to this
 					 * one, unwrapped: an event */
+	LIMPET_STAT_FLOW_CACHE_HIT,	/* of fwd_established, packets forwarded from the
+					 * flow cache, not the flow table: an event */
 	LIMPET_STAT_MAX,
 };
 
@@ -502,7 +522,8 @@ enum limpet_stat {
 #define LIMPET_STAT_IS_EVENT(stat)                                                  \
 	((stat) == LIMPET_STAT_HEADS_READ || (stat) == LIMPET_STAT_SYNCOOKIE_OWN || \
 	 (stat) == LIMPET_STAT_HTTP_BOUND_XDP || (stat) == LIMPET_STAT_HTTP_BIND_FALLBACK || \
-	 (stat) == LIMPET_STAT_CLUSTER_ENCAP || (stat) == LIMPET_STAT_CLUSTER_DECAP)
+	 (stat) == LIMPET_STAT_CLUSTER_ENCAP || (stat) == LIMPET_STAT_CLUSTER_DECAP || \
+	 (stat) == LIMPET_STAT_FLOW_CACHE_HIT)
 
 /* Controller-only registries: which name owns which id. They live in pinned
  * maps so that a restarted controller gives every service and backend the id
@@ -553,5 +574,6 @@ LIMPET_STATIC_ASSERT(sizeof(struct cluster_value) == 8 + 20 * LIMPET_CLUSTER_MAX
 		     "cluster_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct flow_value) == 112, "flow_value layout");
 LIMPET_STATIC_ASSERT(sizeof(struct clock_anchor) == 16, "clock_anchor layout");
+LIMPET_STATIC_ASSERT(sizeof(struct flow_cache_slot) == 96, "flow_cache_slot layout");
 
 #endif /* LIMPET_MAPS_H */

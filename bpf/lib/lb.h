@@ -26,6 +26,7 @@
 #include "parse.h"
 #include "maps.h"
 #include "clock.h"
+#include "flowcache.h"
 #include "stats.h"
 #include "nat.h"
 #include "fib.h"
@@ -277,30 +278,44 @@ static __always_inline int forward_send(struct xdp_md *ctx, struct packet *p, bo
 	return nexthop_send(ctx, p, data_end, nh);
 }
 
-/* A packet of a known flow, client -> VIP. Returns -1 when the flow's
- * backend is gone and the packet must be bound again.
+/*
+ * A packet of a bound flow, client -> VIP: to backend <backend_id> as of
+ * <gen>, by the next hop kept in <nh>. <fv> is the flow table's entry,
+ * whose age and end flags the packet updates, or NULL when a copy in the
+ * flow cache serves it. Returns -1 when the backend is gone and the packet
+ * must be bound again.
  */
-static __always_inline int lb_established(struct xdp_md *ctx, struct packet *p,
-					  struct flow_value *fv, __u64 now, __u32 ok_stat)
+static __always_inline int forward_bound(struct xdp_md *ctx, struct packet *p, __u32 backend_id,
+					 __u32 gen, __u32 service_id, bool nat,
+					 struct nexthop_cache *nh, struct flow_value *fv,
+					 __u64 now, __u32 ok_stat)
 {
-	bool nat = !(fv->flags & LIMPET_FLOW_DSR);
-	struct nexthop_cache nh;
 	struct backend_value *be;
-	__u32 backend_id = fv->backend_id;
 	int routed;
 
 	be = bpf_map_lookup_elem(&backends, &backend_id);
-	if (!be || be->state != LIMPET_BACKEND_ACTIVE || be->gen != fv->gen) {
-		stat_inc(LIMPET_STAT_STALE_FLOW);
+	if (!be || be->state != LIMPET_BACKEND_ACTIVE || be->gen != gen) {
+		if (fv)	/* a copy's packet goes on to the table, which counts it */
+			stat_inc(LIMPET_STAT_STALE_FLOW);
 		return -1;
 	}
-	routed = forward_to(ctx, p, nat, be, fv->service_id, &fv->nh, &nh, now);
+	/* The kept next hop is the answer too: no copy of it on the stack. */
+	routed = forward_to(ctx, p, nat, be, service_id, nh, nh, now);
 	if (routed < 0)
 		return XDP_DROP;
-	flow_touch(fv, p, now);
-	counters_add(&service_stats, fv->service_id, p->ip_len, false);
+	if (fv)
+		flow_touch(fv, p, now);
+	counters_add(&service_stats, service_id, p->ip_len, false);
 	counters_add(&backend_stats, backend_id, p->ip_len, false);
-	return forward_send(ctx, p, nat, be, &nh, routed, ok_stat);
+	return forward_send(ctx, p, nat, be, nh, routed, ok_stat);
+}
+
+/* A packet of a flow the table has, client -> VIP (see forward_bound()). */
+static __always_inline int lb_established(struct xdp_md *ctx, struct packet *p,
+					  struct flow_value *fv, __u64 now, __u32 ok_stat)
+{
+	return forward_bound(ctx, p, fv->backend_id, fv->gen, fv->service_id,
+			     !(fv->flags & LIMPET_FLOW_DSR), &fv->nh, fv, now, ok_stat);
 }
 
 /* A client packet with no (live) flow: bind it through the Maglev table,
@@ -432,15 +447,22 @@ static __noinline int lb_return_stateless(struct xdp_md *ctx, struct packet *p,
 					  const struct rev_nat_value *rv, __u64 now)
 {
 	void *data_end = (void *)(long)ctx->data_end;
-	struct nexthop_cache nh;
+	struct nexthop_cache *nh;
 	int rc;
 
 	if (!reply_of_vip_flow(p, rv, now)) {
 		stat_inc(LIMPET_STAT_PASS);
 		return XDP_PASS;
 	}
-	rc = nexthop_get(ctx, p, data_end, &p->dst, nh_slot(&nh_cache, &p->src, &p->dst), now,
-			 &nh);
+	/* The slot is the answer too: no copy on this function's stack,
+	 * which sits on top of limpet_xdp's. (Its index is always in range.)
+	 */
+	nh = nh_slot(&nh_cache, &p->src, &p->dst);
+	if (!nh) {
+		stat_inc(LIMPET_STAT_DROP_FIB);
+		return XDP_DROP;
+	}
+	rc = nexthop_get(ctx, p, data_end, &p->dst, nh, now, nh);
 	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED) {
 		stat_inc(LIMPET_STAT_PASS);
 		return XDP_PASS;
@@ -456,7 +478,7 @@ static __noinline int lb_return_stateless(struct xdp_md *ctx, struct packet *p,
 		return pass_to_kernel();
 	ttl_decrement(p, data_end);
 	stat_inc(LIMPET_STAT_RET_STATELESS);
-	return nexthop_send(ctx, p, data_end, &nh);
+	return nexthop_send(ctx, p, data_end, nh);
 }
 
 /*
@@ -613,9 +635,11 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	struct vip_value *vip = NULL;
 	bool vip_known = false;
 	struct packet p = {};
+	struct flow_cache_slot *copy;
 	struct rev_nat_value *rv;
 	struct flow_value *fv;
-	struct flow_key key;
+	struct flow_key *key;
+	__u32 zero = 0;
 	struct vip_key vk;
 	__u64 now;
 	int rc;
@@ -646,6 +670,24 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 	}
 
 	now = clock_now();
+	/* In a per-CPU map, not on the stack: limpet_xdp's is full. */
+	key = bpf_map_lookup_elem(&flow_key_scratch, &zero);
+	if (!key)
+		return XDP_PASS;
+	flow_key_of(key, &p);
+	/* The copy of the flow's entry first (flowcache.h). */
+	copy = flow_cache_slot_of(key);
+	if (copy && flow_cache_serves(copy, key, &p, now)) {
+		rc = forward_bound(ctx, &p, copy->backend_id, copy->gen, copy->service_id,
+				   !(copy->flags & LIMPET_FLOW_DSR), &copy->nh, NULL, now,
+				   LIMPET_STAT_FWD_EST);
+		if (rc >= 0) {
+			stat_inc(LIMPET_STAT_FLOW_CACHE_HIT);
+			return rc;
+		}
+		/* The backend is gone: on to the table, which rebinds. */
+		copy->checked_ns = 0;
+	}
 	if (bare_syn(&p)) {
 		struct vip_key syn_vk;
 
@@ -655,13 +697,12 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 			return lb_bind(ctx, &p, vip, now);
 		vip_known = true;
 	}
-	flow_key_of(&key, &p);
-	fv = bpf_map_lookup_elem(&flows, &key);
+	fv = bpf_map_lookup_elem(&flows, key);
 	if (fv && flow_ended(fv, &p, (void *)(long)ctx->data_end, now)) {
 		/* Gone for good: the new connection's later packets must not
 		 * find it either. A client's SYN is bound again below.
 		 */
-		bpf_map_delete_elem(&flows, &key);
+		bpf_map_delete_elem(&flows, key);
 		fv = NULL;
 	}
 	if (fv) {
@@ -672,12 +713,15 @@ static __always_inline int lb_process(struct xdp_md *ctx)
 			return XDP_DROP;
 		}
 		if (fv->flags & (LIMPET_FLOW_SPLICE | LIMPET_FLOW_SLOWPATH))
-			return lb_splice(ctx, &p, &key, fv, now);
+			return lb_splice(ctx, &p, key, fv, now);
 		if (fv->flags & LIMPET_FLOW_RET)
 			return lb_return(ctx, &p, fv, now, LIMPET_STAT_RET);
 		rc = lb_established(ctx, &p, fv, now, LIMPET_STAT_FWD_EST);
-		if (rc >= 0)
+		if (rc >= 0) {
+			if (copy && rc != XDP_DROP)
+				flow_cache_offer(copy, key, &p, fv, now);
 			return rc;
+		}
 	}
 
 	vip_key_of(&vk, &p);

@@ -110,6 +110,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } flows SEC(".maps");
 
+/* Open L4 flows' entries, copied (struct flow_cache_slot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LIMPET_FLOW_CACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct flow_cache_slot);
+} flow_cache SEC(".maps");
+
 /* The last reading of the coarse clock on this CPU (clock.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -117,6 +125,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct clock_anchor);
 } clock_anchor SEC(".maps");
+
+/* The flow key of the packet limpet_xdp is on (lb_process()). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flow_key);
+} flow_key_scratch SEC(".maps");
 
 /* A flow entry being written: too big for the stack beside a FIB lookup. */
 struct {

@@ -1207,16 +1207,16 @@ static __u64 flow_stamp(const struct pkt_spec *p)
 /*
  * Flow ages run on CLOCK_MONOTONIC_COARSE, which each CPU reads once a tick
  * (bpf/lib/clock.h): an entry's stamp lies within the controller's readings
- * around its packet, moves on a second later, and a stamp a tick ahead of
- * this CPU's reading (another CPU's, read just after a tick) is not taken
- * for an idle flow's.
+ * around its packet, a stamp a tick ahead of this CPU's reading (another
+ * CPU's, read just after a tick) is not taken for an idle flow's, and the
+ * stamp moves on a second later.
  */
 Test(xdp, flow_clock)
 {
 	struct pkt_spec q = to_vip(SVC_DNS4, CLIENT4, 33400, 0);
 	struct flow_key k = key_of(&q);
 	int j = predict(SVC_DNS4, &q);
-	__u64 before, after, first, second;
+	__u64 before, after, first, ahead, second;
 	struct flow_value v;
 
 	before = clock_ns(CLOCK_MONOTONIC_COARSE);
@@ -1226,25 +1226,145 @@ Test(xdp, flow_clock)
 	cr_assert(first + CLOCK_TICK_SLACK_NS >= before && first <= after,
 		  "stamp %llu outside the coarse clock's %llu..%llu", first, before, after);
 
-	usleep(1100000);
-	q.payload_seed = 1;
-	cr_assert_eq(sent_to(SVC_DNS4, &q, XDP_REDIRECT), j);
-	after = clock_ns(CLOCK_MONOTONIC_COARSE);
-	second = flow_stamp(&q);
-	cr_assert(second >= first + 1000000000ULL && second <= after,
-		  "stamp %llu did not move on a second from %llu (clock now %llu)", second,
-		  first, after);
-
+	/* The flow cache holds no copy yet: the table serves this one. */
 	cr_assert_eq(dp_flow_get(dp, &k, &v), 0);
-	v.atime_ns = clock_ns(CLOCK_MONOTONIC_COARSE) + CLOCK_TICK_SLACK_NS;
+	ahead = clock_ns(CLOCK_MONOTONIC_COARSE) + CLOCK_TICK_SLACK_NS;
+	v.atime_ns = ahead;
 	cr_assert_eq(dp_flow_set(dp, &k, &v), 0);
-	q.payload_seed = 2;
+	q.payload_seed = 1;
 	{
 		const struct step steps[] = {
 			{ "UDP on an entry stamped ahead of this CPU's clock: established",
 			  q, FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
 			  .out = nat_to_backend(SVC_DNS4, j, q),
 			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	cr_assert_eq(flow_stamp(&q), ahead, "the stamp ahead was taken for an old one");
+
+	usleep(1100000);
+	q.payload_seed = 2;
+	cr_assert_eq(sent_to(SVC_DNS4, &q, XDP_REDIRECT), j);
+	after = clock_ns(CLOCK_MONOTONIC_COARSE);
+	second = flow_stamp(&q);
+	cr_assert(second >= first + 1000000000ULL && second <= after,
+		  "stamp %llu did not move on a second from %llu (clock now %llu)", second,
+		  first, after);
+}
+
+/* A step of an established client packet, from the table or the cache. */
+#define EST_STEP(what, pkt, s, j, hits)                                                 \
+	{ what, pkt, FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,        \
+	  .out = nat_to_backend(s, j, pkt),                                               \
+	  .deltas = { { LIMPET_STAT_FWD_EST, 1 }, { LIMPET_STAT_FLOW_CACHE_HIT, hits } } }
+
+/*
+ * The flow cache (bpf/lib/flowcache.h): the table's hit copies an
+ * open L4 entry, the next packets come from the copy, byte for byte the
+ * same; a FIN goes to the table and empties the slot; a copy whose backend
+ * is gone sends its packet on to the table, which rebinds; an entry the
+ * controller removes takes its copies with it.
+ */
+Test(xdp, flow_cache)
+{
+	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 40100, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_WEB4, CLIENT4, 40100, PKT_TCP_ACK);
+	struct pkt_spec fin = to_vip(SVC_WEB4, CLIENT4, 40100, PKT_TCP_FIN | PKT_TCP_ACK);
+	struct pkt_spec b = to_vip(SVC_WEB4, CLIENT4, 40101, PKT_TCP_ACK);
+	struct flow_key kb = key_of(&b);
+	int j = predict(SVC_WEB4, &ack), jb = predict(SVC_WEB4, &b), k;
+
+	cr_assert_eq(sent_to(SVC_WEB4, &ack, XDP_REDIRECT), j);
+	{
+		const struct step steps[] = {
+			EST_STEP("the table's hit: copied", ack, SVC_WEB4, j, 0),
+			EST_STEP("then from the copy", ack, SVC_WEB4, j, 1),
+			EST_STEP("and again", ack, SVC_WEB4, j, 1),
+			{ "a FIN: to the table, which marks the entry ended", fin, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, fin),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			EST_STEP("its slot was emptied: the table again", ack, SVC_WEB4, j, 0),
+			{ "a SYN on the same ports: by the Maglev table", syn, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, syn),
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+
+	/* Another flow, held in the cache, then its backend goes. */
+	cr_assert_eq(sent_to(SVC_WEB4, &b, XDP_REDIRECT), jb);
+	{
+		const struct step steps[] = {
+			EST_STEP("flow b: the table's hit, copied", b, SVC_WEB4, jb, 0),
+			EST_STEP("flow b from the copy", b, SVC_WEB4, jb, 1),
+		};
+
+		RUN_STEPS(steps);
+	}
+	model_remove_backend(&model.services[SVC_WEB4], jb);
+	product_program(dp, &model);
+	read_rings();
+	k = predict(SVC_WEB4, &b);
+	cr_assert_neq(k, jb);
+	{
+		const struct step steps[] = {
+			{ "its copy's backend is gone: the table rebinds", b, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, k, b),
+			  .deltas = { { LIMPET_STAT_STALE_FLOW, 1 }, { LIMPET_STAT_FWD_NEW, 1 } } },
+			EST_STEP("the new entry's hit, copied", b, SVC_WEB4, k, 0),
+			EST_STEP("then from the copy", b, SVC_WEB4, k, 1),
+		};
+
+		RUN_STEPS(steps);
+	}
+
+	/* The controller removes the entry: its copy goes too. */
+	cr_assert_eq(dp_flow_del(dp, &kb), 0);
+	{
+		const struct step steps[] = {
+			{ "no entry, no copy: bound afresh", b, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, k, b),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+}
+
+/*
+ * A flow whose slot a busy flow holds is served by the table, packet after
+ * packet; the holder keeps being served from its copy.
+ */
+Test(xdp, flow_cache_slot_held)
+{
+	struct pkt_spec a = to_vip(SVC_WEB4, CLIENT4, 40200, PKT_TCP_ACK);
+	struct pkt_spec b = a;
+	struct flow_key ka = key_of(&a), kb;
+	int ja = predict(SVC_WEB4, &a), jb;
+
+	for (b.sport = 1024; b.sport < 65535; b.sport++) {
+		kb = key_of(&b);
+		if (b.sport != a.sport &&
+		    limpet_flow_cache_index(&kb) == limpet_flow_cache_index(&ka))
+			break;
+	}
+	cr_assert_lt(b.sport, 65535, "no port shares flow a's slot");
+	jb = predict(SVC_WEB4, &b);
+	cr_assert_eq(sent_to(SVC_WEB4, &a, XDP_REDIRECT), ja);
+	cr_assert_eq(sent_to(SVC_WEB4, &b, XDP_REDIRECT), jb);
+	{
+		const struct step steps[] = {
+			EST_STEP("flow a: the table's hit, copied", a, SVC_WEB4, ja, 0),
+			EST_STEP("flow b: its slot is a's, the table", b, SVC_WEB4, jb, 0),
+			EST_STEP("flow b again: still the table", b, SVC_WEB4, jb, 0),
+			EST_STEP("flow a: from its copy", a, SVC_WEB4, ja, 1),
 		};
 
 		RUN_STEPS(steps);
@@ -1901,7 +2021,7 @@ Test(xdp, fuzz)
 		count[r.verdict]++;
 		/* Every frame ends in exactly one outcome counter. */
 		for (k = 0; k < LIMPET_STAT_MAX; k++)
-			if (k != LIMPET_STAT_STALE_FLOW)
+			if (k != LIMPET_STAT_STALE_FLOW && !LIMPET_STAT_IS_EVENT(k))
 				outcomes += r.delta[k];
 		cr_assert_eq(outcomes, 1, "frame %d: %lld outcomes", i, (long long)outcomes);
 

@@ -198,6 +198,7 @@ void dp_collect_fds(struct dataplane *dp)
 	dp->backends_fd = bpf_map__fd(dp->skel->maps.backends);
 	dp->rings_fd = bpf_map__fd(dp->skel->maps.rings);
 	dp->flows_fd = bpf_map__fd(dp->skel->maps.flows);
+	dp->flow_cache_fd = bpf_map__fd(dp->skel->maps.flow_cache);
 	dp->service_stats_fd = bpf_map__fd(dp->skel->maps.service_stats);
 	dp->backend_stats_fd = bpf_map__fd(dp->skel->maps.backend_stats);
 	dp->global_stats_fd = bpf_map__fd(dp->skel->maps.global_stats);

@@ -34,6 +34,7 @@ struct dataplane {
 	int backends_fd;
 	int rings_fd;
 	int flows_fd;
+	int flow_cache_fd;
 	int service_stats_fd;
 	int backend_stats_fd;
 	int global_stats_fd;

@@ -34,6 +34,7 @@
 
 #include "dp/internal.h"
 #include "dp/maps.h"
+#include "limpet_hash.h"
 #include "limpet_placement.h"
 #include "limpet_xdp.skel.h"
 
@@ -77,6 +78,7 @@ static const char *const stat_names[LIMPET_STAT_MAX] = {
 	[LIMPET_STAT_CLUSTER_UNREACHABLE] = "cluster_unreachable",
 	[LIMPET_STAT_CLUSTER_ENCAP] = "cluster_encapsulated",
 	[LIMPET_STAT_CLUSTER_DECAP] = "cluster_decapsulated",
+	[LIMPET_STAT_FLOW_CACHE_HIT] = "fwd_flow_cache_hit",
 };
 
 const char *dp_stat_name(enum limpet_stat stat)
@@ -711,14 +713,37 @@ int dp_flow_get(struct dataplane *dp, const struct flow_key *key, struct flow_va
 	return errno_or(bpf_map_lookup_elem(dp->flows_fd, key, val));
 }
 
+/*
+ * An entry the controller changes or removes: its copy in the flow cache
+ * goes, so the next packet sees the table. Written only when the slot
+ * holds it (the data plane copies only L4 entries, which the controller
+ * does not write), so the data plane's copies of other flows are left be.
+ */
+static int flow_cache_forget(struct dataplane *dp, const struct flow_key *key)
+{
+	__u32 slot = limpet_flow_cache_index(key);
+	struct flow_cache_slot copy;
+	int err;
+
+	err = errno_or(bpf_map_lookup_elem(dp->flow_cache_fd, &slot, &copy));
+	if (err || !copy.checked_ns || memcmp(&copy.key, key, sizeof(*key)))
+		return err;
+	copy.checked_ns = 0;
+	return errno_or(bpf_map_update_elem(dp->flow_cache_fd, &slot, &copy, BPF_ANY));
+}
+
 int dp_flow_set(struct dataplane *dp, const struct flow_key *key, const struct flow_value *val)
 {
-	return errno_or(bpf_map_update_elem(dp->flows_fd, key, val, BPF_ANY));
+	int err = errno_or(bpf_map_update_elem(dp->flows_fd, key, val, BPF_ANY));
+
+	return err ? err : flow_cache_forget(dp, key);
 }
 
 int dp_flow_del(struct dataplane *dp, const struct flow_key *key)
 {
-	return errno_or(bpf_map_delete_elem(dp->flows_fd, key));
+	int err = errno_or(bpf_map_delete_elem(dp->flows_fd, key));
+
+	return err ? err : flow_cache_forget(dp, key);
 }
 
 struct flow_walk {
