@@ -67,15 +67,22 @@ static __always_inline bool flow_cache_serves(struct flow_cache_slot *s, const s
 	return true;
 }
 
-/* May a flow take slot <s>? When empty, or not confirmed lately: a busy
- * flow keeps its slot against others that hash there.
+/*
+ * May a flow take slot <s>? When empty, or not confirmed for twice as long
+ * as a copy is trusted: a busy flow keeps its slot against others that hash
+ * there, and no CPU can be reading a copy it still trusts while another
+ * writes over it.
  */
 static __always_inline bool flow_cache_free(const struct flow_cache_slot *s, __u64 now)
 {
-	return !s->checked_ns || clock_age(now, s->checked_ns) > FLOW_CACHE_TRUST_NS;
+	return !s->checked_ns || clock_age(now, s->checked_ns) > 2 * FLOW_CACHE_TRUST_NS;
 }
 
-/* Copy <fv>, the open L4 entry of <key>, into the free slot <s>. */
+/*
+ * Copy <fv>, the open L4 entry of <key>, into the free slot <s>. The time
+ * goes in last, with an exchange (a full barrier), so a CPU that finds it
+ * finds the rest of the copy whole.
+ */
 static __noinline void flow_cache_keep(struct flow_cache_slot *s, const struct flow_key *key,
 				       const struct flow_value *fv, __u64 now)
 {
@@ -86,7 +93,7 @@ static __noinline void flow_cache_keep(struct flow_cache_slot *s, const struct f
 	s->flags = fv->flags;
 	s->pad = 0;
 	s->nh = fv->nh;
-	s->checked_ns = now;
+	__sync_lock_test_and_set(&s->checked_ns, now);
 }
 
 /*
