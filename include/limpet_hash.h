@@ -99,17 +99,25 @@ LIMPET_INLINE __u32 limpet_name_tag(const char *name)
 }
 
 /*
- * The flow cache's slot of a flow key: every word, folded and multiplied
- * (Fibonacci hashing). Cheap, since it runs on every established packet;
+ * The slot of a direct-mapped cache of 2^<bits> slots for a pair of
+ * addresses and <extra>: every word folded, then multiplied (Fibonacci
+ * hashing). Cheap, since caches in front of lookups run it on every packet;
  * a collision only costs a miss.
  */
+LIMPET_INLINE __u32 limpet_cache_slot(const struct limpet_addr *src,
+				      const struct limpet_addr *dst, __u32 extra, int bits)
+{
+	__u32 x = src->a[0] ^ src->a[1] ^ src->a[2] ^ src->a[3] ^
+		  dst->a[0] ^ dst->a[1] ^ dst->a[2] ^ dst->a[3] ^ extra;
+
+	return (x * 0x9e3779b1u) >> (32 - bits);
+}
+
+/* The flow cache's slot of a flow key. */
 LIMPET_INLINE __u32 limpet_flow_cache_index(const struct flow_key *k)
 {
-	__u32 x = k->src.a[0] ^ k->src.a[1] ^ k->src.a[2] ^ k->src.a[3] ^
-		  k->dst.a[0] ^ k->dst.a[1] ^ k->dst.a[2] ^ k->dst.a[3];
-
-	x ^= ((__u32)k->sport << 16 | k->dport) + k->proto;
-	return (x * 0x9e3779b1u) >> (32 - LIMPET_FLOW_CACHE_BITS);
+	return limpet_cache_slot(&k->src, &k->dst, ((__u32)k->sport << 16 | k->dport) + k->proto,
+				 LIMPET_FLOW_CACHE_BITS);
 }
 
 #endif /* LIMPET_HASH_H */

@@ -198,12 +198,9 @@ static __always_inline void flow_bind(const struct packet *p, const struct vip_v
 static __always_inline struct nexthop_cache *nh_slot(void *cache, const struct limpet_addr *src,
 						     const struct limpet_addr *dst)
 {
+	__u32 i = limpet_cache_slot(src, dst, 0, LIMPET_NH_CACHE_BITS);
 	struct nh_cache_slot *slot;
-	__u32 i;
 
-	i = src->a[0] ^ src->a[1] ^ src->a[2] ^ src->a[3] ^
-	    dst->a[0] ^ dst->a[1] ^ dst->a[2] ^ dst->a[3];
-	i = (i * 0x9e3779b1u) >> 22;	/* LIMPET_NH_CACHE_SLOTS: 2^10 */
 	slot = bpf_map_lookup_elem(cache, &i);
 	if (!slot)
 		return NULL;

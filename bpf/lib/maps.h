@@ -70,7 +70,8 @@ struct {
  * reply's addresses, so a busy client's replies rarely ask the FIB. Not
  * pinned: it is only a cache.
  */
-#define LIMPET_NH_CACHE_SLOTS 1024
+#define LIMPET_NH_CACHE_BITS 10
+#define LIMPET_NH_CACHE_SLOTS (1u << LIMPET_NH_CACHE_BITS)
 
 struct nh_cache_slot {
 	struct limpet_addr src;
