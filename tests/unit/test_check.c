@@ -5,6 +5,8 @@
  * unchanged), 1 with the one "FILE:LINE: KEY: problem" line otherwise, a
  * missing interface included; and nothing created, not even secret_file.
  */
+#define _XOPEN_SOURCE 700	/* nftw() */
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +40,18 @@ static void write_config(const char *iface, const char *services)
 #define ONE_SERVICE "services:\n  - name: web\n    vip: 10.0.0.1\n    port: 80\n" \
 		    "    backends: [{name: b1, address: 10.20.0.11}]\n"
 
-TestSuite(check, .init = setup);
+static int remove_entry(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(p);
+}
+
+/* The test's directory and whatever it left there (configs, secrets, keys/). */
+static void teardown(void)
+{
+	nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(check, .init = setup, .fini = teardown);
 
 Test(check, valid_file_is_silent_and_touches_nothing)
 {
