@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,6 +188,13 @@ int main(int argc, char **argv)
 	struct global_opts g = {};
 	char socket_path[108], err[COMMAND_ERR_MAX];
 	int opt, id, used;
+
+	/* No fastbins: a status or a configuration of 100,000 backends is
+	 * hundreds of thousands of small JSON and YAML nodes freed together,
+	 * and the next large allocation then spent a quarter of the request
+	 * in malloc_consolidate() (status 250 -> 175 ms, reload 600 -> 460).
+	 */
+	mallopt(M_MXFAST, 0);
 
 	/* '+': stop at the subcommand; its options are its own. ':': getopt
 	 * prints nothing, the messages below say what is wrong.

@@ -298,8 +298,13 @@ static __noinline int cluster_decap(struct xdp_md *ctx)
 		if (i >= cl->n_nodes)
 			break;
 		n = &cl->nodes[i];
-		if (i != cl->self && n->family == p.family && addr_eq(&n->addr, &p.src))
+		/* Leave at the first match: one path on through the loop
+		 * instead of two per node keeps the verifier's work linear.
+		 */
+		if (i != cl->self && n->family == p.family && addr_eq(&n->addr, &p.src)) {
 			from_node = true;
+			break;
+		}
 	}
 	if (!from_node)
 		return 0;

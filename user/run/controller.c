@@ -964,6 +964,11 @@ int controller_run(const char *config_path, const char *socket_override)
 		if (!health_ret)
 			plan = dp_plan_rings(&c->model);
 	}
+	/* Neighbour resolution needs neither map nor program: while the
+	 * verifier works.
+	 */
+	dp_nudge_neighbours(&c->model);
+	c->last_neigh_ms = clock_mono_ms();
 	if (attach_finish(&attach)) {
 		snprintf(err, sizeof(err), "%s", attach.err);
 		goto fail;
@@ -995,9 +1000,6 @@ int controller_run(const char *config_path, const char *socket_override)
 		if (!c->metrics)
 			goto fail;
 	}
-	dp_nudge_neighbours(&c->model);
-	c->last_neigh_ms = clock_mono_ms();
-
 	c->listen_fd = control_listen(c->socket_path);
 	if (c->listen_fd < 0) {
 		snprintf(err, sizeof(err), "cannot listen on %s: %s", c->socket_path,
