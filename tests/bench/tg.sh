@@ -21,8 +21,13 @@
 #
 # Each figure is the median of BENCH_TG_ROUNDS (5) rounds of
 # BENCH_TG_SECONDS (2) s, the systems interleaved within a round, printed as
-#   bench tg_<path>_q<queues>_mpps <median> Mpps (min X max Y; xdp Z, nft W, ratio R)
+#   bench tg_<path>_q<queues>_mpps <median> Mpps (min X max Y; xdp Z, nft W,
+#         x xdp R, min A max B)
 #   bench tg_<base>_<path>_q<queues>_mpps ...
+# where R is the median of the rounds' ratios limpet / xdp (A, B their min
+# and max), each pair measured in the same round. With one queue the same
+# figures also go out under INTERFACE.md's names: tg_l4_<path>_mpps, and
+# tg_xdp_tx_mpps for the minimal XDP program's udp figure.
 # limpet's figures are proven by its counters (`limpet stats --json`): the
 # packets the sink counted must have been forwarded by limpet (sum of
 # fwd_new_flow, fwd_established and l4_syn_stateless within 1%), by the
@@ -273,6 +278,17 @@ summary() { # NAME VALUES...: median, min, max
 		      printf "%s %.3f %.3f %.3f\n", name, m, v[1], v[NR] }'
 }
 
+# paired_ratios A1 A2 ... / B1 B2 ...: median, min, max of Ai / Bi.
+paired_ratios() {
+	local a=() b=() i
+	while [ "$1" != / ]; do a+=("$1"); shift; done
+	shift
+	b=("$@")
+	for i in "${!a[@]}"; do
+		awk -v a="${a[$i]}" -v b="${b[$i]}" 'BEGIN { if (b > 0) printf "%.3f\n", a / b }'
+	done | { mapfile -t r; summary x "${r[@]}"; } | awk '{ printf "x %.2f %.2f %.2f\n", $2, $3, $4 }'
+}
+
 write_cfgs
 declare -A VAL=()
 LINES=()
@@ -298,10 +314,19 @@ for q in $QUEUES; do
 			read -r _ xm xmin xmax < <(summary x ${VAL[xdp.$path.$q]})
 			read -r _ nm nmin nmax < <(summary x ${VAL[nft.$path.$q]})
 		}
-		ratio=$(awk -v a="$lm" -v b="$xm" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }')
-		LINES+=("bench tg_${path}_q${q}_mpps $lm Mpps (min $lmin max $lmax; xdp $xm, nft $nm, x xdp $ratio)"
+		# The ratio of each round's pair, measured seconds apart: the
+		# machine's drift between rounds cancels out.
+		read -r _ ratio rmin rmax < <(paired_ratios ${VAL[limpet.$path.$q]} / ${VAL[xdp.$path.$q]})
+		LINES+=("bench tg_${path}_q${q}_mpps $lm Mpps (min $lmin max $lmax; xdp $xm, nft $nm, x xdp $ratio, min $rmin max $rmax)"
 			"bench tg_xdp_${path}_q${q}_mpps $xm Mpps (min $xmin max $xmax)"
 			"bench tg_nft_${path}_q${q}_mpps $nm Mpps (min $nmin max $nmax)")
+		# The names INTERFACE.md gives, for one queue: limpet's L4 paths
+		# and the minimal XDP program's (it redirects to the sink: XDP_TX
+		# would send the frames back to the generator).
+		if [ "$q" = 1 ]; then
+			LINES+=("bench tg_l4_${path}_mpps $lm Mpps (tg_${path}_q1_mpps)")
+			[ "$path" != udp ] || LINES+=("bench tg_xdp_tx_mpps $xm Mpps (tg_xdp_udp_q1_mpps)")
+		fi
 	done
 done
 printf '%s\n' "${LINES[@]}"
