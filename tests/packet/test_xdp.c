@@ -2047,19 +2047,32 @@ Test(xdp, fuzz)
 }
 
 /* max_entries of the flow table pinned in <dir>. */
-static __u32 pinned_flows_size(const char *dir)
+static struct bpf_map_info map_info_of(int fd)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
+
+	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	return info;
+}
+
+static struct bpf_map_info pinned_map_info(const char *dir, const char *name)
+{
+	struct bpf_map_info info;
 	char path[256];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/flows", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	fd = bpf_obj_get(path);
-	cr_assert_geq(fd, 0, "no flows pinned in %s", dir);
-	cr_assert_eq(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	cr_assert_geq(fd, 0, "no %s pinned in %s", name, dir);
+	info = map_info_of(fd);
 	close(fd);
-	return info.max_entries;
+	return info;
+}
+
+static __u32 pinned_flows_size(const char *dir)
+{
+	return pinned_map_info(dir, "flows").max_entries;
 }
 
 static char flowsize_dir[2][64];
@@ -2112,4 +2125,49 @@ Test(xdp, flow_table_buckets, .fini = flowsize_cleanup)
 	cr_assert_eq(dp_load(adopting), 0, "the exactly sized pinned table was not adopted");
 	cr_assert_eq(pinned_flows_size(flowsize_dir[1]), 4096);
 	dp_close(adopting);
+}
+
+/*
+ * The maps `limpet run` makes while it reads its configuration are the
+ * ones the loaded program uses and pins; a restart adopts the pins and
+ * drops the premade ones.
+ */
+Test(xdp, premade_maps, .fini = flowsize_cleanup)
+{
+	static const char *const names[DP_PREMADE_MAPS] = { "backend_stats", "route_sessions" };
+	__u32 premade_id[DP_PREMADE_MAPS], again_id[DP_PREMADE_MAPS];
+	struct dp_premade pm, again;
+	struct dataplane *first, *restarted;
+	int i;
+
+	snprintf(flowsize_dir[0], sizeof(flowsize_dir[0]), "/sys/fs/bpf/limpet-pkt-premade-%d",
+		 getpid());
+	dp_premake(&pm);
+	for (i = 0; i < DP_PREMADE_MAPS; i++) {
+		cr_assert_geq(pm.fd[i], 0, "%s not made: %s", names[i], strerror(errno));
+		premade_id[i] = map_info_of(pm.fd[i]).id;
+	}
+	cr_assert_eq(dp_open(&first, flowsize_dir[0], 4096), 0);
+	dp_use_premade(first, &pm);
+	for (i = 0; i < DP_PREMADE_MAPS; i++)
+		cr_assert_eq(pm.fd[i], -1, "dp_use_premade() kept %s's fd", names[i]);
+	cr_assert_eq(dp_load(first), 0);
+	for (i = 0; i < DP_PREMADE_MAPS; i++)
+		cr_assert_eq(pinned_map_info(flowsize_dir[0], names[i]).id, premade_id[i],
+			     "the loaded %s is not the premade one", names[i]);
+
+	/* A restart: the pins are the maps, the new premade ones go. */
+	dp_premake(&again);
+	for (i = 0; i < DP_PREMADE_MAPS; i++)
+		again_id[i] = again.fd[i] >= 0 ? map_info_of(again.fd[i]).id : 0;
+	cr_assert_eq(dp_open(&restarted, flowsize_dir[0], 4096), 0);
+	dp_use_premade(restarted, &again);
+	cr_assert_eq(dp_load(restarted), 0);
+	for (i = 0; i < DP_PREMADE_MAPS; i++) {
+		cr_assert_eq(pinned_map_info(flowsize_dir[0], names[i]).id, premade_id[i],
+			     "a restart did not adopt the pinned %s", names[i]);
+		cr_assert_neq(again_id[i], premade_id[i]);
+	}
+	dp_close(restarted);
+	dp_close(first);
 }

@@ -104,6 +104,54 @@ static bool pinned(const struct bpf_map *map)
 	return path && access(path, F_OK) == 0;
 }
 
+static const struct premade_def {
+	const char *name;
+	enum bpf_map_type type;
+	__u32 key_size, value_size, max_entries;
+} premade_defs[DP_PREMADE_MAPS] = {
+	{ "backend_stats", BPF_MAP_TYPE_PERCPU_ARRAY, sizeof(__u32),
+	  sizeof(struct limpet_counters), LIMPET_MAX_BACKENDS },
+	{ "route_sessions", BPF_MAP_TYPE_LRU_HASH, sizeof(struct route_session_key),
+	  sizeof(struct route_session_value), LIMPET_ROUTE_SESSIONS_MAX },
+};
+
+void dp_premake(struct dp_premade *pm)
+{
+	const struct premade_def *d;
+	size_t i;
+
+	for (i = 0; i < DP_PREMADE_MAPS; i++) {
+		d = &premade_defs[i];
+		pm->fd[i] = bpf_map_create(d->type, d->name, d->key_size, d->value_size,
+					   d->max_entries, NULL);
+	}
+}
+
+void dp_use_premade(struct dataplane *dp, struct dp_premade *pm)
+{
+	const struct premade_def *d;
+	struct bpf_map *map;
+	bool fits;
+	size_t i;
+
+	for (i = 0; i < DP_PREMADE_MAPS; i++) {
+		d = &premade_defs[i];
+		map = bpf_object__find_map_by_name(dp->skel->obj, d->name);
+		/* The object's definition decides: premade_defs[] out of step
+		 * with it, or a pin to adopt, and the loader makes the map.
+		 */
+		fits = pm->fd[i] >= 0 && map && !pinned(map) && bpf_map__type(map) == d->type &&
+		       bpf_map__key_size(map) == d->key_size &&
+		       bpf_map__value_size(map) == d->value_size &&
+		       bpf_map__max_entries(map) == d->max_entries && !bpf_map__map_flags(map);
+		if (fits && bpf_map__reuse_fd(map, pm->fd[i]))
+			pr_debug("%s: premade map not taken; the loader makes it", d->name);
+		if (pm->fd[i] >= 0)
+			close(pm->fd[i]);
+		pm->fd[i] = -1;
+	}
+}
+
 __u32 dp_flow_map_entries(__u32 flow_entries)
 {
 	if (flow_entries && !(flow_entries & (flow_entries - 1)) && flow_entries < 0x80000000u)

@@ -36,6 +36,29 @@ int dp_pin_dir(const char *instance, char *buf, size_t len, char *err, size_t er
 int dp_open(struct dataplane **out, const char *pin_dir, __u32 flow_entries);
 
 /*
+ * The maps whose size no configuration changes (backend_stats: 131,072
+ * per-CPU counters; route_sessions: a million preallocated entries), made
+ * ahead: the kernel takes some 150 ms over them, which `limpet run` spends
+ * on another thread while it reads its configuration, not while it loads the
+ * program. dp_premake() may run before dp_open(), on any thread; each fd is
+ * -1 where the kernel refused.
+ */
+#define DP_PREMADE_MAPS 2
+
+struct dp_premade {
+	int fd[DP_PREMADE_MAPS];
+};
+
+void dp_premake(struct dp_premade *pm);
+
+/*
+ * Hand <pm>'s maps to <dp> (after dp_open(), before loading) where the
+ * object's map has no pin to reuse and the same type, sizes and flags;
+ * closes <pm>'s fds either way.
+ */
+void dp_use_premade(struct dataplane *dp, struct dp_premade *pm);
+
+/*
  * The flow map's max_entries for <flow_entries> flows. The kernel gives a
  * hash map roundup_pow_of_two(max_entries) buckets: at a power of two, one
  * entry more doubles them (16 MB more per million flows), so the chains of

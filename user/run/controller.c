@@ -314,6 +314,46 @@ static int attach_finish(struct attach_job *job)
 	return job->ret;
 }
 
+/* dp_premake() on a thread of its own, while the configuration is read. */
+struct premake_job {
+	struct dp_premade maps;
+	pthread_t thread;
+	bool started, threaded;
+};
+
+static void *premake_job_run(void *arg)
+{
+	dp_premake(&((struct premake_job *)arg)->maps);
+	return NULL;
+}
+
+static void premake_start(struct premake_job *job)
+{
+	job->started = true;
+	job->threaded = !pthread_create(&job->thread, NULL, premake_job_run, job);
+	if (!job->threaded)
+		premake_job_run(job);
+}
+
+/* The premade maps to <dp>, or closed when <dp> is NULL (start-up failed). */
+static void premake_finish(struct premake_job *job, struct dataplane *dp)
+{
+	size_t i;
+
+	if (!job->started)
+		return;
+	if (job->threaded)
+		pthread_join(job->thread, NULL);
+	job->started = job->threaded = false;
+	if (dp) {
+		dp_use_premade(dp, &job->maps);
+		return;
+	}
+	for (i = 0; i < DP_PREMADE_MAPS; i++)
+		if (job->maps.fd[i] >= 0)
+			close(job->maps.fd[i]);
+}
+
 /* One warning per configured veth whose peer would drop what XDP sends into it. */
 static void warn_veth_peers(const struct limpet_config *cfg)
 {
@@ -924,6 +964,7 @@ int controller_run(const char *config_path, const char *socket_override)
 	struct controller *c = calloc(1, sizeof(*c));
 	char err[CONFIG_ERR_MAX], health_err[CONFIG_ERR_MAX], pin_dir[256], abs_path[PATH_MAX];
 	struct attach_job attach = { .c = c };
+	struct premake_job premake = {};
 	struct dp_ring_plan *plan = NULL;
 	struct config_warnings warn;
 	struct limpet_config cfg;
@@ -934,6 +975,7 @@ int controller_run(const char *config_path, const char *socket_override)
 	c->listen_fd = c->signal_fd = c->timer_fd = c->epoll_fd = c->lock_fd = -1;
 	if (!is_root("run"))
 		goto out;
+	premake_start(&premake);
 	if (config_check(absolute_path(config_path, abs_path), &cfg, &warn, err, sizeof(err)))
 		goto fail;
 	log_warnings(&warn);
@@ -955,6 +997,7 @@ int controller_run(const char *config_path, const char *socket_override)
 		snprintf(err, sizeof(err), "cannot open the data plane: %s", strerror(-ret));
 		goto fail;
 	}
+	premake_finish(&premake, c->dp);
 	/* Errors are reported in the order of the steps: attaching first. */
 	c->health = health_new(on_health_change, c);
 	health_errno = errno;
@@ -1019,6 +1062,7 @@ int controller_run(const char *config_path, const char *socket_override)
 fail:
 	fprintf(stderr, "limpet: %s\n", err);
 out:
+	premake_finish(&premake, NULL);
 	if (c->listen_fd >= 0)
 		close(c->listen_fd);
 	if (c->signal_fd >= 0)
