@@ -17,6 +17,8 @@
 #   - `limpet top` in tmux (80x30): the header, each service and backend,
 #     non-zero rates while requests flow, the cookie line, no line longer
 #     than 80 columns, and `q` ends it with status 0;
+#   - `limpet status` prints each service and backend of `status --json`
+#     (the table comes from the compact status_rows reply);
 #   - a reload of a file with a service without backends logs the warning.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -138,6 +140,12 @@ for _ in $(seq 30); do
 done
 st=$(tmux -L $TMUX_SOCK capture-pane -p -t top | grep -o 'top-exited-[0-9]*' || true)
 [ "$st" = top-exited-0 ] || fail "q did not end top with status 0 ('$st')"
+
+# ---- status: the table shows what status --json holds ------------------------
+e2e_cli_ok status
+printf '%s\n' "$E2E_OUT" >"$E2E_TMP/status.txt"
+e2e_status_json "$E2E_TMP/status.json"
+e2e_check status-text "$E2E_TMP/status.txt" "$E2E_TMP/status.json"
 
 # ---- run and reload log the warnings check prints ---------------------------
 printf '  - name: spare\n    vip: 10.100.0.102\n    port: 80\n    backends: []\n' >>"$cfg"

@@ -54,6 +54,7 @@ enum command_id {
 	CMD_VERSION,
 	CMD_HELP,
 	CMD_SHUTDOWN,		/* `limpet down` stops a running controller */
+	CMD_STATUS_ROWS,	/* `limpet status` without --json asks this */
 	CMD_MAX
 };
 

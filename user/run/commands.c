@@ -208,6 +208,11 @@ static json_t *handle_status(struct controller *c, const struct command_args *a)
 	return report_reply(controller_status(c));
 }
 
+static json_t *handle_status_rows(struct controller *c, const struct command_args *a)
+{
+	return report_reply(controller_status_rows(c));
+}
+
 static json_t *handle_stats(struct controller *c, const struct command_args *a)
 {
 	return report_reply(controller_stats(c));
@@ -237,6 +242,7 @@ static json_t *handle_shutdown(struct controller *c, const struct command_args *
 /* The commands run here; the local ones (run, down, version, help) never come. */
 static const handler_fn handlers[CMD_MAX] = {
 	[CMD_STATUS] = handle_status,
+	[CMD_STATUS_ROWS] = handle_status_rows,
 	[CMD_STATS] = handle_stats,
 	[CMD_BACKEND_ADD] = handle_backend_add,
 	[CMD_BACKEND_REMOVE] = handle_backend_remove,

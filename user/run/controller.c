@@ -710,6 +710,11 @@ json_t *controller_status(struct controller *c)
 	return report_status(report_sources(c));
 }
 
+json_t *controller_status_rows(struct controller *c)
+{
+	return report_status_rows(report_sources(c));
+}
+
 json_t *controller_stats(struct controller *c)
 {
 	return report_stats(report_sources(c));

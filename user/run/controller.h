@@ -45,6 +45,7 @@ int controller_commit(struct controller *c, struct model *next, char *err, size_
 
 /* The results of status and stats; NULL when the data plane cannot be read. */
 json_t *controller_status(struct controller *c);
+json_t *controller_status_rows(struct controller *c);
 json_t *controller_stats(struct controller *c);
 
 /* Full replies (control_reply_ok/error) for reload and keys rotate. */

@@ -147,7 +147,28 @@ static json_t *status_backend_json(const struct backend *be, const char *addr, _
 	return o;
 }
 
-json_t *report_status(const struct report_sources *src)
+/* The same backend as an array in the keys' order: what a table prints. */
+static json_t *status_backend_row(const struct backend *be, const char *addr, __u32 flows,
+				  __u32 sessions)
+{
+	json_t *row = json_array();
+
+	if (!row)
+		return NULL;
+	if (json_array_append_new(row, json_string(be->conf.name)) ||
+	    json_array_append_new(row, json_string(addr)) ||
+	    json_array_append_new(row, json_integer(be->conf.port)) ||
+	    json_array_append_new(row, json_integer(be->conf.weight)) ||
+	    json_array_append_new(row, json_string(model_state_name(be))) ||
+	    json_array_append_new(row, json_integer(flows)) ||
+	    json_array_append_new(row, json_integer(sessions))) {
+		json_decref(row);
+		return NULL;
+	}
+	return row;
+}
+
+static json_t *status_of(const struct report_sources *src, bool rows)
 {
 	static __u32 http_sessions_of[LIMPET_MAX_BACKENDS];
 	const struct model *model = src->model;
@@ -173,11 +194,13 @@ json_t *report_status(const struct report_sources *src)
 		}
 		for (j = 0; j < svc->n_backends; j++) {
 			const struct backend *be = &svc->backends[j];
+			__u32 sessions = has_sessions(svc) ? http_sessions_of[be->id] :
+							     t->sessions[be->id];
 
 			format_ip_address(&be->conf.address, addr, sizeof(addr));
-			json_array_append_new(backends, status_backend_json(be, addr,
-				t->flows[be->id], has_sessions(svc) ? http_sessions_of[be->id] :
-								      t->sessions[be->id]));
+			json_array_append_new(backends,
+				(rows ? status_backend_row : status_backend_json)(
+					be, addr, t->flows[be->id], sessions));
 		}
 		format_ip_address(&sc->vip, addr, sizeof(addr));
 		json_array_append_new(services, json_pack(
@@ -192,6 +215,16 @@ json_t *report_status(const struct report_sources *src)
 		json_object_set_new(status, "node", node_json(model, t));
 	free(t);
 	return status;
+}
+
+json_t *report_status(const struct report_sources *src)
+{
+	return status_of(src, false);
+}
+
+json_t *report_status_rows(const struct report_sources *src)
+{
+	return status_of(src, true);
 }
 
 static json_t *counters_json(const struct limpet_counters *k)
