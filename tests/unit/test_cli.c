@@ -333,6 +333,7 @@ Test(cli, usage_lists_every_command)
 struct server {
 	int fd;
 	int n;			/* connections to serve */
+	bool old;		/* a controller that knows no status_rows */
 	int results[8];
 	pthread_t thread;
 };
@@ -340,6 +341,7 @@ struct server {
 static json_t *echo_handler(void *ctx, const json_t *request)
 {
 	const char *cmd = json_string_value(json_object_get(request, "cmd"));
+	const struct server *s = ctx;
 
 	if (!cmd)
 		return control_reply_error("missing \"cmd\"");
@@ -347,6 +349,16 @@ static json_t *echo_handler(void *ctx, const json_t *request)
 	if (!strcmp(cmd, "fail") ||
 	    !strcmp(json_string_value(json_object_get(request, "name")) ?: "", "b9"))
 		return control_reply_error("backend \"%s\" not found\nin service web", "b9");
+	if (!strcmp(cmd, "status_rows") && !(s && s->old))
+		return control_reply_ok(json_pack("{s:s, s:[{s:s, s:s, s:i, s:s, s:s, s:s, s:s,"
+						  " s:[[s, s, i, i, s, i, i]]}]}",
+						  "instance", "test", "services", "name", "web",
+						  "vip", "10.100.0.100", "port", 80, "protocol",
+						  "tcp", "mode", "l4", "forwarding", "nat",
+						  "affinity", "client_ip", "backends", "b1",
+						  "10.20.0.11", 80, 1, "up", 12, 40));
+	if (!strcmp(cmd, "status_rows"))
+		return control_reply_error("unknown command 'status_rows'");
 	if (!strcmp(cmd, "status"))
 		return control_reply_ok(json_pack("{s:s, s:[{s:s, s:s, s:i, s:s, s:s, s:s, s:s,"
 						  " s:[{s:s, s:s, s:i, s:i, s:s, s:i, s:i}]}]}",
@@ -378,7 +390,7 @@ static void *server_main(void *arg)
 			s->results[i] = -ETIMEDOUT;
 			break;
 		}
-		s->results[i] = control_serve_one(s->fd, echo_handler, NULL);
+		s->results[i] = control_serve_one(s->fd, echo_handler, s);
 	}
 	return NULL;
 }
@@ -596,4 +608,57 @@ Test(cli, run_exit_status, .init = make_tmpdir, .fini = remove_tmpdir)
 	cr_expect_eq(cli_run(sock_path, 4, remove), 0);
 	cr_expect_eq(cli_run(sock_path, 4, remove_missing), 1);
 	stop_server(&s);
+}
+
+/* cli_run()'s stdout, malloc'ed; its exit status in <*rc>. */
+static char *cli_output(int argc, char **argv, int *rc)
+{
+	char path[96], *text;
+	int saved, fd;
+	off_t n;
+
+	snprintf(path, sizeof(path), "%s/out", tmpdir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	cr_assert_geq(fd, 0);
+	fflush(stdout);
+	saved = dup(STDOUT_FILENO);
+	cr_assert_geq(dup2(fd, STDOUT_FILENO), 0);
+	*rc = cli_run(sock_path, argc, argv);
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	n = lseek(fd, 0, SEEK_END);
+	text = calloc(1, n + 1);
+	cr_assert_not_null(text);
+	cr_assert_eq(pread(fd, text, n, 0), n);
+	close(fd);
+	unlink(path);
+	return text;
+}
+
+/*
+ * `limpet status` prints its table from status_rows; from a controller that
+ * knows no status_rows, from the objects of status: the same table.
+ */
+Test(cli, status_table_from_rows_and_from_an_older_controller, .init = make_tmpdir,
+     .fini = remove_tmpdir)
+{
+	static const char want[] =
+		"web  10.100.0.100:80/tcp  l4 nat client_ip\n"
+		"  BACKEND  ADDRESS        WEIGHT  STATE  FLOWS  SESSIONS\n"
+		"  b1       10.20.0.11:80       1  up        12        40\n";
+	char *status[] = { "status" };
+	struct server s;
+	char *text;
+	int i, rc;
+
+	for (i = 0; i < 2; i++) {
+		s = (struct server){ .old = i == 1 };
+		start_server(&s, i == 1 ? 2 : 1);	/* the older one: refused, then status */
+		text = cli_output(1, status, &rc);
+		stop_server(&s);
+		cr_expect_eq(rc, 0, "status exited %d (older controller: %d)", rc, i);
+		cr_expect_str_eq(text, want, "older controller: %d", i);
+		free(text);
+	}
 }

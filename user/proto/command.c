@@ -60,7 +60,7 @@ const struct command commands[CMD_MAX] = {
 	[CMD_HELP] = { "help", "[--man]", "print the usage; with --man, this manual page" },
 	[CMD_SHUTDOWN] = { "shutdown", "", "stop the controller (sent by limpet down)",
 			   "shutdown", .hidden = true },
-	[CMD_STATUS_ROWS] = { "status", "", "the status, each backend an array (the table's row)",
+	[CMD_STATUS_ROWS] = { "status rows", "", "the status, each backend an array (a table's row)",
 			      "status_rows", .hidden = true },
 };
 
