@@ -146,6 +146,15 @@ void dp_use_premade(struct dataplane *dp, struct dp_premade *pm)
 		       bpf_map__max_entries(map) == d->max_entries && !bpf_map__map_flags(map);
 		if (fits && bpf_map__reuse_fd(map, pm->fd[i]))
 			pr_debug("%s: premade map not taken; the loader makes it", d->name);
+	}
+	dp_premade_close(pm);
+}
+
+void dp_premade_close(struct dp_premade *pm)
+{
+	size_t i;
+
+	for (i = 0; i < DP_PREMADE_MAPS; i++) {
 		if (pm->fd[i] >= 0)
 			close(pm->fd[i]);
 		pm->fd[i] = -1;

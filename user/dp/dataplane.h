@@ -54,9 +54,12 @@ void dp_premake(struct dp_premade *pm);
 /*
  * Hand <pm>'s maps to <dp> (after dp_open(), before loading) where the
  * object's map has no pin to reuse and the same type, sizes and flags;
- * closes <pm>'s fds either way.
+ * closes <pm>'s fds either way (a taken map keeps libbpf's copy).
  */
 void dp_use_premade(struct dataplane *dp, struct dp_premade *pm);
+
+/* Close <pm>'s maps unused (start-up failed before dp_open()). */
+void dp_premade_close(struct dp_premade *pm);
 
 /*
  * The flow map's max_entries for <flow_entries> flows. The kernel gives a

@@ -338,20 +338,15 @@ static void premake_start(struct premake_job *job)
 /* The premade maps to <dp>, or closed when <dp> is NULL (start-up failed). */
 static void premake_finish(struct premake_job *job, struct dataplane *dp)
 {
-	size_t i;
-
 	if (!job->started)
 		return;
 	if (job->threaded)
 		pthread_join(job->thread, NULL);
 	job->started = job->threaded = false;
-	if (dp) {
+	if (dp)
 		dp_use_premade(dp, &job->maps);
-		return;
-	}
-	for (i = 0; i < DP_PREMADE_MAPS; i++)
-		if (job->maps.fd[i] >= 0)
-			close(job->maps.fd[i]);
+	else
+		dp_premade_close(&job->maps);
 }
 
 /* One warning per configured veth whose peer would drop what XDP sends into it. */
