@@ -335,14 +335,24 @@ static void premake_start(struct premake_job *job)
 		premake_job_run(job);
 }
 
+/*
+ * Before dp_pin_dir(): setns() into another mount namespace refuses a
+ * process with more than one thread.
+ */
+static void premake_join(struct premake_job *job)
+{
+	if (job->threaded)
+		pthread_join(job->thread, NULL);
+	job->threaded = false;
+}
+
 /* The premade maps to <dp>, or closed when <dp> is NULL (start-up failed). */
 static void premake_finish(struct premake_job *job, struct dataplane *dp)
 {
 	if (!job->started)
 		return;
-	if (job->threaded)
-		pthread_join(job->thread, NULL);
-	job->started = job->threaded = false;
+	premake_join(job);
+	job->started = false;
 	if (dp)
 		dp_use_premade(dp, &job->maps);
 	else
@@ -990,6 +1000,7 @@ int controller_run(const char *config_path, const char *socket_override)
 		       sizeof(c->socket_path));
 	dp_route_library_logs();
 
+	premake_join(&premake);
 	if (dp_pin_dir(c->model.conf.instance, pin_dir, sizeof(pin_dir), err, sizeof(err)))
 		goto fail;
 	ret = dp_open(&c->dp, pin_dir, c->model.conf.flow_table_size);
