@@ -165,15 +165,6 @@ static __always_inline __u32 bind_bit(__u32 backend_id)
 	return 1u << (backend_id & 31);
 }
 
-/* Are <a> and <b> one connection's key? (No memcmp in BPF.) */
-static __always_inline bool bind_same_key(const struct flow_key *a, const struct flow_key *b)
-{
-	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
-
-	_Static_assert(sizeof(struct flow_key) == 5 * sizeof(__u64), "flow_key is 5 words");
-	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
-}
-
 /* The backend entry's key: backend:port -> client:port. */
 static __always_inline void bind_backend_key(struct flow_key *bk, const struct flow_key *ck,
 					     const struct backend_value *be)
@@ -252,7 +243,7 @@ static __noinline void bind_client_ip(const struct flow_key *ck)
 	int rc;
 
 	job = bpf_map_lookup_elem(&affinity_scratch, &zero);
-	if (!job || !bind_same_key(&job->key, ck))
+	if (!job || !flow_key_eq(&job->key, ck))
 		return;
 	service_id = job->service_id;
 	cfg = bpf_map_lookup_elem(&http_services, &service_id);
@@ -527,7 +518,7 @@ static __noinline int bind_first(struct xdp_md *ctx, const struct packet *p, __u
 	flow_key_of(&w->ck, p);
 	/* The head's route chose the backend (affinity.h), for this packet. */
 	preset = job->bind_preset && job->service_id == service_id &&
-		 bind_same_key(&job->key, &w->ck);
+		 flow_key_eq(&job->key, &w->ck);
 	if (!cfg || !(bind_xdp(cfg) || preset) || fv->pending.syn || (void *)(tcp + 1) > data_end ||
 	    (p->tcp_flags & (LIMPET_TCP_FIN | LIMPET_TCP_RST | LIMPET_TCP_SYN | 0x20 /* URG */)) ||
 	    p->l3 != data + sizeof(struct ethhdr) || p->ip_len > BIND_HOLD_MAX)

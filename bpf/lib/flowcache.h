@@ -25,18 +25,6 @@
 /* As the entry's age is kept: FLOW_ATIME_GRANULARITY_NS in lb.h. */
 #define FLOW_CACHE_TRUST_NS 1000000000ULL
 
-static __always_inline bool flow_key_eq(const struct flow_key *a, const struct flow_key *b)
-{
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-	__u32 diff = 0;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < (int)(sizeof(*a) / sizeof(__u32)); i++)
-		diff |= x[i] ^ y[i];
-	return !diff;
-}
-
 static __always_inline struct flow_cache_slot *flow_cache_slot_of(const struct flow_key *key)
 {
 	__u32 i = limpet_flow_cache_index(key);

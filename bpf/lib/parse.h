@@ -140,6 +140,19 @@ static __always_inline bool addr_eq(const struct limpet_addr *x, const struct li
 		 (x->a[3] ^ y->a[3]));
 }
 
+/* Are <a> and <b> one flow's key? Word by word, without branches (no memcmp in BPF). */
+static __always_inline bool flow_key_eq(const struct flow_key *a, const struct flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	__u32 diff = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(*a) / sizeof(__u32)); i++)
+		diff |= x[i] ^ y[i];
+	return !diff;
+}
+
 /* The packet's own 5-tuple as a flow table key. */
 static __always_inline void flow_key_of(struct flow_key *key, const struct packet *p)
 {
