@@ -188,18 +188,11 @@ static void table_free(struct table *t)
 	t->n_rows = 0;
 }
 
-/* The columns of a status row (report_status_rows()), and their keys. */
-enum status_col { COL_NAME, COL_ADDRESS, COL_PORT, COL_WEIGHT, COL_STATE, COL_FLOWS,
-		  COL_SESSIONS };
-
-static const char *const status_keys[] = { "name", "address", "port", "weight", "state",
-					   "flows", "sessions" };
-
 /* A backend's field, from a row or (an older controller's reply) an object. */
 static const json_t *backend_field(const json_t *be, enum status_col col)
 {
 	return json_is_array(be) ? json_array_get(be, col) :
-				   json_object_get(be, status_keys[col]);
+				   json_object_get(be, status_col_keys[col]);
 }
 
 static int print_status(const json_t *result)
@@ -239,13 +232,13 @@ static int print_status(const json_t *result)
 						strdup("SESSIONS") });
 		json_array_foreach(backends, j, be) {
 			char *row[] = {
-				cell_json(backend_field(be, COL_NAME)),
-				cell_endpoint(backend_field(be, COL_ADDRESS),
-					      backend_field(be, COL_PORT)),
-				cell_json(backend_field(be, COL_WEIGHT)),
-				cell_json(backend_field(be, COL_STATE)),
-				cell_json(backend_field(be, COL_FLOWS)),
-				cell_json(backend_field(be, COL_SESSIONS)),
+				cell_json(backend_field(be, STATUS_COL_NAME)),
+				cell_endpoint(backend_field(be, STATUS_COL_ADDRESS),
+					      backend_field(be, STATUS_COL_PORT)),
+				cell_json(backend_field(be, STATUS_COL_WEIGHT)),
+				cell_json(backend_field(be, STATUS_COL_STATE)),
+				cell_json(backend_field(be, STATUS_COL_FLOWS)),
+				cell_json(backend_field(be, STATUS_COL_SESSIONS)),
 			};
 
 			if (!err)

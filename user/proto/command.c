@@ -64,6 +64,13 @@ const struct command commands[CMD_MAX] = {
 			      "status_rows", .hidden = true },
 };
 
+const char *const status_col_keys[STATUS_COLS] = {
+	[STATUS_COL_NAME] = "name",	[STATUS_COL_ADDRESS] = "address",
+	[STATUS_COL_PORT] = "port",	[STATUS_COL_WEIGHT] = "weight",
+	[STATUS_COL_STATE] = "state",	[STATUS_COL_FLOWS] = "flows",
+	[STATUS_COL_SESSIONS] = "sessions",
+};
+
 /* ---- kinds of argument --------------------------------------------------- */
 
 /* The largest timeout a JSON integer carries. */

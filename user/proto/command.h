@@ -66,6 +66,15 @@ struct command {
 	bool hidden;		/* a request only: not in --help, not typed */
 };
 
+/*
+ * A backend of a status_rows reply is an array of these columns, in this
+ * order; status gives the same values as an object, under these keys.
+ */
+enum status_col { STATUS_COL_NAME, STATUS_COL_ADDRESS, STATUS_COL_PORT, STATUS_COL_WEIGHT,
+		  STATUS_COL_STATE, STATUS_COL_FLOWS, STATUS_COL_SESSIONS, STATUS_COLS };
+
+extern const char *const status_col_keys[STATUS_COLS];
+
 /* Indexed by enum command_id; --help lists them in this order. */
 extern const struct command commands[CMD_MAX];
 

@@ -17,6 +17,7 @@
 #include "dp/maps.h"
 #include "dp/program.h"
 #include "http/http.h"
+#include "proto/command.h"
 #include "run/health.h"
 #include "run/metrics.h"
 #include "run/announce.h"
@@ -124,48 +125,34 @@ static json_t *node_json(const struct model *model, const struct tally *t)
 }
 
 /*
- * One backend of the status, its keys in the order json_pack() gave them;
- * built key by key (no format string to parse: a status lists every backend).
+ * One backend of the status: an object, or for a table (<row>, status_rows)
+ * an array of the same values in the columns' order. Built value by value
+ * (no format string to parse: a status lists every backend).
  */
-static json_t *status_backend_json(const struct backend *be, const char *addr, __u32 flows,
-				   __u32 sessions)
+static json_t *status_backend(const struct backend *be, const char *addr, __u32 flows,
+			      __u32 sessions, bool row)
 {
-	json_t *o = json_object();
+	json_t *values[STATUS_COLS] = {
+		[STATUS_COL_NAME] = json_string(be->conf.name),
+		[STATUS_COL_ADDRESS] = json_string(addr),
+		[STATUS_COL_PORT] = json_integer(be->conf.port),
+		[STATUS_COL_WEIGHT] = json_integer(be->conf.weight),
+		[STATUS_COL_STATE] = json_string(model_state_name(be)),
+		[STATUS_COL_FLOWS] = json_integer(flows),
+		[STATUS_COL_SESSIONS] = json_integer(sessions),
+	};
+	json_t *o = row ? json_array() : json_object();
+	int i, err = !o;
 
-	if (!o)
-		return NULL;
-	if (json_object_set_new_nocheck(o, "name", json_string(be->conf.name)) ||
-	    json_object_set_new_nocheck(o, "address", json_string(addr)) ||
-	    json_object_set_new_nocheck(o, "port", json_integer(be->conf.port)) ||
-	    json_object_set_new_nocheck(o, "weight", json_integer(be->conf.weight)) ||
-	    json_object_set_new_nocheck(o, "state", json_string(model_state_name(be))) ||
-	    json_object_set_new_nocheck(o, "flows", json_integer(flows)) ||
-	    json_object_set_new_nocheck(o, "sessions", json_integer(sessions))) {
+	/* Each *_new() takes its value, even when it fails. */
+	for (i = 0; i < STATUS_COLS; i++)
+		err |= row ? json_array_append_new(o, values[i]) :
+			     json_object_set_new_nocheck(o, status_col_keys[i], values[i]);
+	if (err) {
 		json_decref(o);
 		return NULL;
 	}
 	return o;
-}
-
-/* The same backend as an array in the keys' order: what a table prints. */
-static json_t *status_backend_row(const struct backend *be, const char *addr, __u32 flows,
-				  __u32 sessions)
-{
-	json_t *row = json_array();
-
-	if (!row)
-		return NULL;
-	if (json_array_append_new(row, json_string(be->conf.name)) ||
-	    json_array_append_new(row, json_string(addr)) ||
-	    json_array_append_new(row, json_integer(be->conf.port)) ||
-	    json_array_append_new(row, json_integer(be->conf.weight)) ||
-	    json_array_append_new(row, json_string(model_state_name(be))) ||
-	    json_array_append_new(row, json_integer(flows)) ||
-	    json_array_append_new(row, json_integer(sessions))) {
-		json_decref(row);
-		return NULL;
-	}
-	return row;
 }
 
 static json_t *status_of(const struct report_sources *src, bool rows)
@@ -198,9 +185,8 @@ static json_t *status_of(const struct report_sources *src, bool rows)
 							     t->sessions[be->id];
 
 			format_ip_address(&be->conf.address, addr, sizeof(addr));
-			json_array_append_new(backends,
-				(rows ? status_backend_row : status_backend_json)(
-					be, addr, t->flows[be->id], sessions));
+			json_array_append_new(backends, status_backend(be, addr, t->flows[be->id],
+								       sessions, rows));
 		}
 		format_ip_address(&sc->vip, addr, sizeof(addr));
 		json_array_append_new(services, json_pack(
