@@ -257,6 +257,21 @@ struct cluster_value {
 	struct cluster_node nodes[LIMPET_CLUSTER_MAX_NODES];
 };
 
+/*
+ * routing: one __u32 of enum limpet_routing, written by the controller
+ * (dp/routing.c) from the kernel's policy rules and routes. With its
+ * family's flag set, the FIB's answer for a backend does not depend on the
+ * client's address (no rule beyond the kernel's defaults, no multipath
+ * route), so new flows to a backend share one next hop per CPU in
+ * nh_bind_cache, whatever their client: a SYN flood from many addresses
+ * does not ask the FIB once per SYN. Unset (at load, or when in doubt): the
+ * next hop is kept per client and backend.
+ */
+enum limpet_routing {
+	LIMPET_ROUTING_V4_BY_DST = 1 << 0,
+	LIMPET_ROUTING_V6_BY_DST = 1 << 1,
+};
+
 struct rev_nat_value {
 	struct limpet_addr vip;	/* restored as the reply's source */
 	__be16 vip_port;

@@ -192,8 +192,8 @@ static __always_inline void flow_bind(const struct packet *p, const struct vip_v
  * The next hop <cache> (nh_cache or nh_bind_cache, per CPU) keeps for
  * packets from <src> to <dst>; emptied when its slot held another pair.
  * nexthop_get() checks the ingress interface, age and length. The FIB
- * answer depends on both addresses (policy routing, multipath), so both
- * are the key.
+ * answer may depend on both addresses (policy routing, multipath), so both
+ * are the key; nh_bind_src() leaves the client out where it does not.
  */
 static __always_inline struct nexthop_cache *nh_slot(void *cache, const struct limpet_addr *src,
 						     const struct limpet_addr *dst)
@@ -210,6 +210,24 @@ static __always_inline struct nexthop_cache *nh_slot(void *cache, const struct l
 		slot->nh.expires_ns = 0;
 	}
 	return &slot->nh;
+}
+
+/*
+ * The client address a new flow's next hop is kept by in nh_bind_cache:
+ * <p>'s source, or none (<none>, zeroed) when the controller found that
+ * the FIB's answer for the family does not depend on it (routing map).
+ */
+static __always_inline const struct limpet_addr *nh_bind_src(const struct packet *p,
+							     struct limpet_addr *none)
+{
+	__u32 zero = 0, *flags = bpf_map_lookup_elem(&routing, &zero);
+	__u32 by_dst = p->family == LIMPET_FAMILY_V4 ? LIMPET_ROUTING_V4_BY_DST :
+						       LIMPET_ROUTING_V6_BY_DST;
+
+	if (!flags || !(*flags & by_dst))
+		return &p->src;
+	__builtin_memset(none, 0, sizeof(*none));
+	return none;
 }
 
 /* A routed (NAT) packet the FIB could not place is whole and valid: the
@@ -323,6 +341,7 @@ static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 				   const struct vip_value *vip, __u64 now)
 {
 	bool nat = vip->forwarding == LIMPET_FWD_NAT, syn = bare_syn(p), ret_entry, record;
+	struct limpet_addr no_client;
 	struct nexthop_cache nh;
 	struct backend_value *be;
 	__u32 backend_id = 0;
@@ -342,7 +361,7 @@ static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 	ret_entry = nat && !rev_nat_owns(p, be, vip->service_id);
 	record = !syn || ret_entry;
 	routed = forward_to(ctx, p, nat, be, vip->service_id,
-			    nh_slot(&nh_bind_cache, &p->src, &be->addr), &nh, now);
+			    nh_slot(&nh_bind_cache, nh_bind_src(p, &no_client), &be->addr), &nh, now);
 	if (routed < 0)
 		return XDP_DROP;
 	if (record)

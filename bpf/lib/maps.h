@@ -224,6 +224,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } cluster SEC(".maps");
 
+/* Whether next hops depend on the client (limpet_maps.h), written by the controller. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} routing SEC(".maps");
+
 /* HTTP routing state (limpet_maps.h says what each holds and who writes it). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -5,6 +5,10 @@
 # each backend runs a tiny echo server answering with its name; 30 client
 # addresses x 3 queries (fresh source port each) always reach the same
 # backend, and every reply comes back from the VIP:5353 (NAT return path).
+# New flows' next hops are kept by backend while the balancer has only the
+# default policy rules; a rule added while limpet runs switches IPv4 to
+# client and backend within a few seconds, and the queries still all get
+# their replies.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -34,4 +38,14 @@ wrongsrc=$(awk -v vip="$LAB_VIP4" '$3 != vip || $4 != 5353' "$E2E_TMP/udp" | hea
 # Same format as lab_sweep, so the affinity checker applies.
 awk '{ printf "%s 0 200 %s\\n\n", $1, $2 }' "$E2E_TMP/udp" >"$E2E_TMP/sweep"
 e2e_check affinity "$E2E_TMP/sweep" --backends b1,b2,b3 --expect 30 --need-all --max-share 0.7
+
+grep -q "next hops of new flows: IPv4 by backend, IPv6 by backend" "$LAB_LIMPET_LOG" ||
+	fail "default rules only, yet new flows' next hops are not kept by backend: $(grep 'next hops' "$LAB_LIMPET_LOG")"
+ip -n lp-lb rule add from 10.10.0.0/16 lookup main priority 1000
+lab_wait 5 grep -q "next hops of new flows: IPv4 by client and backend, IPv6 by backend" \
+	"$LAB_LIMPET_LOG" || fail "a policy rule did not make new flows' next hops per client"
+timeout 120 ip netns exec lp-client "$LAB_PYTHON" "$E2E_DIR/udp_echo.py" query "$LAB_VIP4" 5353 \
+	"${addrs[@]}" --repeat 3 --timeout 1 >"$E2E_TMP/udp2" || fail "UDP client failed or timed out"
+lost=$(awk '$2 == "-"' "$E2E_TMP/udp2" | wc -l)
+[ "$lost" -eq 0 ] || fail "with the rule, $lost of $(wc -l <"$E2E_TMP/udp2") UDP queries got no reply"
 pass

@@ -41,6 +41,7 @@
 #include "dp/dataplane.h"
 #include "dp/maglev.h"
 #include "dp/maps.h"
+#include "dp/routing.h"
 #include "limpet_hash.h"
 #include "packet/harness.h"
 #include "packet/pkt.h"
@@ -1062,11 +1063,14 @@ static struct step nhc_syn(const char *desc, const char *client, __u16 sport, st
 }
 
 /*
- * New flows keep their next hop per CPU for a second (nh_bind_cache), keyed
- * by client and backend address: a FIB failure is not kept, a neighbour
- * change is seen once the entry has aged, and a policy rule on the client's
- * address routes that client's SYNs its own way however recent the entry
- * of another client to the same backend.
+ * New flows keep their next hop per CPU for a second (nh_bind_cache): a
+ * FIB failure is not kept, and a neighbour change is seen once the entry
+ * has aged. Where the controller finds no policy rule beyond the defaults
+ * and no multipath route (dp_check_routing()), the key is the backend
+ * alone: another client's SYN right after the change still gets the
+ * kept next hop. Once a rule on a client's address exists, the key is
+ * client and backend again: that client's SYNs go their own way however
+ * recent the entry of another client to the same backend.
  */
 Test(xdp, bind_nexthop_cache, .fini = nhc_cleanup)
 {
@@ -1075,8 +1079,13 @@ Test(xdp, bind_nexthop_cache, .fini = nhc_cleanup)
 	struct pkt_spec passed = syn;
 	struct step st;
 	struct result r;
+	__u32 flags = 0;
 
 	nhc_cleanup();
+	cr_assert_eq(dp_check_routing(dp, &flags), 1, "the routing map was written");
+	cr_assert_eq(flags, LIMPET_ROUTING_V4_BY_DST | LIMPET_ROUTING_V6_BY_DST,
+		     "default rules, no multipath route: by backend in both families (%#x)",
+		     flags);
 	passed.dst = pkt_addr(NHC_BACKEND);
 	passed.dport = 8080;
 	{
@@ -1097,18 +1106,24 @@ Test(xdp, bind_nexthop_cache, .fini = nhc_cleanup)
 
 	nhc_cmd("ip neigh replace " NHC_BACKEND " lladdr 02:6c:70:00:02:32 dev pks0 nud permanent",
 		true);
+	st = nhc_syn("another client right after the change: the kept next hop", NHC_CLIENT,
+		     41003, m1);
+	run_step(&st, &r);
 	usleep(1300 * 1000);	/* NEXTHOP_TTL_NS (1 s) and a coarse clock tick */
-	st = nhc_syn("neighbour changed, a second later: the new MAC", CLIENT4, 41003, m2);
+	st = nhc_syn("neighbour changed, a second later: the new MAC", CLIENT4, 41004, m2);
 	run_step(&st, &r);
 
 	/* Another client, routed through backend 1's neighbour by a rule. */
 	nhc_cmd("ip route add " NHC_BACKEND "/32 via 10.20.0.12 dev pks0 table 177", true);
 	nhc_cmd("ip rule add from " NHC_CLIENT " lookup 177", true);
-	st = nhc_syn("client with its own rule: its own route", NHC_CLIENT, 41004, be_mac(1));
+	cr_assert_eq(dp_check_routing(dp, &flags), 1, "the rule changed the routing map");
+	cr_assert_eq(flags, LIMPET_ROUTING_V6_BY_DST, "IPv4 by client and backend (%#x)", flags);
+	cr_assert_eq(dp_check_routing(dp, &flags), 0, "nothing changed since");
+	st = nhc_syn("client with its own rule: its own route", NHC_CLIENT, 41005, be_mac(1));
 	run_step(&st, &r);
-	st = nhc_syn("the first client right after: still its own next hop", CLIENT4, 41005, m2);
+	st = nhc_syn("the first client right after: still its own next hop", CLIENT4, 41006, m2);
 	run_step(&st, &r);
-	st = nhc_syn("and the ruled client again", NHC_CLIENT, 41006, be_mac(1));
+	st = nhc_syn("and the ruled client again", NHC_CLIENT, 41007, be_mac(1));
 	run_step(&st, &r);
 }
 

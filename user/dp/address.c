@@ -16,17 +16,10 @@
 #include <linux/rtnetlink.h>
 
 #include "dp/address.h"
+#include "dp/rtnl.h"
 
-#define NL_BUF 16384
 #define NLMSG_TAIL(nh) ((char *)(nh) + NLMSG_ALIGN((nh)->nlmsg_len))
 
-
-static int rtnl_open(void)
-{
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-
-	return fd < 0 ? -errno : fd;
-}
 
 static void put_attr(struct nlmsghdr *nh, unsigned short type, const void *data, size_t len)
 {
@@ -112,10 +105,18 @@ int dp_address_del(const char *ifname, const struct ip_address *ip)
 	return ret == -EADDRNOTAVAIL || ret == -ENOENT ? 0 : ret;
 }
 
-/* One RTM_NEWADDR of a dump: count it when it is a tagged host address on <ifindex>. */
-static void take_addr(const struct nlmsghdr *nh, unsigned int ifindex, struct ip_address *out,
-		      size_t max, int *n)
+/* What dp_address_list() collects from its dump. */
+struct addr_dump {
+	unsigned int ifindex;
+	struct ip_address *out;
+	size_t max;
+	int n;
+};
+
+/* One message of the dump: count it when it is a tagged host address on the interface. */
+static int take_addr(const struct nlmsghdr *nh, void *ctx)
 {
+	struct addr_dump *d = ctx;
 	const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
 	const struct rtattr *rta = IFA_RTA(ifa);
 	int len = IFA_PAYLOAD(nh);
@@ -123,9 +124,9 @@ static void take_addr(const struct nlmsghdr *nh, unsigned int ifindex, struct ip
 	bool tagged = false;
 	struct ip_address ip = { 0 };
 
-	if (ifa->ifa_index != ifindex ||
+	if (nh->nlmsg_type != RTM_NEWADDR || ifa->ifa_index != d->ifindex ||
 	    ifa->ifa_prefixlen != (ifa->ifa_family == AF_INET ? 32 : 128))
-		return;
+		return 0;
 	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
 		if (rta->rta_type == IFA_PROTO && RTA_PAYLOAD(rta) >= 1)
 			tagged = *(const __u8 *)RTA_DATA(rta) == DP_ADDRESS_PROTO;
@@ -134,12 +135,13 @@ static void take_addr(const struct nlmsghdr *nh, unsigned int ifindex, struct ip
 			local = RTA_DATA(rta);
 	}
 	if (!tagged || !local)
-		return;
+		return 0;
 	ip.family = ifa->ifa_family == AF_INET ? LIMPET_FAMILY_V4 : LIMPET_FAMILY_V6;
 	memcpy(&ip.addr, local, addr_len(&ip));
-	if ((size_t)*n < max)
-		out[*n] = ip;
-	(*n)++;
+	if ((size_t)d->n < d->max)
+		d->out[d->n] = ip;
+	d->n++;
+	return 0;
 }
 
 int dp_address_list(const char *ifname, struct ip_address *out, size_t max)
@@ -152,49 +154,13 @@ int dp_address_list(const char *ifname, struct ip_address *out, size_t max)
 			.nlmsg_type = RTM_GETADDR, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
 		.ifa = { .ifa_family = AF_UNSPEC },
 	};
-	unsigned int ifindex = if_nametoindex(ifname);
-	char *buf;
-	int fd, n = 0, ret = 0;
-	bool done = false;
+	struct addr_dump d = { .ifindex = if_nametoindex(ifname), .out = out, .max = max };
+	int ret;
 
-	if (!ifindex)
+	if (!d.ifindex)
 		return -ENODEV;
-	buf = malloc(NL_BUF);
-	if (!buf)
-		return -ENOMEM;
-	fd = rtnl_open();
-	if (fd < 0) {
-		free(buf);
-		return fd;
-	}
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
-		ret = -errno;
-	while (!ret && !done) {
-		ssize_t len = recv(fd, buf, NL_BUF, 0);
-		struct nlmsghdr *nh = (struct nlmsghdr *)buf;
-
-		if (len < 0) {
-			ret = -errno;
-			break;
-		}
-		for (; NLMSG_OK(nh, (size_t)len); nh = NLMSG_NEXT(nh, len)) {
-			if (nh->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				ret = ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?: -EPROTO;
-				break;
-			}
-			if (nh->nlmsg_type == RTM_NEWADDR)
-				take_addr(nh, ifindex, out, max, &n);
-		}
-		if (len == 0)
-			break;
-	}
-	close(fd);
-	free(buf);
-	return ret ? ret : n;
+	ret = rtnl_dump(&req.nh, take_addr, &d);
+	return ret ? ret : d.n;
 }
 
 int dp_accept_local(const char *ifname)

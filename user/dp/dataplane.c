@@ -252,6 +252,7 @@ void dp_collect_fds(struct dataplane *dp)
 	dp->vips_fd = bpf_map__fd(dp->skel->maps.vips);
 	dp->rev_nat_fd = bpf_map__fd(dp->skel->maps.rev_nat);
 	dp->cluster_fd = bpf_map__fd(dp->skel->maps.cluster);
+	dp->routing_fd = bpf_map__fd(dp->skel->maps.routing);
 	dp->backends_fd = bpf_map__fd(dp->skel->maps.backends);
 	dp->rings_fd = bpf_map__fd(dp->skel->maps.rings);
 	dp->flows_fd = bpf_map__fd(dp->skel->maps.flows);

@@ -50,6 +50,7 @@ struct dataplane {
 	int route_sessions_fd;
 	int http_bind_stats_fd;
 	int cluster_fd;
+	int routing_fd;
 	/* What dp_program() last wrote, read back without a system call. */
 	struct backend_value backends[LIMPET_MAX_BACKENDS];
 	__u32 *rings[LIMPET_MAX_SERVICES];	/* NULL: no table (nothing takes new flows) */
@@ -76,6 +77,9 @@ struct dataplane {
 	__u32 placement_n_inputs[LIMPET_MAX_SERVICES];
 	bool placements_known;	/* ids without a table have none in the map either */
 	struct limpet_ts_tag ts_tag;	/* as dp/cluster.c last wrote the cluster map */
+	__u32 routing;			/* as dp/routing.c last wrote the routing map */
+	bool routing_known;		/* routing is what the map holds */
+	__u64 routing_next_ms;		/* no probe before (clock_mono_ms()) */
 };
 
 /* One backend_tags entry. */

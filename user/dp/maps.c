@@ -19,6 +19,8 @@
  *   http_bind_stats               the data plane; reset by dp/program.c
  *                                 when a service id changes hands
  *   cluster                       dp/cluster.c, from the model
+ *   routing                       dp/routing.c, from the kernel's rules
+ *                                 and routes
  *   xsks, xsk_ifaces              http/xsk.c
  *   affinity_progs, bind_progs,   dp/dataplane.c, at load
  *   syn_secret
@@ -794,6 +796,13 @@ int dp_set_cluster(struct dataplane *dp, const struct cluster_value *val)
 	__u32 zero = 0;
 
 	return errno_or(bpf_map_update_elem(dp->cluster_fd, &zero, val, BPF_ANY));
+}
+
+int dp_set_routing(struct dataplane *dp, __u32 flags)
+{
+	__u32 zero = 0;
+
+	return errno_or(bpf_map_update_elem(dp->routing_fd, &zero, &flags, BPF_ANY));
 }
 
 int dp_get_syn_secret(struct dataplane *dp, struct limpet_syncookie_key *key)

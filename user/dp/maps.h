@@ -138,6 +138,9 @@ int dp_set_http_affinity(struct dataplane *dp, __u32 service_id,
 /* The cluster map's one value (dp/cluster.c). */
 int dp_set_cluster(struct dataplane *dp, const struct cluster_value *val);
 
+/* The routing map's one value, enum limpet_routing flags (dp/routing.c). */
+int dp_set_routing(struct dataplane *dp, __u32 flags);
+
 /* syn_secret: the key of limpet's own SYN cookie (dp/dataplane.c). */
 int dp_get_syn_secret(struct dataplane *dp, struct limpet_syncookie_key *key);
 int dp_set_syn_secret(struct dataplane *dp, const struct limpet_syncookie_key *key);

@@ -40,6 +40,7 @@
 #include "dp/dataplane.h"
 #include "dp/neigh.h"
 #include "dp/program.h"
+#include "dp/routing.h"
 #include "dp/veth.h"
 #include "http/http.h"
 #include "model/model.h"
@@ -66,6 +67,7 @@ struct controller {
 	int lock_fd;
 	bool stop;
 	__u64 last_neigh_ms;
+	int routing_err;		/* the last failure of check_routing() logged, or 0 */
 	struct health_checker *health;
 	struct metrics_server *metrics;
 	struct http http;		/* HTTP services: slow path, affinity, cookie keys */
@@ -818,6 +820,30 @@ static void expire_drains(struct controller *c)
 		pr_warn("%s", err);
 }
 
+static const char *next_hop_key(__u32 flags, __u32 by_dst)
+{
+	return flags & by_dst ? "by backend" : "by client and backend";
+}
+
+/*
+ * Keep the routing map in step with the kernel's rules and routes: whether
+ * new flows' next hops may be shared by clients (dp/routing.h).
+ */
+static void check_routing(struct controller *c)
+{
+	__u32 flags = 0;
+	int ret = dp_check_routing(c->dp, &flags);
+
+	if (ret < 0 && ret != c->routing_err)
+		pr_warn("cannot read the routing rules and routes: %s; new flows' next hops "
+			"stay as they were", strerror(-ret));
+	c->routing_err = ret < 0 ? ret : 0;
+	if (ret == 1)
+		pr_info("next hops of new flows: IPv4 %s, IPv6 %s",
+			next_hop_key(flags, LIMPET_ROUTING_V4_BY_DST),
+			next_hop_key(flags, LIMPET_ROUTING_V6_BY_DST));
+}
+
 static void on_tick(struct controller *c)
 {
 	__u64 expirations;
@@ -833,6 +859,7 @@ static void on_tick(struct controller *c)
 		dp_nudge_neighbours(&c->model);
 		c->last_neigh_ms = clock_mono_ms();
 	}
+	check_routing(c);
 	http_tick(&c->http);
 }
 
@@ -1028,6 +1055,7 @@ int controller_run(const char *config_path, const char *socket_override)
 		goto fail;
 	}
 	warn_veth_peers(&c->model.conf);
+	check_routing(c);
 	if (dp_adopted(c->dp))
 		pr_info("adopted the pinned data plane in %s", pin_dir);
 	if (http_init(&c->http, c->dp)) {
