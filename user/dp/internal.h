@@ -8,6 +8,7 @@
 #define LIMPET_DP_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #include "limpet_maps.h"
@@ -76,6 +77,11 @@ struct dataplane {
 	struct placement_backend *placement_inputs[LIMPET_MAX_SERVICES];
 	__u32 placement_n_inputs[LIMPET_MAX_SERVICES];
 	bool placements_known;	/* ids without a table have none in the map either */
+	/* rev_nat as the last commit left it, sorted by key (dp/program.c;
+	 * NULL: read it back at the next commit).
+	 */
+	struct rev_claim *rev_nat;
+	size_t n_rev_nat;
 	struct limpet_ts_tag ts_tag;	/* as dp/cluster.c last wrote the cluster map */
 	__u32 routing;			/* as dp/routing.c last wrote the routing map */
 	bool routing_known;		/* routing is what the map holds */
@@ -91,6 +97,12 @@ struct backend_tag_entry {
 /* One backend as the Maglev table sees it: the name's hash stands in for the
  * name (an id keeps its name while in use).
  */
+/* One rev_nat entry, as dp/program.c claims, writes and mirrors them. */
+struct rev_claim {
+	struct rev_nat_key key;
+	struct rev_nat_value val;
+};
+
 struct ring_input {
 	__u64 name_hash;
 	__u32 id;

@@ -650,11 +650,6 @@ static int program_vip(struct dataplane *dp, const struct service *svc)
  * entries) keep their replies; the others' flows get return entries (lb.h).
  * Sorted, so a configuration of many backends costs n log n.
  */
-struct rev_claim {
-	struct rev_nat_key key;
-	struct rev_nat_value val;
-};
-
 static int rev_claim_cmp(const void *a, const void *b)
 {
 	const struct rev_claim *x = a, *y = b;
@@ -722,7 +717,7 @@ static struct rev_claim *rev_claims(const struct model *model, size_t *n)
  * What rev_nat holds, sorted as claims are (one read, not a lookup per
  * claim and a walk of the map). *n set; NULL on error (errno set).
  */
-static struct rev_claim *rev_nat_snapshot(struct dataplane *dp, size_t *n)
+static struct rev_claim *rev_nat_read(struct dataplane *dp, size_t *n)
 {
 	/* One more than the map holds: a full map still ends its walk. */
 	const __u32 cap = LIMPET_MAX_BACKENDS + 1;
@@ -752,21 +747,50 @@ static struct rev_claim *rev_nat_snapshot(struct dataplane *dp, size_t *n)
 }
 
 /*
+ * What rev_nat holds: the mirror of the last commit, else read back (a
+ * start, a restart, or a commit that failed half-way). NULL on error
+ * (errno set).
+ */
+static const struct rev_claim *rev_nat_have(struct dataplane *dp, size_t *n)
+{
+	if (!dp->rev_nat) {
+		dp->rev_nat = rev_nat_read(dp, &dp->n_rev_nat);
+		if (!dp->rev_nat)
+			return NULL;
+	}
+	*n = dp->n_rev_nat;
+	return dp->rev_nat;
+}
+
+static void forget_rev_nat(struct dataplane *dp)
+{
+	free(dp->rev_nat);
+	dp->rev_nat = NULL;
+	dp->n_rev_nat = 0;
+}
+
+/*
  * Write one entry per claimed key (those that change: <have> is what
- * rev_nat holds), before the VIPs that use them.
+ * rev_nat holds), before the VIPs that use them. The entries wanted, one
+ * per key in key order, go to *want (*n_want of them).
  */
 static int program_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_t n,
-			   const struct rev_claim *have, size_t n_have)
+			   const struct rev_claim *have, size_t n_have, struct rev_claim **want,
+			   size_t *n_want)
 {
 	struct rev_nat_value *vals = calloc(n ? n : 1, sizeof(*vals));
 	struct rev_nat_key *keys = calloc(n ? n : 1, sizeof(*keys));
+	struct rev_claim *w = calloc(n ? n : 1, sizeof(*w));
 	size_t i = 0, j, end, last, pick;
 	__u32 n_writes = 0;
 	int ret;
 
-	if (!keys || !vals) {
+	*want = NULL;
+	*n_want = 0;
+	if (!keys || !vals || !w) {
 		free(keys);
 		free(vals);
+		free(w);
 		return -ENOMEM;
 	}
 	while (i < n) {
@@ -791,11 +815,14 @@ static int program_rev_nat(struct dataplane *dp, const struct rev_claim *c, size
 			keys[n_writes] = c[i].key;
 			vals[n_writes++] = c[pick].val;
 		}
+		w[*n_want].key = c[i].key;
+		w[(*n_want)++].val = c[pick].val;
 		i = end;
 	}
 	ret = dp_set_rev_nats(dp, keys, vals, n_writes);
 	free(keys);
 	free(vals);
+	*want = w;
 	return ret;
 }
 
@@ -818,18 +845,43 @@ static bool rev_nat_of_retired(struct dataplane *dp, const struct rev_claim *ent
 	       !memcmp(&be->addr, &entry->key.addr, sizeof(be->addr));
 }
 
-/* Delete the entries of <have> (what rev_nat held) that no claim of <c> names. */
+/*
+ * Delete the entries of <have> (what rev_nat held) that no claim of <c>
+ * names, and keep what rev_nat then holds as the mirror: <want> (the
+ * claimed keys' entries, in key order; taken) and the retired backends'
+ * entries left in place, merged in key order.
+ */
 static int retire_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_t n,
-			  const struct rev_claim *have, size_t n_have)
+			  const struct rev_claim *have, size_t n_have, struct rev_claim *want,
+			  size_t n_want)
 {
-	size_t i;
-	int ret = 0;
+	struct rev_claim *kept = calloc(n_want + n_have + 1, sizeof(*kept));
+	size_t i, w = 0, k = 0;
+	int ret = kept ? 0 : -ENOMEM;
 
-	for (i = 0; !ret && i < n_have; i++)
-		if (!bsearch(&have[i].key, c, n, sizeof(*c), rev_key_cmp) &&
-		    !rev_nat_of_retired(dp, &have[i]))
+	for (i = 0; !ret && i < n_have; i++) {
+		if (bsearch(&have[i].key, c, n, sizeof(*c), rev_key_cmp))
+			continue;
+		if (!rev_nat_of_retired(dp, &have[i])) {
 			ret = dp_del_rev_nat(dp, &have[i].key);
-	return ret;
+			continue;
+		}
+		/* Unclaimed, so no key of <want>: merge it in. */
+		while (w < n_want && memcmp(&want[w].key, &have[i].key, sizeof(want[w].key)) < 0)
+			kept[k++] = want[w++];
+		kept[k++] = have[i];
+	}
+	while (!ret && w < n_want)
+		kept[k++] = want[w++];
+	free(want);
+	forget_rev_nat(dp);
+	if (ret) {
+		free(kept);
+		return ret;
+	}
+	dp->rev_nat = kept;
+	dp->n_rev_nat = k;
+	return 0;
 }
 
 static bool model_has_vip(const struct model *model, const struct vip_key *key)
@@ -917,8 +969,9 @@ int dp_program(struct dataplane *dp, struct model *model, char *err, size_t errl
 int dp_program_planned(struct dataplane *dp, struct model *model, struct dp_ring_plan *plan,
 		       char *err, size_t errlen)
 {
-	struct rev_claim *claims = NULL, *have = NULL;
-	size_t i, n_claims = 0, n_have = 0;
+	struct rev_claim *claims = NULL, *want = NULL;
+	size_t i, n_claims = 0, n_have = 0, n_want = 0;
+	const struct rev_claim *have = NULL;
 	struct registry *reg;
 	int ret;
 
@@ -939,11 +992,11 @@ int dp_program_planned(struct dataplane *dp, struct model *model, struct dp_ring
 		ret = dp_program_cluster(dp, model);
 	if (!ret) {
 		claims = rev_claims(model, &n_claims);
-		have = claims ? rev_nat_snapshot(dp, &n_have) : NULL;
+		have = claims ? rev_nat_have(dp, &n_have) : NULL;
 		ret = !claims ? -ENOMEM : !have ? -errno : 0;
 	}
 	if (!ret)
-		ret = program_rev_nat(dp, claims, n_claims, have, n_have);
+		ret = program_rev_nat(dp, claims, n_claims, have, n_have, &want, &n_want);
 	for (i = 0; !ret && i < model->n_services; i++)
 		ret = program_vip(dp, &model->services[i]);
 	if (!ret)
@@ -951,10 +1004,15 @@ int dp_program_planned(struct dataplane *dp, struct model *model, struct dp_ring
 	if (!ret)
 		ret = retire_unused(dp, reg);
 	/* After retire_unused(): it tells a removed backend's entries. */
-	if (!ret)
-		ret = retire_rev_nat(dp, claims, n_claims, have, n_have);
+	if (!ret) {
+		ret = retire_rev_nat(dp, claims, n_claims, have, n_have, want, n_want);
+		want = NULL;
+	}
+	/* A commit that failed half-way: what rev_nat holds is read again. */
+	if (ret)
+		forget_rev_nat(dp);
+	free(want);
 	free(claims);
-	free(have);
 	if (ret && !err[0])
 		snprintf(err, errlen, "cannot program the data plane: %s", strerror(-ret));
 	free(reg);
@@ -984,4 +1042,5 @@ void dp_forget_programmed(struct dataplane *dp)
 		forget_ring(dp, id);
 	dp_forget_routes(dp);
 	forget_mirrors(dp);
+	forget_rev_nat(dp);
 }
