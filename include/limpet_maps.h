@@ -565,6 +565,20 @@ struct backend_name_value {
  */
 #define LIMPET_RING_SIZE_SLOT 0
 
+/*
+ * prev_rings, ring_grace: a bare SYN to an L4 NAT service records nothing,
+ * so its handshake's ACK must be bound by the table that bound the SYN.
+ * When the controller swaps a service's table, it keeps the one from before
+ * in prev_rings (the one from before the first of several changes in a
+ * row) and sets ring_grace (service id -> __u64, until when in
+ * bpf_ktime_get_coarse_ns() time) LIMPET_RING_GRACE_NS after the last
+ * change. Within the grace, SYNs are recorded, the ACK of a SYN bound
+ * before the change (a TCP segment that is not a SYN and has no entry) is
+ * bound through prev_rings while its backend is there, and that backend's
+ * SYN-ACK is un-NATed. Then the controller removes the previous table.
+ */
+#define LIMPET_RING_GRACE_NS (5ULL * 1000000000ULL)
+
 #ifdef __cplusplus
 #define LIMPET_STATIC_ASSERT static_assert
 #else

@@ -7,10 +7,11 @@
  * Maglev table (hash of the client address, or of the 5-tuple when affinity
  * is none) and the binding is recorded, so a ring change never moves a live
  * connection. A bare SYN is not recorded: Maglev sends the handshake's ACK to
- * the same backend, and the ACK records it, so a SYN flood writes nothing
- * (a ring change between a SYN and its ACK moves that handshake, as an LRU
- * miss does in Katran); under NAT it is not even looked up
- * (syn_opens_afresh()). NAT rewrites the destination; the backend's replies
+ * the same backend, and the ACK records it, so a SYN flood writes nothing;
+ * under NAT it is not even looked up (syn_opens_afresh()). For a few
+ * seconds after a ring change, SYNs are recorded and the ACK of a SYN bound
+ * before it follows the previous table (prev_rings, ring_grace), so no
+ * handshake moves. NAT rewrites the destination; the backend's replies
  * get the VIP back as source from rev_nat, by their source address:port,
  * checked against the client's entry (no return entry), or from a return
  * entry where rev_nat gives that address:port to another service. DSR only
@@ -44,14 +45,16 @@
 /* UDP has no end: a flow idle this long is over. */
 #define FLOW_UDP_IDLE_NS (300ULL * 1000000000ULL)
 
-/* The backend vip's Maglev table gives the client's side of <k> (client -> VIP). */
-static __always_inline int pick_backend_of(const struct vip_value *vip, const struct flow_key *k,
-					   __u32 *backend_id)
+/* The backend <tables>' (rings or prev_rings) Maglev table of <vip> gives
+ * the client's side of <k> (client -> VIP).
+ */
+static __always_inline int pick_backend_in(void *tables, const struct vip_value *vip,
+					   const struct flow_key *k, __u32 *backend_id)
 {
 	__u32 slot = LIMPET_RING_SIZE_SLOT, hash, *size, *id;
 	void *ring;
 
-	ring = bpf_map_lookup_elem(&rings, &vip->service_id);
+	ring = bpf_map_lookup_elem(tables, &vip->service_id);
 	if (!ring)
 		return -1;
 	size = bpf_map_lookup_elem(ring, &slot);
@@ -69,13 +72,34 @@ static __always_inline int pick_backend_of(const struct vip_value *vip, const st
 	return 0;
 }
 
-static __always_inline int pick_backend(const struct vip_value *vip, const struct packet *p,
-					__u32 *backend_id)
+static __always_inline int pick_backend_of(const struct vip_value *vip, const struct flow_key *k,
+					   __u32 *backend_id)
+{
+	return pick_backend_in(&rings, vip, k, backend_id);
+}
+
+/* Was <vip>'s table changed within the last LIMPET_RING_GRACE_NS (ring_grace)? */
+static __always_inline bool ring_grace_on(const struct vip_value *vip, __u64 now)
+{
+	__u64 *until = bpf_map_lookup_elem(&ring_grace, &vip->service_id);
+
+	return until && *until > now;
+}
+
+/* The backend <tables>' table of <vip> gives <p> (client -> VIP). */
+static __always_inline int pick_backend_from(void *tables, const struct vip_value *vip,
+					     const struct packet *p, __u32 *backend_id)
 {
 	struct flow_key k;
 
 	flow_key_of(&k, p);
-	return pick_backend_of(vip, &k, backend_id);
+	return pick_backend_in(tables, vip, &k, backend_id);
+}
+
+static __always_inline int pick_backend(const struct vip_value *vip, const struct packet *p,
+					__u32 *backend_id)
+{
+	return pick_backend_from(&rings, vip, p, backend_id);
 }
 
 static __always_inline __u16 flow_flags_of(const struct packet *p)
@@ -213,21 +237,20 @@ static __always_inline struct nexthop_cache *nh_slot(void *cache, const struct l
 }
 
 /*
- * The client address a new flow's next hop is kept by in nh_bind_cache:
- * <p>'s source, or none (<none>, zeroed) when the controller found that
- * the FIB's answer for the family does not depend on it (routing map).
+ * The client address a new flow's next hop toward backend <be> is kept by
+ * in nh_bind_cache: <p>'s source, or, when the controller found that the
+ * FIB's answer for the family does not depend on it (routing map), the
+ * backend's own address, which no client of it has (and no stack slot:
+ * limpet_xdp's is full).
  */
 static __always_inline const struct limpet_addr *nh_bind_src(const struct packet *p,
-							     struct limpet_addr *none)
+							     const struct backend_value *be)
 {
 	__u32 zero = 0, *flags = bpf_map_lookup_elem(&routing, &zero);
 	__u32 by_dst = p->family == LIMPET_FAMILY_V4 ? LIMPET_ROUTING_V4_BY_DST :
 						       LIMPET_ROUTING_V6_BY_DST;
 
-	if (!flags || !(*flags & by_dst))
-		return &p->src;
-	__builtin_memset(none, 0, sizeof(*none));
-	return none;
+	return flags && (*flags & by_dst) ? &be->addr : &p->src;
 }
 
 /* A routed (NAT) packet the FIB could not place is whole and valid: the
@@ -341,15 +364,25 @@ static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 				   const struct vip_value *vip, __u64 now)
 {
 	bool nat = vip->forwarding == LIMPET_FWD_NAT, syn = bare_syn(p), ret_entry, record;
-	struct limpet_addr no_client;
+	bool grace = ring_grace_on(vip, now);
 	struct nexthop_cache nh;
-	struct backend_value *be;
+	struct backend_value *be = NULL;
 	__u32 backend_id = 0;
 	int routed;
 
-	if (pick_backend(vip, p, &backend_id) < 0 ||
-	    !(be = bpf_map_lookup_elem(&backends, &backend_id)) ||
-	    be->state != LIMPET_BACKEND_ACTIVE || be->family != p->family) {
+	/* The ACK of a SYN the previous table bound (ring_grace), while its
+	 * backend is still this service's (a drained one is).
+	 */
+	if (grace && p->proto == IPPROTO_TCP && !syn &&
+	    !pick_backend_from(&prev_rings, vip, p, &backend_id) &&
+	    (be = bpf_map_lookup_elem(&backends, &backend_id)) &&
+	    (be->state != LIMPET_BACKEND_ACTIVE || be->service_id != vip->service_id))
+		be = NULL;
+	if (!be && (pick_backend(vip, p, &backend_id) < 0 ||
+		    !(be = bpf_map_lookup_elem(&backends, &backend_id)) ||
+		    be->state != LIMPET_BACKEND_ACTIVE))
+		be = NULL;
+	if (!be || be->family != p->family) {
 		stat_inc(LIMPET_STAT_DROP_NO_BACKEND);
 		service_drop(vip->service_id);
 		return XDP_DROP;
@@ -359,9 +392,9 @@ static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 	 * SYN-ACK has no other way back.
 	 */
 	ret_entry = nat && !rev_nat_owns(p, be, vip->service_id);
-	record = !syn || ret_entry;
+	record = !syn || ret_entry || grace;
 	routed = forward_to(ctx, p, nat, be, vip->service_id,
-			    nh_slot(&nh_bind_cache, nh_bind_src(p, &no_client), &be->addr), &nh, now);
+			    nh_slot(&nh_bind_cache, nh_bind_src(p, be), &be->addr), &nh, now);
 	if (routed < 0)
 		return XDP_DROP;
 	if (record)
@@ -450,7 +483,13 @@ static __always_inline bool reply_of_vip_flow(const struct packet *p,
 					       (LIMPET_TCP_SYN | LIMPET_TCP_ACK))
 		return false;
 	vip = bpf_map_lookup_elem(&vips, &vk);
-	return vip && !pick_backend_of(vip, &fk, &id) && id == rv->backend_id;
+	if (!vip)
+		return false;
+	if (!pick_backend_of(vip, &fk, &id) && id == rv->backend_id)
+		return true;
+	/* The SYN-ACK of a SYN the previous table bound (ring_grace). */
+	return ring_grace_on(vip, now) && !pick_backend_in(&prev_rings, vip, &fk, &id) &&
+	       id == rv->backend_id;
 }
 
 /*

@@ -53,6 +53,23 @@ struct {
 	__array(values, struct ring_inner);
 } rings SEC(".maps");
 
+/* service id -> its table from before its last changes, and until when it
+ * counts (prev_rings, ring_grace in limpet_maps.h). Written by the controller.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, LIMPET_MAX_SERVICES);
+	__type(key, __u32);
+	__array(values, struct ring_inner);
+} prev_rings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LIMPET_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, __u64);
+} ring_grace SEC(".maps");
+
 /* Backend address:port -> the service its replies are un-NAT'd to, for
  * flows without a return entry. Written by the controller.
  */

@@ -1201,6 +1201,84 @@ static size_t flow_entries(void)
 }
 
 /*
+ * A table change between a SYN and its ACK (here a drain) moves no
+ * handshake: for LIMPET_RING_GRACE_NS the previous table binds the ACK of
+ * a SYN it bound and un-NATs that backend's SYN-ACK, and new SYNs are
+ * recorded, so their ACKs find their entries. Once the grace is over and
+ * the controller dropped the previous table, the current table binds
+ * again and a SYN records nothing.
+ */
+Test(xdp, ring_change_keeps_handshakes)
+{
+	struct pkt_spec syn = to_vip(SVC_WEB4, CLIENT4, 43000, PKT_TCP_SYN);
+	struct pkt_spec ack = to_vip(SVC_WEB4, CLIENT4, 43000, PKT_TCP_ACK);
+	struct pkt_spec syn2 = to_vip(SVC_WEB4, CLIENT4, 43001, PKT_TCP_SYN);
+	struct pkt_spec late_syn = to_vip(SVC_WEB4, CLIENT4, 43002, PKT_TCP_SYN);
+	struct pkt_spec late_ack = to_vip(SVC_WEB4, CLIENT4, 43003, PKT_TCP_ACK);
+	int j = predict(SVC_WEB4, &syn), k;
+	struct pkt_spec synack = reply(SVC_WEB4, j, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
+
+	{
+		const struct step steps[] = {
+			{ "SYN: bound by the table, nothing recorded", syn, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, syn),
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	cr_assert(!has_entry(&syn, NULL));
+	/* The controller drains the SYN's backend: a new table without it. */
+	model.services[SVC_WEB4].backends[j].draining = true;
+	product_program(dp, &model);
+	read_rings();
+	k = predict(SVC_WEB4, &ack);
+	cr_assert_neq(k, j, "the drain moved the client");
+	{
+		const struct step steps[] = {
+			{ "its backend's SYN-ACK after the change: un-NATed", synack, FROM_SERVER,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_client(SVC_WEB4, synack),
+			  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
+			{ "the ACK: bound by the previous table, to the same backend", ack,
+			  FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, j, ack),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "then established there", ack, FROM_CLIENT, .verdict = XDP_REDIRECT,
+			  .out_kind = OUT_FRAME, .out = nat_to_backend(SVC_WEB4, j, ack),
+			  .deltas = { { LIMPET_STAT_FWD_EST, 1 } } },
+			{ "a SYN after the change: the new table, recorded", syn2, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, k, syn2),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	cr_assert(has_entry(&syn2, NULL), "a SYN within the grace is recorded");
+
+	usleep(LIMPET_RING_GRACE_NS / 1000 + 300 * 1000);	/* and a coarse clock tick */
+	cr_assert_eq(dp_expire_ring_grace(dp), 0);
+	{
+		const struct step steps[] = {
+			{ "after the grace, an ACK without entry: the current table", late_ack,
+			  FROM_CLIENT, .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, k, late_ack),
+			  .deltas = { { LIMPET_STAT_FWD_NEW, 1 } } },
+			{ "and a SYN records nothing again", late_syn, FROM_CLIENT,
+			  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+			  .out = nat_to_backend(SVC_WEB4, k, late_syn),
+			  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+		};
+
+		RUN_STEPS(steps);
+	}
+	cr_assert(!has_entry(&late_syn, NULL));
+}
+
+
+/*
  * A connection that ended (FIN/RST seen) must not capture a new one on the
  * same addresses and ports. The client's new SYN goes by the Maglev table
  * without looking at the flow table (the ended entry is still there after

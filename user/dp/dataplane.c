@@ -255,6 +255,8 @@ void dp_collect_fds(struct dataplane *dp)
 	dp->routing_fd = bpf_map__fd(dp->skel->maps.routing);
 	dp->backends_fd = bpf_map__fd(dp->skel->maps.backends);
 	dp->rings_fd = bpf_map__fd(dp->skel->maps.rings);
+	dp->prev_rings_fd = bpf_map__fd(dp->skel->maps.prev_rings);
+	dp->ring_grace_fd = bpf_map__fd(dp->skel->maps.ring_grace);
 	dp->flows_fd = bpf_map__fd(dp->skel->maps.flows);
 	dp->flow_cache_fd = bpf_map__fd(dp->skel->maps.flow_cache);
 	dp->service_stats_fd = bpf_map__fd(dp->skel->maps.service_stats);

@@ -34,6 +34,8 @@ struct dataplane {
 	int rev_nat_fd;
 	int backends_fd;
 	int rings_fd;
+	int prev_rings_fd;
+	int ring_grace_fd;
 	int flows_fd;
 	int flow_cache_fd;
 	int service_stats_fd;
@@ -56,6 +58,10 @@ struct dataplane {
 	struct backend_value backends[LIMPET_MAX_BACKENDS];
 	__u32 *rings[LIMPET_MAX_SERVICES];	/* NULL: no table (nothing takes new flows) */
 	__u32 ring_sizes[LIMPET_MAX_SERVICES];
+	/* ring_grace as dp/maps.c wrote it: clock_mono_ns() until which a
+	 * service's prev_rings table counts; 0: none kept.
+	 */
+	__u64 ring_grace_until[LIMPET_MAX_SERVICES];
 	/* Mirrors of the id registries and the backends map, read once by the
 	 * first dp_program() and kept by every write of maps.c, so a commit
 	 * reads no map (NULL until then).

@@ -6,6 +6,8 @@
  *   vips, backends, rings,        dp/program.c, from the model (the data
  *   rev_nat,                      plane only reads them)
  *   service_names, backend_names
+ *   prev_rings, ring_grace        dp/program.c, as it swaps rings; emptied
+ *                                 on the controller's tick
  *   flows                         the data plane; the slow path's bindings
  *                                 (http/slowpath_io.c); read by reports
  *   service_stats, backend_stats, the data plane; reset by dp/program.c
@@ -34,6 +36,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "base/clock.h"
 #include "dp/internal.h"
 #include "dp/maps.h"
 #include "limpet_hash.h"
@@ -211,6 +214,88 @@ static int tables_swap(int fd, const __u32 *ids, const int *fds, __u32 n)
 int dp_rings_swap(struct dataplane *dp, const __u32 *service_ids, const int *fds, __u32 n)
 {
 	return tables_swap(dp->rings_fd, service_ids, fds, n);
+}
+
+int dp_keep_prev_rings(struct dataplane *dp, const __u32 *ids, __u32 n)
+{
+	__u64 now = clock_mono_ns(), until = now + LIMPET_RING_GRACE_NS;
+	__u32 *keep = calloc(n + 1, sizeof(*keep)), *all = calloc(n + 1, sizeof(*all));
+	__u64 *untils = calloc(n + 1, sizeof(*untils));
+	int *fds = calloc(n + 1, sizeof(*fds));
+	__u32 i, m = 0, k = 0, inner;
+	int ret = keep && all && untils && fds ? 0 : -ENOMEM;
+
+	for (i = 0; !ret && i < n; i++) {
+		int fd;
+
+		if (ids[i] >= LIMPET_MAX_SERVICES)
+			continue;
+		/* Within an earlier change's grace, that change's previous
+		 * table stays; else the current one is kept, if there is one
+		 * (a new service's first table bound no SYN before it).
+		 */
+		if (dp->ring_grace_until[ids[i]] <= now) {
+			/* From user space, a map of maps gives the inner map's id. */
+			if (bpf_map_lookup_elem(dp->rings_fd, &ids[i], &inner))
+				continue;
+			fd = bpf_map_get_fd_by_id(inner);
+			if (fd < 0)
+				continue;
+			keep[m] = ids[i];
+			fds[m++] = fd;
+		}
+		all[k] = ids[i];
+		untils[k++] = until;
+	}
+	if (!ret)
+		ret = update_many(dp->prev_rings_fd, keep, sizeof(*keep), fds, sizeof(*fds), m);
+	if (!ret)
+		ret = update_many(dp->ring_grace_fd, all, sizeof(*all), untils, sizeof(*untils), k);
+	for (i = 0; !ret && i < k; i++)
+		dp->ring_grace_until[all[i]] = until;
+	for (i = 0; i < m; i++)
+		close(fds[i]);
+	free(keep);
+	free(all);
+	free(untils);
+	free(fds);
+	return ret;
+}
+
+int dp_expire_prev_rings(struct dataplane *dp)
+{
+	static const __u32 empty_size;
+	__u64 now = clock_mono_ns();
+	__u32 *ids = NULL, n = 0, id;
+	int *fds = NULL, empty = -1, ret = 0;
+
+	for (id = 0; id < LIMPET_MAX_SERVICES; id++) {
+		if (!dp->ring_grace_until[id] || dp->ring_grace_until[id] > now)
+			continue;
+		if (!ids) {
+			ids = calloc(LIMPET_MAX_SERVICES, sizeof(*ids));
+			fds = calloc(LIMPET_MAX_SERVICES, sizeof(*fds));
+			/* Size 0: no table. Deleting from a map of maps waits for
+			 * RCU once per element; one batch of updates waits once.
+			 */
+			empty = inner_table_new("limpet_ring", &empty_size, NULL, 0);
+			if (!ids || !fds || empty < 0) {
+				ret = empty < 0 && ids && fds ? empty : -ENOMEM;
+				break;
+			}
+		}
+		ids[n] = id;
+		fds[n++] = empty;
+	}
+	if (!ret)
+		ret = update_many(dp->prev_rings_fd, ids, sizeof(*ids), fds, sizeof(*fds), n);
+	for (id = 0; !ret && id < n; id++)
+		dp->ring_grace_until[ids[id]] = 0;
+	if (empty >= 0)
+		close(empty);
+	free(ids);
+	free(fds);
+	return ret;
 }
 
 int dp_placement_new(const __u32 *table)

@@ -40,6 +40,16 @@ int dp_get_backend(struct dataplane *dp, __u32 id, struct backend_value *val);
 
 /* rings: build a new inner map from <table> (<size> slots) and swap it in whole. */
 int dp_swap_ring(struct dataplane *dp, __u32 service_id, const __u32 *table, __u32 size);
+/*
+ * Before <ids>' tables are swapped: keep each one's current table as its
+ * previous one (prev_rings), unless it is within the grace of an earlier
+ * change (whose previous table is the one that bound SYNs before it), and
+ * set ring_grace to LIMPET_RING_GRACE_NS from now. 0 or -errno.
+ */
+int dp_keep_prev_rings(struct dataplane *dp, const __u32 *ids, __u32 n);
+
+/* Drop the previous tables whose grace is over (the controller's tick). 0 or -errno. */
+int dp_expire_prev_rings(struct dataplane *dp);
 /* The same in two steps, for many services at once: a new inner map holding
  * <table> (its fd, or -errno), then every <fds>[i] swapped in as the table of
  * <service_ids>[i] with one batch update (one RCU wait, not one per service).

@@ -596,6 +596,8 @@ static int program_rings(struct dataplane *dp, const struct model *model,
 			ret = 0;
 	}
 	if (!ret)
+		ret = dp_keep_prev_rings(dp, ids, n);
+	if (!ret)
 		ret = dp_rings_swap(dp, ids, fds, n);
 	for (i = 0; i < n; i++) {
 		close(fds[i]);
@@ -1032,6 +1034,11 @@ const __u32 *dp_ring(const struct dataplane *dp, __u32 service_id, __u32 *size)
 		return NULL;
 	*size = dp->ring_sizes[service_id];
 	return dp->rings[service_id];
+}
+
+int dp_expire_ring_grace(struct dataplane *dp)
+{
+	return dp_expire_prev_rings(dp);
 }
 
 void dp_forget_programmed(struct dataplane *dp)

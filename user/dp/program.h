@@ -69,6 +69,12 @@ void dp_backend_route_fields(const struct service *svc, const struct backend *be
 /* The vips entry of <svc>: key and value exactly as dp_program() writes them. */
 void dp_vip_of(const struct service *svc, struct vip_key *key, struct vip_value *val);
 
+/*
+ * Once a second: drop the tables kept for the handshakes of SYNs bound
+ * before a table change (include/limpet_maps.h, prev_rings) whose grace is
+ * over. 0 or -errno.
+ */
+int dp_expire_ring_grace(struct dataplane *dp);
 /* Forget what was programmed (dp_close()). */
 void dp_forget_programmed(struct dataplane *dp);
 

@@ -847,6 +847,7 @@ static void check_routing(struct controller *c)
 static void on_tick(struct controller *c)
 {
 	__u64 expirations;
+	int ret;
 
 	if (read(c->timer_fd, &expirations, sizeof(expirations)) < 0)
 		return;
@@ -860,6 +861,10 @@ static void on_tick(struct controller *c)
 		c->last_neigh_ms = clock_mono_ms();
 	}
 	check_routing(c);
+	/* Handshakes of SYNs bound before a table change are done by now. */
+	ret = dp_expire_ring_grace(c->dp);
+	if (ret)
+		pr_warn("cannot drop the tables kept from before a change: %s", strerror(-ret));
 	http_tick(&c->http);
 }
 
