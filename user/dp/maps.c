@@ -248,7 +248,7 @@ int dp_keep_prev_rings(struct dataplane *dp, const __u32 *ids, __u32 n)
 		untils[k++] = until;
 	}
 	if (!ret)
-		ret = update_many(dp->prev_rings_fd, keep, sizeof(*keep), fds, sizeof(*fds), m);
+		ret = tables_swap(dp->prev_rings_fd, keep, fds, m);
 	if (!ret)
 		ret = update_many(dp->ring_grace_fd, all, sizeof(*all), untils, sizeof(*untils), k);
 	for (i = 0; !ret && i < k; i++)
@@ -264,7 +264,6 @@ int dp_keep_prev_rings(struct dataplane *dp, const __u32 *ids, __u32 n)
 
 int dp_expire_prev_rings(struct dataplane *dp)
 {
-	static const __u32 empty_size;
 	__u64 now = clock_mono_ns();
 	__u32 *ids = NULL, n = 0, id;
 	int *fds = NULL, empty = -1, ret = 0;
@@ -278,7 +277,7 @@ int dp_expire_prev_rings(struct dataplane *dp)
 			/* Size 0: no table. Deleting from a map of maps waits for
 			 * RCU once per element; one batch of updates waits once.
 			 */
-			empty = inner_table_new("limpet_ring", &empty_size, NULL, 0);
+			empty = dp_ring_new(NULL, 0);
 			if (!ids || !fds || empty < 0) {
 				ret = empty < 0 && ids && fds ? empty : -ENOMEM;
 				break;
@@ -288,7 +287,7 @@ int dp_expire_prev_rings(struct dataplane *dp)
 		fds[n++] = empty;
 	}
 	if (!ret)
-		ret = update_many(dp->prev_rings_fd, ids, sizeof(*ids), fds, sizeof(*fds), n);
+		ret = tables_swap(dp->prev_rings_fd, ids, fds, n);
 	for (id = 0; !ret && id < n; id++)
 		dp->ring_grace_until[ids[id]] = 0;
 	if (empty >= 0)
