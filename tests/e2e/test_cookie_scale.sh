@@ -62,7 +62,13 @@ note "rebalance 4 -> 5: $f"
 moved=$(jq_py "$f" 'f["moved"]')
 [ "$moved" -ge 22 ] && [ "$moved" -le 60 ] || fail "4 -> 5 moved $moved of $N sessions (expected ~40): $f"
 [ "$(jq_py "$f" 'list(f["to"])')" = "['b5']" ] || fail "4 -> 5: sessions moved between old backends: $f"
-[ "$(jq_py "$f" 'max(f["from"].values())')" -le 20 ] || fail "4 -> 5: uneven: $f"
+# Each old backend gives up about a fifth of what it held. The first
+# request of a session is placed by client address (20 of them, 10
+# sessions each), so "before" comes in tens and can be 30/70/60/40: the
+# bound is per backend, its share plus four standard deviations
+# (Binomial(n, 1/5)), which taking b5's sessions from fewer backends fails.
+[ "$(jq_py "$f" 'all(m <= 0.2 * f["before"][b] + 4 * (0.16 * f["before"][b]) ** 0.5 + 1
+	for b, m in f["from"].items())')" = True ] || fail "4 -> 5: uneven: $f"
 where "$T/r3"
 [ "$(jq_py "$(facts "$T/r2" "$T/r3")" 'f["moved"]')" = 0 ] || fail "4 -> 5: sessions did not settle"
 
