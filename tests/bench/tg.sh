@@ -180,12 +180,19 @@ services:
 EOF
 }
 
-# send CFG SECONDS|-n COUNT: trafgen on one CPU.
+# send CFG -n COUNT: trafgen on one CPU. trafgen gives up when the veth does
+# not take its TX ring's last flush ("Flushing TX_RING failed: Resource
+# temporarily unavailable"): these sends record flows, so sending again is
+# harmless.
 send() {
-	local cfg=$1
+	local cfg=$1 try
 	shift
-	ip netns exec $NSC taskset -c "$CPU" trafgen --cpus 1 --no-cpu-stats -Q --in "$cfg" \
-		--out tgc0 "$@" >/dev/null 2>&1
+	for try in 1 2 3 4 5; do
+		ip netns exec $NSC taskset -c "$CPU" trafgen --cpus 1 --no-cpu-stats -Q --in "$cfg" \
+			--out tgc0 "$@" >"$DIR/send.log" 2>&1 && return 0
+		sleep 0.2
+	done
+	die "trafgen failed $try times sending ${cfg##*/}: $(grep -v 'socket memory' "$DIR/send.log" | tail -n 1)"
 }
 
 global() { # stats field sum, from limpet's global counters
