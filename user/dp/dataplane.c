@@ -51,41 +51,61 @@ static bool is_bpffs(const char *path)
  * has no BPF filesystem: pins made there would vanish with the process, and
  * a restarted controller would find no flows. Its parent (the shell that ran
  * it) still has the real one, so join the parent's mount namespace; the
- * network namespace stays as it is. Returns true when it did.
+ * network namespace stays as it is. 0 when it did; -ENOENT when the parent
+ * has none either; else -errno, the reason in <why>.
  */
-static bool join_parent_mount_ns(void)
+static int join_parent_mount_ns(const char **why)
 {
 	char path[64];
-	int fd;
+	int fd, i, err;
 
 	snprintf(path, sizeof(path), "/proc/%d/root" BPFFS, (int)getppid());
 	if (!is_bpffs(path))
-		return false;
+		return -ENOENT;
 	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)getppid());
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (setns(fd, CLONE_NEWNS)) {
-		close(fd);
-		return false;
+	if (fd < 0) {
+		*why = "open";
+		return -errno;
+	}
+	/* setns() refuses (EINVAL) while another thread shares our
+	 * filesystem attributes: one just joined may not have let go yet.
+	 */
+	for (i = 0; i < 100; i++) {
+		err = setns(fd, CLONE_NEWNS) ? -errno : 0;
+		if (err != -EINVAL)
+			break;
+		usleep(10000);
 	}
 	close(fd);
-	return is_bpffs(BPFFS);
+	*why = "setns";
+	if (err)
+		return err;
+	*why = "the joined namespace's " BPFFS;
+	return is_bpffs(BPFFS) ? 0 : -ENOENT;
 }
 
 /* Where the instance's pins live: /sys/fs/bpf, mounted if need be. */
 int dp_pin_dir(const char *instance, char *buf, size_t len, char *err, size_t errlen)
 {
-	int n;
+	const char *why = NULL;
+	int n, joined;
 
 	if (!is_bpffs(BPFFS)) {
-		if (join_parent_mount_ns()) {
+		joined = join_parent_mount_ns(&why);
+		if (!joined) {
 			pr_info("%s is hidden in this mount namespace (ip netns exec?); using the "
 				"parent's", BPFFS);
-		} else if (mount("bpf", BPFFS, "bpf", 0, NULL)) {
-			snprintf(err, errlen, "cannot mount the BPF filesystem on %s: %s", BPFFS,
-				 strerror(errno));
-			return -errno;
+		} else {
+			if (why)
+				pr_warn("%s is hidden in this mount namespace and the parent's could "
+					"not be joined (%s: %s): pins made here vanish with it",
+					BPFFS, why, strerror(-joined));
+			if (mount("bpf", BPFFS, "bpf", 0, NULL)) {
+				snprintf(err, errlen, "cannot mount the BPF filesystem on %s: %s",
+					 BPFFS, strerror(errno));
+				return -errno;
+			}
 		}
 	}
 	n = snprintf(buf, len, "%s/limpet/%s", BPFFS, instance);
