@@ -443,27 +443,19 @@ static struct flow_key client_key(const struct pkt_spec *c)
 	return k;
 }
 
-/*
- * Another flow to the same VIP with the flow cache slot of <c>'s: from a
- * neighbouring client address (one address's ports each have a slot of
- * their own).
- */
+/* Another flow of the same client and VIP with the flow cache slot of <c>'s. */
 static struct pkt_spec slot_holder(const struct pkt_spec *c)
 {
 	struct flow_key k = client_key(c);
 	__u32 slot = limpet_flow_cache_index(&k);
 	struct pkt_spec h = *c;
-	__u32 last;
 
-	for (last = 1; last < 255; last++) {
-		h.src.a[0] = c->src.a[0] ^ htonl(last);
-		for (h.sport = 1024; h.sport < 65535; h.sport++) {
-			k = client_key(&h);
-			if (limpet_flow_cache_index(&k) == slot)
-				return h;
-		}
+	for (h.sport = 1024; h.sport < 65535; h.sport++) {
+		k = client_key(&h);
+		if (h.sport != c->sport && limpet_flow_cache_index(&k) == slot)
+			return h;
 	}
-	die("no flow shares the flow cache slot of port %u", c->sport);
+	die("no port shares the flow cache slot of %u", c->sport);
 	return h;
 }
 
