@@ -112,7 +112,13 @@ struct backend_value {
 	__u32 gen;		/* bumped whenever the id is (re)assigned */
 	__u32 service_id;
 	__u8 route_state;	/* enum limpet_be_state, model_route_state() */
-	__u8 pad[3];
+	/* 1: rev_nat gives this address:port (and the service's protocol)
+	 * to service_id, so a NAT flow's replies need no return entry. Set
+	 * once rev_nat holds it (dp/program.c): a SYN then reads one byte,
+	 * not rev_nat.
+	 */
+	__u8 rev_nat_owned;
+	__u8 pad[2];
 	__u32 weight;		/* for new sessions, model_new_flow_weight(): 0 takes none */
 	__u32 tag;		/* limpet_name_tag() of the backend's name: what cookies carry */
 };

@@ -151,16 +151,12 @@ static __always_inline bool flow_ended(const struct flow_value *fv, const struct
 	return clock_age(now, fv->atime_ns) > FLOW_UDP_IDLE_NS;
 }
 
-/* Does rev_nat un-NAT the replies of <be> for service <service_id>? */
-static __always_inline bool rev_nat_owns(const struct packet *p, const struct backend_value *be,
-					 __u32 service_id)
+/* Does rev_nat un-NAT the replies of <be> for its service? The controller
+ * keeps the answer in the backend's entry.
+ */
+static __always_inline bool rev_nat_owns(const struct backend_value *be)
 {
-	struct rev_nat_key rk = {
-		.addr = be->addr, .port = be->port, .proto = p->proto, .family = p->family,
-	};
-	struct rev_nat_value *rv = bpf_map_lookup_elem(&rev_nat, &rk);
-
-	return rv && rv->service_id == service_id;
+	return be->rev_nat_owned;
 }
 
 /* Is <p> a bare SYN, the first segment of a handshake? */
@@ -391,7 +387,7 @@ static __noinline int lb_bind(struct xdp_md *ctx, struct packet *p,
 	 * A flow that needs a return entry records it at the SYN: its
 	 * SYN-ACK has no other way back.
 	 */
-	ret_entry = nat && !rev_nat_owns(p, be, vip->service_id);
+	ret_entry = nat && !rev_nat_owns(be);
 	record = !syn || ret_entry || grace;
 	routed = forward_to(ctx, p, nat, be, vip->service_id,
 			    nh_slot(&nh_bind_cache, nh_bind_src(p, be), &be->addr), &nh, now);

@@ -240,6 +240,8 @@ static void program_services(void)
 				.state = LIMPET_BACKEND_ACTIVE,
 				.gen = 1,
 				.service_id = sv->id,
+				/* As dp/program.c sets it with the rev_nat entries below. */
+				.rev_nat_owned = sv->mode == LIMPET_MODE_L4 && sv->id != SHARED_SVC,
 			};
 
 			update(skel->maps.backends, &id, &be, "backends");

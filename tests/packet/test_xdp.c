@@ -134,9 +134,13 @@ static struct pkt_mac be_mac(int j)
 	return m;
 }
 
-/* Staged: backend <j> of <s> in <state> with <gen>, as no dp_program() leaves it. */
+/*
+ * Staged: backend <j> of <s> in <state> with <gen>, as no dp_program() leaves
+ * it; whether rev_nat gives it its replies is kept.
+ */
 static void set_backend(int s, int j, __u8 state, __u32 gen)
 {
+	struct backend_value old = {};
 	struct backend_value be = {
 		.addr = pkt_addr(svcs[s].backends[j]),
 		.port = htons(svcs[s].be_port),
@@ -146,6 +150,8 @@ static void set_backend(int s, int j, __u8 state, __u32 gen)
 		.service_id = s,
 	};
 
+	dp_get_backend(dp, be_id(s, j), &old);
+	be.rev_nat_owned = old.rev_nat_owned;
 	cr_assert_eq(dp_set_backend(dp, be_id(s, j), &be), 0, "dp_set_backend %s/%d", svcs[s].name,
 		     j);
 }
@@ -1815,6 +1821,59 @@ Test(xdp, ambiguous_backend_keeps_return_entries)
 	RUN_STEPS(steps);
 	cr_assert(has_entry(&r, &flags) && (flags & LIMPET_FLOW_RET), "shared4: no return entry");
 	cr_assert(!has_entry(&nr, NULL), "none4: a return entry was written");
+}
+
+/*
+ * When the other services' backends leave shared4's address:port (none4,
+ * empty4 and noring4 move to port 81), rev_nat goes to shared4, and only
+ * then do its backends' entries say so: shared4's SYN writes nothing, and
+ * its SYN-ACK is un-NATed by rev_nat.
+ */
+Test(xdp, rev_nat_owner_change)
+{
+	struct pkt_spec syn = to_vip(SVC_SHARED4, CLIENT4, 42100, PKT_TCP_SYN);
+	int j = predict(SVC_SHARED4, &syn);
+	struct pkt_spec synack = reply(SVC_SHARED4, j, &syn, PKT_TCP_SYN | PKT_TCP_ACK);
+	static const char *const others[] = { "{name: none4-b", "{name: empty4-b",
+					      "{name: noring4-b" };
+	char *yaml = services_yaml(), *at, *eol, *port;
+	struct backend_value bv;
+	struct model moved;
+	size_t before, i;
+	int n = 0;
+	const struct step steps[] = {
+		{ "shared4's SYN: forwarded, no entry", syn, FROM_CLIENT,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_backend(SVC_SHARED4, j, syn),
+		  .deltas = { { LIMPET_STAT_SYN_STATELESS, 1 } } },
+		{ "its SYN-ACK: rev_nat restores shared4's VIP", synack, FROM_SERVER,
+		  .verdict = XDP_REDIRECT, .out_kind = OUT_FRAME,
+		  .out = nat_to_client(SVC_SHARED4, synack),
+		  .deltas = { { LIMPET_STAT_RET_STATELESS, 1 } } },
+	};
+
+	cr_assert_eq(dp_get_backend(dp, be_id(SVC_SHARED4, j), &bv), 0);
+	cr_assert_eq(bv.rev_nat_owned, 0, "shared4's backend owned rev_nat while none4 had it");
+	/* Their backends' lines: port 80 -> 81 (same length, edited in place). */
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		for (at = strstr(yaml, others[i]); at; at = strstr(eol, others[i])) {
+			eol = strchr(at, '\n');
+			port = strstr(at, ", port: 80,");
+			cr_assert(eol && port && port < eol, "%.40s: no port 80", at);
+			port[strlen(", port: 8")] = '1';
+			n++;
+		}
+	}
+	cr_assert_eq(n, 3 * NBACKENDS, "%d backends moved", n);
+	product_model(yaml, &moved);
+	free(yaml);
+	product_program(dp, &moved);
+	cr_assert_eq(dp_get_backend(dp, be_id(SVC_SHARED4, j), &bv), 0);
+	cr_assert_eq(bv.rev_nat_owned, 1, "rev_nat went to shared4, its backend's entry did not say so");
+	before = flow_entries();
+	RUN_STEPS(steps);
+	cr_assert_eq(flow_entries(), before, "shared4's SYN wrote an entry");
+	model_free(&moved);
 }
 
 /* A backend's reply to this host itself (a health check): not a flow's. */

@@ -269,10 +269,14 @@ static void program_backend(struct dataplane *dp, const struct registry *reg,
 	val.service_id = svc->id;
 	dp_backend_route_fields(svc, be, panic, &val);
 	val.gen = old.gen;
+	/* Until program_rev_nat_owned() says otherwise, after rev_nat. */
+	val.rev_nat_owned = old.rev_nat_owned;
 	/* A new owner or a new address: flows bound before must not follow. */
 	if (fresh || old.state != LIMPET_BACKEND_ACTIVE || memcmp(&old.addr, &val.addr,
-	    sizeof(val.addr)) || old.port != val.port || old.family != val.family)
+	    sizeof(val.addr)) || old.port != val.port || old.family != val.family) {
 		val.gen = old.gen + 1;
+		val.rev_nat_owned = 0;
+	}
 	if (memcmp(&old, &val, sizeof(val))) {
 		w->ids[w->n_vals] = be->id;
 		w->vals[w->n_vals++] = val;
@@ -886,6 +890,52 @@ static int retire_rev_nat(struct dataplane *dp, const struct rev_claim *c, size_
 	return 0;
 }
 
+/*
+ * Each backend's rev_nat_owned, once rev_nat holds what this commit wrote
+ * (dp->rev_nat): set where rev_nat gives the backend's address:port to its
+ * service, so its flows' SYNs record no return entry; cleared where it no
+ * longer does. Set only after the entry is there: a SYN that skipped its
+ * return entry needs rev_nat for its SYN-ACK.
+ */
+static int program_rev_nat_owned(struct dataplane *dp, const struct model *model)
+{
+	struct backend_writes w;
+	size_t i, j;
+	int ret = backend_writes_init(&w, model);
+
+	for (i = 0; !ret && i < model->n_services; i++) {
+		const struct service *svc = &model->services[i];
+
+		for (j = 0; j < svc->n_backends; j++) {
+			const struct backend *be = &svc->backends[j];
+			struct backend_value val = dp->backends[be->id];
+			const struct rev_claim *entry;
+			struct rev_nat_key key = {
+				.addr = be->conf.address.addr,
+				.port = htons(be->conf.port),
+				.proto = svc->conf.protocol,
+				.family = be->conf.address.family,
+			};
+			__u8 owned;
+
+			entry = bsearch(&key, dp->rev_nat, dp->n_rev_nat, sizeof(*dp->rev_nat),
+					rev_key_cmp);
+			owned = entry && entry->val.service_id == svc->id;
+			if (val.state != LIMPET_BACKEND_ACTIVE || val.rev_nat_owned == owned)
+				continue;
+			val.rev_nat_owned = owned;
+			w.ids[w.n_vals] = be->id;
+			w.vals[w.n_vals++] = val;
+		}
+	}
+	if (!ret)
+		ret = dp_set_backends(dp, w.ids, w.vals, w.n_vals);
+	for (i = 0; !ret && i < w.n_vals; i++)
+		dp->backends[w.ids[i]] = w.vals[i];
+	backend_writes_free(&w);
+	return ret;
+}
+
 static bool model_has_vip(const struct model *model, const struct vip_key *key)
 {
 	struct vip_value v;
@@ -1010,6 +1060,8 @@ int dp_program_planned(struct dataplane *dp, struct model *model, struct dp_ring
 		ret = retire_rev_nat(dp, claims, n_claims, have, n_have, want, n_want);
 		want = NULL;
 	}
+	if (!ret)
+		ret = program_rev_nat_owned(dp, model);
 	/* A commit that failed half-way: what rev_nat holds is read again. */
 	if (ret)
 		forget_rev_nat(dp);
