@@ -708,7 +708,7 @@ int main(int argc, char **argv)
 		[FIG_FIRST_ACK] = { .name = "l4_first_ack", .prog = PROG_LB_NEWFLOW,
 				    .verdict = XDP_REDIRECT, .stat = LIMPET_STAT_FWD_NEW,
 				    .slow = true, .prime = -1, .frame = ack,
-				    .path = "handshake's ACK: Maglev pick, rev_nat hit, 1 LRU "
+				    .path = "handshake's ACK: Maglev pick, rev_nat_owned, 1 LRU "
 					    "insert, NAT, nh_bind_cache" },
 		[FIG_EST_FWD] = { .name = "l4_est_fwd", .prog = PROG_LB, .verdict = XDP_REDIRECT,
 				  .stat = LIMPET_STAT_FWD_EST, .stat2 = LIMPET_STAT_FLOW_CACHE_HIT,
