@@ -16,7 +16,8 @@
 #     exits 1 with the reason and changes nothing;
 #   - `limpet top` in tmux (80x30): the header, each service and backend,
 #     non-zero rates while requests flow, the cookie line, no line longer
-#     than 80 columns, and `q` ends it with status 0;
+#     than 80 columns, and `q` ends it with status 0; in 7 rows, the
+#     header stays and the last row says what did not fit;
 #   - `limpet status` prints each service and backend of `status --json`
 #     (the table comes from the compact status_rows reply);
 #   - a reload of a file with a service without backends logs the warning.
@@ -140,6 +141,17 @@ for _ in $(seq 30); do
 done
 st=$(tmux -L $TMUX_SOCK capture-pane -p -t top | grep -o 'top-exited-[0-9]*' || true)
 [ "$st" = top-exited-0 ] || fail "q did not end top with status 0 ('$st')"
+# A terminal of 7 rows: what does not fit is said on the last one, not
+# scrolled through.
+tmux -L $TMUX_SOCK kill-session -t top 2>/dev/null || true
+tmux -L $TMUX_SOCK new-session -d -s top -x 80 -y 7 "'$LIMPET' --socket '$LAB_SOCKET' top"
+sleep 1.5
+tmux -L $TMUX_SOCK capture-pane -p -t top >"$E2E_TMP/top7.txt"
+tmux -L $TMUX_SOCK send-keys -t top q
+grep -qE '^\((more below|[0-9]+ more services? below): `limpet status` lists all\)' \
+	"$E2E_TMP/top7.txt" || fail "top in 7 rows does not say what did not fit: $(cat "$E2E_TMP/top7.txt")"
+grep -q "limpet top - instance lab" "$E2E_TMP/top7.txt" ||
+	fail "top in 7 rows lost its header: $(cat "$E2E_TMP/top7.txt")"
 
 # ---- status: the table shows what status --json holds ------------------------
 e2e_cli_ok status

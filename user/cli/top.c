@@ -8,8 +8,12 @@
  * sessions (as `limpet status` counts them), the last health check's
  * latency; under an HTTP service, its cookie outcomes/s and bindings/s by
  * the data plane and the slow path. Plain ANSI (home, clear to end
- * of line, alternate screen), 80 columns; the terminal is put in
+ * of line, alternate screen), 80 columns and as many rows as the terminal
+ * has (the last says how many services did not fit); the terminal is put in
  * non-canonical mode so that a single `q` quits, and restored on the way out.
+ * The controller answers between its other work: where its replies take
+ * long (100,000 backends: over a second), the refresh slows down so that
+ * answering top never takes more than a quarter of its time.
  */
 #include <errno.h>
 #include <poll.h>
@@ -30,6 +34,8 @@
 #include "proto/control.h"
 
 #define TOP_INTERVAL_MS 1000
+/* The refresh interval is at least this many times what a sample took. */
+#define TOP_SAMPLE_SHARE 4
 #define TOP_WIDTH 80
 #define TOP_ERR_MAX 512
 
@@ -175,20 +181,34 @@ struct screen {
 	size_t len;
 	FILE *f;
 	int width;
+	int rows;	/* 0: no limit (not a terminal) */
+	int used;
+	bool full;	/* a line did not fit: only the last row is left */
 };
 
-/* One line, cut to the screen's width, then "clear to end of line". */
+/*
+ * One line, cut to the screen's width, then "clear to end of line". The
+ * last row is kept for saying what did not fit.
+ */
 static void __attribute__((format(printf, 2, 3))) line(struct screen *s, const char *fmt, ...)
 {
 	char text[256];
 	va_list ap;
 
+	if (s->rows && s->used >= s->rows - 1) {
+		s->full = true;
+		return;
+	}
+	s->used++;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
 	if ((int)strlen(text) > s->width)
 		text[s->width] = '\0';
-	fprintf(s->f, "%s\033[K\r\n", text);
+	/* The line break goes before a line, not after: a last row ending in
+	 * one would scroll the header out of a full terminal.
+	 */
+	fprintf(s->f, "%s%s\033[K", s->used > 1 ? "\r\n" : "", text);
 }
 
 #define ROW_FMT "%-18.18s %-9.9s %7s %8s %8s %6s %6s %8s"
@@ -280,6 +300,7 @@ static void draw(struct screen *s, const char *socket_path, const struct sample 
 	static const char *const drops[] = { "drop_malformed", "drop_no_backend", "drop_no_route",
 					     "drop_ttl" };
 	const json_t *services = json_object_get(cur->stats, "services"), *svc;
+	size_t hidden = 0;
 	const json_t *pglobal = json_object_get(prev->stats, "global");
 	const json_t *global = json_object_get(cur->stats, "global");
 	double dt = prev->stats ? cur->t - prev->t : 0;
@@ -291,6 +312,8 @@ static void draw(struct screen *s, const char *socket_path, const struct sample 
 	s->f = open_memstream(&s->buf, &s->len);
 	if (!s->f)
 		return;
+	s->used = 0;
+	s->full = false;
 	fputs("\033[H", s->f);
 	line(s, "limpet top - instance %s - %s - q quits",
 	     json_string_value(json_object_get(cur->status, "instance")) ?: socket_path, clock);
@@ -307,11 +330,23 @@ static void draw(struct screen *s, const char *socket_path, const struct sample 
 
 		if (!name)
 			continue;
+		if (s->full) {
+			hidden++;
+			continue;
+		}
 		draw_service(s, find_named(json_object_get(cur->status, "services"), name), svc,
 			     find_named(json_object_get(prev->stats, "services"), name), dt);
 	}
 	if (!json_array_size(services))
 		line(s, "(no services)");
+	if (s->full) {
+		s->rows = 0;	/* the row kept for this */
+		if (hidden)
+			line(s, "(%zu more service%s below: `limpet status` lists all)", hidden,
+			     hidden == 1 ? "" : "s");
+		else
+			line(s, "(more below: `limpet status` lists all)");
+	}
 	fputs("\033[J", s->f);
 	fclose(s->f);
 	s->f = NULL;
@@ -323,13 +358,18 @@ static void draw(struct screen *s, const char *socket_path, const struct sample 
 
 /* ---- the loop ------------------------------------------------------------- */
 
-static int screen_width(void)
+/* The terminal's width (at most TOP_WIDTH) and rows (0: not a terminal). */
+static void screen_size(struct screen *s)
 {
 	struct winsize ws;
 
-	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
-		return ws.ws_col < TOP_WIDTH ? ws.ws_col : TOP_WIDTH;
-	return TOP_WIDTH;
+	s->width = TOP_WIDTH;
+	s->rows = 0;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws))
+		return;
+	if (ws.ws_col && ws.ws_col < TOP_WIDTH)
+		s->width = ws.ws_col;
+	s->rows = ws.ws_row;
 }
 
 /* Wait for the next tick, reading keys; true when `q` (or a signal) says stop. */
@@ -360,10 +400,10 @@ int top_run(const char *socket_path)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct sample cur = { 0 }, prev = { 0 }, fresh;
 	struct termios saved, raw;
-	char err[TOP_ERR_MAX], problem[TOP_ERR_MAX + 32];
+	char err[TOP_ERR_MAX], problem[TOP_ERR_MAX + 32], slow[96];
 	bool tty = isatty(STDIN_FILENO), stdin_open = true, stale = false;
+	double next, interval = TOP_INTERVAL_MS / 1000.0, took;
 	struct screen s = { 0 };
-	double next;
 
 	if (take_sample(socket_path, &cur, err, sizeof(err))) {
 		fprintf(stderr, "limpet: top: %s\n", err);
@@ -387,13 +427,22 @@ int top_run(const char *socket_path)
 	fflush(stdout);
 	next = now_s();
 	for (;;) {
-		s.width = screen_width();
-		draw(&s, socket_path, &cur, &prev, stale ? problem : NULL);
-		next += TOP_INTERVAL_MS / 1000.0;
+		screen_size(&s);
+		draw(&s, socket_path, &cur, &prev,
+		     stale ? problem : interval > TOP_INTERVAL_MS / 1000.0 ? slow : NULL);
+		next += interval;
 		if (wait_tick(next, &stdin_open))
 			break;
-		/* On failure the last view stays, saying why it is stale; next second again. */
+		/* On failure the last view stays, saying why it is stale; next time again. */
+		took = now_s();
 		stale = take_sample(socket_path, &fresh, err, sizeof(err)) != 0;
+		took = now_s() - took;
+		interval = TOP_INTERVAL_MS / 1000.0;
+		if (took * TOP_SAMPLE_SHARE > interval) {
+			interval = took * TOP_SAMPLE_SHARE;
+			snprintf(slow, sizeof(slow), "(every %.1f s: the controller took %.1f s to answer)",
+				 interval, took);
+		}
 		if (stale) {
 			snprintf(problem, sizeof(problem), "(stale: %s)", err);
 			continue;
