@@ -100,15 +100,15 @@ struct backend_tag_entry {
 	__u32 backend_id;
 };
 
-/* One backend as the Maglev table sees it: the name's hash stands in for the
- * name (an id keeps its name while in use).
- */
 /* One rev_nat entry, as dp/program.c claims, writes and mirrors them. */
 struct rev_claim {
 	struct rev_nat_key key;
 	struct rev_nat_value val;
 };
 
+/* One backend as the Maglev table sees it: the name's hash stands in for the
+ * name (an id keeps its name while in use).
+ */
 struct ring_input {
 	__u64 name_hash;
 	__u32 id;
