@@ -146,20 +146,12 @@ static int take_addr(const struct nlmsghdr *nh, void *ctx)
 
 int dp_address_list(const char *ifname, struct ip_address *out, size_t max)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct ifaddrmsg ifa;
-	} req = {
-		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg)),
-			.nlmsg_type = RTM_GETADDR, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.ifa = { .ifa_family = AF_UNSPEC },
-	};
 	struct addr_dump d = { .ifindex = if_nametoindex(ifname), .out = out, .max = max };
 	int ret;
 
 	if (!d.ifindex)
 		return -ENODEV;
-	ret = rtnl_dump(&req.nh, take_addr, &d);
+	ret = rtnl_dump_family(RTM_GETADDR, sizeof(struct ifaddrmsg), AF_UNSPEC, take_addr, &d);
 	return ret ? ret : d.n;
 }
 

@@ -96,28 +96,12 @@ static int take_route(const struct nlmsghdr *nh, void *ctx)
  */
 static int by_destination(int family, bool *large)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct fib_rule_hdr frh;
-	} rules = {
-		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct fib_rule_hdr)),
-			.nlmsg_type = RTM_GETRULE, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.frh = { .family = family },
-	};
-	struct {
-		struct nlmsghdr nh;
-		struct rtmsg rtm;
-	} routes = {
-		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)),
-			.nlmsg_type = RTM_GETROUTE, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		.rtm = { .rtm_family = family },
-	};
 	struct route_dump d = { 0 };
 	int ret;
 
-	ret = rtnl_dump(&rules.nh, take_rule, &family);
+	ret = rtnl_dump_family(RTM_GETRULE, sizeof(struct fib_rule_hdr), family, take_rule, &family);
 	if (!ret)
-		ret = rtnl_dump(&routes.nh, take_route, &d);
+		ret = rtnl_dump_family(RTM_GETROUTE, sizeof(struct rtmsg), family, take_route, &d);
 	if (ret < 0)
 		return ret;
 	if (ret == TOO_MANY)

@@ -19,6 +19,30 @@ int rtnl_open(void)
 	return fd < 0 ? -errno : fd;
 }
 
+int rtnl_ask(const struct nlmsghdr *req, void *buf, size_t len)
+{
+	struct nlmsghdr *nh = buf;
+	ssize_t n;
+	int fd = rtnl_open(), ret = 0;
+
+	if (fd < 0)
+		return fd;
+	if (send(fd, req, req->nlmsg_len, 0) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	n = recv(fd, buf, len, 0);
+	if (n < 0)
+		ret = -errno;
+	else if (!NLMSG_OK(nh, (size_t)n))
+		ret = -EPROTO;
+	else if (nh->nlmsg_type == NLMSG_ERROR)
+		ret = ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?: -EPROTO;
+out:
+	close(fd);
+	return ret;
+}
+
 int rtnl_dump(const struct nlmsghdr *req, int (*take)(const struct nlmsghdr *nh, void *ctx),
 	      void *ctx)
 {
@@ -58,4 +82,21 @@ int rtnl_dump(const struct nlmsghdr *req, int (*take)(const struct nlmsghdr *nh,
 	close(fd);
 	free(buf);
 	return ret;
+}
+
+int rtnl_dump_family(__u16 type, size_t hdr_len, __u8 family,
+		     int (*take)(const struct nlmsghdr *nh, void *ctx), void *ctx)
+{
+	struct {
+		struct nlmsghdr nh;
+		__u8 hdr[RTNL_DUMP_HDR_MAX];
+	} req = {
+		.nh = { .nlmsg_len = NLMSG_LENGTH(hdr_len), .nlmsg_type = type,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.hdr = { family },
+	};
+
+	if (hdr_len > sizeof(req.hdr))
+		return -EINVAL;
+	return rtnl_dump(&req.nh, take, ctx);
 }

@@ -34,6 +34,7 @@
 #include <bpf/libbpf.h>
 
 #include "base/log.h"
+#include "dp/rtnl.h"
 #include "dp/veth.h"
 
 #define NETNS_DIR "/run/netns"
@@ -82,32 +83,6 @@ static int peer_ifindex(int fd, const char *ifname, __u32 n_stats, int *peer)
 out:
 	free(names);
 	free(stats);
-	return ret;
-}
-
-/* Send <req> on a new rtnetlink socket and read the first answer into <buf>. */
-static int rtnl_ask(struct nlmsghdr *req, void *buf, size_t len)
-{
-	struct nlmsghdr *nh = buf;
-	ssize_t n;
-	int fd, ret = 0;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	if (send(fd, req, req->nlmsg_len, 0) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	n = recv(fd, buf, len, 0);
-	if (n < 0)
-		ret = -errno;
-	else if (!NLMSG_OK(nh, (size_t)n))
-		ret = -EPROTO;
-	else if (nh->nlmsg_type == NLMSG_ERROR)
-		ret = ((struct nlmsgerr *)NLMSG_DATA(nh))->error ?: -EPROTO;
-out:
-	close(fd);
 	return ret;
 }
 
